@@ -1,0 +1,45 @@
+// Contract of the BPF map engine (kernel semantics). Implementations live in
+// src/bpf/maps/*.ts; Cilium's own maps (names, layouts, print formats) in maps/.
+
+export type MapType =
+  | 'hash' | 'lru_hash' | 'lpm_trie' | 'array' | 'percpu_hash' | 'percpu_array'
+  | 'lru_percpu_hash' | 'prog_array' | 'perf_event_array';
+
+/** Update flags (include/uapi/linux/bpf.h). */
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const BPF_EXIST = 2;
+
+/** errno values returned negated by the program-side API. */
+export const ENOENT = 2;
+export const E2BIG = 7;
+export const ENOMEM = 12;
+export const EEXIST = 17;
+export const EINVAL = 22;
+
+/** Static description of a map, as `bpftool map show` prints it. */
+export interface MapSpec {
+  name: string;
+  type: MapType;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** BPF_F_NO_PREALLOC = 1 etc. */
+  flags: number;
+}
+
+/**
+ * A live map. The program-side API mirrors the helpers: lookup returns the
+ * stored value itself (writes through, like the pointer bpf_map_lookup_elem
+ * returns), update/delete return 0 or a negative errno. Keys compare by bytes.
+ */
+export interface BpfMap {
+  readonly id: number;
+  readonly spec: MapSpec;
+  lookup(key: Uint8Array): Uint8Array | undefined;
+  update(key: Uint8Array, value: Uint8Array, flags?: number): number;
+  delete(key: Uint8Array): number;
+  /** Copies of all entries, in a stable order (insertion order; LPM: by prefix). */
+  entries(): Array<[Uint8Array, Uint8Array]>;
+  readonly size: number;
+}

@@ -1,0 +1,124 @@
+// Contract of the emulated Linux node, as used by the Cilium agent, the
+// programs' loader, the apps and the API. IPv4 addresses are u32 numbers
+// (host order) inside, dotted strings at the edges.
+
+import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
+import type { Sim } from './sim.ts';
+
+export type DeviceKind = 'loopback' | 'veth' | 'netdev' | 'vxlan' | 'dummy';
+export type TcxDirection = 'ingress' | 'egress';
+
+/** One tcx attachment, as `bpftool net show` lists it. */
+export interface TcxLink { prog: BpfProgram; linkId: number }
+
+export interface IfAddr { ip: number; prefixLen: number; scope: 'host' | 'global' | 'link' }
+
+/** An interface (struct net_device). */
+export interface NetDevice {
+  readonly ifindex: number;
+  readonly name: string;
+  readonly kind: DeviceKind;
+  readonly mac: Uint8Array;
+  mtu: number;
+  up: boolean;
+  readonly netns: Netns;
+  /** veth peer (may live in another netns). */
+  readonly peer?: NetDevice;
+  readonly addrs: IfAddr[];
+  readonly tcx: Record<TcxDirection, TcxLink[]>;
+  /** Name of the peer's netns as `ip link` prints it (link-netns / link-netnsid). */
+  stats: { rxPackets: number; txPackets: number; rxBytes: number; txBytes: number; rxDropped: number; txDropped: number };
+}
+
+export interface Route {
+  /** Destination network (0 for default). */
+  dst: number;
+  prefixLen: number;
+  /** Next hop, 0 for a directly connected route. */
+  gateway: number;
+  ifindex: number;
+  /** Preferred source address, 0 if none. */
+  src: number;
+  metric: number;
+  scope: 'link' | 'global' | 'host';
+  /** Routes installed by Cilium carry proto kernel/static; informational. */
+  proto?: string;
+}
+
+/** Connection failure codes surfaced to apps (curl maps them to exit codes). */
+export type SocketErrorCode = 'ECONNREFUSED' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE';
+export class SocketError extends Error {
+  constructor(readonly code: SocketErrorCode, message?: string) { super(message ?? code); }
+}
+
+export interface Endpoint4 { ip: number; port: number }
+
+/** A TCP connection seen from one side. */
+export interface TcpConnection {
+  readonly local: Endpoint4;
+  /** The peer as getpeername() reports it (after socket-LB reverse translation). */
+  readonly remote: Endpoint4;
+  write(data: Uint8Array): void;
+  /** Send FIN after queued data. */
+  end(): void;
+  onData(cb: (data: Uint8Array) => void): void;
+  /** Peer sent FIN. */
+  onEnd(cb: () => void): void;
+  /** Connection fully closed or reset. */
+  onClose(cb: (err?: SocketError) => void): void;
+}
+
+export interface UdpSocket {
+  readonly local: Endpoint4;
+  send(to: Endpoint4, data: Uint8Array): void;
+  /** Next datagram, or null after timeoutNs of virtual time. `from` is after recvmsg reverse translation. */
+  recv(timeoutNs: number): Promise<{ data: Uint8Array; from: Endpoint4 } | null>;
+  close(): void;
+}
+
+export interface PingReply { ttl: number; rttNs: number; bytes: number; from: number }
+
+/** The socket layer of one netns. */
+export interface SocketApi {
+  /** Rejects with SocketError. timeoutNs bounds the handshake (SYN retransmits in between). */
+  tcpConnect(to: Endpoint4, opts?: { timeoutNs?: number }): Promise<TcpConnection>;
+  tcpListen(port: number, onConnection: (c: TcpConnection) => void): { close(): void };
+  /** Bind a UDP socket; port 0 picks an ephemeral port. onMessage makes it a server socket. */
+  udpBind(port: number, onMessage?: (data: Uint8Array, from: Endpoint4, reply: (d: Uint8Array) => void) => void): UdpSocket;
+  /** One ICMP echo; null on timeout. */
+  ping(to: number, opts: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number }): Promise<PingReply | null>;
+}
+
+/** cgroup sock_addr attach points used by socket LB. */
+export type CgroupHook = 'connect4' | 'sendmsg4' | 'recvmsg4' | 'getpeername4';
+
+/** A network namespace. */
+export interface Netns {
+  readonly name: string;
+  readonly node: KernelNode;
+  readonly cookie: number;
+  readonly devices: Map<string, NetDevice>;
+  readonly routes: Route[];
+  readonly sockets: SocketApi;
+  ipForward: boolean;
+  device(name: string): NetDevice | undefined;
+  addAddress(dev: NetDevice, ip: number, prefixLen: number, scope?: IfAddr['scope']): void;
+  addRoute(r: Omit<Route, 'metric' | 'src' | 'scope'> & Partial<Route>): void;
+}
+
+/** A node's kernel: its netnses, ifindex space, program attach points. */
+export interface KernelNode {
+  readonly name: string;
+  readonly sim: Sim;
+  readonly hostNs: Netns;
+  readonly netnses: Map<string, Netns>;
+  deviceByIndex(ifindex: number): NetDevice | undefined;
+  createNetns(name: string): Netns;
+  deleteNetns(name: string): void;
+  /** Create a veth pair: `hostName` in the host netns, `peerName` in ns. */
+  createVeth(hostName: string, ns: Netns, peerName: string, opts?: { mtu?: number; hostMac?: Uint8Array; peerMac?: Uint8Array; peerIfindex?: number }): [NetDevice, NetDevice];
+  attachTcx(dev: NetDevice, dir: TcxDirection, prog: BpfProgram): TcxLink;
+  attachCgroup(hook: CgroupHook, prog: BpfProgram<SockAddrCtx>): void;
+  /** Observe every frame crossing dev (both directions), as a packet socket would. */
+  capture(dev: NetDevice, cb: (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => void): () => void;
+}

@@ -1,0 +1,196 @@
+// The cluster's one clock and one random source: every timestamp, timer and
+// random choice comes from here, so a seed replays byte for byte.
+
+/** Seeded PRNG (sfc32); 32-bit outputs like bpf_get_prandom_u32(). */
+export class Rng {
+  private a: number; private b: number; private c: number; private d: number;
+  constructor(seed: number) {
+    this.a = 0x9e3779b9; this.b = 0x243f6a88; this.c = 0xb7e15162; this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.u32();
+  }
+  /** Next uniformly distributed unsigned 32-bit integer. */
+  u32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+  /** Integer in [0, n). */
+  below(n: number): number { return this.u32() % n; }
+  /** A fresh generator derived from this one, for an independent stream. */
+  fork(): Rng { return new Rng(this.u32()); }
+}
+
+interface Timer { at: number; seq: number; fn: () => void; cancelled: boolean }
+
+/** Handle returned by Sim.schedule. */
+export interface TimerHandle { cancel(): void }
+
+/**
+ * Discrete-event simulation with a virtual clock in nanoseconds.
+ * Packets hop through the emulated network as scheduled events; apps await
+ * promises that those events resolve. `settle()` drives the loop, yielding to
+ * the JS microtask queue before the clock advances so that app continuations
+ * at time T run before anything at T+1.
+ */
+export class Sim {
+  /** Wall-clock milliseconds that virtual time 0 corresponds to. */
+  readonly epochMs: number;
+  readonly rng: Rng;
+  private nowNs = 0;
+  private seq = 0;
+  private heap: Timer[] = [];
+  private driving: Promise<void> | null = null;
+  /** In server mode the clock never falls behind the wall clock. */
+  followWallClock = false;
+
+  constructor(seed = 1, epochMs = Date.UTC(2024, 9, 21, 11, 10, 0)) {
+    this.rng = new Rng(seed);
+    this.epochMs = epochMs;
+  }
+
+  /** Virtual nanoseconds since the cluster started (ktime). */
+  now(): number { return this.nowNs; }
+  /** Virtual wall-clock time in milliseconds since the Unix epoch. */
+  wallMs(): number { return this.epochMs + this.nowNs / 1e6; }
+
+  /** Run fn after delayNs of virtual time (0 = after events already due now). */
+  schedule(delayNs: number, fn: () => void): TimerHandle {
+    const t: Timer = { at: this.nowNs + Math.max(0, Math.round(delayNs)), seq: this.seq++, fn, cancelled: false };
+    this.push(t);
+    return { cancel: () => { t.cancelled = true; } };
+  }
+
+  /** Resolves after delayNs of virtual time. */
+  sleep(delayNs: number): Promise<void> {
+    return new Promise((resolve) => this.schedule(delayNs, resolve));
+  }
+
+  /**
+   * Drive the loop until p settles, then return p's value. Concurrent callers
+   * share one driver, so events always run in (time, seq) order. Rejects if
+   * the simulation goes idle with p still pending and nobody else driving.
+   */
+  async settle<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const watched = p.finally(() => { done = true; });
+    watched.catch(() => {});
+    this.waiters++;
+    try {
+      if (!this.driving) this.driving = this.drive().finally(() => { this.driving = null; });
+      while (!done) {
+        await Promise.race([watched.then(() => {}, () => {}), this.driving ?? Promise.resolve()]);
+        if (done) break;
+        if (!this.driving) {
+          if (this.heap.length === 0 && this.waiters === 1) throw new Error('simulation went idle while an operation was still waiting');
+          this.driving = this.drive().finally(() => { this.driving = null; });
+        }
+      }
+    } finally { this.waiters--; }
+    return watched;
+  }
+
+  private waiters = 0;
+
+  /** The single driver: runs while anyone waits and there is work. */
+  private async drive(): Promise<void> {
+    let idleTurns = 0;
+    while (this.waiters > 0) {
+      if (this.heap.length === 0) {
+        await yieldMacrotask();
+        if (this.heap.length === 0 && ++idleTurns >= 3) return;
+        continue;
+      }
+      idleTurns = 0;
+      await this.step();
+    }
+  }
+
+  /** Run every event until none is left. Used by tests and benchmarks. */
+  async runUntilIdle(maxNs = Number.MAX_SAFE_INTEGER): Promise<void> {
+    for (;;) {
+      if (this.heap.length === 0) {
+        await yieldMacrotask();
+        if (this.heap.length === 0) return;
+      }
+      const top = this.heap[0]!;
+      if (top.at > maxNs) return;
+      await this.step();
+    }
+  }
+
+  /** Advance the clock to at least the wall clock (server mode). */
+  syncToWall(): void {
+    if (!this.followWallClock) return;
+    const wallNs = (Date.now() - this.epochMs) * 1e6;
+    if (wallNs > this.nowNs && (this.heap.length === 0 || this.heap[0]!.at >= wallNs)) this.nowNs = wallNs;
+  }
+
+  /** Runs all events due at the next timestamp, then lets microtasks run. */
+  private async step(): Promise<void> {
+    const first = this.heap[0]!;
+    this.nowNs = Math.max(this.nowNs, first.at);
+    const at = first.at;
+    // Events at the same instant run back to back; continuations they
+    // trigger in apps get a macrotask turn before the clock moves on.
+    while (this.heap.length > 0 && this.heap[0]!.at <= at) {
+      const t = this.pop()!;
+      if (!t.cancelled) t.fn();
+    }
+    await yieldMacrotask();
+  }
+
+  /** Synchronously run everything due now (used by the packet path in benchmarks). */
+  runDueNow(): void {
+    while (this.heap.length > 0 && this.heap[0]!.at <= this.nowNs) {
+      const t = this.pop()!;
+      if (!t.cancelled) t.fn();
+    }
+  }
+
+  /** Synchronously run all events, advancing virtual time (no app continuations run). */
+  runSync(limit = Infinity): number {
+    let n = 0;
+    while (this.heap.length > 0 && n < limit) {
+      const t = this.pop()!;
+      if (t.at > this.nowNs) this.nowNs = t.at;
+      if (!t.cancelled) { t.fn(); n++; }
+    }
+    return n;
+  }
+
+  pending(): number { return this.heap.length; }
+
+  private push(t: Timer): void {
+    const h = this.heap; h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (less(h[p]!, t)) break;
+      h[i] = h[p]!; i = p;
+    }
+    h[i] = t;
+  }
+  private pop(): Timer | undefined {
+    const h = this.heap; const top = h[0]; const last = h.pop();
+    if (h.length > 0 && last) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i; let mv = last;
+        if (l < h.length && less(h[l]!, mv)) { m = l; mv = h[l]!; }
+        if (r < h.length && less(h[r]!, mv)) { m = r; mv = h[r]!; }
+        if (m === i) break;
+        h[i] = h[m]!; i = m;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+function less(a: Timer, b: Timer): boolean { return a.at < b.at || (a.at === b.at && a.seq < b.seq); }
+function yieldMacrotask(): Promise<void> { return new Promise((r) => setImmediate(r)); }
