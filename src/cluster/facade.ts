@@ -1,0 +1,40 @@
+// Contract of the emulated cluster as the server (src/api) and the CLI see
+// it. src/cluster/cluster.ts implements it.
+
+import type { KernelNode } from '../kernel/api.ts';
+import type { Sim } from '../kernel/sim.ts';
+
+/** Output of a command run inside the emulation (kubectl, exec, ip...). */
+export interface ExecResult { stdout: string; stderr: string; exitCode: number }
+
+/** A user error: bad input. `status` is the HTTP status the API answers with. */
+export class ClusterError extends Error {
+  constructor(message: string, readonly status = 400, readonly field?: string) { super(message); }
+}
+
+/** A frame seen by a capture. */
+export interface CapturedFrame { frame: Uint8Array; tsNs: number; wallMs: number; dir: 'in' | 'out' }
+
+/** A decoded monitor event, printed as `cilium-dbg monitor` prints it. */
+export interface MonitorLine { node: string; text: string; wallMs: number }
+
+export interface ClusterFacade {
+  readonly name: string;
+  readonly sim: Sim;
+  /** Node names in spec order. */
+  nodeNames(): string[];
+  kernel(node: string): KernelNode;
+  /** Apply / delete multi-document YAML; all-or-nothing. Returns kubectl's lines ("pod/x created"). Throws ClusterError. */
+  apply(yaml: string): string[];
+  delete(yaml: string): string[];
+  /** `kubectl ...` as the real CLI would print it (get, describe, patch, exec, apply -f -, delete). */
+  kubectl(argv: string[], stdin?: string): Promise<ExecResult>;
+  /** Run argv in a pod (namespace default if omitted), as kubectl exec does. */
+  exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult>;
+  /** Run argv on a node's host netns (ip, route, bpftool, cilium-dbg...). */
+  nodeExec(node: string, argv: string[]): Promise<ExecResult>;
+  /** Capture frames on node/ifname until the returned function is called. Throws ClusterError on unknown node/iface. */
+  capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void;
+  /** Stream `cilium-dbg monitor` lines from a node's cilium_events. */
+  monitor(node: string, cb: (l: MonitorLine) => void): () => void;
+}
