@@ -16,6 +16,8 @@ export const E2BIG = 7;
 export const ENOMEM = 12;
 export const EEXIST = 17;
 export const EINVAL = 22;
+/** LPM trie full (trie_update_elem). */
+export const ENOSPC = 28;
 
 /** Static description of a map, as `bpftool map show` prints it. */
 export interface MapSpec {
@@ -42,4 +44,6 @@ export interface BpfMap {
   /** Copies of all entries, in a stable order (insertion order; LPM: by prefix). */
   entries(): Array<[Uint8Array, Uint8Array]>;
   readonly size: number;
+  /** Bytes `bpftool map show` prints as memlock (estimate of the kernel's *_mem_usage). */
+  readonly memlock?: number;
 }
