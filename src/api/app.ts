@@ -1,0 +1,54 @@
+// The dplab HTTP API: one fastify instance serving one emulated cluster.
+// Routes live in encapsulated plugins under routes/, one file per area.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { ClusterFacade } from '../cluster/facade.ts';
+import { startDemoTraffic, type DemoOptions } from './demo.ts';
+import { startSimDriver, type Background } from './driver.ts';
+import { installErrorHandlers } from './errors.ts';
+import { execRoutes } from './routes/exec.ts';
+import { healthRoutes } from './routes/health.ts';
+import { manifestRoutes } from './routes/manifests.ts';
+import { nodeRoutes } from './routes/nodes.ts';
+import { streamRoutes } from './routes/streams.ts';
+
+export interface AppOptions {
+  /** Server mode: the virtual clock follows the wall clock and a background driver runs due events. */
+  followWallClock?: boolean;
+  /** Background driver period in wall-clock ms (server mode). */
+  driveIntervalMs?: number;
+  /** Start the demo traffic generator when the app is ready. */
+  demoTraffic?: boolean | DemoOptions;
+  /** fastify logger (off by default: the CLI prints its own lines). */
+  logger?: boolean;
+}
+
+/** Builds the app without listening (tests use app.inject / app.injectWS). */
+export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): FastifyInstance {
+  // No type coercion: a number where a string belongs is a 400, not a guess.
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 4 << 20, ajv: { customOptions: { coerceTypes: false } } });
+  installErrorHandlers(app);
+  void app.register(websocket, { options: { maxPayload: 1 << 20 } });
+
+  const background: Background[] = [];
+  if (opts.followWallClock) {
+    cluster.sim.followWallClock = true;
+    cluster.sim.syncToWall();
+  }
+  // Every request sees the clock at (at least) the wall clock in server mode; a no-op otherwise.
+  app.addHook('onRequest', async () => { cluster.sim.syncToWall(); });
+  app.addHook('onReady', async () => {
+    if (opts.followWallClock) background.push(startSimDriver(cluster.sim, opts.driveIntervalMs));
+    if (opts.demoTraffic) background.push(startDemoTraffic(cluster, opts.demoTraffic === true ? {} : opts.demoTraffic));
+  });
+  app.addHook('preClose', async () => { await Promise.all(background.splice(0).map((b) => b.stop())); });
+
+  const routeOpts = { cluster };
+  void app.register(healthRoutes, routeOpts);
+  void app.register(manifestRoutes, routeOpts);
+  void app.register(execRoutes, routeOpts);
+  void app.register(nodeRoutes, routeOpts);
+  void app.register(streamRoutes, routeOpts);
+  return app;
+}

@@ -1,0 +1,38 @@
+// Wire format of the capture WebSocket (GET /v1/nodes/:node/capture?iface=X).
+//
+// Each captured frame is ONE binary message: an 8-byte big-endian unsigned
+// wall-clock timestamp in nanoseconds since the Unix epoch (virtual wall
+// clock, what tcpdump and pcap stamp), followed by the frame bytes
+// (Ethernet). Text messages are JSON control messages: `{"error": "..."}`
+// just before the server closes with code 4000+status (4404: unknown node or
+// interface), or `{"dropped": N}` when a slow client made the server skip
+// frames (tcpdump's "dropped by kernel").
+
+import type { CapturedFrame } from '../cluster/facade.ts';
+
+/** Bytes before the frame in a binary capture message. */
+export const CAPTURE_HEADER_LEN = 8;
+
+/** Wall-clock nanoseconds of a captured frame, exact to the microsecond part of wallMs. */
+export function wallNs(wallMs: number): bigint {
+  const ms = Math.floor(wallMs);
+  return BigInt(ms) * 1_000_000n + BigInt(Math.round((wallMs - ms) * 1e6));
+}
+
+/** One binary capture message for a frame. */
+export function encodeCaptureMessage(f: Pick<CapturedFrame, 'frame' | 'wallMs'>): Uint8Array {
+  const out = new Uint8Array(CAPTURE_HEADER_LEN + f.frame.length);
+  new DataView(out.buffer).setBigUint64(0, wallNs(f.wallMs), false);
+  out.set(f.frame, CAPTURE_HEADER_LEN);
+  return out;
+}
+
+/** A decoded capture message: timestamp split as pcap wants it, and the frame. */
+export interface CaptureMessage { sec: number; nsec: number; frame: Uint8Array }
+
+/** Decodes a binary capture message; throws on one shorter than its header. */
+export function decodeCaptureMessage(buf: Uint8Array): CaptureMessage {
+  if (buf.length < CAPTURE_HEADER_LEN) throw new Error(`capture message of ${buf.length} bytes is shorter than its header`);
+  const ns = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, false);
+  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n), frame: buf.subarray(CAPTURE_HEADER_LEN) };
+}

@@ -1,0 +1,44 @@
+// One error shape for every route: `{ error, field? }` with a 4xx status for
+// user mistakes, so clients print one line and never a stack trace.
+
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ClusterError } from '../cluster/facade.ts';
+
+/** JSON body of every error answer. */
+export interface ErrorBody { error: string; field?: string }
+
+/** Maps a thrown error to the HTTP status and body the API answers with. */
+export function errorBody(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof ClusterError) {
+    const body: ErrorBody = { error: err.message };
+    if (err.field !== undefined) body.field = err.field;
+    return { status: err.status, body };
+  }
+  const fe = err as Partial<FastifyError> & { message?: string };
+  if (fe && Array.isArray(fe.validation)) {
+    const v = fe.validation[0];
+    const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = missing ?? (v?.instancePath ? v.instancePath.replace(/^\//, '').split('/')[0] : undefined);
+    const body: ErrorBody = { error: fe.message ?? 'invalid request' };
+    if (field) body.field = field;
+    return { status: 400, body };
+  }
+  const status = typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  const message = status === 500 ? `internal error: ${fe?.message ?? String(err)}` : (fe?.message ?? 'bad request');
+  return { status, body: { error: message } };
+}
+
+/** WebSocket close code for an error status: 4000 + HTTP status (4404 unknown node/iface). */
+export function closeCodeFor(status: number): number { return 4000 + (status >= 400 && status < 600 ? status : 500); }
+
+/** Installs the JSON error and not-found handlers on the root instance (inherited by route plugins). */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = errorBody(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` } satisfies ErrorBody);
+  });
+}
