@@ -1,0 +1,72 @@
+// The emulated API server: holds the committed state, runs requests on a
+// copy, commits, then tells the watcher (the cluster's datapath glue) what
+// changed.
+
+import type { Sim } from '../../kernel/sim.ts';
+import type { ClusterSpec } from '../spec.ts';
+import { bootstrap, type CorednsPin } from './bootstrap.ts';
+import { applyDocs, deleteDocs, deleteObjects, parseManifests, patchObject } from './request.ts';
+import { getObj, listObjs, newState, type KubeEnv, type KubeState } from './state.ts';
+import type { KObject } from './types.ts';
+
+/** Called after each committed request with the state before and after. */
+export type Watcher = (before: KubeState, after: KubeState) => void;
+
+export class KubeApi {
+  private state: KubeState;
+  readonly env: KubeEnv;
+  private watchers: Watcher[] = [];
+
+  constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin }) {
+    this.env = {
+      spec,
+      nowIso: () => new Date(Math.floor(sim.wallMs() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      reservedIPs: (n) => opts.reservedIPs?.(n) ?? new Set(),
+    };
+    this.state = newState(opts.seed);
+    bootstrap(this.state, this.env, opts.coredns);
+  }
+
+  watch(w: Watcher): void { this.watchers.push(w); }
+
+  private commit(next: KubeState): void {
+    const before = this.state;
+    this.state = next;
+    for (const w of this.watchers) w(before, next);
+  }
+
+  apply(yaml: string, mode: 'apply' | 'create' = 'apply'): string[] {
+    const r = applyDocs(this.state, this.env, parseManifests(yaml), mode);
+    this.commit(r.state);
+    return r.lines;
+  }
+
+  applyObjects(objs: KObject[], mode: 'apply' | 'create' = 'apply'): string[] {
+    const r = applyDocs(this.state, this.env, objs, mode);
+    this.commit(r.state);
+    return r.lines;
+  }
+
+  delete(yaml: string): string[] {
+    const r = deleteDocs(this.state, this.env, parseManifests(yaml));
+    this.commit(r.state);
+    return r.lines;
+  }
+
+  deleteNamed(kind: string, namespace: string | undefined, names: string[]): string[] {
+    const r = deleteObjects(this.state, this.env, names.map((name) => ({ kind, namespace, name })));
+    this.commit(r.state);
+    return r.lines;
+  }
+
+  patch(kind: string, namespace: string | undefined, name: string, type: 'merge' | 'strategic' | 'json', patch: string): string[] {
+    const r = patchObject(this.state, this.env, kind, namespace, name, type, patch);
+    this.commit(r.state);
+    return r.lines;
+  }
+
+  get(kind: string, namespace: string | undefined, name: string): KObject | undefined { return getObj(this.state, kind, namespace, name); }
+  list(kind: string, namespace?: string): KObject[] { return listObjs(this.state, kind, namespace); }
+  /** The committed state (read-only by convention). */
+  snapshot(): KubeState { return this.state; }
+}

@@ -1,0 +1,146 @@
+// Pods: spec normalization (also for workload templates), scheduling onto a
+// node, pod IPAM from the node's podCIDR, and the Running status kubelet writes.
+
+import { inPrefix, u32ToIp } from '../../wire/addr.ts';
+import type { NodeSpec } from '../spec.ts';
+import { draw, listObjs, type KubeEnv, type KubeState } from './state.ts';
+import { POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
+import { asArray, badValue, checkIp, checkPort, checkPortName, checkProtocol, invalid, matchesSelector } from './validate.ts';
+
+/** Validate and default a pod spec in place; `at` is its field path (spec, spec.template.spec). */
+export function normalizePodSpec(obj: KObject, at: string, spec: Any): Any {
+  if (!spec || typeof spec !== 'object') invalid(obj, at, 'Required value');
+  const containers = asArray(obj, `${at}.containers`, spec.containers);
+  if (containers.length === 0) invalid(obj, `${at}.containers`, 'Required value');
+  const names = new Set<string>();
+  spec.containers = containers.map((c: Any, i) => {
+    const f = `${at}.containers[${i}]`;
+    if (!c || typeof c.name !== 'string' || c.name === '') invalid(obj, `${f}.name`, 'Required value');
+    if (names.has(c.name)) invalid(obj, `${f}.name`, `Duplicate value: ${JSON.stringify(c.name)}`);
+    names.add(c.name);
+    if (typeof c.image !== 'string' || c.image === '') invalid(obj, `${f}.image`, 'Required value');
+    for (const k of ['command', 'args'] as const) {
+      if (c[k] !== undefined && (!Array.isArray(c[k]) || c[k].some((x: unknown) => typeof x !== 'string'))) badValue(obj, `${f}.${k}`, c[k], 'must be a list of strings');
+    }
+    const ports = asArray(obj, `${f}.ports`, c.ports).map((p: Any, j) => {
+      const pf = `${f}.ports[${j}]`;
+      const out: Any = { containerPort: checkPort(obj, `${pf}.containerPort`, p?.containerPort), protocol: checkProtocol(obj, `${pf}.protocol`, p?.protocol) };
+      if (p?.name !== undefined) out.name = checkPortName(obj, `${pf}.name`, p.name);
+      return out;
+    });
+    const env = asArray(obj, `${f}.env`, c.env).map((e: Any, j) => {
+      if (!e || typeof e.name !== 'string' || e.name === '') invalid(obj, `${f}.env[${j}].name`, 'Required value');
+      return { name: e.name, value: e.value === undefined ? '' : String(e.value) };
+    });
+    return {
+      ...c, imagePullPolicy: c.imagePullPolicy ?? (/:(?!latest$)[^/]+$/.test(c.image) ? 'IfNotPresent' : 'Always'),
+      ...(ports.length ? { ports } : {}), ...(env.length ? { env } : {}),
+      resources: c.resources ?? {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File',
+    };
+  });
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.restartPolicy ??= 'Always';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.serviceAccount = spec.serviceAccountName;
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.enableServiceLinks ??= true;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.priority ??= 0;
+  return spec;
+}
+
+/** Pick the node: spec.nodeName, else the least-loaded matching node (workers before control planes, then spec order). */
+export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject): NodeSpec {
+  const nodes = env.spec.nodes;
+  if (pod.spec.nodeName) {
+    const n = nodes.find((x) => x.name === pod.spec.nodeName);
+    if (!n) invalid(pod, 'spec.nodeName', `Not found: ${JSON.stringify(pod.spec.nodeName)}`);
+    return n;
+  }
+  const sel = pod.spec.nodeSelector as Record<string, string> | undefined;
+  const fits = nodes.filter((n) => !sel || matchesSelector(n.labels, sel));
+  if (fits.length === 0) invalid(pod, 'spec.nodeSelector', `Invalid value: ${JSON.stringify(sel)}: no node matches`);
+  const anyWorker = fits.some((n) => !n.controlPlane);
+  const pool = anyWorker ? fits.filter((n) => !n.controlPlane) : fits;
+  const load = (n: NodeSpec) => listObjs(s, 'Pod').filter((p) => p.spec.nodeName === n.name).length;
+  let best = pool[0]!;
+  for (const n of pool) if (load(n) < load(best)) best = n;
+  return best;
+}
+
+/** Pod IPs in use on any node (by status.podIP). */
+function usedPodIps(s: KubeState, except?: KObject): Set<number> {
+  const used = new Set<number>();
+  for (const p of listObjs(s, 'Pod')) {
+    if (p === except || !p.status?.podIP || p.spec.hostNetwork) continue;
+    used.add(ipOf(p.status.podIP));
+  }
+  return used;
+}
+
+function ipOf(s: string): number {
+  const [a, b, c, d] = s.split('.').map(Number);
+  return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
+}
+
+/** Assign the pod IP: the pinned annotation, else a random free address of the node's podCIDR (as Cilium's cluster-pool does). */
+export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec): number {
+  if (pod.spec.hostNetwork) return node.ip;
+  const field = `metadata.annotations[${POD_IP_ANNOTATION}]`;
+  const taken = usedPodIps(s, pod);
+  const reserved = env.reservedIPs(node.name);
+  const { ip: net, prefixLen } = node.podCIDR;
+  const size = 2 ** (32 - prefixLen);
+  const pinned = pod.metadata.annotations?.[POD_IP_ANNOTATION];
+  if (pinned !== undefined) {
+    const ip = checkIp(pod, field, pinned);
+    if (!inPrefix(ip, net, prefixLen)) badValue(pod, field, pinned, `outside node ${node.name}'s podCIDR ${u32ToIp(net)}/${prefixLen}`);
+    if (ip === net || (size > 2 && ip === net + size - 1)) badValue(pod, field, pinned, 'is the network or broadcast address');
+    if (taken.has(ip) || reserved.has(ip)) badValue(pod, field, pinned, 'address already in use', 409);
+    return ip;
+  }
+  const start = draw(s) % (size - 2);
+  for (let i = 0; i < size - 2; i++) {
+    const ip = (net + 1 + ((start + i) % (size - 2))) >>> 0;
+    if (!taken.has(ip) && !reserved.has(ip)) return ip;
+  }
+  return invalid(pod, 'spec.nodeName', `Invalid value: ${JSON.stringify(node.name)}: podCIDR ${u32ToIp(net)}/${prefixLen} is exhausted`);
+}
+
+/** The status kubelet reports once the containers run (everything starts at once here). */
+export function runningStatus(pod: KObject, node: NodeSpec, podIp: number, now: string): Any {
+  const ip = u32ToIp(podIp);
+  const cond = (type: string) => ({ lastProbeTime: null, lastTransitionTime: now, status: 'True', type });
+  return {
+    conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
+    containerStatuses: pod.spec.containers.map((c: Any) => ({
+      containerID: `containerd://${hex64(`${pod.metadata.uid}/${c.name}`)}`,
+      image: qualifyImage(c.image), imageID: `${qualifyImage(c.image).replace(/:[^/:]+$/, '')}@sha256:${hex64(c.image)}`,
+      lastState: {}, name: c.name, ready: true, restartCount: 0, started: true, state: { running: { startedAt: now } },
+    })),
+    hostIP: u32ToIp(node.ip), hostIPs: [{ ip: u32ToIp(node.ip) }], phase: 'Running',
+    podIP: ip, podIPs: [{ ip }], qosClass: 'BestEffort', startTime: now,
+  };
+}
+
+/** docker.io/library/... the way containerd reports an image. */
+export function qualifyImage(image: string): string {
+  let ref = image;
+  if (!/[:@][^/]*$/.test(ref)) ref += ':latest';
+  const first = ref.split('/')[0]!;
+  if (!ref.includes('/')) return `docker.io/library/${ref}`;
+  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return `docker.io/${ref}`;
+  return ref;
+}
+
+function hex64(seed: string): string {
+  let out = '';
+  let h = 0x811c9dc5;
+  for (let r = 0; out.length < 64; r++) {
+    for (let i = 0; i < seed.length; i++) { h ^= seed.charCodeAt(i) + r; h = Math.imul(h, 0x01000193); }
+    out += (h >>> 0).toString(16).padStart(8, '0');
+  }
+  return out.slice(0, 64);
+}

@@ -1,0 +1,95 @@
+// The API server's storage: every object as plain JSON, plus the counters
+// that make names and UIDs deterministic. A request works on a clone and the
+// clone replaces the state only when the whole request succeeded.
+
+import { Rng } from '../../kernel/sim.ts';
+import type { ClusterSpec } from '../spec.ts';
+import { clone, objKey, type KObject } from './types.ts';
+
+export interface KubeState {
+  objects: Record<string, Record<string, KObject>>;
+  resourceVersion: number;
+  /** Draw counter; with seed it makes every generated name reproducible. */
+  draws: number;
+  seed: number;
+}
+
+/** What admission and controllers read besides the state. */
+export interface KubeEnv {
+  spec: ClusterSpec;
+  /** Virtual wall clock as RFC 3339 (creationTimestamp). */
+  nowIso(): string;
+  /** Pod-CIDR addresses the node's agent holds (router, health), never handed to pods. */
+  reservedIPs(node: string): Set<number>;
+}
+
+export function newState(seed: number): KubeState {
+  return { objects: {}, resourceVersion: 1000, draws: 0, seed: seed >>> 0 };
+}
+
+export function cloneState(s: KubeState): KubeState { return clone(s); }
+
+export function getObj(s: KubeState, kind: string, namespace: string | undefined, name: string): KObject | undefined {
+  return s.objects[kind]?.[objKey(namespace, name)];
+}
+
+/** Objects of a kind, in namespace (all when undefined), sorted by namespace then name like the API server. */
+export function listObjs(s: KubeState, kind: string, namespace?: string): KObject[] {
+  const table = s.objects[kind] ?? {};
+  return Object.keys(table).sort().map((k) => table[k]!).filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+}
+
+/** Store obj, stamping uid/creationTimestamp on create and bumping resourceVersion. */
+export function putObj(s: KubeState, env: KubeEnv, obj: KObject): KObject {
+  const table = (s.objects[obj.kind] ??= {});
+  const key = objKey(obj.metadata.namespace, obj.metadata.name);
+  const old = table[key];
+  obj.metadata.uid = old?.metadata.uid ?? obj.metadata.uid ?? uid(s);
+  obj.metadata.creationTimestamp = old?.metadata.creationTimestamp ?? obj.metadata.creationTimestamp ?? env.nowIso();
+  if (!old || JSON.stringify(old) !== JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } })) {
+    obj.metadata.resourceVersion = String(++s.resourceVersion);
+  }
+  table[key] = obj;
+  return obj;
+}
+
+export function delObj(s: KubeState, kind: string, namespace: string | undefined, name: string): boolean {
+  const table = s.objects[kind];
+  const key = objKey(namespace, name);
+  if (!table?.[key]) return false;
+  delete table[key];
+  return true;
+}
+
+/** Next random u32 of the state's own stream (survives cloning, unlike an Rng object). */
+export function draw(s: KubeState): number {
+  return new Rng((s.seed ^ Math.imul(++s.draws, 0x9e3779b9)) >>> 0).u32();
+}
+
+/** Kubernetes' rand.String alphabet (no vowels, no look-alikes). */
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+export function randSuffix(s: KubeState, n = 5): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += SAFE[draw(s) % SAFE.length];
+  return out;
+}
+
+/** Kubernetes' SafeEncodeString of a hash (pod-template-hash). */
+export function safeEncode(v: number): string {
+  const digits = String(v >>> 0);
+  let out = '';
+  for (const c of digits) out += SAFE[(c.charCodeAt(0)) % SAFE.length];
+  return out;
+}
+
+/** FNV-1a 32 over a string (pod-template-hash input). */
+export function fnv32a(str: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < str.length; i++) { h ^= str.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return h >>> 0;
+}
+
+function uid(s: KubeState): string {
+  const h = (n: number) => (draw(s) >>> 0).toString(16).padStart(8, '0').slice(0, n);
+  return `${h(8)}-${h(4)}-4${h(3)}-${'89ab'[draw(s) % 4]}${h(3)}-${h(8)}${h(4)}`;
+}

@@ -1,0 +1,173 @@
+// The Cluster document (dplab.dev/v1alpha1) and kind configs, parsed into
+// one resolved ClusterSpec with every default filled in.
+
+import { inPrefix, ipToU32, parseCidr, prefixMask, u32ToIp } from '../wire/addr.ts';
+import { ClusterError } from './facade.ts';
+
+export interface Cidr { ip: number; prefixLen: number }
+
+export interface NodeSpec {
+  name: string;
+  ip: number;
+  podCIDR: Cidr;
+  controlPlane: boolean;
+  labels: Record<string, string>;
+}
+
+export interface ClusterSpec {
+  name: string;
+  datapath: 'cilium';
+  routing: 'native' | 'tunnel';
+  netdev: string;
+  mtu: number;
+  socketLB: boolean;
+  podCIDR: Cidr;
+  serviceCIDR: Cidr;
+  loadBalancerIPs: Cidr;
+  /** The nodes' L2 segment; its .1 is the emulated internet gateway. */
+  underlay: Cidr;
+  gateway: number;
+  nodes: NodeSpec[];
+}
+
+type Doc = Record<string, unknown>;
+
+function fail(field: string, msg: string): never { throw new ClusterError(`${field}: ${msg}`, 400, field); }
+
+function str(v: unknown, field: string, def: string): string {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'string' || v === '') fail(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+function bool(v: unknown, field: string, def: boolean): boolean {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'boolean') fail(field, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+function ip(v: unknown, field: string): number {
+  if (typeof v !== 'string') fail(field, `invalid IP address ${JSON.stringify(v)}`);
+  try { return ipToU32(v); } catch { return fail(field, `invalid IP address "${v}"`); }
+}
+function cidr(v: unknown, field: string, def: string): Cidr {
+  const s = v ?? def;
+  if (typeof s !== 'string') fail(field, `invalid CIDR ${JSON.stringify(s)}`);
+  try { return parseCidr(s); } catch { return fail(field, `invalid CIDR "${s}"`); }
+}
+export function cidrString(c: Cidr): string { return `${u32ToIp(c.ip)}/${c.prefixLen}`; }
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+interface RawNode { name?: unknown; ip?: unknown; podCIDR?: unknown; controlPlane?: unknown; labels?: unknown }
+
+/** Resolve a dplab Cluster document (or its defaults when doc is undefined). */
+export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
+  const meta = (doc?.metadata ?? {}) as Doc;
+  const spec = (doc?.spec ?? {}) as Doc;
+  const name = str(meta.name, 'metadata.name', 'kind');
+  const datapath = str(spec.datapath, 'spec.datapath', 'cilium');
+  if (datapath === 'iptables' || datapath === 'ipvs') fail('spec.datapath', `datapath "${datapath}" is not supported yet (only "cilium")`);
+  if (datapath !== 'cilium') fail('spec.datapath', `unknown datapath "${datapath}" (want cilium, iptables or ipvs)`);
+  const routing = str(spec.routing, 'spec.routing', 'tunnel');
+  if (routing !== 'native' && routing !== 'tunnel') fail('spec.routing', `must be native or tunnel, got "${routing}"`);
+  const mtu = spec.mtu ?? 1500;
+  if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) fail('spec.mtu', `must be an integer in 1280..65535, got ${JSON.stringify(mtu)}`);
+  const podCIDR = cidr(spec.podCIDR, 'spec.podCIDR', '10.244.0.0/16');
+  const serviceCIDR = cidr(spec.serviceCIDR, 'spec.serviceCIDR', '10.96.0.0/12');
+  const rawNodes = spec.nodes ?? [{ controlPlane: true }, {}, {}];
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0) fail('spec.nodes', 'must be a non-empty list');
+  const firstIp = (rawNodes[0] as RawNode | undefined)?.ip;
+  const underlay = cidr(spec.underlay, 'spec.underlay', firstIp === undefined ? '172.18.0.0/16' : `${str(firstIp, 'spec.nodes[0].ip', '')}/24`);
+  // Like the kind docs' MetalLB pool: x.y.255.200/29 on a /16, .200/29 on a /24.
+  const lbDefault = `${u32ToIp((underlay.ip | (underlay.prefixLen <= 16 ? 0xffc8 : 0xc8)) >>> 0)}/29`;
+  const loadBalancerIPs = cidr(spec.loadBalancerIPs, 'spec.loadBalancerIPs', lbDefault);
+  const gateway = (underlay.ip + 1) >>> 0;
+  const hasCp = rawNodes.some((n) => (n as RawNode).controlPlane === true);
+  let workers = 0;
+  const nodes = rawNodes.map((raw, i): NodeSpec => {
+    const f = `spec.nodes[${i}]`;
+    const n = (raw ?? {}) as RawNode;
+    const controlPlane = bool(n.controlPlane, `${f}.controlPlane`, !hasCp && i === 0);
+    const defName = controlPlane ? `${name}-control-plane` : `${name}-worker${workers++ === 0 ? '' : workers}`;
+    const nodeName = str(n.name, `${f}.name`, defName);
+    if (!NAME_RE.test(nodeName)) fail(`${f}.name`, `invalid node name "${nodeName}"`);
+    const nodeIp = n.ip === undefined ? (underlay.ip + 2 + i) >>> 0 : ip(n.ip, `${f}.ip`);
+    if (!inPrefix(nodeIp, underlay.ip, underlay.prefixLen)) fail(`${f}.ip`, `${u32ToIp(nodeIp)} is outside the underlay ${cidrString(underlay)}`);
+    if (nodeIp === gateway) fail(`${f}.ip`, `${u32ToIp(nodeIp)} is the underlay gateway`);
+    const pc = n.podCIDR === undefined ? splitCidr(podCIDR, i, f) : cidr(n.podCIDR, `${f}.podCIDR`, '');
+    if (pc.prefixLen < podCIDR.prefixLen || !inPrefix(pc.ip, podCIDR.ip, podCIDR.prefixLen)) fail(`${f}.podCIDR`, `${cidrString(pc)} is outside spec.podCIDR ${cidrString(podCIDR)}`);
+    const labels: Record<string, string> = {
+      'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux',
+      ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
+      ...labelMap(n.labels, `${f}.labels`),
+    };
+    return { name: nodeName, ip: nodeIp, podCIDR: pc, controlPlane, labels };
+  });
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (nodes[i]!.name === nodes[j]!.name) fail(`spec.nodes[${i}].name`, `duplicate node name "${nodes[i]!.name}"`);
+      if (nodes[i]!.ip === nodes[j]!.ip) fail(`spec.nodes[${i}].ip`, `duplicate node IP ${u32ToIp(nodes[i]!.ip)}`);
+      if (overlaps(nodes[i]!.podCIDR, nodes[j]!.podCIDR)) fail(`spec.nodes[${i}].podCIDR`, `${cidrString(nodes[i]!.podCIDR)} overlaps ${nodes[j]!.name}'s ${cidrString(nodes[j]!.podCIDR)}`);
+    }
+  }
+  if (overlaps(podCIDR, serviceCIDR)) fail('spec.serviceCIDR', `${cidrString(serviceCIDR)} overlaps spec.podCIDR`);
+  return {
+    name, datapath: 'cilium', routing, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
+    socketLB: bool(spec.socketLB, 'spec.socketLB', true), podCIDR, serviceCIDR, loadBalancerIPs, underlay, gateway, nodes,
+  };
+}
+
+function labelMap(v: unknown, field: string): Record<string, string> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be a map of strings');
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) out[k] = String(val);
+  return out;
+}
+
+function overlaps(a: Cidr, b: Cidr): boolean {
+  const len = Math.min(a.prefixLen, b.prefixLen);
+  return ((a.ip & prefixMask(len)) >>> 0) === ((b.ip & prefixMask(len)) >>> 0);
+}
+
+/** The i-th /24 (or next size down) of a pool, as kube-controller-manager's range allocator does. */
+function splitCidr(pool: Cidr, i: number, field: string): Cidr {
+  const len = Math.max(24, pool.prefixLen);
+  const count = 2 ** (len - pool.prefixLen);
+  if (i >= count) fail(`${field}.podCIDR`, `spec.podCIDR ${cidrString(pool)} has no room for node ${i + 1}`);
+  return { ip: (pool.ip + i * 2 ** (32 - len)) >>> 0, prefixLen: len };
+}
+
+/** Map a kind config (kind.x-k8s.io/v1alpha4) onto a dplab Cluster document. */
+export function kindToClusterDoc(doc: Doc): Doc {
+  const net = (doc.networking ?? {}) as Doc;
+  const mode = net.kubeProxyMode;
+  if (mode === 'iptables' || mode === 'ipvs') fail('networking.kubeProxyMode', `kubeProxyMode "${mode}" is not supported yet (use "none" for Cilium)`);
+  if (mode !== undefined && mode !== 'none') fail('networking.kubeProxyMode', `unknown kubeProxyMode ${JSON.stringify(mode)}`);
+  const name = str(doc.name, 'name', 'kind');
+  const raw = (doc.nodes ?? [{ role: 'control-plane' }]) as unknown;
+  if (!Array.isArray(raw)) fail('nodes', 'must be a list');
+  let cps = 0, workers = 0;
+  const nodes = raw.map((n: Doc, i) => {
+    const role = n?.role ?? 'control-plane';
+    if (role !== 'control-plane' && role !== 'worker') fail(`nodes[${i}].role`, `must be control-plane or worker, got ${JSON.stringify(role)}`);
+    const cp = role === 'control-plane';
+    const k = cp ? cps++ : workers++;
+    const base = cp ? `${name}-control-plane` : `${name}-worker`;
+    return { name: k === 0 ? base : `${base}${k + 1}`, controlPlane: cp, labels: n?.labels };
+  });
+  return {
+    apiVersion: 'dplab.dev/v1alpha1', kind: 'Cluster', metadata: { name },
+    spec: { datapath: 'cilium', podCIDR: net.podSubnet, serviceCIDR: net.serviceSubnet, nodes },
+  };
+}
+
+/** True if a YAML document is a cluster description (dplab or kind). */
+export function isClusterDoc(doc: Doc): boolean {
+  return doc.kind === 'Cluster' && typeof doc.apiVersion === 'string' && (doc.apiVersion.startsWith('dplab.dev/') || doc.apiVersion.startsWith('kind.x-k8s.io/'));
+}
+
+/** Resolve either flavour of Cluster document. */
+export function resolveClusterDoc(doc: Doc | undefined): ClusterSpec {
+  if (doc && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kind.x-k8s.io/')) return parseClusterDoc(kindToClusterDoc(doc));
+  return parseClusterDoc(doc);
+}
