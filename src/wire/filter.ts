@@ -67,7 +67,11 @@ function parsePort(s: string): number {
 
 /** "10", "10.1", "10.1.2", "10.1.2.3" -> network and implied mask, as libpcap reads partial nets. */
 function parseNet(s: string): [number, number] {
-  if (s.includes('/')) { const c = parseCidr(s); return [c.ip, prefixMask(c.prefixLen)]; }
+  if (s.includes('/')) {
+    const c = parseCidr(s);
+    // parseCidr masks host bits away; libpcap rejects them instead.
+    return [ipToU32(s.split('/')[0]!), prefixMask(c.prefixLen)];
+  }
   const parts = s.split('.');
   if (parts.length > 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) throw new Error(`invalid net '${s}'`);
   const ip = ipToU32([...parts, '0', '0', '0'].slice(0, 4).join('.'));
@@ -174,7 +178,8 @@ export function compileFilter(expr: string): FramePredicate {
     if (tok === undefined || tok === ')' || tok === '(' || isAnd(tok) || isOr(tok) || tok === 'not' || tok === '!') syntaxError(`expected a value after '${t}'`);
     if (PROTOS.has(tok) || KINDS.has(tok) || tok === 'src' || tok === 'dst') syntaxError(`unexpected '${tok}'`);
     // A bare value ("host a or b") reuses the previous primitive's qualifiers.
-    const qual = q.proto || q.dir || q.kind ? q : (last ?? {});
+    if (!q.proto && !q.dir && !q.kind && !last) syntaxError(`'${tok}' needs a qualifier such as host, net or port`);
+    const qual = q.proto || q.dir || q.kind ? q : last!;
     last = qual;
     return primitive(qual, tok, next, take);
   }
