@@ -43,10 +43,14 @@ export interface Route {
   scope: 'link' | 'global' | 'host';
   /** Routes installed by Cilium carry proto kernel/static; informational. */
   proto?: string;
+  /** Route MTU metric (`mtu 9001` in `ip route`), as Cilium sets on pod routes. */
+  mtu?: number;
+  /** `onlink`: the gateway is reachable on the device without a covering route. */
+  onlink?: boolean;
 }
 
 /** Connection failure codes surfaced to apps (curl maps them to exit codes). */
-export type SocketErrorCode = 'ECONNREFUSED' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE';
+export type SocketErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE';
 export class SocketError extends Error {
   constructor(readonly code: SocketErrorCode, message?: string) { super(message ?? code); }
 }
@@ -101,6 +105,12 @@ export interface Netns {
   readonly routes: Route[];
   readonly sockets: SocketApi;
   ipForward: boolean;
+  /** IP_TRANSPARENT-like: every destination counts as local, listeners accept any address ("the internet"). */
+  acceptAnyDestination?: boolean;
+  /** net.ipv4.ip_default_ttl (64). */
+  defaultTtl?: number;
+  /** Cilium endpoint id of the pod owning this netns (SockAddrCtx.epId); 0/undefined for the host. */
+  epId?: number;
   device(name: string): NetDevice | undefined;
   addAddress(dev: NetDevice, ip: number, prefixLen: number, scope?: IfAddr['scope']): void;
   addRoute(r: Omit<Route, 'metric' | 'src' | 'scope'> & Partial<Route>): void;

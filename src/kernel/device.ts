@@ -1,0 +1,48 @@
+// struct net_device: one interface with its tcx hooks, counters and taps.
+
+import type { DeviceKind, IfAddr, NetDevice, TcxLink } from './api.ts';
+import type { NetnsImpl } from './netns.ts';
+import type { Rng } from './sim.ts';
+import type { Underlay } from './underlay.ts';
+
+export type CaptureCb = (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => void;
+
+/** Kind-specific state of a vxlan device (Linux vxlan with `external`, as Cilium creates it). */
+export interface VxlanInfo { port: number }
+
+export class Device implements NetDevice {
+  mtu: number;
+  up = true;
+  peer?: Device;
+  readonly addrs: IfAddr[] = [];
+  readonly tcx: Record<'ingress' | 'egress', TcxLink[]> = { ingress: [], egress: [] };
+  stats = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
+  /** Packet-socket taps; empty in the common case so the hot path only checks length. */
+  readonly captures: CaptureCb[] = [];
+  vxlan?: VxlanInfo;
+  /** Set when the device is plugged into an underlay segment. */
+  underlay?: Underlay;
+
+  constructor(
+    readonly ifindex: number,
+    public name: string,
+    readonly kind: DeviceKind,
+    readonly mac: Uint8Array,
+    public netns: NetnsImpl,
+    mtu: number,
+  ) { this.mtu = mtu; }
+}
+
+/** Locally administered unicast MAC from the node's Rng (as the kernel's eth_random_addr). */
+export function randomMac(rng: Rng): Uint8Array {
+  const m = new Uint8Array(6);
+  const a = rng.u32(), b = rng.u32();
+  m[0] = ((a >>> 24) & 0xfe) | 0x02; m[1] = (a >>> 16) & 255; m[2] = (a >>> 8) & 255; m[3] = a & 255;
+  m[4] = (b >>> 8) & 255; m[5] = b & 255;
+  return m;
+}
+
+/** MAC as a number (48 bits fit in a double), for Map keys without strings. */
+export function macKey(m: Uint8Array, o = 0): number {
+  return (m[o]! * 0x10000 + (m[o + 1]! << 8 | m[o + 2]!)) * 0x1000000 + ((m[o + 3]! << 16) | (m[o + 4]! << 8) | m[o + 5]!);
+}

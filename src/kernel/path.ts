@@ -1,0 +1,144 @@
+// The device layer of the packet path: dev_queue_xmit (tcx egress, taps,
+// the wire) and netif_receive_skb (taps, tcx ingress, protocol dispatch).
+
+import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, type SkBuff } from '../bpf/ctx.ts';
+import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from '../wire/ethernet.ts';
+import { encapVxlan } from '../wire/vxlan.ts';
+import { newSkb } from '../bpf/ctx.ts';
+import type { TcxLink } from './api.ts';
+import type { Device } from './device.ts';
+import { ipRcv } from './ip.ts';
+
+/** XMIT_RECURSION_LIMIT: nested egress redirects beyond this are dropped, as in the kernel. */
+const XMIT_RECURSION_LIMIT = 8;
+const ZERO_MAC = new Uint8Array(6);
+
+/**
+ * Run a tcx chain. Kernel tcx semantics: TC_ACT_UNSPEC (TCX_NEXT) moves on
+ * to the next program; OK, SHOT and REDIRECT end the chain; any other code
+ * counts as TCX_NEXT. An empty or exhausted chain passes.
+ */
+export function runTcx(dev: Device, links: TcxLink[], skb: SkBuff): number {
+  const rt = dev.netns.node.runtime;
+  for (let i = 0; i < links.length; i++) {
+    skb.ifindex = dev.ifindex;
+    const ret = links[i]!.prog.run(skb, rt);
+    if (ret === TC_ACT_OK || ret === TC_ACT_SHOT || ret === TC_ACT_REDIRECT) return ret;
+    if (ret !== TC_ACT_UNSPEC) continue;
+  }
+  return TC_ACT_OK;
+}
+
+/** Apply the target a program left with bpf_redirect(). */
+function applyRedirect(dev: Device, skb: SkBuff, depth: number, ingress: boolean): void {
+  const node = dev.netns.node;
+  const r = node.runtime.takeRedirect();
+  const target = r ? node.deviceByIndexInternal(r.ifindex) : undefined;
+  if (!r || !target) {
+    if (ingress) dev.stats.rxDropped++; else dev.stats.txDropped++;
+    return;
+  }
+  // Ingress redirects go through the backlog (a new softirq round); egress ones are inline.
+  if (r.flags & BPF_F_INGRESS) node.hop(target, skb, 0);
+  else devXmit(target, skb, depth + 1);
+}
+
+function tap(dev: Device, skb: SkBuff, dir: 'in' | 'out'): void {
+  const copy = skb.data.slice(0, skb.len);
+  const ts = dev.netns.node.sim.now();
+  for (const cb of dev.captures) cb(copy, dir, ts);
+}
+
+/** Clear what skb_scrub_packet clears when a packet crosses to another device/netns. */
+export function scrub(skb: SkBuff, xnet: boolean): void {
+  if (xnet) skb.mark = 0;
+  skb.tunnel = undefined;
+  skb.sockCookie = 0;
+  const cb = skb.cb; cb[0] = 0; cb[1] = 0; cb[2] = 0; cb[3] = 0; cb[4] = 0;
+}
+
+/** dev_queue_xmit: tcx egress, taps, then the device's wire. Consumes skb. */
+export function devXmit(dev: Device, skb: SkBuff, depth: number): void {
+  if (!dev.up || depth > XMIT_RECURSION_LIMIT) { dev.stats.txDropped++; return; }
+  skb.ifindex = dev.ifindex;
+  if (dev.tcx.egress.length !== 0) {
+    const v = runTcx(dev, dev.tcx.egress, skb);
+    if (v === TC_ACT_SHOT) { dev.stats.txDropped++; return; }
+    if (v === TC_ACT_REDIRECT) { applyRedirect(dev, skb, depth, false); return; }
+  }
+  dev.stats.txPackets++; dev.stats.txBytes += skb.len;
+  if (dev.captures.length !== 0) tap(dev, skb, 'out');
+  const node = dev.netns.node;
+  switch (dev.kind) {
+    case 'veth': {
+      const peer = dev.peer;
+      if (!peer || !peer.up) { dev.stats.txDropped++; return; }
+      scrub(skb, peer.netns !== dev.netns);
+      node.hop(peer, skb, node.latency.vethNs);
+      return;
+    }
+    case 'netdev':
+      if (!dev.underlay) { dev.stats.txDropped++; return; }
+      scrub(skb, true);
+      dev.underlay.transmit(dev, skb);
+      return;
+    case 'loopback':
+      node.hop(dev, skb, 0);
+      return;
+    case 'vxlan':
+      vxlanXmit(dev, skb);
+      return;
+    default:
+      return; // dummy: consumed
+  }
+}
+
+/** Linux vxlan (external/collect_md): encapsulate with the skb's tunnel key and send via the host stack. */
+function vxlanXmit(dev: Device, skb: SkBuff): void {
+  const t = skb.tunnel;
+  const ns = dev.netns;
+  const route = t ? ns.lookupRoute(t.remoteIpv4) : undefined;
+  const out = route ? ns.byIndex.get(route.ifindex) : undefined;
+  if (!t || !route || !out) { dev.stats.txDropped++; return; }
+  const src = ns.selectSource(out, route);
+  const frame = encapVxlan(skb.data, skb.len, {
+    srcMac: out.mac, dstMac: ZERO_MAC, src, dst: t.remoteIpv4, ttl: ns.defaultTtl, id: ns.nextIpId(), dport: dev.vxlan?.port,
+  }, t.tunnelId);
+  const o = newSkb(frame, frame.length, out.ifindex);
+  o.mark = skb.mark;
+  ns.neigh.output(out, route.gateway || t.remoteIpv4, o);
+}
+
+/** netif_receive_skb: taps, tcx ingress, then ARP or IP. Consumes skb. */
+export function devReceive(dev: Device, skb: SkBuff): void {
+  if (!dev.up) { dev.stats.rxDropped++; return; }
+  dev.stats.rxPackets++; dev.stats.rxBytes += skb.len;
+  skb.ifindex = dev.ifindex; skb.ingressIfindex = dev.ifindex;
+  if (dev.captures.length !== 0) tap(dev, skb, 'in');
+  if (dev.tcx.ingress.length !== 0) {
+    const v = runTcx(dev, dev.tcx.ingress, skb);
+    if (v === TC_ACT_SHOT) { dev.stats.rxDropped++; return; }
+    if (v === TC_ACT_REDIRECT) { applyRedirect(dev, skb, 0, true); return; }
+  }
+  netifReceive(dev, skb);
+}
+
+/** Protocol dispatch after the tc layer (eth_type_trans + ptype handlers). */
+export function netifReceive(dev: Device, skb: SkBuff): void {
+  const f = skb.data;
+  if (skb.len < ETH_HLEN) { dev.stats.rxDropped++; return; }
+  const type = (f[12]! << 8) | f[13]!;
+  if (type === ETH_P_IP) {
+    // PACKET_OTHERHOST: a unicast frame for another MAC on a shared segment is not ours.
+    if (dev.kind === 'netdev' && (f[0]! & 1) === 0 && !sameMac(f, dev.mac)) { dev.stats.rxDropped++; return; }
+    ipRcv(dev.netns, dev, skb);
+  } else if (type === ETH_P_ARP) {
+    dev.netns.neigh.rcv(dev, skb);
+  } else {
+    dev.stats.rxDropped++;
+  }
+}
+
+function sameMac(f: Uint8Array, mac: Uint8Array): boolean {
+  return f[0] === mac[0] && f[1] === mac[1] && f[2] === mac[2] && f[3] === mac[3] && f[4] === mac[4] && f[5] === mac[5];
+}

@@ -1,0 +1,134 @@
+// UDP sockets (with sendmsg4/recvmsg4 hooks) and ICMP echo (ping sockets).
+
+import { newSkb, type SkBuff } from '../bpf/ctx.ts';
+import { readU16, readU32 } from '../wire/addr.ts';
+import { buildIcmpEchoFrame, buildPortUnreachFrame, buildUdpFrame } from '../wire/build.ts';
+import { checksum } from '../wire/checksum.ts';
+import { ETH_HLEN } from '../wire/ethernet.ts';
+import { IPPROTO_UDP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
+import type { Endpoint4, PingReply, UdpSocket } from './api.ts';
+import { SocketError } from './api.ts';
+import { ipLocalOut } from './ip.ts';
+import type { NetnsImpl } from './netns.ts';
+import type { Sockets } from './sockets.ts';
+import type { TimerHandle } from './sim.ts';
+
+const ZERO_MAC = new Uint8Array(6);
+type Msg = { data: Uint8Array; from: Endpoint4 };
+
+export class UdpSock implements UdpSocket {
+  readonly local: Endpoint4;
+  readonly cookie: number;
+  private queue: Msg[] = [];
+  private waiters: Array<{ resolve: (m: Msg | null) => void; timer: TimerHandle }> = [];
+  private closed = false;
+
+  constructor(readonly ns: NetnsImpl, port: number, private readonly onMessage?: (data: Uint8Array, from: Endpoint4, reply: (d: Uint8Array) => void) => void) {
+    this.local = { ip: 0, port };
+    this.cookie = ns.node.nextSocketCookie();
+  }
+
+  send(to: Endpoint4, data: Uint8Array): void { this.sendFrom(0, to, data); }
+
+  /** sendmsg: cgroup sendmsg4 may rewrite the destination; src 0 = pick by route. */
+  sendFrom(src: number, to: Endpoint4, data: Uint8Array): void {
+    if (this.closed) return;
+    const ns = this.ns;
+    const ctx = ns.sock.sockAddr(to.ip, to.port, IPPROTO_UDP, this.cookie, this.local);
+    if (!ns.sock.runCgroup('sendmsg4', ctx)) return;
+    const dst = ctx.userIp4 >>> 0;
+    const route = ns.isLocal(dst) ? undefined : ns.lookupRoute(dst);
+    const dev = route ? ns.byIndex.get(route.ifindex) : ns.isLocal(dst) ? ns.byIndex.get(1) : undefined;
+    if (!dev) throw new SocketError('ENETUNREACH', 'Network is unreachable');
+    if (!src) src = ns.isLocal(dst) ? dst : ns.selectSource(dev, route);
+    const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df: true, sport: this.local.port, dport: ctx.userPort }, data);
+    const skb = newSkb(f, f.length, 0);
+    skb.sockCookie = this.cookie;
+    ipLocalOut(ns, skb, route);
+  }
+
+  recv(timeoutNs: number): Promise<Msg | null> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve) => {
+      const w = { resolve, timer: this.ns.node.sim.schedule(timeoutNs, () => { const i = this.waiters.indexOf(w); if (i >= 0) this.waiters.splice(i, 1); resolve(null); }) };
+      this.waiters.push(w);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ns.sock.udp.get(this.local.port) === this) this.ns.sock.udp.delete(this.local.port);
+    for (const w of this.waiters) { w.timer.cancel(); w.resolve(null); }
+    this.waiters = [];
+  }
+
+  private deliver(data: Uint8Array, from: Endpoint4, dst: number): void {
+    if (this.onMessage) { this.onMessage(data, from, (d) => this.sendFrom(this.ns.isLocal(dst) || this.ns.acceptAnyDestination ? dst : 0, from, d)); return; }
+    const w = this.waiters.shift();
+    if (w) { w.timer.cancel(); w.resolve({ data, from }); return; }
+    this.queue.push({ data, from });
+  }
+
+  /** udp_rcv: checksum, socket lookup, recvmsg4 reverse translation, or ICMP port unreachable. */
+  static rcv(socks: Sockets, skb: SkBuff, l4: number): void {
+    const f = skb.data, o = ETH_HLEN, ns = socks.ns;
+    const saddr = readU32(f, o + IP_SADDR), daddr = readU32(f, o + IP_DADDR);
+    const len = readU16(f, l4 + 4);
+    if (len < 8 || l4 + len > skb.len) return;
+    if (readU16(f, l4 + 6) !== 0 && checksum(f, l4, len, pseudoHeaderSum(saddr, daddr, IPPROTO_UDP, len)) !== 0) return;
+    const sport = readU16(f, l4), dport = readU16(f, l4 + 2);
+    const s = socks.udp.get(dport);
+    if (!s) {
+      if (daddr === 0xffffffff) return;
+      const err = buildPortUnreachFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: daddr, dst: saddr, ttl: ns.defaultTtl, id: ns.nextIpId() }, f.subarray(0, skb.len));
+      ipLocalOut(ns, newSkb(err, err.length, 0));
+      return;
+    }
+    const ctx = socks.sockAddr(saddr, sport, IPPROTO_UDP, s.cookie, s.local);
+    socks.runCgroup('recvmsg4', ctx);
+    s.deliver(f.slice(l4 + 8, l4 + len), { ip: ctx.userIp4 >>> 0, port: ctx.userPort }, daddr);
+  }
+}
+
+/** Outstanding echo requests of a netns, keyed by id and sequence. */
+export class PingTable {
+  private readonly pending = new Map<number, { resolve: (r: PingReply | null) => void; sentNs: number; timer: TimerHandle }>();
+  constructor(private readonly ns: NetnsImpl) {}
+
+  send(to: number, o: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number }): Promise<PingReply | null> {
+    const ns = this.ns;
+    const route = ns.isLocal(to) ? undefined : ns.lookupRoute(to);
+    const dev = route ? ns.byIndex.get(route.ifindex) : ns.isLocal(to) ? ns.byIndex.get(1) : undefined;
+    if (!dev) return Promise.reject(new SocketError('ENETUNREACH', 'Network is unreachable'));
+    const src = ns.isLocal(to) ? to : ns.selectSource(dev, route);
+    // iputils ping: struct timeval (16 bytes) then bytes counting up from 0x10.
+    const payload = new Uint8Array(o.payloadBytes);
+    const wall = ns.node.sim.wallMs();
+    const sec = Math.floor(wall / 1000), usec = Math.floor((wall % 1000) * 1000);
+    if (payload.length >= 16) {
+      const dv = new DataView(payload.buffer);
+      dv.setUint32(0, sec >>> 0, true); dv.setUint32(4, Math.floor(sec / 2 ** 32), true); dv.setUint32(8, usec, true);
+    }
+    for (let i = 16; i < payload.length; i++) payload[i] = i & 255;
+    const f = buildIcmpEchoFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst: to >>> 0, ttl: o.ttl ?? ns.defaultTtl, id: ns.nextIpId(), df: true, reply: false, echoId: o.id, seq: o.seq }, payload);
+    const key = (o.id & 0xffff) * 65536 + (o.seq & 0xffff);
+    const p = new Promise<PingReply | null>((resolve) => {
+      const timer = ns.node.sim.schedule(o.timeoutNs, () => { this.pending.delete(key); resolve(null); });
+      this.pending.set(key, { resolve, sentNs: ns.node.sim.now(), timer });
+    });
+    ipLocalOut(ns, newSkb(f, f.length, 0), route);
+    return p;
+  }
+
+  rcv(skb: SkBuff, l4: number): void {
+    const f = skb.data, o = ETH_HLEN;
+    const key = readU16(f, l4 + 4) * 65536 + readU16(f, l4 + 6);
+    const w = this.pending.get(key);
+    if (!w) return;
+    this.pending.delete(key);
+    w.timer.cancel();
+    w.resolve({ ttl: f[o + 8]!, rttNs: this.ns.node.sim.now() - w.sentNs, bytes: skb.len - l4, from: readU32(f, o + IP_SADDR) });
+  }
+}

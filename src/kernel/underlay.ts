@@ -1,0 +1,48 @@
+// The L2 segment between nodes: a learning switch joining the nodes' netdevs
+// (and any extra hosts), with a fixed one-way latency per frame.
+
+import type { SkBuff } from '../bpf/ctx.ts';
+import { newSkb } from '../bpf/ctx.ts';
+import type { Device } from './device.ts';
+import { macKey } from './device.ts';
+
+export interface UnderlayOptions { /** One-way latency per frame (default 100µs, so a cross-node ping RTT is ~0.2ms as in the seed). */ latencyNs?: number }
+
+export class Underlay {
+  readonly latencyNs: number;
+  readonly ports: Device[] = [];
+  /** Forwarding database: MAC -> port, learnt from source addresses. */
+  private readonly fdb = new Map<number, Device>();
+
+  constructor(opts: UnderlayOptions = {}) { this.latencyNs = opts.latencyNs ?? 100_000; }
+
+  attach(dev: Device): void {
+    if (dev.kind !== 'netdev') throw new Error(`${dev.name}: only netdevs plug into the underlay`);
+    dev.underlay = this;
+    this.ports.push(dev);
+  }
+
+  detach(dev: Device): void {
+    const i = this.ports.indexOf(dev);
+    if (i >= 0) this.ports.splice(i, 1);
+    for (const [k, d] of this.fdb) if (d === dev) this.fdb.delete(k);
+    dev.underlay = undefined;
+  }
+
+  /** A frame leaves `from`: learn, then forward to the known port or flood. */
+  transmit(from: Device, skb: SkBuff): void {
+    const f = skb.data;
+    this.fdb.set(macKey(f, 6), from);
+    if ((f[0]! & 1) === 0) {
+      const to = this.fdb.get(macKey(f, 0));
+      if (to) {
+        if (to !== from) to.netns.node.hop(to, skb, this.latencyNs);
+        return;
+      }
+    }
+    for (const p of this.ports) {
+      if (p === from) continue;
+      p.netns.node.hop(p, newSkb(f.slice(0, skb.len), skb.len, p.ifindex), this.latencyNs);
+    }
+  }
+}
