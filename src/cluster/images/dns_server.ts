@@ -1,0 +1,44 @@
+// A DNS server over the netns sockets: UDP and TCP (2-byte length framing)
+// on one port, one async handler per query.
+
+import type { Netns } from '../../kernel/api.ts';
+import { decodeDns, encodeDns, DNS_RCODE, type DnsMessage } from '../../wire/dns.ts';
+
+export type DnsHandler = (q: DnsMessage) => Promise<DnsMessage> | DnsMessage;
+
+export function replyTo(q: DnsMessage, fields: Partial<DnsMessage>): DnsMessage {
+  return { id: q.id, qr: true, opcode: q.opcode, aa: false, tc: false, rd: q.rd, ra: false, rcode: DNS_RCODE.NOERROR,
+    questions: q.questions, answers: [], authority: [], additional: [], ...fields };
+}
+
+export function serveDns(netns: Netns, port: number, handler: DnsHandler): { close(): void } {
+  const answer = async (bytes: Uint8Array): Promise<Uint8Array | null> => {
+    let q: DnsMessage;
+    try { q = decodeDns(bytes); } catch { return null; }
+    if (q.qr) return null;
+    if (q.questions.length !== 1) return encodeDns(replyTo(q, { rcode: DNS_RCODE.FORMERR }));
+    return encodeDns(await handler(q));
+  };
+  const udp = netns.sockets.udpBind(port, (data, _from, reply) => {
+    void answer(data).then((r) => { if (r) reply(r); });
+  });
+  const tcp = netns.sockets.tcpListen(port, (c) => {
+    let buf = new Uint8Array(0);
+    c.onData((d) => {
+      const b = new Uint8Array(buf.length + d.length); b.set(buf); b.set(d, buf.length); buf = b;
+      while (buf.length >= 2) {
+        const n = (buf[0]! << 8) | buf[1]!;
+        if (buf.length < 2 + n) break;
+        const msg = buf.slice(2, 2 + n); buf = buf.slice(2 + n);
+        void answer(msg).then((r) => {
+          if (!r) return;
+          const framed = new Uint8Array(2 + r.length);
+          framed[0] = r.length >>> 8; framed[1] = r.length & 255; framed.set(r, 2);
+          c.write(framed);
+        });
+      }
+    });
+    c.onEnd(() => c.end());
+  });
+  return { close: () => { udp.close(); tcp.close(); } };
+}
