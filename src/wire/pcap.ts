@@ -36,13 +36,24 @@ export function pcapRecord(frame: Uint8Array, sec: number, frac: number, snaplen
   return b;
 }
 
-/** Split wall-clock milliseconds (Sim.wallMs()) into seconds and micro/nanoseconds. */
+/**
+ * Split wall-clock milliseconds (Sim.wallMs()) into seconds and micro- or
+ * nanoseconds. A float of ~1.7e12 ms only holds ~0.25 us, so both precisions
+ * round to the microsecond here; use simTimeToParts for exact nanoseconds.
+ */
 export function wallMsToParts(wallMs: number, nanosecond = false): [sec: number, frac: number] {
-  const sec = Math.floor(wallMs / 1000);
-  const unit = nanosecond ? 1e6 : 1e3;
-  let frac = Math.round((wallMs - sec * 1000) * unit);
-  const max = nanosecond ? 1e9 : 1e6;
-  return frac >= max ? [sec + 1, frac - max] : [sec, frac];
+  let sec = Math.floor(wallMs / 1000);
+  let us = Math.round((wallMs - sec * 1000) * 1000);
+  if (us >= 1_000_000) { sec++; us -= 1_000_000; }
+  return [sec, nanosecond ? us * 1000 : us];
+}
+
+/** Exact seconds and fraction from the Sim's integer epochMs and virtual nowNs. */
+export function simTimeToParts(epochMs: number, nowNs: number, nanosecond = false): [sec: number, frac: number] {
+  const ns = (epochMs % 1000) * 1_000_000 + nowNs;
+  const sec = Math.floor(epochMs / 1000) + Math.floor(ns / 1e9);
+  const fracNs = ns % 1e9;
+  return [sec, nanosecond ? fracNs : Math.floor(fracNs / 1000)];
 }
 
 /** A record stamped from wall-clock milliseconds. */
