@@ -13,16 +13,21 @@ import type { CapturedFrame } from '../cluster/facade.ts';
 /** Bytes before the frame in a binary capture message. */
 export const CAPTURE_HEADER_LEN = 8;
 
-/** Wall-clock nanoseconds of a captured frame, exact to the microsecond part of wallMs. */
-export function wallNs(wallMs: number): bigint {
-  const ms = Math.floor(wallMs);
-  return BigInt(ms) * 1_000_000n + BigInt(Math.round((wallMs - ms) * 1e6));
+/**
+ * Wall-clock nanoseconds of a captured frame. From the sim's epoch and the
+ * frame's virtual ns when given (exact: a float wallMs near 1.7e12 keeps only
+ * ~0.2 us), else from wallMs.
+ */
+export function wallNs(f: Pick<CapturedFrame, 'wallMs' | 'tsNs'>, epochMs?: number): bigint {
+  if (epochMs !== undefined && Number.isInteger(epochMs)) return BigInt(epochMs) * 1_000_000n + BigInt(Math.round(f.tsNs));
+  const ms = Math.floor(f.wallMs);
+  return BigInt(ms) * 1_000_000n + BigInt(Math.round((f.wallMs - ms) * 1e6));
 }
 
-/** One binary capture message for a frame. */
-export function encodeCaptureMessage(f: Pick<CapturedFrame, 'frame' | 'wallMs'>): Uint8Array {
+/** One binary capture message for a frame; epochMs is the cluster Sim's. */
+export function encodeCaptureMessage(f: Pick<CapturedFrame, 'frame' | 'wallMs' | 'tsNs'>, epochMs?: number): Uint8Array {
   const out = new Uint8Array(CAPTURE_HEADER_LEN + f.frame.length);
-  new DataView(out.buffer).setBigUint64(0, wallNs(f.wallMs), false);
+  new DataView(out.buffer).setBigUint64(0, wallNs(f, epochMs), false);
   out.set(f.frame, CAPTURE_HEADER_LEN);
   return out;
 }

@@ -18,6 +18,8 @@ function refuse(socket: WebSocket, err: unknown): void {
   const { status, body } = errorBody(err);
   socket.send(JSON.stringify(body));
   socket.close(closeCodeFor(status), body.error.slice(0, 120));
+  // A client that never answers the close handshake must not pin the socket for ws's 30 s timeout.
+  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
 }
 
 /** Runs `subscribe` and wires its stop function to the socket's close, or refuses on error. */
@@ -41,7 +43,7 @@ export const streamRoutes: FastifyPluginAsync<RouteOptions> = async (app, { clus
         if (socket.readyState !== socket.OPEN) return;
         if (socket.bufferedAmount > MAX_BUFFERED) { dropped++; return; }
         if (dropped !== reported) { reported = dropped; socket.send(JSON.stringify({ dropped })); }
-        socket.send(encodeCaptureMessage(f), { binary: true });
+        socket.send(encodeCaptureMessage(f, cluster.sim.epochMs), { binary: true });
       });
     });
   });
