@@ -1,0 +1,225 @@
+// The Cluster: one Sim, an underlay with the emulated internet, one kernel
+// per node, the Cilium control plane, and the Kubernetes API whose committed
+// changes drive CNI ADD/DEL, containers and service sync.
+
+import { parseAllDocuments } from 'yaml';
+import type { CiliumControl, PodNetwork } from '../cilium/api.ts';
+import type { KernelNode } from '../kernel/api.ts';
+import { createNode, type LinuxNode } from '../kernel/node.ts';
+import { Sim } from '../kernel/sim.ts';
+import { Underlay } from '../kernel/underlay.ts';
+import { inPrefix, u32ToIp } from '../wire/addr.ts';
+import { defaultDeps, type ClusterDeps } from './deps.ts';
+import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, type MonitorLine } from './facade.ts';
+import { computeFrontends } from './frontends.ts';
+import { KubeApi } from './kube/api.ts';
+import { serviceIp, type CorednsPin } from './kube/bootstrap.ts';
+import { parseManifests } from './kube/request.ts';
+import { listObjs, newState, type KubeState } from './kube/state.ts';
+import type { Any, KObject } from './kube/types.ts';
+import { runKubectl } from './kubectl/index.ts';
+import { LABS } from './labs/index.ts';
+import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
+import { podEnv, podFiles } from './podenv.ts';
+import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
+import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
+
+export interface ClusterOptions { seed?: number; deps?: ClusterDeps }
+
+interface LivePod { uid: string; net?: PodNetwork; ctx?: PodRuntimeContext; running?: RunningPod }
+
+export class Cluster implements ClusterFacade {
+  readonly name: string;
+  readonly sim: Sim;
+  readonly underlay = new Underlay();
+  readonly api: KubeApi;
+  readonly cilium?: CiliumControl;
+  readonly dns: ClusterDns;
+  /** The emulated internet: default gateway and upstream resolver of the nodes. */
+  readonly internet: LinuxNode;
+  private readonly kernels = new Map<string, LinuxNode>();
+  private readonly live = new Map<string, LivePod>();
+  private readonly deps: ClusterDeps;
+  private internetApp?: RunningPod;
+
+  /** Parse a Cluster document (dplab or kind) plus manifests, and build the cluster. */
+  static fromYaml(text: string, opts: ClusterOptions = {}): Cluster {
+    let docs: Any[];
+    try {
+      docs = parseAllDocuments(text).map((d, i) => {
+        if (d.errors.length) throw new ClusterError(`error parsing cluster YAML: document ${i + 1}: ${d.errors[0]!.message.split('\n')[0]}`, 400, 'yaml');
+        return d.toJS();
+      }).filter((d) => d !== null && d !== undefined);
+    } catch (e) { if (e instanceof ClusterError) throw e; throw new ClusterError(`error parsing cluster YAML: ${(e as Error).message}`, 400, 'yaml'); }
+    const clusterDoc = docs.find((d) => d && typeof d === 'object' && isClusterDoc(d));
+    const spec = resolveClusterDoc(clusterDoc);
+    const manifests = parseManifests(text).filter((d) => !(d && isClusterDoc(d as Any)));
+    const pin = clusterDoc?.spec?.coredns as CorednsPin | undefined;
+    return new Cluster(spec, { ...opts, manifests, coredns: pin });
+  }
+
+  /** An embedded lab by name (`cilium` is the seed lab). */
+  static lab(name = 'cilium', opts: ClusterOptions = {}): Cluster {
+    const text = LABS[name];
+    if (text === undefined) throw new ClusterError(`unknown lab "${name}" (known: ${Object.keys(LABS).join(', ')})`, 404, 'lab');
+    return Cluster.fromYaml(text, opts);
+  }
+
+  constructor(readonly spec: ClusterSpec, opts: ClusterOptions & { manifests?: KObject[]; coredns?: CorednsPin } = {}) {
+    const seed = opts.seed ?? 1;
+    this.name = spec.name;
+    this.sim = new Sim(seed);
+    this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
+    const prefixLen = spec.underlay.prefixLen;
+    for (const n of spec.nodes) {
+      this.kernels.set(n.name, createNode(n.name, this.sim, { underlay: this.underlay, netdevName: spec.netdev, nodeIp: n.ip, prefixLen, gateway: spec.gateway, mtu: spec.mtu }));
+    }
+    this.internet = createNode('internet', this.sim, { underlay: this.underlay, netdevName: 'eth0', nodeIp: spec.gateway, prefixLen, mtu: spec.mtu });
+    this.internet.hostNs.acceptAnyDestination = true;
+    this.cilium = this.deps.createCilium?.(this.sim, {
+      routing: spec.routing, socketLB: spec.socketLB, netdev: spec.netdev, mtu: spec.mtu, clusterCIDR: spec.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
+    });
+    for (const n of spec.nodes) this.cilium?.addNode(this.kernels.get(n.name)!, { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels });
+    this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns });
+    this.dns = buildDns(this.api, spec);
+    if (this.deps.startContainers) {
+      this.internetApp = this.deps.startContainers({
+        namespace: '', name: 'internet', hostname: 'internet', podIP: spec.gateway, nodeName: 'internet', nodeIP: spec.gateway, netns: this.internet.hostNs,
+        labels: {}, env: {}, files: { '/etc/hostname': 'internet\n' }, containers: [{ name: 'internet', image: INTERNET_IMAGE, ports: [], env: {} }], dns: this.dns, sim: this.sim,
+      });
+    }
+    this.api.watch((before, after) => this.sync(before, after));
+    this.sync(newState(0), this.api.snapshot());
+    if (opts.manifests?.length) this.api.applyObjects(opts.manifests, 'create');
+  }
+
+  nodeNames(): string[] { return this.spec.nodes.map((n) => n.name); }
+
+  kernel(node: string): KernelNode { return this.kernelOf(node); }
+
+  private kernelOf(node: string): LinuxNode {
+    const k = this.kernels.get(node) ?? (node === 'internet' ? this.internet : undefined);
+    if (!k) throw new ClusterError(`node "${node}" not found`, 404, 'node');
+    return k;
+  }
+
+  /** Pod-CIDR addresses configured on the node by the agent (cilium_host router IP, health endpoint). */
+  private agentIps(node: string): Set<number> {
+    const out = new Set<number>();
+    const k = this.kernels.get(node);
+    const n = this.spec.nodes.find((x) => x.name === node);
+    if (!k || !n) return out;
+    const podNs = new Set([...this.live.values()].map((l) => l.net?.netns));
+    for (const ns of [k.hostNs, ...k.netnses.values()]) {
+      if (podNs.has(ns)) continue;
+      for (const d of ns.devices.values()) for (const a of d.addrs) if (inPrefix(a.ip, n.podCIDR.ip, n.podCIDR.prefixLen)) out.add(a.ip);
+    }
+    return out;
+  }
+
+  apply(yaml: string): string[] { return this.api.apply(yaml, 'apply'); }
+  delete(yaml: string): string[] { return this.api.delete(yaml); }
+
+  kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return runKubectl(this, argv, stdin); }
+
+  /** The pod's runtime context (for exec); ClusterError 404 if it does not exist. */
+  podContext(namespace: string, pod: string): PodRuntimeContext {
+    const obj = this.api.get('Pod', namespace, pod);
+    if (!obj) throw new ClusterError(`Error from server (NotFound): pods "${pod}" not found`, 404, 'pod');
+    const ctx = this.live.get(`${namespace}/${pod}`)?.ctx;
+    if (!ctx) throw new ClusterError(`error: unable to upgrade connection: pod ${namespace}/${pod} has no running containers (no datapath plugged in)`, 500, 'pod');
+    return ctx;
+  }
+
+  async exec(namespace: string, pod: string, argv: string[], stdin = ''): Promise<ExecResult> {
+    const ctx = this.podContext(namespace || 'default', pod);
+    if (!this.deps.execInPod) throw new ClusterError('exec is not available (no exec runtime)', 501, 'exec');
+    return this.deps.execInPod(ctx, argv, stdin);
+  }
+
+  nodeContext(node: string): NodeExecContext {
+    const k = this.kernelOf(node);
+    const n = this.spec.nodes.find((x) => x.name === node);
+    const ctx: NodeExecContext = {
+      nodeName: node, nodeIP: n?.ip ?? this.spec.gateway, kernel: k, netns: k.hostNs, dns: this.dns, sim: this.sim,
+      files: { '/etc/resolv.conf': `nameserver ${u32ToIp(this.spec.gateway)}\n`, '/etc/hostname': `${node}\n`, '/etc/hosts': `127.0.0.1\tlocalhost\n${u32ToIp(n?.ip ?? this.spec.gateway)}\t${node}\n` },
+    };
+    ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...(this.deps.nodeCommands?.(ctx) ?? {}) };
+    return ctx;
+  }
+
+  async nodeExec(node: string, argv: string[], stdin = ''): Promise<ExecResult> {
+    const ctx = this.nodeContext(node);
+    if (!this.deps.execOnNode) throw new ClusterError('node exec is not available (no exec runtime)', 501, 'exec');
+    return this.deps.execOnNode(ctx, argv, stdin);
+  }
+
+  capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void {
+    const k = this.kernelOf(node);
+    const dev = k.hostNs.device(ifname) ?? [...k.netnses.values()].map((ns) => ns.device(ifname)).find((d) => d);
+    if (!dev) throw new ClusterError(`${ifname}: No such device exists on node ${node}`, 404, 'ifname');
+    return k.capture(dev, (frame, dir, tsNs) => cb({ frame, dir, tsNs, wallMs: this.sim.epochMs + tsNs / 1e6 }));
+  }
+
+  monitor(node: string, cb: (l: MonitorLine) => void): () => void {
+    this.kernelOf(node);
+    if (!this.cilium || !this.deps.monitor) throw new ClusterError('monitor is not available (no Cilium datapath)', 501, 'monitor');
+    return this.deps.monitor(this.cilium, node, cb);
+  }
+
+  /** Security identity of a pod's endpoint (kubectl get cep). */
+  identityOf(namespace: string, pod: string): number | undefined {
+    const l = this.live.get(`${namespace}/${pod}`);
+    if (l?.net) return l.net.identity;
+    return this.cilium && this.deps.identityOf ? this.deps.identityOf(this.cilium, namespace, pod) : undefined;
+  }
+
+  /** Apply committed changes to the datapath: CNI DEL/ADD, containers, services. */
+  private sync(before: KubeState, after: KubeState): void {
+    const pods = new Map(listObjs(after, 'Pod').map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+    for (const [key, l] of [...this.live]) {
+      const p = pods.get(key);
+      if (p && p.metadata.uid === l.uid) continue;
+      l.running?.stop();
+      if (l.net) this.cilium?.deletePod(key.split('/')[0]!, key.split('/')[1]!);
+      this.live.delete(key);
+    }
+    for (const [key, p] of pods) if (!this.live.has(key)) this.startPod(after, key, p);
+    if (this.cilium && JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice])) {
+      this.cilium.syncServices(computeFrontends(after, this.spec));
+    }
+  }
+
+  private startPod(s: KubeState, key: string, p: KObject): void {
+    const l: LivePod = { uid: p.metadata.uid! };
+    this.live.set(key, l);
+    if (!this.cilium || p.spec.hostNetwork) return;
+    const ns = listObjs(s, 'Namespace').find((n) => n.metadata.name === p.metadata.namespace);
+    const ip = ipNum(p.status.podIP);
+    l.net = this.cilium.addPod({
+      namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid!, nodeName: p.spec.nodeName, ip,
+      labels: { ...(p.metadata.labels ?? {}) }, namespaceLabels: { ...(ns?.metadata.labels ?? {}) }, serviceAccount: p.spec.serviceAccountName ?? 'default',
+    });
+    const node = this.spec.nodes.find((n) => n.name === p.spec.nodeName)!;
+    const containers = p.spec.containers.map((c: Any) => ({
+      name: c.name, image: c.image, command: c.command, args: c.args, ports: (c.ports ?? []).map((x: Any) => ({ ...x })),
+      env: Object.fromEntries((c.env ?? []).map((e: Any) => [e.name, e.value])),
+    }));
+    l.ctx = {
+      namespace: p.metadata.namespace!, name: p.metadata.name, hostname: p.spec.hostname ?? p.metadata.name, podIP: ip, nodeName: node.name, nodeIP: node.ip,
+      netns: l.net.netns, labels: { ...(p.metadata.labels ?? {}) }, env: podEnv(s, p, p.spec.containers[0]?.env ?? []),
+      files: podFiles(p, serviceIp(this.spec, 10)), containers, dns: this.dns, sim: this.sim,
+    };
+    l.running = this.deps.startContainers?.(l.ctx);
+  }
+
+  /** Stop every app (tests). */
+  close(): void {
+    for (const l of this.live.values()) l.running?.stop();
+    this.internetApp?.stop();
+  }
+}
+
+function ipNum(ip: string): number { return ip.split('.').reduce((v, o) => v * 256 + Number(o), 0) >>> 0; }
+
+export { EXTERNAL_HOSTS };

@@ -1,0 +1,25 @@
+// The datapath and runtime pieces a Cluster plugs together. Injected so the
+// Kubernetes side runs (and is tested) before or without each piece.
+
+import type { CiliumConfig, CiliumControl } from '../cilium/api.ts';
+import type { Sim } from '../kernel/sim.ts';
+import type { MonitorLine } from './facade.ts';
+import type { ExecInPod, ExecOnNode, NodeExecContext, StartContainers } from './runtime_contract.ts';
+import type { ExecResult } from './facade.ts';
+
+export interface ClusterDeps {
+  /** Build the Cilium control plane (src/cilium createCiliumControl). */
+  createCilium?: (sim: Sim, config: CiliumConfig) => CiliumControl;
+  startContainers?: StartContainers;
+  execInPod?: ExecInPod;
+  execOnNode?: ExecOnNode;
+  /** Extra node commands (cilium-dbg, bpftool...) for nodeExec. */
+  nodeCommands?: (ctx: NodeExecContext) => Record<string, (argv: string[], stdin: string) => Promise<ExecResult>>;
+  /** `cilium-dbg monitor` stream of a node. */
+  monitor?: (cilium: CiliumControl, node: string, cb: (l: MonitorLine) => void) => () => void;
+  /** Security identity of a pod for `kubectl get ciliumendpoints`. */
+  identityOf?: (cilium: CiliumControl, namespace: string, name: string) => number | undefined;
+}
+
+/** The pieces that have landed in the repo; updated as they do. */
+export const defaultDeps: ClusterDeps = {};

@@ -1,0 +1,77 @@
+// `kubectl describe` for pods, services, endpoints and nodes (the common
+// sections, kubectl's label/value layout).
+
+import type { Any, KObject } from '../kube/types.ts';
+import { tabwrite } from './format.ts';
+import type { KubectlHost } from './index.ts';
+
+function kv(map: Record<string, string> | undefined, indent: string): string {
+  const e = Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (e.length === 0) return '<none>';
+  return e.map(([k, v], i) => `${i ? indent : ''}${k}=${v}`).join('\n');
+}
+
+function block(pairs: Array<[string, string]>): string {
+  const w = Math.max(...pairs.map(([k]) => k.length + 1));
+  return pairs.map(([k, v]) => {
+    const lines = v.split('\n');
+    return `${`${k}:`.padEnd(w + 1)}${lines[0]}${lines.slice(1).map((l) => `\n${' '.repeat(w + 1)}${l.trimStart()}`).join('')}`;
+  }).join('\n');
+}
+
+function when(ts: string | undefined): string {
+  return ts ? new Date(ts).toUTCString().replace('GMT', '+0000') : '<unknown>';
+}
+
+export function describe(_host: KubectlHost, o: KObject): string {
+  const m = o.metadata;
+  switch (o.kind) {
+    case 'Pod': {
+      const cs: Any[] = o.status?.containerStatuses ?? [];
+      const containers = o.spec.containers.map((c: Any) => {
+        const st = cs.find((x) => x.name === c.name);
+        const port = (c.ports ?? []).map((p: Any) => `${p.containerPort}/${p.protocol}`).join(', ') || '<none>';
+        return [`  ${c.name}:`,
+          `    Container ID:  ${st?.containerID ?? ''}`, `    Image:         ${c.image}`, `    Image ID:      ${st?.imageID ?? ''}`,
+          `    Port:          ${port}`, `    Host Port:     ${port === '<none>' ? '<none>' : port.replace(/\d+\//g, '0/')}`,
+          ...(c.command ? ['    Command:', ...c.command.map((x: string) => `      ${x}`)] : []),
+          ...(c.args ? ['    Args:', ...c.args.map((x: string) => `      ${x}`)] : []),
+          '    State:          Running', `      Started:      ${when(st?.state?.running?.startedAt)}`,
+          `    Ready:          ${st?.ready ? 'True' : 'False'}`, `    Restart Count:  ${st?.restartCount ?? 0}`,
+          `    Environment:    ${(c.env ?? []).length ? '' : '<none>'}`, ...(c.env ?? []).map((e: Any) => `      ${e.name}:  ${e.value}`),
+        ].join('\n');
+      }).join('\n');
+      return `${block([['Name', m.name], ['Namespace', m.namespace!], ['Priority', String(o.spec.priority ?? 0)], ['Service Account', o.spec.serviceAccountName],
+        ['Node', `${o.spec.nodeName}/${o.status?.hostIP ?? ''}`], ['Start Time', when(o.status?.startTime)], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')],
+        ['Status', o.status?.phase ?? 'Pending'], ['IP', o.status?.podIP ?? '']])}\nIPs:\n  IP:  ${o.status?.podIP ?? ''}\n${m.ownerReferences?.length ? `Controlled By:  ${m.ownerReferences[0]!.kind}/${m.ownerReferences[0]!.name}\n` : ''}Containers:\n${containers}\nConditions:\n${tabwrite([['  Type', 'Status'], ...(o.status?.conditions ?? []).map((c: Any) => [`  ${c.type}`, c.status])]).trimEnd()}\nQoS Class:                   ${o.status?.qosClass ?? 'BestEffort'}\nNode-Selectors:              ${kv(o.spec.nodeSelector, '')}\nEvents:                      <none>`;
+    }
+    case 'Service': {
+      const s = o.spec;
+      const lines: Array<[string, string]> = [['Name', m.name], ['Namespace', m.namespace!], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')], ['Selector', Object.entries(s.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'], ['Type', s.type]];
+      if (s.type !== 'ExternalName') lines.push(['IP Family Policy', s.ipFamilyPolicy], ['IP Families', 'IPv4'], ['IP', s.clusterIP], ['IPs', s.clusterIP]);
+      else lines.push(['External Name', s.externalName]);
+      for (const ip of s.externalIPs ?? []) lines.push(['External IPs', ip]);
+      for (const ing of o.status?.loadBalancer?.ingress ?? []) lines.push(['LoadBalancer Ingress', `${ing.ip} (${ing.ipMode ?? 'VIP'})`]);
+      for (const p of s.ports ?? []) {
+        lines.push(['Port', `${p.name || '<unset>'}  ${p.port}/${p.protocol}`], ['TargetPort', `${p.targetPort}/${p.protocol}`]);
+        if (p.nodePort) lines.push(['NodePort', `${p.name || '<unset>'}  ${p.nodePort}/${p.protocol}`]);
+        lines.push(['Endpoints', '']);
+      }
+      lines.push(['Session Affinity', s.sessionAffinity]);
+      if (s.externalTrafficPolicy) lines.push(['External Traffic Policy', s.externalTrafficPolicy]);
+      if (s.internalTrafficPolicy) lines.push(['Internal Traffic Policy', s.internalTrafficPolicy]);
+      lines.push(['Events', '<none>']);
+      return block(lines);
+    }
+    case 'Endpoints': {
+      const subs = (o.subsets ?? []).map((sub: Any) => `  Addresses:          ${(sub.addresses ?? []).map((a: Any) => a.ip).join(',') || '<none>'}\n  NotReadyAddresses:  ${(sub.notReadyAddresses ?? []).map((a: Any) => a.ip).join(',') || '<none>'}\n  Ports:\n${tabwrite([['    Name', 'Port', 'Protocol'], ['    ----', '----', '--------'], ...(sub.ports ?? []).map((p: Any) => [`    ${p.name || '<unset>'}`, String(p.port), p.protocol])]).trimEnd()}`);
+      return `${block([['Name', m.name], ['Namespace', m.namespace!], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')]])}\nSubsets:\n${subs.join('\n\n')}\n\nEvents:  <none>`;
+    }
+    case 'Node': {
+      const addrs = (o.status.addresses ?? []).map((a: Any) => `  ${a.type}:  ${a.address}`).join('\n');
+      return `${block([['Name', m.name], ['Roles', Object.keys(m.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice(24)).join(',') || '<none>'], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')], ['CreationTimestamp', when(m.creationTimestamp)], ['Taints', (o.spec.taints ?? []).map((t: Any) => `${t.key}:${t.effect}`).join('\n') || '<none>']])}\nAddresses:\n${addrs}\nSystem Info:\n  Kernel Version:             ${o.status.nodeInfo.kernelVersion}\n  OS Image:                   ${o.status.nodeInfo.osImage}\n  Container Runtime Version:  ${o.status.nodeInfo.containerRuntimeVersion}\n  Kubelet Version:            ${o.status.nodeInfo.kubeletVersion}\nPodCIDR:                      ${o.spec.podCIDR}\nPodCIDRs:                     ${o.spec.podCIDRs.join(',')}\nEvents:                       <none>`;
+    }
+    default:
+      return block([['Name', m.name], ...(m.namespace ? [['Namespace', m.namespace] as [string, string]] : []), ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')], ['API Version', o.apiVersion], ['Kind', o.kind]]);
+  }
+}

@@ -1,0 +1,190 @@
+// `kubectl` inside the emulation: get, describe, apply/create/delete -f -,
+// delete TYPE NAME, patch, exec. Prints what kubectl prints; errors go to
+// stderr with exit code 1.
+
+import { ClusterError, type ExecResult } from '../facade.ts';
+import type { KubeApi } from '../kube/api.ts';
+import { kindInfo, KINDS, type Any, type KObject } from '../kube/types.ts';
+import { matchesSelector } from '../kube/validate.ts';
+import { describe } from './describe.ts';
+import { toJson, toYaml } from './format.ts';
+import { renderJsonPath } from './jsonpath.ts';
+import { printTable, type TableCtx } from './tables.ts';
+
+/** What kubectl needs from the cluster. */
+export interface KubectlHost {
+  readonly api: KubeApi;
+  readonly sim: { wallMs(): number };
+  exec(namespace: string, pod: string, argv: string[], stdin?: string): Promise<ExecResult>;
+  identityOf(namespace: string, pod: string): number | undefined;
+}
+
+interface Flags { ns?: string; all: boolean; out?: string; sel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; container?: string; pos: string[]; rest: string[] }
+
+function parseFlags(argv: string[]): Flags {
+  const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, pos: [], rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = (): string => { const v = argv[++i]; if (v === undefined) throw new ClusterError(`error: flag needs an argument: ${a}`, 400, a); return v; };
+    const eq = a.indexOf('=');
+    const [k, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const v = (): string => inline ?? val();
+    if (a === '--') { f.rest = argv.slice(i + 1); break; }
+    else if (k === '-n' || k === '--namespace') f.ns = v();
+    else if (/^-n./.test(a)) f.ns = a.slice(2);
+    else if (k === '-A' || k === '--all-namespaces') f.all = true;
+    else if (k === '-o' || k === '--output') f.out = v();
+    else if (/^-o./.test(a)) f.out = a.slice(2).replace(/^=/, '');
+    else if (k === '-l' || k === '--selector') f.sel = v();
+    else if (k === '-f' || k === '--filename') f.file = v();
+    else if (k === '--type') f.type = v();
+    else if (k === '-p' || k === '--patch') f.patch = v();
+    else if (k === '-c' || k === '--container') f.container = v();
+    else if (k === '--no-headers') f.noHeaders = true;
+    else if (k === '--show-labels') f.showLabels = true;
+    else if (['-i', '-t', '-it', '-ti', '--stdin', '--tty', '-q', '--quiet', '-w', '--wait', '--force'].includes(k) || k.startsWith('--grace-period') || k.startsWith('--now')) { /* accepted, no effect */ }
+    else if (a.startsWith('-') && a !== '-') throw new ClusterError(`error: unknown flag: ${a}`, 400, a);
+    else f.pos.push(a);
+  }
+  return f;
+}
+
+function parseSelector(sel: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of sel.split(',').filter(Boolean)) {
+    const m = /^([^=!]+)==?(.*)$/.exec(part);
+    if (!m) throw new ClusterError(`error: unsupported selector "${part}" (only key=value)`, 400, 'selector');
+    out[m[1]!.trim()] = m[2]!.trim();
+  }
+  return out;
+}
+
+/** Run kubectl argv; never throws for user errors. */
+export async function runKubectl(host: KubectlHost, argv: string[], stdin = ''): Promise<ExecResult> {
+  try {
+    return await dispatch(host, argv, stdin);
+  } catch (e) {
+    if (e instanceof ClusterError) return { stdout: '', stderr: `${/^(error|Error)/.test(e.message) ? '' : 'Error from server: '}${e.message}\n`, exitCode: 1 };
+    return { stdout: '', stderr: `error: ${(e as Error).message}\n`, exitCode: 1 };
+  }
+}
+
+async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promise<ExecResult> {
+  const [verb, ...args] = argv;
+  const f = parseFlags(args);
+  const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', exitCode: 0 });
+  switch (verb) {
+    case 'get': return get(host, f);
+    case 'describe': return ok(describeAll(host, f));
+    case 'apply': case 'create': {
+      if (f.file !== '-') throw new ClusterError(`error: only "-f -" (stdin) is supported`, 400, 'filename');
+      return ok(host.api.apply(stdin, verb).join('\n') + '\n');
+    }
+    case 'delete': {
+      if (f.file === '-') return ok(host.api.delete(stdin).join('\n') + '\n');
+      const { kind, names } = target(f);
+      if (names.length === 0) throw new ClusterError('error: resource(s) were provided, but no name was specified', 400, 'name');
+      return ok(host.api.deleteNamed(kind, f.ns ?? 'default', names).join('\n') + '\n');
+    }
+    case 'patch': {
+      const { kind, names } = target(f);
+      if (names.length !== 1 || f.patch === undefined) throw new ClusterError('error: patch requires TYPE NAME and -p PATCH', 400, 'patch');
+      if (!['merge', 'strategic', 'json'].includes(f.type)) throw new ClusterError(`error: --type must be one of [json merge strategic], not "${f.type}"`, 400, 'type');
+      return ok(host.api.patch(kind, f.ns ?? 'default', names[0]!, f.type as 'merge', f.patch).join('\n') + '\n');
+    }
+    case 'exec': {
+      const pod = f.pos[0]?.replace(/^(pods?|po)\//, '');
+      if (!pod || f.rest.length === 0) throw new ClusterError('error: you must specify at least one command for the container', 400, 'command');
+      const r = await host.exec(f.ns ?? 'default', pod, f.rest, stdin);
+      return r.exitCode === 0 ? r : { ...r, stderr: `${r.stderr}command terminated with exit code ${r.exitCode}\n` };
+    }
+    case 'version': return ok('Client Version: v1.30.4\nKustomize Version: v5.0.4-0.20230601165947-6ce0bf390ce3\nServer Version: v1.30.4\n');
+    default: throw new ClusterError(`error: unknown command "${verb ?? ''}" for "kubectl"`, 400, 'verb');
+  }
+}
+
+function target(f: Flags): { kind: string; names: string[]; kinds: string[] } {
+  const first = f.pos[0];
+  if (!first) throw new ClusterError('error: You must specify the type of resource to get.', 400, 'resource');
+  if (first.includes('/')) {
+    const [type, name] = first.split('/');
+    const info = kindInfo(type!);
+    if (!info) throw new ClusterError(`error: the server doesn't have a resource type "${type}"`, 404, 'resource');
+    return { kind: info.kind, kinds: [info.kind], names: [name!, ...f.pos.slice(1).map((p) => p.split('/').pop()!)] };
+  }
+  const kinds = first.split(',').map((t) => {
+    const info = kindInfo(t);
+    if (!info) throw new ClusterError(`error: the server doesn't have a resource type "${t}"`, 404, 'resource');
+    return info.kind;
+  });
+  return { kind: kinds[0]!, kinds, names: f.pos.slice(1) };
+}
+
+function objectsOf(host: KubectlHost, kind: string, ns: string | undefined): KObject[] {
+  if (kind !== 'CiliumEndpoint') return host.api.list(kind, ns);
+  return host.api.list('Pod', ns).flatMap((p) => {
+    const id = host.identityOf(p.metadata.namespace!, p.metadata.name);
+    if (id === undefined || p.spec.hostNetwork) return [];
+    return [{
+      apiVersion: 'cilium.io/v2', kind: 'CiliumEndpoint',
+      metadata: { name: p.metadata.name, namespace: p.metadata.namespace, labels: p.metadata.labels, creationTimestamp: p.metadata.creationTimestamp, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: p.metadata.name, uid: p.metadata.uid! }] },
+      status: { identity: { id }, state: 'ready', networking: { addressing: [{ ipv4: p.status.podIP }], node: p.status.hostIP } },
+    } as KObject];
+  });
+}
+
+function get(host: KubectlHost, f: Flags): ExecResult {
+  const { kinds, names } = target(f);
+  const nsLabel = f.ns ?? 'default';
+  const ctx: TableCtx = { nowMs: host.sim.wallMs(), wide: f.out === 'wide', identityOf: (n, p) => host.identityOf(n, p) };
+  const all: KObject[] = [];
+  let stdout = '';
+  let stderr = '';
+  for (const kind of kinds) {
+    const info = KINDS.find((k) => k.kind === kind)!;
+    const ns = !info.namespaced || f.all ? undefined : nsLabel;
+    let objs = objectsOf(host, kind, ns);
+    if (f.sel) { const sel = parseSelector(f.sel); objs = objs.filter((o) => matchesSelector(o.metadata.labels, sel)); }
+    if (names.length) {
+      const found: KObject[] = [];
+      for (const n of names) {
+        const o = objs.find((x) => x.metadata.name === n);
+        if (o) found.push(o); else stderr += `Error from server (NotFound): ${info.resource} "${n}" not found\n`;
+      }
+      objs = found;
+    }
+    all.push(...objs);
+    if (!f.out || f.out === 'wide') {
+      if (objs.length) stdout += (stdout ? '\n' : '') + printTable(kind, objs, ctx, { allNamespaces: f.all && info.namespaced, noHeaders: f.noHeaders, showLabels: f.showLabels });
+    }
+  }
+  const single = names.length === 1 && kinds.length === 1 && all.length === 1;
+  const listObj = { apiVersion: 'v1', items: all, kind: 'List', metadata: { resourceVersion: '' } };
+  const doc: Any = single ? all[0] : listObj;
+  if (f.out === 'yaml') stdout = all.length || !names.length ? toYaml(doc) : '';
+  else if (f.out === 'json') stdout = all.length || !names.length ? toJson(doc) : '';
+  else if (f.out === 'name') stdout = all.map((o) => `${kindInfo(o.kind)!.kind.toLowerCase()}${o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : ''}/${o.metadata.name}\n`).join('');
+  else if (f.out?.startsWith('jsonpath=') || f.out?.startsWith('jsonpath-as-json=')) {
+    try { stdout = renderJsonPath(f.out.slice(f.out.indexOf('=') + 1), JSON.parse(JSON.stringify(doc))); } catch (e) { throw new ClusterError(`error: ${(e as Error).message}`, 400, 'output'); }
+  } else if (f.out && f.out !== 'wide') throw new ClusterError(`error: unable to match a printer suitable for the output format "${f.out}", allowed formats are: json,jsonpath,jsonpath-as-json,name,wide,yaml`, 400, 'output');
+  if (all.length === 0 && names.length === 0 && (!f.out || f.out === 'wide')) {
+    stderr += f.all ? 'No resources found\n' : `No resources found in ${nsLabel} namespace.\n`;
+  }
+  return { stdout, stderr, exitCode: stderr.includes('NotFound') ? 1 : 0 };
+}
+
+function describeAll(host: KubectlHost, f: Flags): string {
+  const { kinds, names } = target(f);
+  const kind = kinds[0]!;
+  const info = KINDS.find((k) => k.kind === kind)!;
+  const ns = info.namespaced ? f.ns ?? 'default' : undefined;
+  let objs = host.api.list(kind, f.all ? undefined : ns);
+  if (names.length) {
+    objs = names.map((n) => {
+      const o = objs.find((x) => x.metadata.name === n) ?? objs.find((x) => x.metadata.name.startsWith(n));
+      if (!o) throw new ClusterError(`Error from server (NotFound): ${info.resource} "${n}" not found`, 404, 'name');
+      return o;
+    });
+  }
+  return objs.map((o) => describe(host, o)).join('\n\n\n');
+}

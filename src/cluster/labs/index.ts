@@ -1,0 +1,13 @@
+// Embedded labs, selectable by name (`dplab serve --lab cilium`).
+
+import { CILIUM_LAB } from './cilium.ts';
+
+/** Lab name -> Cluster document plus manifests. */
+export const LABS: Record<string, string> = {
+  cilium: CILIUM_LAB,
+  kind: `apiVersion: kind.x-k8s.io/v1alpha4
+kind: Cluster
+nodes: [{role: control-plane}, {role: worker}, {role: worker}]
+networking: {kubeProxyMode: none}
+`,
+};

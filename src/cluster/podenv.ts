@@ -1,0 +1,71 @@
+// What kubelet puts into a container besides the image: service-link env
+// vars, KUBERNETES_*, /etc/resolv.conf, /etc/hostname, /etc/hosts.
+
+import type { KubeState } from './kube/state.ts';
+import { listObjs } from './kube/state.ts';
+import type { Any, KObject } from './kube/types.ts';
+
+function envName(svcName: string): string { return svcName.toUpperCase().replace(/-/g, '_'); }
+
+/** Docker-link style vars for one service, as kubelet's makeEnvironmentVariables does. */
+export function serviceEnv(svc: KObject): Record<string, string> {
+  const ip = svc.spec.clusterIP;
+  const out: Record<string, string> = {};
+  if (!ip || ip === 'None' || svc.spec.type === 'ExternalName') return out;
+  const n = envName(svc.metadata.name);
+  const ports: Any[] = svc.spec.ports ?? [];
+  if (ports.length === 0) return out;
+  out[`${n}_SERVICE_HOST`] = ip;
+  out[`${n}_SERVICE_PORT`] = String(ports[0].port);
+  for (const p of ports) if (p.name) out[`${n}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
+  const first = ports[0];
+  out[`${n}_PORT`] = `${first.protocol.toLowerCase()}://${ip}:${first.port}`;
+  for (const p of ports) {
+    const pre = `${n}_PORT_${p.port}_${p.protocol}`;
+    out[pre] = `${p.protocol.toLowerCase()}://${ip}:${p.port}`;
+    out[`${pre}_PROTO`] = p.protocol.toLowerCase();
+    out[`${pre}_PORT`] = String(p.port);
+    out[`${pre}_ADDR`] = ip;
+  }
+  return out;
+}
+
+/**
+ * A pod's environment, taken when its containers start (so `s` holds the
+ * services that existed by then): services of its namespace (when
+ * enableServiceLinks), the master service's KUBERNETES_* vars, then the
+ * container's own env (which wins).
+ */
+export function podEnv(s: KubeState, pod: KObject, containerEnv: Array<{ name: string; value: string }> = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (pod.spec.enableServiceLinks !== false) {
+    for (const svc of listObjs(s, 'Service', pod.metadata.namespace)) Object.assign(out, serviceEnv(svc));
+  }
+  const master = listObjs(s, 'Service', 'default').find((x) => x.metadata.name === 'kubernetes');
+  if (master) Object.assign(out, serviceEnv(master));
+  out.HOSTNAME = pod.spec.hostname ?? pod.metadata.name;
+  for (const e of containerEnv) out[e.name] = e.value;
+  return out;
+}
+
+/** /etc/resolv.conf for dnsPolicy ClusterFirst. */
+export function resolvConf(namespace: string, dnsIp: string, domain = 'cluster.local'): string {
+  return `search ${namespace}.svc.${domain} svc.${domain} ${domain}\nnameserver ${dnsIp}\noptions ndots:5\n`;
+}
+
+/** Kubelet-managed /etc/hosts. */
+export function etcHosts(podIp: string, hostname: string, fqdn?: string): string {
+  return '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n'
+    + `${podIp}\t${fqdn ? `${fqdn}\t` : ''}${hostname}\n`;
+}
+
+/** The three files kubelet mounts into every container. */
+export function podFiles(pod: KObject, dnsIp: string, domain = 'cluster.local'): Record<string, string> {
+  const hostname = pod.spec.hostname ?? pod.metadata.name;
+  const fqdn = pod.spec.subdomain ? `${hostname}.${pod.spec.subdomain}.${pod.metadata.namespace}.svc.${domain}` : undefined;
+  return {
+    '/etc/resolv.conf': pod.spec.dnsPolicy === 'Default' ? 'nameserver 8.8.8.8\n' : resolvConf(pod.metadata.namespace!, dnsIp, domain),
+    '/etc/hostname': `${hostname}\n`,
+    '/etc/hosts': etcHosts(pod.status?.podIP ?? '', hostname, fqdn),
+  };
+}
