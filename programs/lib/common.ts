@@ -1,0 +1,101 @@
+// Mirrors bpf/lib/common.h: drop reasons, tail-call slots, reserved identities,
+// skb->cb slots, plus the node/endpoint configuration the loader compiles in
+// (node_config.h / ep_config.h) as plain objects.
+
+import type { BpfMap } from '../../src/bpf/map.ts';
+
+/** Drop reasons (positive form; the datapath returns them negated). */
+export const DROP_INVALID_SIP = 132, DROP_POLICY = 133, DROP_INVALID = 134, DROP_CT_INVALID_HDR = 135,
+  DROP_CT_UNKNOWN_PROTO = 137, DROP_UNKNOWN_L3 = 139, DROP_MISSED_TAIL_CALL = 140, DROP_WRITE_ERROR = 141,
+  DROP_UNKNOWN_L4 = 142, DROP_UNKNOWN_TARGET = 150, DROP_UNROUTABLE = 151, DROP_CSUM_L3 = 153, DROP_CSUM_L4 = 154,
+  DROP_CT_CREATE_FAILED = 155, DROP_FRAG_NOSUPPORT = 157, DROP_NO_SERVICE = 158, DROP_NO_TUNNEL_ENDPOINT = 160,
+  DROP_HOST_UNREACHABLE = 164, DROP_UNSUPPORTED_L2 = 166, DROP_NAT_NO_MAPPING = 167, DROP_NAT_UNSUPP_PROTO = 168,
+  DROP_NO_FIB = 169, DROP_TTL_EXCEEDED = 196;
+
+/** Tail-call slots in cilium_calls_* (CILIUM_CALL_*, as maps/cilium_calls.ts numbers them). */
+export const CILIUM_CALL_DROP_NOTIFY = 1, CILIUM_CALL_ARP = 6, CILIUM_CALL_IPV4_FROM_LXC = 7,
+  CILIUM_CALL_IPV4_TO_LXC_POLICY_ONLY = 10, CILIUM_CALL_IPV4_TO_ENDPOINT = 13, CILIUM_CALL_IPV4_CT_INGRESS = 25,
+  CILIUM_CALL_IPV4_CT_INGRESS_POLICY_ONLY = 26, CILIUM_CALL_IPV4_CT_EGRESS = 27, CILIUM_CALL_IPV4_FROM_LXC_CONT = 37,
+  CILIUM_CALL_IPV4_FROM_HOST = 41;
+
+/** Reserved security identities (pkg/identity/numericidentity.go). */
+export const UNKNOWN_ID = 0, HOST_ID = 1, WORLD_ID = 2, UNMANAGED_ID = 3, HEALTH_ID = 4, INIT_ID = 5,
+  REMOTE_NODE_ID = 6, KUBE_APISERVER_ID = 7;
+
+/** skb->cb slots (CB_*). */
+export const CB_SRC_LABEL = 0, CB_IFINDEX = 1, CB_ORIG_SADDR = 2, CB_CT_STATE = 3, CB_BACKEND_ID = 4;
+
+/** enum metric_dir. */
+export const METRIC_INGRESS = 1, METRIC_EGRESS = 2, METRIC_SERVICE = 3;
+
+/** Source file ids of bpf/lib/source_info.h (drop events carry them). */
+export const FILE_BPF_HOST = 1, FILE_BPF_LXC = 2, FILE_BPF_OVERLAY = 3, FILE_BPF_SOCK = 5,
+  FILE_NODEPORT = 104, FILE_LB = 105, FILE_CONNTRACK = 108, FILE_LOCAL_DELIVERY = 109;
+
+/** skb->mark magic set by local delivery so cil_to_container lets the packet pass (MARK_MAGIC_IDENTITY). */
+export const MARK_MAGIC_IDENTITY = 0x0f00;
+export const MARK_MAGIC_HOST_MASK = 0x0f00;
+
+/** monitor-aggregation levels (pkg/option/monitor.go). */
+export const TRACE_AGGREGATE_NONE = 0, TRACE_AGGREGATE_RX = 1, TRACE_AGGREGATE_ACTIVE_CT = 3;
+
+/** The maps the programs use; maps/index.ts NodeMaps fits this shape. */
+export interface DatapathMaps {
+  lxc: BpfMap; ipcache: BpfMap;
+  lbServices: BpfMap; lbBackends: BpfMap; lbRevNat: BpfMap; lbAffinity: BpfMap;
+  ct4: BpfMap; ctAny4: BpfMap; snat4: BpfMap;
+  metrics: BpfMap; events: BpfMap; callPolicy: BpfMap;
+  tunnel?: BpfMap;
+  /** cilium_lb4_reverse_sk (socket LB reverse translation). */
+  lbReverseSk?: BpfMap;
+}
+
+/** node_config.h: what every program on a node is compiled with. */
+export interface NodeConfig {
+  tunnel: boolean;
+  socketLB: boolean;
+  /** MONITOR_AGGREGATION level. */
+  aggregation: number;
+  /** IPV4_NODEPORT / NATIVE_DEV address. */
+  nodeIp: number;
+  /** IPV4_GATEWAY: cilium_host's address. */
+  routerIp: number;
+  clusterCidr: number; clusterCidrLen: number;
+  /** Ifindex of cilium_vxlan (ENCAP_IFINDEX), 0 without tunnel. */
+  encapIfindex: number;
+  /** Ifindex of the native device (eth0). */
+  netdevIfindex: number;
+  /** Ifindex of cilium_host (HOST_IFINDEX). */
+  hostIfindex: number;
+  /** MAC of cilium_host: local delivery from the host uses it as source. */
+  hostMac: Uint8Array;
+  /** HOST_EP_ID. */
+  hostEpId: number;
+  /** ENABLE_BPF_MASQUERADE. */
+  masquerade: boolean;
+}
+
+/** ep_config.h: per endpoint constants (LXC_ID, SECLABEL, LXC_IPV4...). */
+export interface EpConfig {
+  lxcId: number;
+  secLabel: number;
+  ipv4: number;
+  /** Host-side veth ifindex (THIS_INTERFACE_IFINDEX). */
+  ifindex: number;
+  /** Pod eth0 MAC and host-side veth MAC. */
+  mac: Uint8Array;
+  nodeMac: Uint8Array;
+  /** cilium_calls_<id>. */
+  calls: BpfMap;
+}
+
+/** Everything a program instance sees. */
+export interface DatapathEnv { maps: DatapathMaps; node: NodeConfig }
+
+/** What a program file builds; the loader turns it into a BpfProgram. */
+export interface ProgSpec<C> {
+  name: string;
+  type: 'sched_cls' | 'cgroup_sock_addr';
+  maps: BpfMap[];
+  run(ctx: C, rt: import('../../src/bpf/program.ts').Runtime): number;
+}

@@ -1,0 +1,144 @@
+// Mirrors bpf/lib/conntrack.h: ct_lookup4 / ct_create4 on cilium_ct4_global
+// (TCP) and cilium_ct_any4_global (others), with Cilium's lifetimes and the
+// `monitor` value that drives trace aggregation (report on new flows, new TCP
+// flags, close, and at most every CT_REPORT_INTERVAL otherwise).
+
+import type { Runtime } from '../../src/bpf/program.ts';
+import type { BpfMap } from '../../src/bpf/map.ts';
+import type { DatapathEnv } from './common.ts';
+import {
+  TUPLE_SIZE, TUPLE_A0, TUPLE_A1, TUPLE_P8, TUPLE_P10, TUPLE_NEXTHDR, TUPLE_FLAGS, TUPLE_F_OUT, TUPLE_F_IN,
+  CT_SIZE, CT_BACKEND_ID, CT_PACKETS, CT_BYTES, CT_LIFETIME, CT_FLAGS, CT_REV_NAT, CT_TX_FLAGS_SEEN, CT_RX_FLAGS_SEEN,
+  CT_SRC_SEC_ID, CT_LAST_TX_REPORT, CT_LAST_RX_REPORT, CTF_RX_CLOSING, CTF_TX_CLOSING, CTF_SEEN_NON_SYN, CTF_NODE_PORT,
+} from './layout.ts';
+import { u16be, u32be, setU16be, setU32be, u16le, setU16le, u32le, setU32le, u64le, setU64le } from './bytes.ts';
+import { TRACE_PAYLOAD_LEN } from './trace.ts';
+
+export const CT_NEW = 0, CT_ESTABLISHED = 1, CT_REPLY = 2, CT_RELATED = 3;
+export const CT_CONNECTION_LIFETIME_TCP = 21600, CT_CONNECTION_LIFETIME_NONTCP = 60, CT_SYN_TIMEOUT = 60,
+  CT_CLOSE_TIMEOUT = 10, CT_REPORT_INTERVAL = 5;
+const TCP_FIN = 1, TCP_SYN = 2, TCP_RST = 4;
+
+/** struct ct_state: what a lookup returns besides the status. */
+export interface CtState { revNat: number; backendId: number; srcSecId: number; monitor: number; closing: boolean; nodePort: boolean }
+/** Reusable result object (programs are synchronous). */
+export const ctState: CtState = { revNat: 0, backendId: 0, srcSecId: 0, monitor: 0, closing: false, nodePort: false };
+
+/** The forward tuple of the last lookup (what ct_create4 stores). */
+export const ctTuple = new Uint8Array(TUPLE_SIZE);
+const revTuple = new Uint8Array(TUPLE_SIZE);
+const newEntry = new Uint8Array(CT_SIZE);
+
+/** The CT map for an L4 protocol. */
+export function ctMapFor(env: DatapathEnv, proto: number): BpfMap { return proto === 6 ? env.maps.ct4 : env.maps.ctAny4; }
+
+/**
+ * Fill `t` with the tuple of the packet at ipOff/l4off as Cilium stores it
+ * for direction `flags`: src@0, dst@4, dport@8, sport@10. ICMP echo uses the
+ * identifier as the requester's port so that replies match.
+ */
+export function buildTuple4(t: Uint8Array, d: Uint8Array, ipOff: number, l4off: number, proto: number, flags: number): void {
+  setU32be(t, TUPLE_A0, u32be(d, ipOff + 12)); setU32be(t, TUPLE_A1, u32be(d, ipOff + 16));
+  let sport = 0, dport = 0;
+  if (proto === 6 || proto === 17) { sport = u16be(d, l4off); dport = u16be(d, l4off + 2); }
+  else if (proto === 1) {
+    const type = d[l4off]!;
+    if (type === 8) sport = u16be(d, l4off + 4); else if (type === 0) dport = u16be(d, l4off + 4);
+  }
+  setU16be(t, TUPLE_P8, dport); setU16be(t, TUPLE_P10, sport);
+  t[TUPLE_NEXTHDR] = proto; t[TUPLE_FLAGS] = flags;
+}
+
+/** ipv4_ct_tuple_reverse(): swap addresses and ports, flip IN/OUT. */
+export function reverseTuple4(dst: Uint8Array, src: Uint8Array): void {
+  dst.set(src.subarray(4, 8), 0); dst.set(src.subarray(0, 4), 4);
+  dst.set(src.subarray(10, 12), 8); dst.set(src.subarray(8, 10), 10);
+  dst[TUPLE_NEXTHDR] = src[TUPLE_NEXTHDR]!;
+  const f = src[TUPLE_FLAGS]!;
+  dst[TUPLE_FLAGS] = (f & ~1) | (f & TUPLE_F_IN ? TUPLE_F_OUT : TUPLE_F_IN);
+}
+
+/** ct_update_timeout(): refresh lifetime and decide whether this packet is reported. */
+function updateTimeout(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolean, now: number): number {
+  let flags = u16le(e, CT_FLAGS);
+  let lifetime = CT_CONNECTION_LIFETIME_NONTCP;
+  if (tcp) {
+    if (!(tcpFlags & TCP_SYN)) flags |= CTF_SEEN_NON_SYN;
+    lifetime = flags & CTF_SEEN_NON_SYN ? CT_CONNECTION_LIFETIME_TCP : CT_SYN_TIMEOUT;
+    setU16le(e, CT_FLAGS, flags);
+  }
+  setU32le(e, CT_LIFETIME, now + lifetime);
+  const fo = rx ? CT_RX_FLAGS_SEEN : CT_TX_FLAGS_SEEN, ro = rx ? CT_LAST_RX_REPORT : CT_LAST_TX_REPORT;
+  const acc = e[fo]!; const seen = (tcpFlags & 0xff) | acc;
+  if (u32le(e, ro) + CT_REPORT_INTERVAL < now || acc !== seen) {
+    e[fo] = seen; setU32le(e, ro, now);
+    return TRACE_PAYLOAD_LEN;
+  }
+  return 0;
+}
+
+/** Account a packet on a found entry; returns the monitor value. */
+function touch(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolean, bytes: number, now: number): number {
+  setU64le(e, CT_PACKETS, u64le(e, CT_PACKETS) + 1);
+  setU64le(e, CT_BYTES, u64le(e, CT_BYTES) + bytes);
+  let flags = u16le(e, CT_FLAGS);
+  const wasDead = (flags & (CTF_RX_CLOSING | CTF_TX_CLOSING)) === (CTF_RX_CLOSING | CTF_TX_CLOSING);
+  if (tcp && tcpFlags & (TCP_FIN | TCP_RST)) {
+    flags |= rx ? CTF_RX_CLOSING : CTF_TX_CLOSING;
+    setU16le(e, CT_FLAGS, flags);
+    updateTimeout(e, tcp, tcpFlags, rx, now);
+    if ((flags & (CTF_RX_CLOSING | CTF_TX_CLOSING)) === (CTF_RX_CLOSING | CTF_TX_CLOSING)) setU32le(e, CT_LIFETIME, now + CT_CLOSE_TIMEOUT);
+    return TRACE_PAYLOAD_LEN;
+  }
+  // The last ACK of a closed connection is reported too (as seen on a real 1.16 node).
+  if (wasDead) return TRACE_PAYLOAD_LEN;
+  return updateTimeout(e, tcp, tcpFlags, rx, now);
+}
+
+function fillState(e: Uint8Array, monitor: number): void {
+  ctState.revNat = u16be(e, CT_REV_NAT); ctState.backendId = u32le(e, CT_BACKEND_ID);
+  ctState.srcSecId = u32le(e, CT_SRC_SEC_ID); ctState.monitor = monitor;
+  ctState.closing = (u16le(e, CT_FLAGS) & (CTF_RX_CLOSING | CTF_TX_CLOSING)) !== 0;
+  ctState.nodePort = (u16le(e, CT_FLAGS) & CTF_NODE_PORT) !== 0;
+}
+
+/**
+ * ct_lookup4(): dir is TUPLE_F_OUT (egress) or TUPLE_F_IN (ingress).
+ * Returns CT_NEW / CT_ESTABLISHED / CT_REPLY and fills ctState, ctTuple.
+ */
+export function ctLookup4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: number, ipOff: number, l4off: number, proto: number, dir: number): number {
+  const map = ctMapFor(env, proto);
+  const now = rt.kernel.monoSeconds();
+  const tcp = proto === 6;
+  const tcpFlags = tcp ? d[l4off + 13]! : 0;
+  buildTuple4(ctTuple, d, ipOff, l4off, proto, dir);
+  let e = rt.mapLookup(map, ctTuple);
+  if (e && u32le(e, CT_LIFETIME) >= now) {
+    fillState(e, touch(e, tcp, tcpFlags, false, len, now));
+    return CT_ESTABLISHED;
+  }
+  reverseTuple4(revTuple, ctTuple);
+  e = rt.mapLookup(map, revTuple);
+  if (e && u32le(e, CT_LIFETIME) >= now) {
+    fillState(e, touch(e, tcp, tcpFlags, true, len, now));
+    return CT_REPLY;
+  }
+  ctState.revNat = 0; ctState.backendId = 0; ctState.srcSecId = 0; ctState.monitor = TRACE_PAYLOAD_LEN; ctState.closing = false; ctState.nodePort = false;
+  return CT_NEW;
+}
+
+/** ct_create4(): store ctTuple (from the last lookup). Returns 0 or a negative errno when the map is full. */
+export function ctCreate4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: number, l4off: number, proto: number,
+  revNat: number, backendId: number, srcSecId: number, nodePort = false): number {
+  const now = rt.kernel.monoSeconds();
+  const e = newEntry; e.fill(0);
+  setU64le(e, CT_BACKEND_ID, backendId);
+  setU64le(e, CT_PACKETS, 1); setU64le(e, CT_BYTES, len);
+  setU16be(e, CT_REV_NAT, revNat);
+  setU32le(e, CT_SRC_SEC_ID, srcSecId);
+  if (nodePort) setU16le(e, CT_FLAGS, CTF_NODE_PORT);
+  const tcp = proto === 6;
+  updateTimeout(e, tcp, tcp ? d[l4off + 13]! : 0, false, now);
+  setU32le(e, CT_LAST_TX_REPORT, now);
+  return rt.mapUpdate(ctMapFor(env, proto), ctTuple, e, 0);
+}

@@ -1,0 +1,53 @@
+// Mirrors bpf/lib/l3.h ipv4_local_delivery() and bpf/lib/fib.h
+// fib_redirect_v4(): the two ways a program forwards a packet itself.
+
+import type { Runtime } from '../../src/bpf/program.ts';
+import type { SkBuff } from '../../src/bpf/ctx.ts';
+import { BPF_FIB_LKUP_RET_SUCCESS } from '../../src/bpf/ctx.ts';
+import { ipDecTtl } from '../../src/wire/ipv4.ts';
+import type { DatapathEnv } from './common.ts';
+import { CB_SRC_LABEL, CB_IFINDEX, CB_ORIG_SADDR, DROP_MISSED_TAIL_CALL, DROP_TTL_EXCEEDED, FILE_LOCAL_DELIVERY } from './common.ts';
+import { EPINFO_MAC, EPINFO_NODE_MAC, EPINFO_LXC_ID, EPINFO_IFINDEX } from './layout.ts';
+import { u16le, u32le, u32be } from './bytes.ts';
+import { sendDropNotify } from './drop.ts';
+
+const ETH_HLEN = 14;
+
+/**
+ * ipv4_local_delivery(): rewrite MACs, decrement TTL, stash the source
+ * identity in cb and tail-call the destination's cil_lxc_policy.
+ */
+export function ipv4LocalDelivery(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep: Uint8Array, srcLabel: number,
+  source: number, dstIdentity: number, dir: number): number {
+  const d = ctx.data;
+  if (d[ETH_HLEN + 8]! <= 1) return sendDropNotify(ctx, rt, env, source, srcLabel, dstIdentity, 0, DROP_TTL_EXCEEDED, dir, FILE_LOCAL_DELIVERY, 0);
+  d.set(ep.subarray(EPINFO_MAC, EPINFO_MAC + 6), 0);
+  d.set(ep.subarray(EPINFO_NODE_MAC, EPINFO_NODE_MAC + 6), 6);
+  ipDecTtl(d, ETH_HLEN);
+  ctx.cb[CB_SRC_LABEL] = srcLabel;
+  ctx.cb[CB_IFINDEX] = u32le(ep, EPINFO_IFINDEX);
+  ctx.cb[CB_ORIG_SADDR] = u32be(d, ETH_HLEN + 12);
+  const lxcId = u16le(ep, EPINFO_LXC_ID);
+  const ret = rt.tailCall(ctx, env.maps.callPolicy, lxcId);
+  if (ret !== undefined) return ret;
+  return sendDropNotify(ctx, rt, env, source, srcLabel, dstIdentity, lxcId, DROP_MISSED_TAIL_CALL, dir, FILE_LOCAL_DELIVERY, 0);
+}
+
+/** Output of fibRedirectV4 besides the verdict. */
+export const fibOut = { oif: 0 };
+
+/**
+ * fib_redirect_v4(): route daddr via bpf_fib_lookup; on success rewrite MACs,
+ * decrement TTL and redirect to the egress device. Returns -1 when the
+ * packet should go up the stack instead (no route / no neighbour).
+ */
+export function fibRedirectV4(ctx: SkBuff, rt: Runtime, ifindex: number): number {
+  const d = ctx.data;
+  const r = rt.kernel.fibLookup(ifindex, u32be(d, ETH_HLEN + 12), u32be(d, ETH_HLEN + 16));
+  if (r.ret !== BPF_FIB_LKUP_RET_SUCCESS) return -1;
+  if (d[ETH_HLEN + 8]! <= 1) return -1;
+  d.set(r.dmac.subarray(0, 6), 0); d.set(r.smac.subarray(0, 6), 6);
+  ipDecTtl(d, ETH_HLEN);
+  fibOut.oif = r.ifindex;
+  return rt.redirect(r.ifindex, 0);
+}

@@ -1,0 +1,137 @@
+// Mirrors bpf/lib/lb.h: lb4_lookup_service, lb4_local (backend slot choice by
+// prandom, reuse through the CT_SERVICE entry, session affinity via
+// cilium_lb4_affinity), DNAT with incremental checksums and lb4_rev_nat.
+
+import type { Runtime } from '../../src/bpf/program.ts';
+import type { DatapathEnv } from './common.ts';
+import {
+  LB4KEY_SIZE, LB4KEY_ADDR, LB4KEY_DPORT, LB4KEY_SLOT, LB4KEY_PROTO, LB4KEY_SCOPE, LB4SVC_BACKEND_ID, LB4SVC_COUNT,
+  LB4SVC_REV_NAT, LB4SVC_FLAGS, LB4BE_ADDR, LB4BE_PORT, REVNAT_ADDR, REVNAT_PORT, AFFKEY_SIZE, AFFKEY_CLIENT,
+  AFFKEY_REV_NAT, AFFKEY_NETNS, AFFVAL_SIZE, AFFVAL_LAST_USED, AFFVAL_BACKEND, SVC_FLAG_AFFINITY, TUPLE_SIZE,
+  TUPLE_F_SERVICE, CT_SIZE, CT_BACKEND_ID, CT_REV_NAT, CT_LIFETIME, CT_SRC_SEC_ID,
+} from './layout.ts';
+import { u16le, setU16le, u16be, setU16be, u32le, setU32le, u32be, setU32be, u64le, setU64le } from './bytes.ts';
+import { rewriteAddr, rewritePort } from './csum.ts';
+import { buildTuple4, ctMapFor, CT_CONNECTION_LIFETIME_TCP, CT_CONNECTION_LIFETIME_NONTCP } from './conntrack.ts';
+
+const svcKey = new Uint8Array(LB4KEY_SIZE);
+const beKey = new Uint8Array(4);
+const revKey = new Uint8Array(2);
+const affKey = new Uint8Array(AFFKEY_SIZE);
+const affVal = new Uint8Array(AFFVAL_SIZE);
+const svcTuple = new Uint8Array(TUPLE_SIZE);
+const svcEntry = new Uint8Array(CT_SIZE);
+
+/** Result of lb4_local: chosen backend. */
+export interface LbState { backendId: number; revNat: number; addr: number; port: number }
+export const lbState: LbState = { backendId: 0, revNat: 0, addr: 0, port: 0 };
+
+/** Fill an lb4_key. */
+export function lb4Key(k: Uint8Array, addr: number, port: number, proto: number, slot: number, scope: number): Uint8Array {
+  k.fill(0); setU32be(k, LB4KEY_ADDR, addr); setU16be(k, LB4KEY_DPORT, port); setU16le(k, LB4KEY_SLOT, slot);
+  k[LB4KEY_PROTO] = proto; k[LB4KEY_SCOPE] = scope; return k;
+}
+
+/** lb4_lookup_service(): the master (slot 0) value of addr:port/proto, or undefined. */
+export function lb4LookupService(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, scope = 0): Uint8Array | undefined {
+  return rt.mapLookup(env.maps.lbServices, lb4Key(svcKey, addr, port, proto, 0, scope));
+}
+export function svcCount(svc: Uint8Array): number { return u16le(svc, LB4SVC_COUNT); }
+export function svcRevNat(svc: Uint8Array): number { return u16be(svc, LB4SVC_REV_NAT); }
+export function svcFlags(svc: Uint8Array): number { return svc[LB4SVC_FLAGS]!; }
+
+/** lb4_lookup_backend(): fills lbState addr/port; false if the backend is gone. */
+function lookupBackend(rt: Runtime, env: DatapathEnv, id: number): boolean {
+  setU32le(beKey, 0, id);
+  const be = rt.mapLookup(env.maps.lbBackends, beKey);
+  if (!be) return false;
+  lbState.backendId = id; lbState.addr = u32be(be, LB4BE_ADDR); lbState.port = u16be(be, LB4BE_PORT);
+  return true;
+}
+
+/** Random slot (lb4_select_backend_id, random algorithm). */
+function selectBackend(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, count: number): boolean {
+  const slot = (rt.kernel.prandomU32() % count) + 1;
+  const v = rt.mapLookup(env.maps.lbServices, lb4Key(svcKey, addr, port, proto, slot, 0));
+  return v ? lookupBackend(rt, env, u32le(v, LB4SVC_BACKEND_ID)) : false;
+}
+
+/** Affinity key for a client: IPv4 address (tc) or netns cookie (socket LB). */
+function affinityKey(clientId: number, revNat: number, isCookie: boolean): Uint8Array {
+  affKey.fill(0);
+  if (isCookie) setU64le(affKey, AFFKEY_CLIENT, clientId); else setU32be(affKey, AFFKEY_CLIENT, clientId);
+  setU16le(affKey, AFFKEY_REV_NAT, revNat); affKey[AFFKEY_NETNS] = isCookie ? 1 : 0;
+  return affKey;
+}
+
+/**
+ * Pick a backend for a service hit (no CT): affinity first, then random.
+ * clientId is the client IP (tc) or netns cookie (socket LB).
+ */
+export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, addr: number, port: number, proto: number,
+  clientId: number, isCookie: boolean): boolean {
+  const count = svcCount(svc); const revNat = svcRevNat(svc);
+  lbState.revNat = revNat;
+  if (count === 0) return false;
+  const aff = (svcFlags(svc) & SVC_FLAG_AFFINITY) !== 0;
+  const now = rt.kernel.monoSeconds();
+  if (aff) {
+    const timeout = u32le(svc, LB4SVC_BACKEND_ID) & 0xffffff;
+    const v = rt.mapLookup(env.maps.lbAffinity, affinityKey(clientId, revNat, isCookie));
+    if (v && u64le(v, AFFVAL_LAST_USED) + timeout >= now && lookupBackend(rt, env, u32le(v, AFFVAL_BACKEND))) {
+      setU64le(v, AFFVAL_LAST_USED, now);
+      return true;
+    }
+  }
+  if (!selectBackend(rt, env, addr, port, proto, count)) return false;
+  if (aff) {
+    affVal.fill(0); setU64le(affVal, AFFVAL_LAST_USED, now); setU32le(affVal, AFFVAL_BACKEND, lbState.backendId);
+    rt.mapUpdate(env.maps.lbAffinity, affinityKey(clientId, revNat, isCookie), affVal, 0);
+  }
+  return true;
+}
+
+/**
+ * lb4_local(): choose the backend for the packet at ipOff/l4off, reusing the
+ * one recorded in its CT_SERVICE entry. Returns false when there is none.
+ */
+export function lb4Local(rt: Runtime, env: DatapathEnv, svc: Uint8Array, d: Uint8Array, ipOff: number, l4off: number,
+  proto: number, addr: number, port: number, srcSecId: number): boolean {
+  const map = ctMapFor(env, proto);
+  buildTuple4(svcTuple, d, ipOff, l4off, proto, TUPLE_F_SERVICE);
+  const now = rt.kernel.monoSeconds();
+  const e = rt.mapLookup(map, svcTuple);
+  lbState.revNat = svcRevNat(svc);
+  if (e && u32le(e, CT_LIFETIME) >= now && lookupBackend(rt, env, u32le(e, CT_BACKEND_ID))) {
+    setU32le(e, CT_LIFETIME, now + (proto === 6 ? CT_CONNECTION_LIFETIME_TCP : CT_CONNECTION_LIFETIME_NONTCP));
+    return true;
+  }
+  if (!lb4PickBackend(rt, env, svc, addr, port, proto, u32be(d, ipOff + 12), false)) return false;
+  svcEntry.fill(0);
+  setU64le(svcEntry, CT_BACKEND_ID, lbState.backendId); setU16be(svcEntry, CT_REV_NAT, lbState.revNat);
+  setU32le(svcEntry, CT_LIFETIME, now + (proto === 6 ? CT_CONNECTION_LIFETIME_TCP : CT_CONNECTION_LIFETIME_NONTCP));
+  setU32le(svcEntry, CT_SRC_SEC_ID, srcSecId);
+  rt.mapUpdate(map, svcTuple, svcEntry, 0);
+  return true;
+}
+
+/** L4 offset of the destination port for proto, -1 when there is no port. */
+function dportOff(proto: number): number { return proto === 6 || proto === 17 ? 2 : -1; }
+
+/** lb4_xlate(): DNAT daddr:dport to the chosen backend. */
+export function lb4Dnat(d: Uint8Array, ipOff: number, l4off: number, proto: number, addr: number, port: number): void {
+  rewriteAddr(d, ipOff + 16, proto, l4off, addr);
+  const po = dportOff(proto);
+  if (po >= 0 && port) rewritePort(d, l4off + po, proto, l4off, port);
+}
+
+/** lb4_rev_nat(): rewrite the reply's source back to the frontend. Returns false if rev_nat_index is unknown. */
+export function lb4RevNat(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff: number, l4off: number, proto: number, revNat: number): boolean {
+  setU16be(revKey, 0, revNat);
+  const v = rt.mapLookup(env.maps.lbRevNat, revKey);
+  if (!v) return false;
+  rewriteAddr(d, ipOff + 12, proto, l4off, u32be(v, REVNAT_ADDR));
+  const port = u16be(v, REVNAT_PORT);
+  if ((proto === 6 || proto === 17) && port) rewritePort(d, l4off, proto, l4off, port);
+  return true;
+}

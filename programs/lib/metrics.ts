@@ -1,0 +1,29 @@
+// Mirrors bpf/lib/metrics.h update_metrics(): per-CPU packet/byte counters in
+// cilium_metrics keyed by (reason, direction, line, file).
+
+import type { Runtime } from '../../src/bpf/program.ts';
+import type { DatapathEnv } from './common.ts';
+import { METRICS_KEY_SIZE, METRICS_VAL_SIZE, METRICS_REASON, METRICS_DIR, METRICS_LINE, METRICS_FILE, METRICS_COUNT, METRICS_BYTES } from './layout.ts';
+import { setU16le, u64le, setU64le } from './bytes.ts';
+
+/** REASON_FORWARDED: reason 0 counts forwarded packets. */
+export const REASON_FORWARDED = 0;
+
+const key = new Uint8Array(METRICS_KEY_SIZE);
+const fresh = new Uint8Array(METRICS_VAL_SIZE);
+
+/** Count one packet of `bytes` for reason/dir (drops pass their file/line). */
+export function updateMetrics(rt: Runtime, env: DatapathEnv, bytes: number, dir: number, reason: number, line = 0, file = 0): void {
+  key.fill(0);
+  key[METRICS_REASON] = reason; key[METRICS_DIR] = dir;
+  if (reason !== REASON_FORWARDED) { setU16le(key, METRICS_LINE, line); key[METRICS_FILE] = file; }
+  const v = rt.mapLookup(env.maps.metrics, key);
+  if (v) {
+    setU64le(v, METRICS_COUNT, u64le(v, METRICS_COUNT) + 1);
+    setU64le(v, METRICS_BYTES, u64le(v, METRICS_BYTES) + bytes);
+    return;
+  }
+  fresh.fill(0);
+  setU64le(fresh, METRICS_COUNT, 1); setU64le(fresh, METRICS_BYTES, bytes);
+  rt.mapUpdate(env.maps.metrics, key, fresh, 0);
+}

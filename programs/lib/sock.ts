@@ -1,0 +1,45 @@
+// Mirrors bpf/bpf_sock.c __sock4_xlate_fwd / __sock4_xlate_rev: socket-level service translation
+// with cilium_lb4_reverse_sk entries keyed by socket cookie.
+
+import type { Runtime, SockAddrCtx } from '../../src/bpf/program.ts';
+import type { DatapathEnv } from './common.ts';
+import { RSKKEY_SIZE, RSKKEY_ADDR, RSKKEY_PORT, RSKVAL_SIZE, RSKVAL_ADDR, RSKVAL_PORT, RSKVAL_REV_NAT } from './layout.ts';
+import { setU16be, setU32be, setU64le, u16be, u32be } from './bytes.ts';
+import { lb4LookupService, lb4PickBackend, lbState, svcCount } from './lb.ts';
+import { sendTraceSockNotify4, XLATE_PRE_DIRECTION_REV, XLATE_POST_DIRECTION_REV } from './trace.ts';
+
+export const SYS_REJECT = 0, SYS_PROCEED = 1;
+const rkey = new Uint8Array(RSKKEY_SIZE);
+const rval = new Uint8Array(RSKVAL_SIZE);
+
+function revKey(cookie: number, addr: number, port: number): Uint8Array {
+  rkey.fill(0); setU64le(rkey, 0, cookie); setU32be(rkey, RSKKEY_ADDR, addr); setU16be(rkey, RSKKEY_PORT, port); return rkey;
+}
+
+/** __sock4_xlate_fwd(): rewrite a service frontend to a backend; reject when it has none. */
+export function sock4XlateFwd(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): number {
+  if (ctx.protocol !== 6 && ctx.protocol !== 17) return SYS_PROCEED;
+  const svc = lb4LookupService(rt, env, ctx.userIp4, ctx.userPort, ctx.protocol);
+  if (!svc) return SYS_PROCEED;
+  if (svcCount(svc) === 0) return SYS_REJECT; // -EHOSTUNREACH
+  if (!lb4PickBackend(rt, env, svc, ctx.userIp4, ctx.userPort, ctx.protocol, ctx.netnsCookie, true)) return SYS_REJECT;
+  const rsk = env.maps.lbReverseSk;
+  if (rsk) {
+    rval.fill(0); setU32be(rval, RSKVAL_ADDR, ctx.userIp4); setU16be(rval, RSKVAL_PORT, ctx.userPort); setU16be(rval, RSKVAL_REV_NAT, lbState.revNat);
+    rt.mapUpdate(rsk, revKey(ctx.sockCookie, lbState.addr, lbState.port), rval, 0);
+  }
+  ctx.userIp4 = lbState.addr; ctx.userPort = lbState.port;
+  return SYS_PROCEED;
+}
+
+/** __sock4_xlate_rev(): show the service address to recvmsg()/getpeername() callers. */
+export function sock4XlateRev(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): number {
+  sendTraceSockNotify4(rt, env, XLATE_PRE_DIRECTION_REV, ctx.userIp4, ctx.userPort, ctx.sockCookie, ctx.epId, ctx.protocol);
+  const rsk = env.maps.lbReverseSk;
+  if (!rsk) return SYS_PROCEED;
+  const v = rt.mapLookup(rsk, revKey(ctx.sockCookie, ctx.userIp4, ctx.userPort));
+  if (!v) return SYS_PROCEED;
+  ctx.userIp4 = u32be(v, RSKVAL_ADDR); ctx.userPort = u16be(v, RSKVAL_PORT);
+  sendTraceSockNotify4(rt, env, XLATE_POST_DIRECTION_REV, ctx.userIp4, ctx.userPort, ctx.sockCookie, ctx.epId, ctx.protocol);
+  return SYS_PROCEED;
+}
