@@ -180,8 +180,9 @@ export class TcpSock implements TcpConnection {
     if (len > 0) {
       if (seq !== this.rcvNxt || this.gotEnd) { this.sendAckNow(); return; }
       this.rcvNxt = (this.rcvNxt + len) >>> 0;
-      this.deliver(payload.slice());
+      // Arm the delayed ACK first: a reply the app writes from onData carries the ACK and cancels it.
       this.scheduleAck();
+      this.deliver(payload.slice());
     }
     if ((flags & TCP_FIN) && ((seq + len) >>> 0) === this.rcvNxt && !this.gotEnd) this.onFin();
   }

@@ -1,0 +1,106 @@
+// iproute2 output: `ip addr`, `ip link`, `ip neigh` for one netns.
+
+import { macToString, prefixMask, u32ToIp } from '../wire/addr.ts';
+import { ipv6ToString } from '../wire/ipv6addr.ts';
+import type { NetDevice } from './api.ts';
+import type { Device } from './device.ts';
+import type { NetnsImpl } from './netns.ts';
+import { NUD_FAILED, NUD_INCOMPLETE, NUD_PERMANENT, NUD_REACHABLE, NUD_STALE } from './neigh.ts';
+
+function flags(d: NetDevice): string {
+  const f = d.kind === 'loopback' ? ['LOOPBACK'] : d.kind === 'dummy' ? ['BROADCAST', 'NOARP'] : ['BROADCAST', 'MULTICAST'];
+  if (d.up) f.push('UP', 'LOWER_UP');
+  return f.join(',');
+}
+
+function state(d: NetDevice): string {
+  if (!d.up) return 'DOWN';
+  return d.kind === 'veth' || d.kind === 'netdev' ? 'UP' : 'UNKNOWN';
+}
+
+/** `eth0@if10` for a peer in another netns, `cilium_host@cilium_net` for one in the same. */
+function ifname(d: NetDevice): string {
+  if (!d.peer) return d.name;
+  return d.peer.netns === d.netns ? `${d.name}@${d.peer.name}` : `${d.name}@if${d.peer.ifindex}`;
+}
+
+/** ` link-netnsid 0` / ` link-netns NAME` for a veth whose peer lives in another netns. */
+function linkNetns(d: NetDevice, ns: NetnsImpl): string {
+  const p = d.peer;
+  if (!p || p.netns === d.netns) return '';
+  const id = ns.nsids.get(p.netns as NetnsImpl);
+  return id !== undefined ? ` link-netnsid ${id}` : ` link-netns ${p.netns.name}`;
+}
+
+function header(d: NetDevice, mode: boolean): string {
+  const qdisc = d.kind === 'netdev' ? 'mq' : 'noqueue';
+  return `${d.ifindex}: ${ifname(d)}: <${flags(d)}> mtu ${d.mtu} qdisc ${qdisc} state ${state(d)}${mode ? ' mode DEFAULT' : ''} group default qlen 1000`;
+}
+
+function linkLine(d: NetDevice, ns: NetnsImpl): string {
+  if (d.kind === 'loopback') return '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00';
+  return `    link/ether ${macToString(d.mac)} brd ff:ff:ff:ff:ff:ff${linkNetns(d, ns)}`;
+}
+
+/** fe80::/64 from the MAC by EUI-64, as addrconf assigns it. */
+export function linkLocal6(mac: Uint8Array): string {
+  const b = new Uint8Array(16);
+  b[0] = 0xfe; b[1] = 0x80;
+  b[8] = mac[0]! ^ 2; b[9] = mac[1]!; b[10] = mac[2]!; b[11] = 0xff; b[12] = 0xfe; b[13] = mac[3]!; b[14] = mac[4]!; b[15] = mac[5]!;
+  return ipv6ToString(b);
+}
+
+export interface IpAddrOpts { family?: 4 | 6; dev?: string }
+
+function sorted(ns: NetnsImpl): Device[] { return [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex); }
+
+/** `ip [-4|-6] addr [show [dev X]]`. */
+export function formatIpAddr(ns: NetnsImpl, o: IpAddrOpts = {}): string {
+  const out: string[] = [];
+  for (const d of sorted(ns)) {
+    if (o.dev !== undefined && d.name !== o.dev) continue;
+    const v4 = o.family === 6 ? [] : d.addrs;
+    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? ['::1/128 scope host'] : [`${linkLocal6(d.mac)}/64 scope link`];
+    if (o.family === 4 && v4.length === 0) continue;
+    if (o.family === 4) out.push(header(d, false) + linkNetns(d, ns));
+    else { out.push(header(d, false)); out.push(linkLine(d, ns)); }
+    for (const a of v4) {
+      const brd = a.prefixLen < 31 && d.kind !== 'loopback' ? ` brd ${u32ToIp((a.ip | ~prefixMask(a.prefixLen)) >>> 0)}` : '';
+      out.push(`    inet ${u32ToIp(a.ip)}/${a.prefixLen}${brd} scope ${a.scope} ${d.name}`);
+      out.push('       valid_lft forever preferred_lft forever');
+    }
+    for (const a of v6) { out.push(`    inet6 ${a}`); out.push('       valid_lft forever preferred_lft forever'); }
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** `ip link [show [dev X]]`. */
+export function formatIpLink(ns: NetnsImpl, dev?: string): string {
+  const out: string[] = [];
+  for (const d of sorted(ns)) {
+    if (dev !== undefined && d.name !== dev) continue;
+    out.push(header(d, true)); out.push(linkLine(d, ns));
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+function nudName(s: number): string {
+  switch (s) {
+    case NUD_REACHABLE: return 'REACHABLE';
+    case NUD_STALE: return 'STALE';
+    case NUD_INCOMPLETE: return 'INCOMPLETE';
+    case NUD_FAILED: return 'FAILED';
+    case NUD_PERMANENT: return 'PERMANENT';
+    default: return 'NONE';
+  }
+}
+
+/** `ip neigh`: one line per entry, `IP dev DEV lladdr MAC STATE`. */
+export function formatIpNeigh(ns: NetnsImpl): string {
+  const out: string[] = [];
+  for (const e of ns.neigh.entries.values()) {
+    const ll = e.mac ? ` lladdr ${macToString(e.mac)}` : '';
+    out.push(`${u32ToIp(e.ip)} dev ${e.dev.name}${ll} ${nudName(e.state)}`);
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}

@@ -1,0 +1,43 @@
+// Routing table output: iproute2's `ip route` and net-tools' `route -n`.
+
+import { prefixMask, u32ToIp } from '../wire/addr.ts';
+import type { Route } from './api.ts';
+import type { NetnsImpl } from './netns.ts';
+
+/** FIB trie order: by destination, then shorter prefix first. */
+function ordered(ns: NetnsImpl): Route[] {
+  return [...ns.routes].sort((a, b) => a.dst - b.dst || a.prefixLen - b.prefixLen || a.metric - b.metric);
+}
+
+function devName(ns: NetnsImpl, ifindex: number): string { return ns.byIndex.get(ifindex)?.name ?? `if${ifindex}`; }
+
+/** One `ip route` line: dst [via gw] dev D [proto P] [scope S] [src A] [metric M] [onlink] [mtu N]. */
+export function formatRouteLine(ns: NetnsImpl, r: Route): string {
+  let s = r.prefixLen === 0 ? 'default' : r.prefixLen === 32 ? u32ToIp(r.dst) : `${u32ToIp(r.dst)}/${r.prefixLen}`;
+  if (r.gateway) s += ` via ${u32ToIp(r.gateway)}`;
+  s += ` dev ${devName(ns, r.ifindex)}`;
+  if (r.proto && r.proto !== 'boot') s += ` proto ${r.proto}`;
+  if (r.scope !== 'global') s += ` scope ${r.scope}`;
+  if (r.src) s += ` src ${u32ToIp(r.src)}`;
+  if (r.metric) s += ` metric ${r.metric}`;
+  if (r.onlink) s += ' onlink';
+  if (r.mtu) s += ` mtu ${r.mtu}`;
+  return s;
+}
+
+export function formatIpRoute(ns: NetnsImpl): string {
+  const rs = ordered(ns);
+  return rs.length ? rs.map((r) => formatRouteLine(ns, r)).join('\n') + '\n' : '';
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+
+/** net-tools `route -n` (printf "%-15s %-15s %-15s %-5s %-6d %-3d %6d %s"). */
+export function formatRouteN(ns: NetnsImpl): string {
+  const lines = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
+  for (const r of ordered(ns)) {
+    const fl = 'U' + (r.gateway ? 'G' : '') + (r.prefixLen === 32 ? 'H' : '');
+    lines.push(`${pad(u32ToIp(r.dst), 15)} ${pad(u32ToIp(r.gateway), 15)} ${pad(u32ToIp(prefixMask(r.prefixLen)), 15)} ${pad(fl, 5)} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${'0'.padStart(6)} ${devName(ns, r.ifindex)}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,91 @@
+// Shell entry point for kernel tools run inside a netns: ip, route, bpftool.
+
+import type { Netns } from './api.ts';
+import { formatIpAddr, formatIpLink, formatIpNeigh } from './fmt_ip.ts';
+import { formatIpRoute, formatRouteN } from './fmt_route.ts';
+import { formatMapList, formatNetShow, formatProg, formatProgList } from './fmt_bpftool.ts';
+import type { NetnsImpl } from './netns.ts';
+
+export interface ToolResult { stdout: string; stderr: string; exitCode: number }
+
+const ok = (stdout: string): ToolResult => ({ stdout, stderr: '', exitCode: 0 });
+const fail = (stderr: string, exitCode: number): ToolResult => ({ stdout: '', stderr: stderr + '\n', exitCode });
+
+/** Run `ip ...`, `route ...` or `bpftool ...` against ns; undefined for other commands. */
+export function runKernelTool(ns: Netns, argv: string[]): ToolResult | undefined {
+  const n = ns as NetnsImpl;
+  switch (argv[0]) {
+    case 'ip': return runIp(n, argv.slice(1));
+    case 'route': return ok(formatRouteN(n));
+    case 'bpftool': return runBpftool(n, argv.slice(1));
+    default: return undefined;
+  }
+}
+
+const SHOW = new Set(['show', 'list', 'lst', 'ls', 'sh', 'l']);
+function isPrefix(word: string, full: string): boolean { return word.length > 0 && full.startsWith(word); }
+
+function runIp(ns: NetnsImpl, args: string[]): ToolResult {
+  let family: 4 | 6 | undefined;
+  let i = 0;
+  for (; i < args.length && args[i]!.startsWith('-'); i++) {
+    const o = args[i]!.replace(/^--?/, '');
+    if (o === '4') family = 4;
+    else if (o === '6') family = 6;
+    else if (/^(c|col|colo|color|colour)(=.*)?$/.test(o) || /^(d|details|s|stats|statistics|h|human|n|netns)$/.test(o)) { /* accepted, no effect */ }
+    else return fail(`Option "${args[i]}" is unknown, try "ip -help".`, 255);
+  }
+  const obj = args[i];
+  if (obj === undefined) return fail('Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }', 255);
+  const rest = args.slice(i + 1);
+  const cmd = rest[0] ?? 'show';
+  const devArg = (): string | undefined => (rest[1] === 'dev' ? rest[2] : rest[1]);
+  const checkDev = (name: string | undefined): ToolResult | null => (name !== undefined && !ns.devices.has(name) ? fail(`Device "${name}" does not exist.`, 1) : null);
+  if (isPrefix(obj, 'address') || obj === 'a') {
+    if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip address help".`, 1);
+    const dev = devArg();
+    return checkDev(dev) ?? ok(formatIpAddr(ns, { family, dev }));
+  }
+  if (isPrefix(obj, 'link')) {
+    if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip link help".`, 1);
+    const dev = devArg();
+    return checkDev(dev) ?? ok(formatIpLink(ns, dev));
+  }
+  if (isPrefix(obj, 'route') || obj === 'r') {
+    if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip route help".`, 1);
+    return ok(family === 6 ? '' : formatIpRoute(ns));
+  }
+  if (isPrefix(obj, 'neighbour') || isPrefix(obj, 'neighbor')) {
+    if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip neigh help".`, 1);
+    return ok(formatIpNeigh(ns));
+  }
+  return fail(`Object "${obj}" is unknown, try "ip help".`, 1);
+}
+
+function runBpftool(ns: NetnsImpl, args: string[]): ToolResult {
+  const node = ns.node;
+  const words = args.filter((a) => !/^-(-?(color|colour)(=.*)?|c|p|-pretty|f|-bpffs|m|-mapcompat|n|-nomount)$/.test(a));
+  const bad = words.find((w) => w.startsWith('-'));
+  if (bad) return fail(`Error: ${bad === '-j' || bad === '--json' ? 'JSON output is not supported here' : `unrecognized option '${bad}'`}`, 255);
+  const [obj, cmd = 'show', ...rest] = words;
+  if (obj === undefined) return fail('Usage: bpftool [OPTIONS] OBJECT { COMMAND | help }', 255);
+  const isShow = cmd === 'show' || cmd === 'list';
+  if (isPrefix(obj, 'net')) {
+    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
+    const dev = rest[0] === 'dev' ? rest[1] : undefined;
+    if (rest[0] === 'dev' && (dev === undefined || !node.hostNs.devices.has(dev))) return fail(`Error: invalid devname ${dev ?? ''}`, 255);
+    return ok(formatNetShow(node, dev));
+  }
+  if (isPrefix(obj, 'prog')) {
+    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
+    if (rest.length === 0) return ok(formatProgList(node));
+    if (rest[0] !== 'id' || !/^\d+$/.test(rest[1] ?? '')) return fail(`Error: expected 'id', 'tag', 'name' or 'pinned', got: '${rest[0] ?? ''}'?`, 255);
+    const p = node.progs.get(Number(rest[1]));
+    return p ? ok(formatProg(p)) : fail(`Error: get by id (${rest[1]}): No such file or directory`, 255);
+  }
+  if (isPrefix(obj, 'map')) {
+    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
+    return ok(formatMapList(node));
+  }
+  return fail(`Error: unrecognized object '${obj}'`, 255);
+}
