@@ -10,7 +10,7 @@ import { ipToU32 } from '../wire/addr.ts';
 import type { CgroupHook, KernelNode, Netns, NetDevice, TcxDirection, TcxLink } from './api.ts';
 import { Device, randomMac, type CaptureCb } from './device.ts';
 import { makeHelpers } from './helpers.ts';
-import { KernelRuntime } from './kruntime.ts';
+import { BpfRuntime } from '../bpf/runtime.ts';
 import { NetnsImpl } from './netns.ts';
 import { devReceive } from './path.ts';
 import type { Rng, Sim } from './sim.ts';
@@ -29,7 +29,7 @@ export interface NodeOptions {
   mtu?: number;
   /** One-way latency of a veth crossing (default 1µs). */
   vethLatencyNs?: number;
-  /** Build the node's BPF runtime (e.g. `(h) => new BpfRuntime(h)`); a minimal KernelRuntime otherwise. */
+  /** Build the node's BPF runtime; the engine's BpfRuntime by default. */
   runtime?: (helpers: KernelHelpers) => Runtime;
   /** Shared id allocator for link ids (and prog/map ids if the loader uses it). */
   ids?: IdAllocator;
@@ -42,6 +42,8 @@ export class LinuxNode implements KernelNode {
   readonly hostNs: NetnsImpl;
   readonly netnses = new Map<string, Netns>();
   readonly runtime: Runtime;
+  /** The engine runtime when runtime is one (its run() resets redirect/tail-call state and records). */
+  readonly bpf: BpfRuntime | null;
   readonly helpers: KernelHelpers;
   readonly ids: IdAllocator;
   readonly latency: { vethNs: number };
@@ -66,7 +68,8 @@ export class LinuxNode implements KernelNode {
     this.latency = { vethNs: opts.vethLatencyNs ?? 1000 };
     this.syncHops = opts.syncHops ?? false;
     this.helpers = makeHelpers(this);
-    this.runtime = opts.runtime ? opts.runtime(this.helpers) : new KernelRuntime(this.helpers, (id) => this.progs.get(id));
+    this.runtime = opts.runtime ? opts.runtime(this.helpers) : new BpfRuntime(this.helpers);
+    this.bpf = this.runtime instanceof BpfRuntime ? this.runtime : null;
     this.hostNs = this.createNetnsInternal('');
     if (opts.underlay || opts.nodeIp !== undefined) {
       const dev = this.createDevice(this.hostNs, opts.netdevName ?? 'eth0', 'netdev', { mtu: opts.mtu ?? 1500 });

@@ -1,7 +1,7 @@
 // The device layer of the packet path: dev_queue_xmit (tcx egress, taps,
 // the wire) and netif_receive_skb (taps, tcx ingress, protocol dispatch).
 
-import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, type SkBuff } from '../bpf/ctx.ts';
+import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type SkBuff } from '../bpf/ctx.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from '../wire/ethernet.ts';
 import { encapVxlan } from '../wire/vxlan.ts';
 import { newSkb } from '../bpf/ctx.ts';
@@ -19,12 +19,14 @@ const ZERO_MAC = new Uint8Array(6);
  * counts as TCX_NEXT. An empty or exhausted chain passes.
  */
 export function runTcx(dev: Device, links: TcxLink[], skb: SkBuff): number {
-  const rt = dev.netns.node.runtime;
+  const node = dev.netns.node;
+  const bpf = node.bpf, rt = node.runtime;
   for (let i = 0; i < links.length; i++) {
     skb.ifindex = dev.ifindex;
-    const ret = links[i]!.prog.run(skb, rt);
+    const prog = links[i]!.prog;
+    const ret = bpf !== null ? bpf.run(prog, skb, dev.ifindex) : prog.run(skb, rt);
     if (ret === TC_ACT_OK || ret === TC_ACT_SHOT || ret === TC_ACT_REDIRECT) return ret;
-    if (ret !== TC_ACT_UNSPEC) continue;
+    // TC_ACT_UNSPEC (TCX_NEXT) and unknown codes move on to the next program.
   }
   return TC_ACT_OK;
 }

@@ -33,8 +33,12 @@ export class Sockets implements SocketApi {
 
   /** Run the node's cgroup programs for hook; false if one rejects. */
   runCgroup(hook: CgroupHook, ctx: SockAddrCtx): boolean {
-    const progs = this.ns.node.cgroup[hook];
-    for (let i = 0; i < progs.length; i++) if (progs[i]!.run(ctx, this.ns.node.runtime) === 0) return false;
+    const node = this.ns.node;
+    const progs = node.cgroup[hook];
+    for (let i = 0; i < progs.length; i++) {
+      const p = progs[i]!;
+      if ((node.bpf !== null ? node.bpf.run(p, ctx) : p.run(ctx, node.runtime)) === 0) return false;
+    }
     return true;
   }
 
