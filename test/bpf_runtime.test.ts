@@ -47,6 +47,8 @@ t.test('redirect is remembered once; recorder sees every action; off costs nothi
   t.equal(rt.run(prog, newSkb(new Uint8Array(64), 64, 10)), TC_ACT_REDIRECT);
   t.same(rt.takeRedirect(), { ifindex: 12, flags: 0 });
   t.equal(rt.takeRedirect(), null, 'consumed');
+  t.equal(rt.redirect(3, 8), 2, 'unknown redirect flags: TC_ACT_SHOT');
+  t.equal(rt.takeRedirect(), null);
   const events: RuntimeEvent[] = [];
   rt.recorder = (e) => events.push(e);
   rt.run(prog, newSkb(new Uint8Array(64), 64, 10), 10);

@@ -2,7 +2,7 @@
 // redirects and perf output, with an optional recorder for packet walks.
 
 import type { SkBuff, TunnelKey } from './ctx.ts';
-import { TC_ACT_REDIRECT } from './ctx.ts';
+import { BPF_F_INGRESS, TC_ACT_REDIRECT, TC_ACT_SHOT } from './ctx.ts';
 import type { BpfMap } from './map.ts';
 import { PerfEventArrayMap } from './maps/perf_event_array.ts';
 import { ProgArrayMap } from './maps/prog_array.ts';
@@ -78,7 +78,9 @@ export class BpfRuntime implements Runtime {
     }
   }
 
+  /** bpf_redirect: unknown flag bits make it return TC_ACT_SHOT, as the kernel helper does. */
   redirect(ifindex: number, flags: number): number {
+    if (flags & ~BPF_F_INGRESS) return TC_ACT_SHOT;
     this.redirectTarget.ifindex = ifindex;
     this.redirectTarget.flags = flags;
     this.hasRedirect = true;
