@@ -6,6 +6,8 @@ import type { Sim } from '../kernel/sim.ts';
 import type { MonitorLine } from './facade.ts';
 import type { ExecInPod, ExecOnNode, NodeExecContext, StartContainers } from './runtime_contract.ts';
 import type { ExecResult } from './facade.ts';
+import { execInPod, execOnNode } from './exec/index.ts';
+import { startContainers } from './images/index.ts';
 
 export interface ClusterDeps {
   /** Build the Cilium control plane (src/cilium createCiliumControl). */
@@ -22,4 +24,4 @@ export interface ClusterDeps {
 }
 
 /** The pieces that have landed in the repo; updated as they do. */
-export const defaultDeps: ClusterDeps = {};
+export const defaultDeps: ClusterDeps = { startContainers, execInPod, execOnNode };

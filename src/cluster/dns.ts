@@ -1,6 +1,7 @@
 // ClusterDns: what coredns and the internet resolver read, backed by the live API state.
 
 import { u32ToIp } from '../wire/addr.ts';
+import { DEFAULT_EXTERNAL_HOSTS } from './images/index.ts';
 import type { KubeApi } from './kube/api.ts';
 import type { Any } from './kube/types.ts';
 import type { ClusterDns, DnsService } from './runtime_contract.ts';
@@ -8,6 +9,7 @@ import type { ClusterSpec } from './spec.ts';
 
 /** The internet resolver's fixed zone (wttr.in as in the seed). */
 export const EXTERNAL_HOSTS: Record<string, string> = {
+  ...DEFAULT_EXTERNAL_HOSTS,
   'wttr.in': '5.9.243.187',
   'dns.google': '8.8.8.8',
   'one.one.one.one': '1.1.1.1',

@@ -76,7 +76,7 @@ export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
   const rawNodes = spec.nodes ?? [{ controlPlane: true }, {}, {}];
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) fail('spec.nodes', 'must be a non-empty list');
   const firstIp = (rawNodes[0] as RawNode | undefined)?.ip;
-  const underlay = cidr(spec.underlay, 'spec.underlay', firstIp === undefined ? '172.18.0.0/16' : `${str(firstIp, 'spec.nodes[0].ip', '')}/24`);
+  const underlay = cidr(spec.underlay, 'spec.underlay', firstIp === undefined ? '172.18.0.0/16' : `${u32ToIp(ip(firstIp, 'spec.nodes[0].ip'))}/24`);
   // Like the kind docs' MetalLB pool: x.y.255.200/29 on a /16, .200/29 on a /24.
   const lbDefault = `${u32ToIp((underlay.ip | (underlay.prefixLen <= 16 ? 0xffc8 : 0xc8)) >>> 0)}/29`;
   const loadBalancerIPs = cidr(spec.loadBalancerIPs, 'spec.loadBalancerIPs', lbDefault);

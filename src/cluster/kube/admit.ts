@@ -18,7 +18,7 @@ export function admit(s: KubeState, env: KubeEnv, obj: KObject, old?: KObject): 
   if (obj.metadata.annotations !== undefined) obj.metadata.annotations = checkLabels(obj, 'metadata.annotations', obj.metadata.annotations);
   if (info.namespaced) {
     const ns = (obj.metadata.namespace ??= 'default');
-    if (!getObj(s, 'Namespace', undefined, ns)) throw new ClusterError(`namespaces "${ns}" not found`, 404, 'metadata.namespace');
+    if (!getObj(s, 'Namespace', undefined, ns)) throw new ClusterError(`Error from server (NotFound): namespaces "${ns}" not found`, 404, 'metadata.namespace');
   } else delete obj.metadata.namespace;
   switch (obj.kind) {
     case 'Namespace':
