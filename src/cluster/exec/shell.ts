@@ -7,6 +7,7 @@ import type { ExecResult } from '../facade.ts';
 import type { Cmd, ShellCtx } from './context.ts';
 import { makeCurl } from './curl.ts';
 import { date, envCommand, hostname, uniq } from './misc.ts';
+import { kernelTool } from './kernel_tools.ts';
 import { nslookup } from './nslookup.ts';
 import { ping } from './ping.ts';
 
@@ -22,6 +23,7 @@ function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
   const cmds: Record<string, Cmd> = {
     curl: makeCurl(writeFile), ping, nslookup, hostname, env: envCommand('env'), printenv: envCommand('printenv'), uniq, date,
     whoami: async () => ({ stdout: 'root\n', stderr: '', exitCode: 0 }),
+    ip: kernelTool('ip'), route: kernelTool('route'), bpftool: kernelTool('bpftool'),
   };
   for (const [name, fn] of Object.entries(sh.commands ?? {})) cmds[name] = (args, stdin) => fn(args, stdin);
   return cmds;
