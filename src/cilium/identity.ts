@@ -1,0 +1,64 @@
+// Cluster-wide security identity allocation (pkg/identity/cache): one numeric
+// identity per distinct label set, drawn deterministically from 256..65535.
+
+import type { Rng } from '../kernel/sim.ts';
+import type { PodInfo } from './api.ts';
+
+export const MIN_IDENTITY = 256, MAX_IDENTITY = 65535;
+
+/** Reserved identities and their labels (pkg/identity/numericidentity.go). */
+export const RESERVED_IDENTITIES: Array<[number, string[]]> = [
+  [1, ['reserved:host']], [2, ['reserved:world']], [3, ['reserved:unmanaged']], [4, ['reserved:health']],
+  [5, ['reserved:init']], [6, ['reserved:remote-node']], [7, ['reserved:kube-apiserver', 'reserved:remote-node']],
+  [8, ['reserved:ingress']], [9, ['reserved:world-ipv4']], [10, ['reserved:world-ipv6']],
+];
+
+/** The security-relevant labels Cilium derives for a pod (sorted, `source:key=value`). */
+export function podSecurityLabels(pod: PodInfo, clusterName: string): string[] {
+  const l = Object.entries(pod.labels).map(([k, v]) => `k8s:${k}=${v}`);
+  for (const [k, v] of Object.entries(pod.namespaceLabels)) l.push(`k8s:io.cilium.k8s.namespace.labels.${k}=${v}`);
+  l.push(`k8s:io.cilium.k8s.policy.cluster=${clusterName}`);
+  l.push(`k8s:io.cilium.k8s.policy.serviceaccount=${pod.serviceAccount}`);
+  l.push(`k8s:io.kubernetes.pod.namespace=${pod.namespace}`);
+  return [...new Set(l)].sort();
+}
+
+/** Allocates identities by label set; reference counted so unused ones are released. */
+export class IdentityAllocator {
+  private readonly byKey = new Map<string, { id: number; labels: string[]; refs: number }>();
+  private readonly used = new Set<number>();
+  constructor(private readonly rng: Rng) {}
+
+  /** Identity for labels, allocating on first use. */
+  acquire(labels: string[]): number {
+    const key = labels.join(';');
+    const e = this.byKey.get(key);
+    if (e) { e.refs++; return e.id; }
+    let id = 0;
+    do { id = MIN_IDENTITY + this.rng.below(MAX_IDENTITY - MIN_IDENTITY + 1); } while (this.used.has(id));
+    this.used.add(id);
+    this.byKey.set(key, { id, labels: [...labels], refs: 1 });
+    return id;
+  }
+
+  release(labels: string[]): void {
+    const key = labels.join(';');
+    const e = this.byKey.get(key);
+    if (!e || --e.refs > 0) return;
+    this.byKey.delete(key); this.used.delete(e.id);
+  }
+
+  /** All identities (reserved first), sorted by id: `cilium-dbg identity list`. */
+  list(): Array<{ id: number; labels: string[] }> {
+    const out = RESERVED_IDENTITIES.map(([id, labels]) => ({ id, labels }));
+    for (const e of this.byKey.values()) out.push({ id: e.id, labels: e.labels });
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  labelsOf(id: number): string[] | undefined {
+    const r = RESERVED_IDENTITIES.find(([i]) => i === id);
+    if (r) return r[1];
+    for (const e of this.byKey.values()) if (e.id === id) return e.labels;
+    return undefined;
+  }
+}
