@@ -33,7 +33,12 @@ function checkShape(o: KObject, i: number): void {
   if (!o.metadata || typeof o.metadata !== 'object') throw new ClusterError(`The ${o.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 400, 'metadata.name');
 }
 
-function label(o: KObject): string { return `${kindInfo(o.kind)!.kind.toLowerCase()}/${o.metadata.name}`; }
+/** kubectl's resource label: `pod`, `deployment.apps`, `ciliumnetworkpolicy.cilium.io`. */
+export function kindLabel(kind: string): string {
+  const i = kindInfo(kind)!;
+  return `${i.kind.toLowerCase()}${i.apiVersion.includes('/') ? `.${i.apiVersion.split('/')[0]}` : ''}`;
+}
+function label(o: KObject): string { return `${kindLabel(o.kind)}/${o.metadata.name}`; }
 function resource(o: KObject): string { return kindInfo(o.kind)!.resource; }
 
 /** apply (create or update) or create (409 on existing); returns kubectl's lines. */
@@ -79,7 +84,7 @@ export function deleteObjects(state: KubeState, env: KubeEnv, refs: Array<{ kind
     if (info.kind === 'Namespace') for (const k of KINDS) if (k.namespaced) for (const o of listObjs(s, k.kind, r.name)) delObj(s, k.kind, r.name, o.metadata.name);
     if (info.kind === 'Service') delObj(s, 'Endpoints', ns, r.name);
     reconcile(s, env);
-    lines.push(`${info.kind.toLowerCase()} "${r.name}" deleted`);
+    lines.push(`${kindLabel(info.kind)} "${r.name}" deleted`);
   }
   return { state: s, lines };
 }
@@ -102,7 +107,7 @@ export function patchObject(state: KubeState, env: KubeEnv, kind: string, namesp
   if (next.kind !== old.kind || next.metadata?.name !== name) throw new ClusterError('error: patch may not change kind or name', 400, 'metadata.name');
   const res = applyDocs(state, env, [next], 'apply');
   const unchanged = res.lines[0]?.endsWith('unchanged');
-  return { state: res.state, lines: [`${info.kind.toLowerCase()}/${name} ${unchanged ? 'patched (no change)' : 'patched'}`] };
+  return { state: res.state, lines: [`${kindLabel(info.kind)}/${name} ${unchanged ? 'patched (no change)' : 'patched'}`] };
 }
 
 export function mergePatch(target: Any, patch: Any): Any {

@@ -1,0 +1,104 @@
+// kubectl output against the seed lab: tables (tabwriter spacing, AGE from
+// the Sim clock), -o name/yaml/json/jsonpath, errors, apply/delete/patch lines.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { Cluster } from '../src/cluster/cluster.ts';
+import { renderJsonPath } from '../src/cluster/kubectl/jsonpath.ts';
+import { humanDuration, tabwrite } from '../src/cluster/kubectl/format.ts';
+
+async function labAt(seconds: number): Promise<Cluster> {
+  const c = Cluster.lab('cilium', { seed: 3 });
+  c.sim.schedule(seconds * 1e9, () => {});
+  await c.sim.runUntilIdle(seconds * 1e9);
+  return c;
+}
+
+t.test('get pod -o wide matches the seed', async (t) => {
+  const c = await labAt(19);
+  const r = await c.kubectl(['get', 'pod', '-o', 'wide']);
+  t.equal(r.stdout, [
+    'NAME      READY   STATUS    RESTARTS   AGE   IP             NODE     NOMINATED NODE   READINESS GATES',
+    'netpod    1/1     Running   0          19s   172.16.0.230   k8s-s    <none>           <none>',
+    'webpod1   1/1     Running   0          19s   172.16.1.111   k8s-w1   <none>           <none>',
+    'webpod2   1/1     Running   0          19s   172.16.2.180   k8s-w2   <none>           <none>',
+    ''].join('\n'));
+  c.close();
+});
+
+t.test('get svc/ep/endpointslices/nodes -A', async (t) => {
+  const c = await labAt(300);
+  const svc = await c.kubectl(['get', 'svc', '-A']);
+  t.match(svc.stdout, /^NAMESPACE {5}NAME {9}TYPE {8}CLUSTER-IP {6}EXTERNAL-IP {3}PORT\(S\) {18}AGE\n/);
+  t.match(svc.stdout, /kube-system   kube-dns     ClusterIP   10\.96\.0\.10 +<none> +53\/UDP,53\/TCP,9153\/TCP   5m\n/);
+  const ep = await c.kubectl(['get', 'ep', '-n', 'kube-system']);
+  t.match(ep.stdout, 'kube-dns   172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   5m');
+  const ws = await c.kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=webpod']);
+  t.match(ws.stdout, /^NAME +ADDRESSTYPE   PORTS   ENDPOINTS +AGE\nwebpod-[a-z0-9]{5}   IPv4 +80 +172\.16\.1\.111,172\.16\.2\.180   5m\n$/);
+  const nodes = await c.kubectl(['get', 'nodes']);
+  t.equal(nodes.stdout.split('\n')[1], 'k8s-s    Ready    control-plane   5m    v1.30.4');
+  c.close();
+});
+
+t.test('output formats', async (t) => {
+  const c = await labAt(1);
+  t.equal((await c.kubectl(['get', 'pods', 'netpod', '-o', 'jsonpath={.status.podIP}'])).stdout, '172.16.0.230');
+  t.equal((await c.kubectl(['get', 'po', '-l', 'app=webpod', '-o', 'name'])).stdout, 'pod/webpod1\npod/webpod2\n');
+  t.equal((await c.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout, 'netpod webpod1 webpod2');
+  const rng = await c.kubectl(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.status.podIP}{"\\n"}{end}']);
+  t.equal(rng.stdout, 'coredns-55cb58b774-2xvk2\t172.16.1.210\ncoredns-55cb58b774-7v788\t172.16.1.221\n');
+  const y = (await c.kubectl(['get', 'svc', 'kubernetes', '-o', 'yaml'])).stdout;
+  t.match(y, /^apiVersion: v1\nkind: Service\nmetadata:\n/);
+  t.match(y, /\n  clusterIP: 10\.96\.0\.1\n/);
+  const j = JSON.parse((await c.kubectl(['get', 'svc', '-o', 'json'])).stdout);
+  t.equal(j.kind, 'List');
+  t.same(j.items.map((s: { metadata: { name: string } }) => s.metadata.name), ['kubernetes', 'webpod']);
+  c.close();
+});
+
+t.test('errors and empty lists', async (t) => {
+  const c = await labAt(1);
+  t.same(await c.kubectl(['get', 'pod', 'nope']), { stdout: '', stderr: 'Error from server (NotFound): pods "nope" not found\n', exitCode: 1 });
+  t.same(await c.kubectl(['get', 'deploy']), { stdout: '', stderr: 'No resources found in default namespace.\n', exitCode: 0 });
+  t.equal((await c.kubectl(['get', 'widgets'])).stderr, 'error: the server doesn\'t have a resource type "widgets"\n');
+  const bad = await c.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 0}]}\n');
+  t.equal(bad.exitCode, 1);
+  t.match(bad.stderr, 'The Service "s" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive');
+  c.close();
+});
+
+t.test('apply, patch, delete lines', async (t) => {
+  const c = await labAt(1);
+  const fixture = readFileSync(new URL('./scenarios/nodeport.yaml', import.meta.url), 'utf8');
+  t.equal((await c.kubectl(['apply', '-f', '-'], fixture)).stdout, 'deployment.apps/echo created\nservice/echo created\n');
+  t.equal((await c.kubectl(['apply', '-f', '-'], fixture)).stdout, 'deployment.apps/echo unchanged\nservice/echo unchanged\n');
+  const svc = await c.kubectl(['get', 'svc', 'echo']);
+  t.match(svc.stdout, /echo   NodePort   10\.\d+\.\d+\.\d+   <none>        8080:30088\/TCP   0s/);
+  t.equal((await c.kubectl(['patch', 'svc', 'echo', '--type', 'merge', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}'])).stdout, 'service/echo patched\n');
+  t.match((await c.kubectl(['describe', 'svc', 'echo'])).stdout, /Session Affinity:\s+ClientIP/);
+  t.equal((await c.kubectl(['delete', '-f', '-'], fixture)).stdout, 'deployment.apps "echo" deleted\nservice "echo" deleted\n');
+  t.equal((await c.kubectl(['get', 'pods', '-l', 'app=echo'])).stderr, 'No resources found in default namespace.\n');
+  c.close();
+});
+
+t.test('jsonpath forms', async (t) => {
+  const obj = { items: [{ metadata: { name: 'a' }, status: { conditions: [{ type: 'Ready', status: 'True' }], podIP: '1.1.1.1' } }, { metadata: { name: 'b' }, status: { podIP: '2.2.2.2' } }] };
+  const cases: Array<[string, string]> = [
+    ['{.items[0].metadata.name}', 'a'],
+    ['{.items[*].status.podIP}', '1.1.1.1 2.2.2.2'],
+    ['{.items[-1].metadata.name}', 'b'],
+    ['{range .items[*]}[{.metadata.name}]{end}', '[a][b]'],
+    ['{.items[0].status.conditions[?(@.type=="Ready")].status}', 'True'],
+    ['{.items[?(@.metadata.name=="b")].status.podIP}', '2.2.2.2'],
+    ['name={.items[1].metadata.name}{"\\n"}', 'name=b\n'],
+    ['{.items[0].metadata}', '{"name":"a"}'],
+    ['{.missing.field}', ''],
+  ];
+  for (const [tpl, want] of cases) t.equal(renderJsonPath(tpl, obj), want, tpl);
+  t.throws(() => renderJsonPath('{range .items[*]}{.x}', obj));
+});
+
+t.test('tabwriter and HumanDuration', async (t) => {
+  t.equal(tabwrite([['NAME', 'AGE'], ['x', '1s']]), 'NAME   AGE\nx      1s\n');
+  const d: Array<[number, string]> = [[19e3, '19s'], [119e3, '119s'], [125e3, '2m5s'], [600e3, '10m'], [3 * 3600e3 + 5 * 60e3, '3h5m'], [30 * 3600e3, '30h'], [50 * 3600e3, '2d2h'], [400 * 86400e3, '400d']];
+  for (const [ms, want] of d) t.equal(humanDuration(ms), want);
+});
