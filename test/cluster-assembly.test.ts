@@ -57,10 +57,10 @@ spec:
 
 t.test('unknown node and interface errors', async (t) => {
   const c = Cluster.lab('cilium');
-  t.throws(() => c.kernel('nope'), { status: 404 });
-  t.throws(() => c.capture('k8s-s', 'eth9', () => {}), { status: 404 });
+  t.throws(() => c.kernel('nope'), { status: 404 } as object);
+  t.throws(() => c.capture('k8s-s', 'eth9', () => {}), { status: 404 } as object);
   const stop = c.capture('k8s-s', 'ens5', () => {});
   stop();
-  t.throws(() => Cluster.lab('nolab'), { status: 404 });
+  t.throws(() => Cluster.lab('nolab'), { status: 404 } as object);
   c.close();
 });
