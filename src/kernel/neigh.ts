@@ -59,8 +59,7 @@ export class NeighTable {
       devXmit(dev, skb, 0);
       return;
     }
-    const e = this.startResolve(dev, ip, readU32(skb.data, ETH_HLEN + IP_SADDR), n);
-    if (e.queue.length < MAX_QUEUE) e.queue.push(skb); else dev.stats.txDropped++;
+    this.startResolve(dev, ip, readU32(skb.data, ETH_HLEN + IP_SADDR), n, skb);
   }
 
   /** Permanent entry (ip neigh add ... nud permanent). */
@@ -68,13 +67,15 @@ export class NeighTable {
     this.entries.set(this.key(dev, ip), { ip, dev, mac: mac.slice(0, 6), state: NUD_PERMANENT, queue: [], probes: 0, timer: null, hintSrc: 0 });
   }
 
-  private startResolve(dev: Device, ip: number, hintSrc: number, n: Neigh | undefined): Neigh {
-    if (n && n.state === NUD_INCOMPLETE) return n;
+  /** Queue skb (if any) before probing: with synchronous hops the reply may arrive inside probe(). */
+  private startResolve(dev: Device, ip: number, hintSrc: number, n: Neigh | undefined, skb?: SkBuff): void {
+    const queue = (e: Neigh): void => { if (!skb) return; if (e.queue.length < MAX_QUEUE) e.queue.push(skb); else dev.stats.txDropped++; };
+    if (n && n.state === NUD_INCOMPLETE) { queue(n); return; }
     const e: Neigh = n ?? { ip, dev, mac: null, state: NUD_INCOMPLETE, queue: [], probes: 0, timer: null, hintSrc };
     e.state = NUD_INCOMPLETE; e.mac = null; e.probes = 0; e.hintSrc = hintSrc;
     this.entries.set(this.key(dev, ip), e);
+    queue(e);
     this.probe(e);
-    return e;
   }
 
   private probe(e: Neigh): void {
