@@ -57,10 +57,11 @@ spec:
 
 t.test('unknown node and interface errors', async (t) => {
   const c = Cluster.lab('cilium');
-  t.throws(() => c.kernel('nope'), { status: 404 } as object);
-  t.throws(() => c.capture('k8s-s', 'eth9', () => {}), { status: 404 } as object);
+  const status = (fn: () => unknown) => { try { fn(); return 0; } catch (e) { return (e as { status: number }).status; } };
+  t.equal(status(() => c.kernel('nope')), 404);
+  t.equal(status(() => c.capture('k8s-s', 'eth9', () => {})), 404);
   const stop = c.capture('k8s-s', 'ens5', () => {});
   stop();
-  t.throws(() => Cluster.lab('nolab'), { status: 404 } as object);
+  t.equal(status(() => Cluster.lab('nolab')), 404);
   c.close();
 });
