@@ -1,0 +1,195 @@
+// One node's Cilium agent: host devices, host/netdev/overlay programs, endpoints
+// (CNI ADD/DEL), local map state, and the read models the CLI prints.
+
+import type { NetDevice, Netns } from '../kernel/api.ts';
+import type { Rng } from '../kernel/sim.ts';
+import { inPrefix, u32ToIp } from '../wire/addr.ts';
+import { createNodeMaps, type NodeMaps } from '../../maps/index.ts';
+import { EndpointKey, EndpointInfo } from '../../maps/cilium_lxc.ts';
+import { IpcacheKey, RemoteEndpointInfo } from '../../maps/cilium_ipcache.ts';
+import type { DatapathEnv, EpConfig, NodeConfig } from '../../programs/lib/common.ts';
+import { CILIUM_CALL_IPV4_FROM_LXC, CILIUM_CALL_IPV4_CT_EGRESS } from '../../programs/lib/common.ts';
+import { cilFromContainer } from '../../programs/cil_from_container.ts';
+import { cilToContainer } from '../../programs/cil_to_container.ts';
+import { tailHandleIpv4 } from '../../programs/tail_handle_ipv4.ts';
+import { tailIpv4CtEgress } from '../../programs/tail_ipv4_ct_egress.ts';
+import { cilLxcPolicy } from '../../programs/cil_lxc_policy.ts';
+import { cilToHost } from '../../programs/cil_to_host.ts';
+import { cilFromHost } from '../../programs/cil_from_host.ts';
+import { cilFromNetdev } from '../../programs/cil_from_netdev.ts';
+import { cilToNetdev } from '../../programs/cil_to_netdev.ts';
+import { cilFromOverlay } from '../../programs/cil_from_overlay.ts';
+import { cilToOverlay } from '../../programs/cil_to_overlay.ts';
+import { cilSock4Connect } from '../../programs/cil_sock4_connect.ts';
+import { cilSock4Sendmsg } from '../../programs/cil_sock4_sendmsg.ts';
+import { cilSock4Recvmsg } from '../../programs/cil_sock4_recvmsg.ts';
+import { cilSock4Getpeername } from '../../programs/cil_sock4_getpeername.ts';
+import type { CiliumConfig, NodeInfo } from './api.ts';
+import { Loader, type LoaderKernel } from './loader.ts';
+
+/** A Cilium endpoint as `cilium-dbg endpoint list` shows it. */
+export interface EndpointModel {
+  id: number; identity: number; labels: string[]; ipv4: number; ifindex: number; ifname: string;
+  mac: string; nodeMac: string; state: 'ready'; podName?: string; namespace?: string; netns?: Netns;
+}
+
+/** Deterministic locally administered MAC. */
+export function randomMac(rng: Rng): Uint8Array {
+  const m = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) m[i] = rng.below(256);
+  m[0] = (m[0]! & 0xfe) | 0x02;
+  return m;
+}
+const macStr = (m: Uint8Array) => Array.from(m, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+
+export class NodeAgent {
+  readonly maps: NodeMaps;
+  readonly loader: Loader;
+  readonly env: DatapathEnv;
+  readonly endpoints = new Map<number, EndpointModel>();
+  /** ip -> owner, for `status --verbose` Allocated addresses. */
+  readonly allocations = new Map<number, string>();
+  readonly routerIp: number;
+  readonly healthIp: number;
+  readonly hostEpId: number;
+  ciliumHost!: NetDevice;
+  netdev: NetDevice | undefined;
+  vxlan: NetDevice | undefined;
+  private readonly usedEpIds = new Set<number>();
+
+  constructor(readonly kernel: LoaderKernel, readonly node: NodeInfo, readonly cfg: CiliumConfig, readonly rng: Rng,
+    pinned: { routerIp?: number; healthIp?: number } = {}) {
+    this.loader = new Loader(kernel);
+    this.maps = createNodeMaps(this.loader.ids);
+    for (const m of this.maps.list()) kernel.registerMap?.(m);
+    this.routerIp = pinned.routerIp ?? this.allocIp();
+    this.allocations.set(this.routerIp, 'router');
+    this.healthIp = pinned.healthIp ?? this.allocIp();
+    this.allocations.set(this.healthIp, 'health');
+    this.hostEpId = this.allocEpId();
+    this.netdev = kernel.netdev ?? kernel.hostNs.device(cfg.netdev);
+    const node2: NodeConfig = {
+      tunnel: cfg.routing === 'tunnel', socketLB: cfg.socketLB, aggregation: cfg.monitorAggregation === 'none' ? 0 : 3,
+      nodeIp: node.ip, routerIp: this.routerIp, clusterCidr: cfg.clusterCIDR.ip, clusterCidrLen: cfg.clusterCIDR.prefixLen,
+      encapIfindex: 0, netdevIfindex: this.netdev?.ifindex ?? 0, hostIfindex: 0, hostMac: new Uint8Array(6),
+      hostEpId: this.hostEpId, masquerade: true,
+    };
+    this.env = { maps: this.maps, node: node2 };
+  }
+
+  /** Pick a free address in the pod CIDR (not network, broadcast or taken). */
+  allocIp(): number {
+    const { ip, prefixLen } = this.node.podCIDR;
+    const size = 2 ** (32 - prefixLen);
+    for (;;) {
+      const a = (ip + 1 + this.rng.below(size - 2)) >>> 0;
+      if (!this.allocations.has(a)) return a;
+    }
+  }
+  /** Endpoint ids are random in 1..4095, as Cilium's idpool hands them out. */
+  allocEpId(): number {
+    for (;;) { const id = 1 + this.rng.below(4095); if (!this.usedEpIds.has(id)) { this.usedEpIds.add(id); return id; } }
+  }
+
+  /** Devices, host programs, routes and host map entries (what the agent does at start-up). */
+  start(): void {
+    const k = this.kernel, ns = k.hostNs, n = this.env.node;
+    const [net, host] = k.createVeth('cilium_net', ns, 'cilium_host', { mtu: this.cfg.mtu });
+    this.ciliumHost = host;
+    ns.addAddress(host, this.routerIp, 32);
+    n.hostIfindex = host.ifindex; n.hostMac = host.mac;
+    if (this.cfg.routing === 'tunnel' && k.createVxlan) {
+      this.vxlan = k.createVxlan('cilium_vxlan', { mtu: this.cfg.mtu });
+      n.encapIfindex = this.vxlan.ifindex;
+    }
+    // Load order mirrors the loader: host endpoint first, then the native device, so ids read like the seed.
+    this.loader.attach(host, 'ingress', cilToHost(this.env));
+    this.loader.attach(host, 'egress', cilFromHost(this.env));
+    this.loader.attach(net, 'ingress', cilToHost(this.env));
+    if (this.netdev) {
+      this.loader.attach(this.netdev, 'ingress', cilFromNetdev(this.env));
+      this.loader.attach(this.netdev, 'egress', cilToNetdev(this.env));
+    }
+    if (this.vxlan) {
+      this.loader.attach(this.vxlan, 'ingress', cilFromOverlay(this.env));
+      this.loader.attach(this.vxlan, 'egress', cilToOverlay(this.env));
+    }
+    if (this.cfg.socketLB) {
+      this.loader.attachCgroup('connect4', cilSock4Connect(this.env));
+      this.loader.attachCgroup('sendmsg4', cilSock4Sendmsg(this.env));
+      this.loader.attachCgroup('recvmsg4', cilSock4Recvmsg(this.env));
+      this.loader.attachCgroup('getpeername4', cilSock4Getpeername(this.env));
+    }
+    const { ip, prefixLen } = this.node.podCIDR;
+    ns.addRoute({ dst: ip, prefixLen, gateway: this.routerIp, ifindex: host.ifindex, src: this.routerIp, mtu: this.podMtu() });
+    for (const a of [this.node.ip, this.routerIp]) this.maps.lxc.update(new EndpointKey(a).encode(), EndpointInfo.host().encode());
+  }
+
+  podMtu(): number { return this.cfg.routing === 'tunnel' ? this.cfg.mtu - 50 : this.cfg.mtu; }
+
+  /** Route to another node's pod CIDR: via its node IP (native) or via cilium_host (tunnel). */
+  addRemoteNode(other: NodeInfo): void {
+    const ns = this.kernel.hostNs, { ip, prefixLen } = other.podCIDR;
+    if (this.cfg.routing === 'tunnel') ns.addRoute({ dst: ip, prefixLen, gateway: this.routerIp, ifindex: this.ciliumHost.ifindex, src: this.routerIp, mtu: this.podMtu() });
+    else if (this.netdev) ns.addRoute({ dst: ip, prefixLen, gateway: other.ip, ifindex: this.netdev.ifindex });
+  }
+
+  /** Write one ipcache entry. */
+  upsertIpcache(ip: number, prefixLen: number, identity: number, tunnelEndpoint: number): void {
+    this.maps.ipcache.update(new IpcacheKey(ip, prefixLen).encode(), new RemoteEndpointInfo(identity, tunnelEndpoint, 0, 0).encode());
+  }
+  deleteIpcache(ip: number, prefixLen: number): void { this.maps.ipcache.delete(new IpcacheKey(ip, prefixLen).encode()); }
+
+  /**
+   * Create an endpoint: lxc veth pair, programs, tail-call slots and the
+   * cilium_lxc entry. `peerNs` null means the health endpoint's own netns.
+   */
+  createEndpoint(netnsName: string, hostIfName: string, ip: number, identity: number, labels: string[], owner: string,
+    epId = this.allocEpId()): EndpointModel {
+    const k = this.kernel;
+    const pns = k.createNetns(netnsName);
+    const nodeMac = randomMac(this.rng), mac = randomMac(this.rng);
+    const [hostDev, podDev] = k.createVeth(hostIfName, pns, 'eth0', { mtu: this.podMtu(), hostMac: nodeMac, peerMac: mac });
+    pns.addAddress(podDev, ip, 32);
+    pns.addRoute({ dst: this.routerIp, prefixLen: 32, gateway: 0, ifindex: podDev.ifindex, scope: 'link' });
+    pns.addRoute({ dst: 0, prefixLen: 0, gateway: this.routerIp, ifindex: podDev.ifindex, mtu: this.podMtu() });
+    (pns as Netns & { epId?: number }).epId = epId;
+    const calls = this.maps.callsFor(epId);
+    k.registerMap?.(calls);
+    const ep: EpConfig = { lxcId: epId, secLabel: identity, ipv4: ip, ifindex: hostDev.ifindex, mac, nodeMac, calls };
+    calls.setProg(CILIUM_CALL_IPV4_FROM_LXC, this.loader.load(tailHandleIpv4(this.env, ep)));
+    calls.setProg(CILIUM_CALL_IPV4_CT_EGRESS, this.loader.load(tailIpv4CtEgress(this.env, ep)));
+    this.maps.callPolicy.setProg(epId, this.loader.load(cilLxcPolicy(this.env, ep)));
+    this.loader.attach(hostDev, 'ingress', cilFromContainer(this.env, ep));
+    this.loader.attach(hostDev, 'egress', cilToContainer(this.env, ep));
+    this.maps.lxc.update(new EndpointKey(ip).encode(), new EndpointInfo({ ifIndex: hostDev.ifindex, lxcId: epId, flags: 0,
+      mac: macStr(mac), nodeMac: macStr(nodeMac), secId: identity }).encode());
+    this.allocations.set(ip, owner);
+    const m: EndpointModel = { id: epId, identity, labels, ipv4: ip, ifindex: hostDev.ifindex, ifname: hostIfName,
+      mac: macStr(mac), nodeMac: macStr(nodeMac), state: 'ready', netns: pns };
+    this.endpoints.set(epId, m);
+    return m;
+  }
+
+  deleteEndpoint(epId: number): void {
+    const m = this.endpoints.get(epId);
+    if (!m) return;
+    this.maps.lxc.delete(new EndpointKey(m.ipv4).encode());
+    this.maps.dropEndpoint(epId);
+    if (m.netns) this.kernel.deleteNetns(m.netns.name);
+    this.allocations.delete(m.ipv4);
+    this.endpoints.delete(epId);
+    this.usedEpIds.delete(epId);
+  }
+
+  /** `cilium-dbg status --verbose` Allocated addresses lines (sorted as strings). */
+  allocatedAddresses(): string[] {
+    return [...this.allocations].map(([ip, o]) => `  ${u32ToIp(ip)} (${o})`).sort();
+  }
+
+  /** Interface name by ifindex (monitor output). */
+  ifname(ifindex: number): string { return this.kernel.deviceByIndex(ifindex)?.name ?? String(ifindex); }
+
+  isLocalPodIp(ip: number): boolean { return inPrefix(ip, this.node.podCIDR.ip, this.node.podCIDR.prefixLen); }
+}
+

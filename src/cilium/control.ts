@@ -1,0 +1,127 @@
+// The cluster's Cilium control plane: one NodeAgent per node plus what the
+// kvstore/CRDs share on a real cluster (identities, ipcache, service ids).
+
+import { createHash } from 'node:crypto';
+import type { KernelNode } from '../kernel/api.ts';
+import type { Sim } from '../kernel/sim.ts';
+import type { CiliumConfig, CiliumControl, LbFrontend, NodeInfo, PodInfo, PodNetwork } from './api.ts';
+import { NodeAgent, type EndpointModel } from './agent.ts';
+import type { LoaderKernel } from './loader.ts';
+import { IdentityAllocator, podSecurityLabels } from './identity.ts';
+import { formatMonitorEvent, type MonitorOptions } from './monitor.ts';
+import { LbIds, syncNodeServices } from './services.ts';
+
+const HOST_ID = 1, WORLD_ID = 2, HEALTH_ID = 4, REMOTE_NODE_ID = 6, KUBE_APISERVER_ID = 7;
+
+/** A cluster-wide ipcache entry; `node` owns it (its tunnel endpoint), null for node-less ones. */
+interface IpcacheEntry { ip: number; prefixLen: number; identity: number; node: string | null; kind: 'pod' | 'health' | 'router' | 'node' | 'world' }
+
+interface PodState { pod: PodInfo; labels: string[]; identity: number; epId: number }
+
+/** What createCiliumControl returns: the contract plus read models for the CLI and Hubble. */
+export interface CiliumCluster extends CiliumControl {
+  agent(node: string): NodeAgent;
+  /** Subscribe to a node's cilium_events as `cilium-dbg monitor` lines; returns unsubscribe. */
+  subscribeMonitor(node: string, cb: (line: string) => void, opts?: MonitorOptions): () => void;
+  endpoints(node: string): EndpointModel[];
+  identities(): Array<{ id: number; labels: string[] }>;
+  allocatedAddresses(node: string): string[];
+  /** Pin router/health IPs of a node before addNode (as the seed shows them). */
+  pinAddresses(node: string, a: { routerIp?: number; healthIp?: number }): void;
+}
+
+export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster {
+  const rng = sim.rng.fork();
+  const identities = new IdentityAllocator(rng.fork());
+  const agents = new Map<string, NodeAgent>();
+  const ipcache = new Map<string, IpcacheEntry>();
+  const pods = new Map<string, PodState>();
+  const pins = new Map<string, { routerIp?: number; healthIp?: number }>();
+  const lbIds = new LbIds();
+  let frontends: LbFrontend[] = [];
+
+  const agentOf = (name: string): NodeAgent => {
+    const a = agents.get(name);
+    if (!a) throw new Error(`cilium: unknown node ${name}`);
+    return a;
+  };
+
+  /** The ipcache value one node holds for an entry. */
+  function writeEntry(a: NodeAgent, e: IpcacheEntry): void {
+    const local = e.node === a.node.name;
+    let identity = e.identity;
+    if (e.kind === 'node' || e.kind === 'router') {
+      const owner = e.node ? agents.get(e.node) : undefined;
+      identity = local ? HOST_ID : owner?.node.controlPlane && e.kind === 'node' ? KUBE_APISERVER_ID : REMOTE_NODE_ID;
+    }
+    const tunnel = !local && e.node && e.kind !== 'node' ? agentOf(e.node).node.ip : 0;
+    a.upsertIpcache(e.ip, e.prefixLen, identity, tunnel);
+  }
+  function upsert(e: IpcacheEntry): void {
+    ipcache.set(`${e.ip}/${e.prefixLen}`, e);
+    for (const a of agents.values()) writeEntry(a, e);
+  }
+  function remove(ip: number, prefixLen: number): void {
+    ipcache.delete(`${ip}/${prefixLen}`);
+    for (const a of agents.values()) a.deleteIpcache(ip, prefixLen);
+  }
+
+  const ctl: CiliumCluster = {
+    pinAddresses(node, a) { pins.set(node, a); },
+
+    addNode(kernel: KernelNode, node: NodeInfo): void {
+      const agent = new NodeAgent(kernel as LoaderKernel, node, cfg, rng.fork(), pins.get(node.name));
+      agent.start();
+      for (const other of agents.values()) { other.addRemoteNode(node); agent.addRemoteNode(other.node); }
+      agents.set(node.name, agent);
+      const nodeLabels = Object.keys(node.labels).filter((k) => k.startsWith('node-role.kubernetes.io/') || k === 'node.kubernetes.io/exclude-from-external-load-balancers').map((k) => `k8s:${k}`).sort();
+      agent.endpoints.set(agent.hostEpId, { id: agent.hostEpId, identity: HOST_ID, labels: [...nodeLabels, 'reserved:host'], ipv4: 0,
+        ifindex: 0, ifname: '', mac: '', nodeMac: '', state: 'ready' });
+      agent.createEndpoint('cilium-health', 'lxc_health', agent.healthIp, HEALTH_ID, ['reserved:health'], 'health');
+      for (const e of ipcache.values()) writeEntry(agent, e);
+      upsert({ ip: 0, prefixLen: 0, identity: WORLD_ID, node: null, kind: 'world' });
+      upsert({ ip: node.ip, prefixLen: 32, identity: HOST_ID, node: node.name, kind: 'node' });
+      upsert({ ip: agent.routerIp, prefixLen: 32, identity: HOST_ID, node: node.name, kind: 'router' });
+      upsert({ ip: agent.healthIp, prefixLen: 32, identity: HEALTH_ID, node: node.name, kind: 'health' });
+      syncNodeServices(agent, frontends, lbIds);
+    },
+
+    addPod(pod: PodInfo): PodNetwork {
+      const agent = agentOf(pod.nodeName);
+      const labels = podSecurityLabels(pod, cfg.clusterName);
+      const identity = identities.acquire(labels);
+      const h = createHash('sha256').update(pod.uid || `${pod.namespace}/${pod.name}`).digest('hex');
+      const netnsName = `cni-${h.slice(12, 20)}-${h.slice(20, 24)}-${h.slice(24, 28)}-${h.slice(28, 32)}-${h.slice(32, 44)}`;
+      const owner = `${pod.namespace}/${pod.name}${pod.restored ? ' [restored]' : ''}`;
+      const ep = agent.createEndpoint(netnsName, `lxc${h.slice(0, 12)}`, pod.ip, identity, labels, owner);
+      ep.podName = pod.name; ep.namespace = pod.namespace;
+      pods.set(`${pod.namespace}/${pod.name}`, { pod, labels, identity, epId: ep.id });
+      upsert({ ip: pod.ip, prefixLen: 32, identity, node: pod.nodeName, kind: 'pod' });
+      return { netns: ep.netns!, endpointId: ep.id, identity, hostIfName: ep.ifname };
+    },
+
+    deletePod(namespace: string, name: string): void {
+      const st = pods.get(`${namespace}/${name}`);
+      if (!st) return;
+      agentOf(st.pod.nodeName).deleteEndpoint(st.epId);
+      identities.release(st.labels);
+      remove(st.pod.ip, 32);
+      pods.delete(`${namespace}/${name}`);
+    },
+
+    syncServices(fes: LbFrontend[]): void {
+      frontends = fes;
+      for (const a of agents.values()) syncNodeServices(a, fes, lbIds);
+    },
+
+    agent: agentOf,
+    subscribeMonitor(node, cb, opts = {}) {
+      const a = agentOf(node);
+      return a.maps.events.subscribe((data) => { const s = formatMonitorEvent(data, a, opts); if (s !== null) cb(s); });
+    },
+    endpoints(node) { return [...agentOf(node).endpoints.values()].sort((x, y) => x.id - y.id); },
+    identities() { return identities.list(); },
+    allocatedAddresses(node) { return agentOf(node).allocatedAddresses(); },
+  };
+  return ctl;
+}
