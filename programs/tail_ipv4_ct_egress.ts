@@ -55,6 +55,12 @@ export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
     sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOut.oif, status, monitor);
     return r;
   }
+  // No neighbour yet: Cilium's redirect_neigh() resolves it and sends the packet out (to-network);
+  // here the stack forwards it on the same route while the kernel resolves ARP.
+  if (fibOut.noNeighOif) {
+    sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOut.noNeighOif, status, monitor);
+    return TC_ACT_OK;
+  }
   sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_STACK, ep.secLabel, dstId, 0, 0, status, monitor);
   return TC_ACT_OK;
 }

@@ -70,7 +70,9 @@ function updateTimeout(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolea
   setU32le(e, CT_LIFETIME, now + lifetime);
   const fo = rx ? CT_RX_FLAGS_SEEN : CT_TX_FLAGS_SEEN, ro = rx ? CT_LAST_RX_REPORT : CT_LAST_TX_REPORT;
   const acc = e[fo]!; const seen = (tcpFlags & 0xff) | acc;
-  if (u32le(e, ro) + CT_REPORT_INTERVAL < now || acc !== seen) {
+  // A direction never reported yet (last report 0) reports now: on a real node bpf_mono_now() is far past 0.
+  const last = u32le(e, ro);
+  if ((rx && last === 0) || last + CT_REPORT_INTERVAL < now || acc !== seen) {
     e[fo] = seen; setU32le(e, ro, now);
     return TRACE_PAYLOAD_LEN;
   }

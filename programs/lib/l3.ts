@@ -3,7 +3,7 @@
 
 import type { Runtime } from '../../src/bpf/program.ts';
 import type { SkBuff } from '../../src/bpf/ctx.ts';
-import { BPF_FIB_LKUP_RET_SUCCESS } from '../../src/bpf/ctx.ts';
+import { BPF_FIB_LKUP_RET_SUCCESS, BPF_FIB_LKUP_RET_NO_NEIGH } from '../../src/bpf/ctx.ts';
 import { ipDecTtl } from '../../src/wire/ipv4.ts';
 import type { DatapathEnv } from './common.ts';
 import { CB_SRC_LABEL, CB_IFINDEX, CB_ORIG_SADDR, DROP_MISSED_TAIL_CALL, DROP_TTL_EXCEEDED, FILE_LOCAL_DELIVERY } from './common.ts';
@@ -34,7 +34,7 @@ export function ipv4LocalDelivery(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
 }
 
 /** Output of fibRedirectV4 besides the verdict. */
-export const fibOut = { oif: 0 };
+export const fibOut = { oif: 0, noNeighOif: 0 };
 
 /**
  * fib_redirect_v4(): route daddr via bpf_fib_lookup; on success rewrite MACs,
@@ -44,6 +44,7 @@ export const fibOut = { oif: 0 };
 export function fibRedirectV4(ctx: SkBuff, rt: Runtime, ifindex: number): number {
   const d = ctx.data;
   const r = rt.kernel.fibLookup(ifindex, u32be(d, ETH_HLEN + 12), u32be(d, ETH_HLEN + 16));
+  fibOut.noNeighOif = r.ret === BPF_FIB_LKUP_RET_NO_NEIGH ? r.ifindex : 0;
   if (r.ret !== BPF_FIB_LKUP_RET_SUCCESS) return -1;
   if (d[ETH_HLEN + 8]! <= 1) return -1;
   d.set(r.dmac.subarray(0, 6), 0); d.set(r.smac.subarray(0, 6), 6);

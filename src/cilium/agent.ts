@@ -94,6 +94,7 @@ export class NodeAgent {
   /** Devices, host programs, routes and host map entries (what the agent does at start-up). */
   start(): void {
     const k = this.kernel, ns = k.hostNs, n = this.env.node;
+    ns.ipForward = true; // Cilium's sysctl: net.ipv4.ip_forward=1
     const [net, host] = k.createVeth('cilium_net', ns, 'cilium_host', { mtu: this.cfg.mtu });
     this.ciliumHost = host;
     ns.addAddress(host, this.routerIp, 32);
