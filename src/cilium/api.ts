@@ -84,4 +84,6 @@ export interface CiliumControl {
   deletePod(namespace: string, name: string): void;
   /** Replace the whole set of service frontends (the agent diffs). */
   syncServices(frontends: LbFrontend[]): void;
+  /** Pin a node's router / health IPs before addNode (optional). */
+  pinAddresses?(node: string, a: { routerIp?: number; healthIp?: number }): void;
 }

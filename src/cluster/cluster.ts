@@ -79,6 +79,7 @@ export class Cluster implements ClusterFacade {
     this.cilium = this.deps.createCilium?.(this.sim, {
       routing: spec.routing, socketLB: spec.socketLB, netdev: spec.netdev, mtu: spec.mtu, clusterCIDR: spec.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
     });
+    for (const n of spec.nodes) if (n.routerIP !== undefined || n.healthIP !== undefined) this.cilium?.pinAddresses?.(n.name, { routerIp: n.routerIP, healthIp: n.healthIP });
     for (const n of spec.nodes) this.cilium?.addNode(this.kernels.get(n.name)!, { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels });
     this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns });
     this.dns = buildDns(this.api, spec);
@@ -164,7 +165,7 @@ export class Cluster implements ClusterFacade {
   monitor(node: string, cb: (l: MonitorLine) => void): () => void {
     this.kernelOf(node);
     if (!this.cilium || !this.deps.monitor) throw new ClusterError('monitor is not available (no Cilium datapath)', 501, 'monitor');
-    return this.deps.monitor(this.cilium, node, cb);
+    return this.deps.monitor(this.cilium, node, (l) => cb({ ...l, wallMs: this.sim.wallMs() }));
   }
 
   /** Security identity of a pod's endpoint (kubectl get cep). */

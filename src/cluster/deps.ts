@@ -8,6 +8,7 @@ import type { ExecInPod, ExecOnNode, NodeExecContext, StartContainers } from './
 import type { ExecResult } from './facade.ts';
 import { execInPod, execOnNode } from './exec/index.ts';
 import { startContainers } from './images/index.ts';
+import { createCiliumControl, type CiliumCluster } from '../cilium/control.ts';
 
 export interface ClusterDeps {
   /** Build the Cilium control plane (src/cilium createCiliumControl). */
@@ -23,5 +24,12 @@ export interface ClusterDeps {
   identityOf?: (cilium: CiliumControl, namespace: string, name: string) => number | undefined;
 }
 
-/** The pieces that have landed in the repo; updated as they do. */
-export const defaultDeps: ClusterDeps = { startContainers, execInPod, execOnNode };
+/** The real pieces: Cilium agents, container images, the exec shell. */
+export const defaultDeps: ClusterDeps = {
+  createCilium: (sim, config) => createCiliumControl(config, sim),
+  startContainers,
+  execInPod,
+  execOnNode,
+  // wallMs is stamped by Cluster.monitor from the cluster's clock.
+  monitor: (cilium, node, cb) => (cilium as CiliumCluster).subscribeMonitor(node, (text) => cb({ node, text, wallMs: 0 })),
+};

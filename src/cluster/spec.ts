@@ -12,6 +12,9 @@ export interface NodeSpec {
   podCIDR: Cidr;
   controlPlane: boolean;
   labels: Record<string, string>;
+  /** Optional pins for the cilium_host router IP and the health endpoint IP (the seed's values). */
+  routerIP?: number;
+  healthIP?: number;
 }
 
 export interface ClusterSpec {
@@ -57,7 +60,7 @@ export function cidrString(c: Cidr): string { return `${u32ToIp(c.ip)}/${c.prefi
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-interface RawNode { name?: unknown; ip?: unknown; podCIDR?: unknown; controlPlane?: unknown; labels?: unknown }
+interface RawNode { name?: unknown; ip?: unknown; podCIDR?: unknown; controlPlane?: unknown; labels?: unknown; routerIP?: unknown; healthIP?: unknown }
 
 /** Resolve a dplab Cluster document (or its defaults when doc is undefined). */
 export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
@@ -100,7 +103,16 @@ export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
       ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
       ...labelMap(n.labels, `${f}.labels`),
     };
-    return { name: nodeName, ip: nodeIp, podCIDR: pc, controlPlane, labels };
+    const pinned = (v: unknown, field: string): number | undefined => {
+      if (v === undefined) return undefined;
+      const a = ip(v, `${f}.${field}`);
+      if (!inPrefix(a, pc.ip, pc.prefixLen)) fail(`${f}.${field}`, `${u32ToIp(a)} is outside the node's podCIDR ${cidrString(pc)}`);
+      return a;
+    };
+    const routerIP = pinned(n.routerIP, 'routerIP');
+    const healthIP = pinned(n.healthIP, 'healthIP');
+    if (routerIP !== undefined && routerIP === healthIP) fail(`${f}.healthIP`, 'must differ from routerIP');
+    return { name: nodeName, ip: nodeIp, podCIDR: pc, controlPlane, labels, ...(routerIP !== undefined ? { routerIP } : {}), ...(healthIP !== undefined ? { healthIP } : {}) };
   });
   for (let i = 0; i < nodes.length; i++) {
     for (let j = 0; j < i; j++) {

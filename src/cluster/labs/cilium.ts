@@ -15,9 +15,9 @@ spec:
   serviceCIDR: 10.96.0.0/12
   underlay: 192.168.10.0/24
   nodes:
-    - {name: k8s-s,  ip: 192.168.10.10,  podCIDR: 172.16.0.0/24, controlPlane: true}
-    - {name: k8s-w1, ip: 192.168.10.101, podCIDR: 172.16.1.0/24}
-    - {name: k8s-w2, ip: 192.168.10.102, podCIDR: 172.16.2.0/24}
+    - {name: k8s-s,  ip: 192.168.10.10,  podCIDR: 172.16.0.0/24, controlPlane: true, routerIP: 172.16.0.12, healthIP: 172.16.0.236}
+    - {name: k8s-w1, ip: 192.168.10.101, podCIDR: 172.16.1.0/24, routerIP: 172.16.1.198, healthIP: 172.16.1.159}
+    - {name: k8s-w2, ip: 192.168.10.102, podCIDR: 172.16.2.0/24, routerIP: 172.16.2.116, healthIP: 172.16.2.73}
   coredns:
     hash: 55cb58b774
     pods:
