@@ -3,10 +3,11 @@
 // Each captured frame is ONE binary message: an 8-byte big-endian unsigned
 // wall-clock timestamp in nanoseconds since the Unix epoch (virtual wall
 // clock, what tcpdump and pcap stamp), followed by the frame bytes
-// (Ethernet). Text messages are JSON control messages: `{"error": "..."}`
-// just before the server closes with code 4000+status (4404: unknown node or
-// interface), or `{"dropped": N}` when a slow client made the server skip
-// frames (tcpdump's "dropped by kernel").
+// (Ethernet). Text messages are JSON control messages: `{"listening":
+// {"node","iface"}}` once the capture is attached (tcpdump's "listening on"),
+// `{"error": "..."}` just before the server closes with code 4000+status
+// (4404: unknown node or interface), or `{"dropped": N}` when a slow client
+// made the server skip frames (tcpdump's "dropped by kernel").
 
 import type { CapturedFrame } from '../cluster/facade.ts';
 
@@ -41,3 +42,6 @@ export function decodeCaptureMessage(buf: Uint8Array): CaptureMessage {
   const ns = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, false);
   return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n), frame: buf.subarray(CAPTURE_HEADER_LEN) };
 }
+
+/** A text control message of the capture stream. */
+export type CaptureControl = { listening: { node: string; iface: string } } | { error: string; field?: string } | { dropped: number };

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../../cluster/facade.ts';
-import { encodeCaptureMessage } from '../capture_codec.ts';
+import { encodeCaptureMessage, type CaptureControl } from '../capture_codec.ts';
 import { closeCodeFor, errorBody } from '../errors.ts';
 import { requireNode } from './nodes.ts';
 import type { RouteOptions } from './options.ts';
@@ -39,12 +39,14 @@ export const streamRoutes: FastifyPluginAsync<RouteOptions> = async (app, { clus
       const iface = req.query.iface;
       if (!iface) throw new ClusterError('capture needs ?iface=NAME', 400, 'iface');
       let dropped = 0; let reported = 0;
-      return cluster.capture(req.params.node, iface, (f) => {
+      const stop = cluster.capture(req.params.node, iface, (f) => {
         if (socket.readyState !== socket.OPEN) return;
         if (socket.bufferedAmount > MAX_BUFFERED) { dropped++; return; }
         if (dropped !== reported) { reported = dropped; socket.send(JSON.stringify({ dropped })); }
         socket.send(encodeCaptureMessage(f, cluster.sim.epochMs), { binary: true });
       });
+      socket.send(JSON.stringify({ listening: { node: req.params.node, iface } } satisfies CaptureControl));
+      return stop;
     });
   });
 

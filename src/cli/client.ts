@@ -1,0 +1,66 @@
+// HTTP and WebSocket access to a running `dplab serve`, with failures turned
+// into one-line CliErrors (server down, bad URL, API errors).
+
+import WebSocket from 'ws';
+import type { ExecResult } from '../cluster/facade.ts';
+import { CliError } from './errors.ts';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:9876';
+
+/** The server URL: --server, else $DPLAB_SERVER, else the default. */
+export function serverUrl(flag?: string): string {
+  return (flag || process.env.DPLAB_SERVER || DEFAULT_SERVER).replace(/\/+$/, '');
+}
+
+export class DplabClient {
+  private readonly base: URL;
+  constructor(readonly server: string) {
+    try { this.base = new URL(server); } catch { throw new CliError(`invalid server URL "${server}"`); }
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new CliError(`invalid server URL "${server}" (want http://HOST:PORT)`);
+  }
+
+  private unreachable(): CliError {
+    return new CliError(`cannot reach the dplab server at ${this.server} (is "dplab serve" running?)`);
+  }
+
+  /** GET or POST JSON; an API error answer becomes a CliError carrying its message. */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.base), {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch { throw this.unreachable(); }
+    const text = await res.text().catch(() => '');
+    let json: unknown;
+    try { json = JSON.parse(text); } catch { throw new CliError(`unexpected answer from ${this.server}${path} (HTTP ${res.status}): is this a dplab server?`); }
+    if (!res.ok) throw new CliError((json as { error?: string }).error ?? `HTTP ${res.status}`);
+    return json as T;
+  }
+
+  apply(yaml: string): Promise<{ lines: string[] }> { return this.request('POST', '/v1/apply', { yaml }); }
+  delete(yaml: string): Promise<{ lines: string[] }> { return this.request('POST', '/v1/delete', { yaml }); }
+  kubectl(argv: string[], stdin?: string): Promise<ExecResult> { return this.request('POST', '/v1/kubectl', stdin === undefined ? { argv } : { argv, stdin }); }
+  exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> { return this.request('POST', '/v1/exec', { namespace, pod, argv }); }
+  nodeExec(node: string, argv: string[]): Promise<ExecResult> { return this.request('POST', `/v1/nodes/${encodeURIComponent(node)}/exec`, { argv }); }
+  async nodes(): Promise<string[]> { return (await this.request<{ nodes: string[] }>('GET', '/v1/nodes')).nodes; }
+
+  /**
+   * Opens a WebSocket stream; rejects with a CliError if the server cannot be
+   * reached. onMessage is attached before the handshake completes: the first
+   * message can arrive in the same chunk as the upgrade answer.
+   */
+  openStream(path: string, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+    const url = new URL(path, this.base);
+    url.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.on('message', onMessage);
+      ws.once('open', () => { ws.removeAllListeners('error'); resolve(ws); });
+      ws.once('unexpected-response', (_req, res) => { ws.removeAllListeners('error'); reject(new CliError(`${path.split('?')[0]}: the server answered HTTP ${res.statusCode} instead of a stream`)); });
+      ws.once('error', () => reject(this.unreachable()));
+    });
+  }
+}

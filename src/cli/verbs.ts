@@ -1,0 +1,95 @@
+// Client verbs that run one command on the server and print its output:
+// apply, delete, kubectl, ip, bpftool, cilium (monitor is a stream).
+
+import type { Command } from 'commander';
+import type { MonitorLine } from '../cluster/facade.ts';
+import { DplabClient, serverUrl } from './client.ts';
+import { CliError } from './errors.ts';
+import { printExec, readManifest, readStdin } from './io.ts';
+
+/** Everything a verb needs: the server client, and the exit code it should end with. */
+export type VerbAction<A extends unknown[]> = (client: DplabClient, ...args: A) => Promise<number>;
+
+/** Wraps a verb so it gets a client for the global --server and records its exit code. */
+export function clientAction<A extends unknown[]>(program: Command, exit: (code: number) => void, fn: VerbAction<A>): (...args: A) => Promise<void> {
+  return async (...args: A) => { exit(await fn(new DplabClient(serverUrl(program.opts<{ server?: string }>().server)), ...args)); };
+}
+
+/** --node if given, else the first node (as `kubectl exec ds/cilium` lands on some agent). */
+export async function resolveNode(client: DplabClient, node: string | undefined): Promise<string> {
+  if (node) return node;
+  const nodes = await client.nodes();
+  if (nodes.length === 0) throw new CliError('the cluster has no nodes');
+  return nodes[0]!;
+}
+
+/** True when kubectl args read a manifest from stdin (-f -, --filename=-, -f=-). */
+export function kubectlReadsStdin(args: string[]): boolean {
+  return args.some((a, i) => ((a === '-f' || a === '--filename') && args[i + 1] === '-') || a === '-f=-' || a === '--filename=-' || a === '-f-');
+}
+
+/** Passes every argument after the verb through verbatim, options included. */
+function passthrough(cmd: Command): Command {
+  return cmd.helpOption(false).allowUnknownOption().allowExcessArguments().passThroughOptions().argument('[args...]');
+}
+
+export function addCommandVerbs(program: Command, exit: (code: number) => void): void {
+  const act = <A extends unknown[]>(fn: VerbAction<A>) => clientAction(program, exit, fn);
+
+  for (const verb of ['apply', 'delete'] as const) {
+    program.command(verb).description(`${verb} manifests (multi-document YAML) on the server`)
+      .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
+      .action(act(async (client, opts: { filename: string }) => {
+        const yaml = await readManifest(opts.filename);
+        const { lines } = verb === 'apply' ? await client.apply(yaml) : await client.delete(yaml);
+        for (const l of lines) process.stdout.write(`${l}\n`);
+        return 0;
+      }));
+  }
+
+  passthrough(program.command('kubectl').description('run kubectl against the emulated cluster (arguments passed through)'))
+    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await readStdin() : undefined))));
+
+  passthrough(program.command('ip').description('run ip on a node (--node) or in a pod (--pod [-n NS]); options before the ip arguments'))
+    .option('--node <node>', 'node whose host network namespace to use')
+    .option('--pod <pod>', 'run inside this pod instead')
+    .option('-n, --namespace <ns>', 'pod namespace', 'default')
+    .action(act(async (client, args: string[], opts: { node?: string; pod?: string; namespace: string }) => {
+      const argv = ['ip', ...args];
+      if (opts.pod) return printExec(await client.exec(opts.namespace, opts.pod, argv));
+      if (!opts.node) throw new CliError('ip: give --node NODE or --pod POD');
+      return printExec(await client.nodeExec(opts.node, argv));
+    }));
+
+  passthrough(program.command('bpftool').description('run bpftool on a node (net show, prog show, map list, ...)'))
+    .option('--node <node>', 'node (default: the first)')
+    .action(act(async (client, args: string[], opts: { node?: string }) =>
+      printExec(await client.nodeExec(await resolveNode(client, opts.node), ['bpftool', ...args]))));
+
+  passthrough(program.command('cilium').description('run cilium-dbg on a node; "monitor" streams its events'))
+    .option('--node <node>', 'node whose agent to use (default: the first)')
+    .action(act(async (client, args: string[], opts: { node?: string }) => {
+      const node = await resolveNode(client, opts.node);
+      if (args[0] === 'monitor') return monitor(client, node);
+      return printExec(await client.nodeExec(node, ['cilium-dbg', ...args]));
+    }));
+}
+
+/** Streams `cilium-dbg monitor` lines until Ctrl-C or the server closes. */
+async function monitor(client: DplabClient, node: string): Promise<number> {
+  let error: string | undefined;
+  const ws = await client.openStream(`/v1/nodes/${encodeURIComponent(node)}/monitor`, (data) => {
+    const msg = JSON.parse(String(data)) as Partial<MonitorLine> & { error?: string };
+    if (msg.error) error = msg.error;
+    else if (msg.text !== undefined) process.stdout.write(`${msg.text}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    const onSig = (): void => { ws.close(); resolve(0); };
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    ws.on('close', () => {
+      process.off('SIGINT', onSig); process.off('SIGTERM', onSig);
+      reject(new CliError(error ?? 'the server closed the monitor stream'));
+    });
+  });
+}
