@@ -27,13 +27,14 @@ const until = async (cond: () => boolean): Promise<void> => { while (!cond()) aw
 t.test('capture streams frames as 8-byte wall-clock ns + frame', async (t) => {
   const { app, cluster } = await setup(t);
   let got!: ReturnType<typeof collect>;
-  const ws = await app.injectWS('/v1/nodes/k8s-w1/capture?iface=eth0', {}, { onInit: (w) => { got = collect(w, 2); } });
+  const ws = await app.injectWS('/v1/nodes/k8s-w1/capture?iface=eth0', {}, { onInit: (w) => { got = collect(w, 3); } });
   await until(() => cluster.captureCount() === 1);
   await cluster.sim.settle(cluster.sim.sleep(1_234_567));
   cluster.emitFrame('k8s-w1', 'eth0', pingFrame(1));
   cluster.emitFrame('k8s-w2', 'eth0', pingFrame(9), 'out');
   cluster.emitFrame('k8s-w1', 'eth0', pingFrame(1, true));
-  const { msgs } = await got;
+  const { msgs: [first, ...msgs] } = await got;
+  t.same(JSON.parse(first!.data.toString()), { listening: { node: 'k8s-w1', iface: 'eth0' } }, 'first a text message saying the capture is attached');
   t.same(msgs.map((m) => m.binary), [true, true]);
   const a = decodeCaptureMessage(new Uint8Array(msgs[0]!.data));
   t.same([...a.frame], [...pingFrame(1)], 'frame bytes unchanged');
