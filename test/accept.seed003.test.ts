@@ -94,12 +94,12 @@ t.test('seed 003 transcript', async (t) => {
 t.test('curl to a webpod: whoami body byte-exact apart from the port and link-local address', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
-  for (const [pod, ip] of [['webpod1', '172.16.1.111'], ['webpod2', '172.16.2.180']]) {
+  for (const [pod, ip] of [['webpod1', '172.16.1.111'], ['webpod2', '172.16.2.180']] as const) {
     const r = await inPod(c, 'netpod', ['curl', '-s', ip!]);
-    t.match(r.stdout, new RegExp(`^Hostname: ${pod}\nIP: 127\\.0\\.0\\.1\nIP: ::1\nIP: ${ip!.replace(/\./g, '\\.')}\nIP: fe80::[0-9a-f:]+\n` +
+    t.match(r.stdout, new RegExp(`^Hostname: ${pod}\nIP: 127\\.0\\.0\\.1\nIP: ::1\nIP: ${ip.replace(/\./g, '\\.')}\nIP: fe80::[0-9a-f:]+\n` +
       `RemoteAddr: 172\\.16\\.0\\.230:\\d{4,5}\n` +
       // whoami echoes the request with Go's Request.Write: CRLF line ends.
-      `GET / HTTP/1\\.1\r\nHost: ${ip!.replace(/\./g, '\\.')}\r\nUser-Agent: curl/8\\.7\\.1\r\nAccept: \\*/\\*\r\n\r\n$`), pod);
+      `GET / HTTP/1\\.1\r\nHost: ${ip.replace(/\./g, '\\.')}\r\nUser-Agent: curl/8\\.7\\.1\r\nAccept: \\*/\\*\r\n\r\n$`), pod);
     t.equal(r.stderr, '');
   }
 });
