@@ -25,7 +25,7 @@ import { cilSock4Sendmsg } from '../../programs/cil_sock4_sendmsg.ts';
 import { cilSock4Recvmsg } from '../../programs/cil_sock4_recvmsg.ts';
 import { cilSock4Getpeername } from '../../programs/cil_sock4_getpeername.ts';
 import type { CiliumConfig, NodeInfo } from './api.ts';
-import { Loader, type LoaderKernel } from './loader.ts';
+import { BPF_LXC_OBJECT, bpfHostObject, Loader, type LoaderKernel } from './loader.ts';
 
 /** A Cilium endpoint as `cilium-dbg endpoint list` shows it. */
 export interface EndpointModel {
@@ -95,7 +95,9 @@ export class NodeAgent {
   start(): void {
     const k = this.kernel, ns = k.hostNs, n = this.env.node;
     ns.ipForward = true; // Cilium's sysctl: net.ipv4.ip_forward=1
-    const [net, host] = k.createVeth('cilium_net', ns, 'cilium_host', { mtu: this.cfg.mtu });
+    // The agent creates veth "cilium_host" with peer "cilium_net"; veth_newlink
+    // registers the peer first, so cilium_net gets the lower ifindex (seed: 3, 4).
+    const [host, net] = k.createVeth('cilium_host', ns, 'cilium_net', { mtu: this.cfg.mtu });
     this.ciliumHost = host;
     ns.addAddress(host, this.routerIp, 32);
     n.hostIfindex = host.ifindex; n.hostMac = host.mac;
@@ -103,18 +105,25 @@ export class NodeAgent {
       this.vxlan = k.createVxlan('cilium_vxlan', { mtu: this.cfg.mtu });
       n.encapIfindex = this.vxlan.ifindex;
     }
-    // Load order mirrors the loader: host endpoint first, then the native device, so ids read like the seed.
-    this.loader.attach(host, 'ingress', cilToHost(this.env));
-    this.loader.attach(host, 'egress', cilFromHost(this.env));
-    this.loader.attach(net, 'ingress', cilToHost(this.env));
+    // Feature probes (HaveTCX, HaveProgramHelper...) load and free throwaway
+    // programs before the datapath; five of them line the ids up with the seed.
+    for (let i = 0; i < 5; i++) this.loader.ids.nextProgId();
+    // One bpf_host.o load per device, host endpoint first, then the native device (seed order).
+    const hostObj = this.loader.loadObject(bpfHostObject('cil_to_host', 'cil_from_host'), [cilToHost(this.env), cilFromHost(this.env)]);
+    this.loader.attachLoaded(host, 'ingress', hostObj.get('cil_to_host')!);
+    this.loader.attachLoaded(host, 'egress', hostObj.get('cil_from_host')!);
+    const netObj = this.loader.loadObject(bpfHostObject('cil_from_host', 'cil_to_host'), [cilToHost(this.env)]);
+    this.loader.attachLoaded(net, 'ingress', netObj.get('cil_to_host')!);
     if (this.netdev) {
-      this.loader.attach(this.netdev, 'ingress', cilFromNetdev(this.env));
-      this.loader.attach(this.netdev, 'egress', cilToNetdev(this.env));
+      const devObj = this.loader.loadObject(bpfHostObject('cil_from_netdev', 'cil_to_netdev'), [cilFromNetdev(this.env), cilToNetdev(this.env)]);
+      this.loader.attachLoaded(this.netdev, 'ingress', devObj.get('cil_from_netdev')!);
+      this.loader.attachLoaded(this.netdev, 'egress', devObj.get('cil_to_netdev')!);
     }
     if (this.vxlan) {
       this.loader.attach(this.vxlan, 'ingress', cilFromOverlay(this.env));
       this.loader.attach(this.vxlan, 'egress', cilToOverlay(this.env));
     }
+    this.replayRestart();
     if (this.cfg.socketLB) {
       this.loader.attachCgroup('connect4', cilSock4Connect(this.env));
       this.loader.attachCgroup('sendmsg4', cilSock4Sendmsg(this.env));
@@ -124,6 +133,24 @@ export class NodeAgent {
     const { ip, prefixLen } = this.node.podCIDR;
     ns.addRoute({ dst: ip, prefixLen, gateway: this.routerIp, ifindex: host.ifindex, src: this.routerIp, mtu: this.podMtu() });
     for (const a of [this.node.ip, this.routerIp]) this.maps.lxc.update(new EndpointKey(a).encode(), EndpointInfo.host().encode());
+  }
+
+  /**
+   * The seed's agents had restarted (endpoints show `[restored]`). The first
+   * agent run created cilium_host/cilium_net and the host links (kept across
+   * the restart: the new agent updates pinned links in place, so links 13-17
+   * stay) plus the health endpoint: veth eth0/lxc_health (ifindex 5/6) and
+   * links 18-20. A restarted agent removes the old health endpoint and makes a
+   * new one, so the live one is 7/8 with links 21/22. We replay what is still
+   * visible of that first run: the ifindexes and link ids it took. Its programs
+   * had ids below the kernel's start id and are gone.
+   */
+  private replayRestart(): void {
+    const k = this.kernel;
+    const old = k.createNetns('cilium-health');
+    k.createVeth('lxc_health', old, 'eth0', { mtu: this.podMtu() });
+    for (let i = 0; i < 3; i++) this.loader.ids.nextLinkId();
+    k.deleteNetns('cilium-health');
   }
 
   podMtu(): number { return this.cfg.routing === 'tunnel' ? this.cfg.mtu - 50 : this.cfg.mtu; }
@@ -158,11 +185,14 @@ export class NodeAgent {
     const calls = this.maps.callsFor(epId);
     k.registerMap?.(calls);
     const ep: EpConfig = { lxcId: epId, secLabel: identity, ipv4: ip, ifindex: hostDev.ifindex, mac, nodeMac, calls };
-    calls.setProg(CILIUM_CALL_IPV4_FROM_LXC, this.loader.load(tailHandleIpv4(this.env, ep)));
-    calls.setProg(CILIUM_CALL_IPV4_CT_EGRESS, this.loader.load(tailIpv4CtEgress(this.env, ep)));
-    this.maps.callPolicy.setProg(epId, this.loader.load(cilLxcPolicy(this.env, ep)));
-    this.loader.attach(hostDev, 'ingress', cilFromContainer(this.env, ep));
-    this.loader.attach(hostDev, 'egress', cilToContainer(this.env, ep));
+    // One bpf_lxc.o load per endpoint: tail calls, policy program and both entry points.
+    const obj = this.loader.loadObject(BPF_LXC_OBJECT, [tailHandleIpv4(this.env, ep), tailIpv4CtEgress(this.env, ep),
+      cilLxcPolicy(this.env, ep), cilFromContainer(this.env, ep), cilToContainer(this.env, ep)]);
+    calls.setProg(CILIUM_CALL_IPV4_FROM_LXC, obj.get('tail_handle_ipv4')!);
+    calls.setProg(CILIUM_CALL_IPV4_CT_EGRESS, obj.get('tail_ipv4_ct_egress')!);
+    this.maps.callPolicy.setProg(epId, obj.get('cil_lxc_policy')!);
+    this.loader.attachLoaded(hostDev, 'ingress', obj.get('cil_from_container')!);
+    this.loader.attachLoaded(hostDev, 'egress', obj.get('cil_to_container')!);
     this.maps.lxc.update(new EndpointKey(ip).encode(), new EndpointInfo({ ifIndex: hostDev.ifindex, lxcId: epId, flags: 0,
       mac: macStr(mac), nodeMac: macStr(nodeMac), secId: identity }).encode());
     this.allocations.set(ip, owner);

@@ -5,6 +5,7 @@ import type { KernelNode, NetDevice, TcxDirection, CgroupHook } from '../kernel/
 import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
 import type { BpfMap } from '../bpf/map.ts';
 import type { SkBuff } from '../bpf/ctx.ts';
+import { TC_ACT_OK } from '../bpf/ctx.ts';
 import { defineProgram } from '../bpf/define.ts';
 import { IdAllocator } from '../bpf/ids.ts';
 import type { ProgSpec } from '../../programs/lib/common.ts';
@@ -19,6 +20,22 @@ export interface LoaderKernel extends KernelNode {
   netdev?: NetDevice;
 }
 
+/**
+ * Program names of one ELF object load, in the order the kernel hands out
+ * their ids. Loading a collection loads every program the object keeps after
+ * unreachable tail calls are pruned, not only the entry points; the entry
+ * slots sit where the seed's ids put them (bpf_host: 6th and 12th of 12,
+ * bpf_lxc: 8th and 9th of 9).
+ */
+export const BPF_HOST_TAILS = ['tail_handle_ipv4_from_host', 'tail_handle_ipv4_from_netdev', 'tail_nodeport_nat_egress_ipv4',
+  'tail_nodeport_nat_ingress_ipv4', 'tail_rev_nodeport_lb4', 'tail_handle_snat_fwd_ipv4', 'tail_handle_nat_fwd_ipv4',
+  'tail_no_service_ipv4', 'tail_drop_notify', 'tail_handle_ipv4_cont'];
+export function bpfHostObject(first: string, second: string): string[] {
+  return [...BPF_HOST_TAILS.slice(0, 5), first, ...BPF_HOST_TAILS.slice(5), second];
+}
+export const BPF_LXC_OBJECT = ['tail_handle_ipv4', 'tail_ipv4_ct_egress', 'cil_lxc_policy', 'tail_ipv4_ct_ingress', 'tail_ipv4_policy',
+  'tail_ipv4_to_endpoint', 'tail_drop_notify', 'cil_from_container', 'cil_to_container'];
+
 export class Loader {
   readonly ids: IdAllocator;
   constructor(readonly kernel: LoaderKernel) { this.ids = kernel.ids ?? new IdAllocator(); }
@@ -30,11 +47,30 @@ export class Loader {
     return p;
   }
 
+  /**
+   * Load one ELF object: every slot of `layout` gets a program id in order;
+   * slots with a spec load it, the others load that object's tail-call
+   * program we do not emulate (never run: its tail-call slot stays empty).
+   */
+  loadObject(layout: string[], specs: Array<ProgSpec<SkBuff>>): Map<string, BpfProgram<SkBuff>> {
+    const out = new Map<string, BpfProgram<SkBuff>>();
+    const byName = new Map(specs.map((s) => [s.name, s]));
+    for (const name of layout) {
+      const spec = byName.get(name);
+      if (spec) { byName.delete(name); out.set(name, this.load(spec)); continue; }
+      this.load<SkBuff>({ name, type: 'sched_cls', maps: [], run: () => TC_ACT_OK });
+    }
+    for (const s of byName.values()) out.set(s.name, this.load(s));
+    return out;
+  }
+
   attach(dev: NetDevice, dir: TcxDirection, spec: ProgSpec<SkBuff>): BpfProgram<SkBuff> {
     const p = this.load(spec);
     this.kernel.attachTcx(dev, dir, p);
     return p;
   }
+
+  attachLoaded(dev: NetDevice, dir: TcxDirection, p: BpfProgram<SkBuff>): void { this.kernel.attachTcx(dev, dir, p); }
 
   attachCgroup(hook: CgroupHook, spec: ProgSpec<SockAddrCtx>): void { this.kernel.attachCgroup(hook, this.load(spec)); }
 }
