@@ -21,8 +21,7 @@ export function ipv4LocalDelivery(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
   source: number, dstIdentity: number, dir: number): number {
   const d = ctx.data;
   if (d[ETH_HLEN + 8]! <= 1) return sendDropNotify(ctx, rt, env, source, srcLabel, dstIdentity, 0, DROP_TTL_EXCEEDED, dir, FILE_LOCAL_DELIVERY, 0);
-  d.set(ep.subarray(EPINFO_MAC, EPINFO_MAC + 6), 0);
-  d.set(ep.subarray(EPINFO_NODE_MAC, EPINFO_NODE_MAC + 6), 6);
+  for (let i = 0; i < 6; i++) { d[i] = ep[EPINFO_MAC + i]!; d[6 + i] = ep[EPINFO_NODE_MAC + i]!; }
   ipDecTtl(d, ETH_HLEN);
   ctx.cb[CB_SRC_LABEL] = srcLabel;
   ctx.cb[CB_IFINDEX] = u32le(ep, EPINFO_IFINDEX);
@@ -47,7 +46,8 @@ export function fibRedirectV4(ctx: SkBuff, rt: Runtime, ifindex: number): number
   fibOut.noNeighOif = r.ret === BPF_FIB_LKUP_RET_NO_NEIGH ? r.ifindex : 0;
   if (r.ret !== BPF_FIB_LKUP_RET_SUCCESS) return -1;
   if (d[ETH_HLEN + 8]! <= 1) return -1;
-  d.set(r.dmac.subarray(0, 6), 0); d.set(r.smac.subarray(0, 6), 6);
+  const dmac = r.dmac, smac = r.smac;
+  for (let i = 0; i < 6; i++) { d[i] = dmac[i]!; d[6 + i] = smac[i]!; }
   ipDecTtl(d, ETH_HLEN);
   fibOut.oif = r.ifindex;
   return rt.redirect(r.ifindex, 0);

@@ -190,7 +190,7 @@ export class LinuxNode implements KernelNode {
 
   /** Schedule skb's arrival at dev's receive path after delayNs: one event per hop. */
   hop(dev: Device, skb: SkBuff, delayNs: number): void {
-    if (!this.syncHops) { this.sim.schedule(delayNs, () => devReceive(dev, skb)); return; }
+    if (!this.syncHops) { this.sim.schedule2(delayNs, devReceive, dev, skb); return; }
     this.q.push(dev, skb);
     if (this.draining) return;
     this.draining = true;

@@ -24,10 +24,21 @@ export class Rng {
   fork(): Rng { return new Rng(this.u32()); }
 }
 
-interface Timer { at: number; seq: number; fn: () => void; cancelled: boolean }
-
 /** Handle returned by Sim.schedule. */
 export interface TimerHandle { cancel(): void }
+
+/**
+ * One queued event; it is its own cancel handle. Packet hops store a
+ * two-argument callback and its arguments instead of a closure, so the hot
+ * path allocates one object per event.
+ */
+class Timer implements TimerHandle {
+  cancelled = false;
+  constructor(readonly at: number, readonly seq: number, readonly fn: ((a: unknown, b: unknown) => void) | null,
+    readonly a: unknown, readonly b: unknown, readonly fn0: (() => void) | null) {}
+  cancel(): void { this.cancelled = true; }
+  fire(): void { if (this.fn0 !== null) this.fn0(); else this.fn!(this.a, this.b); }
+}
 
 /**
  * Discrete-event simulation with a virtual clock in nanoseconds.
@@ -59,9 +70,14 @@ export class Sim {
 
   /** Run fn after delayNs of virtual time (0 = after events already due now). */
   schedule(delayNs: number, fn: () => void): TimerHandle {
-    const t: Timer = { at: this.nowNs + Math.max(0, Math.round(delayNs)), seq: this.seq++, fn, cancelled: false };
+    const t = new Timer(this.nowNs + Math.max(0, Math.round(delayNs)), this.seq++, null, undefined, undefined, fn);
     this.push(t);
-    return { cancel: () => { t.cancelled = true; } };
+    return t;
+  }
+
+  /** schedule(delayNs, () => fn(a, b)) without allocating a closure (the per-hop path). */
+  schedule2<A, B>(delayNs: number, fn: (a: A, b: B) => void, a: A, b: B): void {
+    this.push(new Timer(this.nowNs + Math.max(0, Math.round(delayNs)), this.seq++, fn as (a: unknown, b: unknown) => void, a, b, null));
   }
 
   /** Resolves after delayNs of virtual time. */
@@ -138,7 +154,7 @@ export class Sim {
     // trigger in apps get a macrotask turn before the clock moves on.
     while (this.heap.length > 0 && this.heap[0]!.at <= at) {
       const t = this.pop()!;
-      if (!t.cancelled) t.fn();
+      if (!t.cancelled) t.fire();
     }
     await yieldMacrotask();
   }
@@ -147,7 +163,7 @@ export class Sim {
   runDueNow(): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= this.nowNs) {
       const t = this.pop()!;
-      if (!t.cancelled) t.fn();
+      if (!t.cancelled) t.fire();
     }
   }
 
@@ -157,7 +173,7 @@ export class Sim {
     while (this.heap.length > 0 && n < limit) {
       const t = this.pop()!;
       if (t.at > this.nowNs) this.nowNs = t.at;
-      if (!t.cancelled) { t.fn(); n++; }
+      if (!t.cancelled) { t.fire(); n++; }
     }
     return n;
   }

@@ -1,6 +1,7 @@
 // Whole-frame builders for the kernel's socket layer: one allocation per frame,
 // headers written in place by the per-protocol writers, checksums valid.
 
+import { allocBytes } from './alloc.ts';
 import { ETH_HLEN, ETH_P_IP, writeEth } from './ethernet.ts';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_HLEN, writeIcmp } from './icmp.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN, ipIhl, ipTotLen, writeIpv4 } from './ipv4.ts';
@@ -29,7 +30,7 @@ export const L4_OFF = ETH_HLEN + IPV4_HLEN;
 
 /** Ethernet + IPv4 header for an L4 payload of l4len bytes; returns the frame with room for it. */
 function ipFrame(h: IpFrameFields, proto: number, l4len: number): Uint8Array {
-  const f = new Uint8Array(L4_OFF + l4len);
+  const f = allocBytes(L4_OFF + l4len);
   writeEth(f, h.dstMac, h.srcMac, ETH_P_IP);
   writeIpv4(f, ETH_HLEN, { src: h.src, dst: h.dst, proto, ttl: h.ttl, id: h.id, tos: h.tos, df: h.df }, l4len);
   return f;

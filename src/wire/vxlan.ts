@@ -2,6 +2,7 @@
 // device: Ethernet/IPv4/UDP(8472)/VXLAN header/inner Ethernet frame.
 
 import { readU16, readU32, writeU32 } from './addr.ts';
+import { allocBytes } from './alloc.ts';
 import { ETH_HLEN, ETH_P_IP, ethType, writeEth } from './ethernet.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN, IP_PROTO, IP_SADDR, IP_DADDR, ipIhl, ipIsFragment, writeIpv4 } from './ipv4.ts';
 import { UDP_HLEN, writeUdp } from './udp.ts';
@@ -70,7 +71,7 @@ export function vxlanSrcPort(inner: Uint8Array, innerLen = inner.length): number
  * outer headers. Outer UDP checksum is 0 as Linux vxlan sends by default; DF clear.
  */
 export function encapVxlan(inner: Uint8Array, innerLen: number, outer: VxlanOuter, vni: number): Uint8Array {
-  const f = new Uint8Array(VXLAN_OVERHEAD + innerLen);
+  const f = allocBytes(VXLAN_OVERHEAD + innerLen);
   const udpPayload = VXLAN_HLEN + innerLen;
   writeEth(f, outer.dstMac, outer.srcMac, ETH_P_IP);
   f.set(inner.subarray(0, innerLen), VXLAN_OVERHEAD);

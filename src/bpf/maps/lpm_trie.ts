@@ -105,8 +105,9 @@ export class LpmTrieMap implements BpfMap {
   private mask(key: Uint8Array, L: number): void {
     const sc = this.scratch, n = this.dataSize;
     const full = L >>> 3, rem = L & 7;
-    for (let i = 0; i < n; i++) {
-      sc[i] = i < full ? key[4 + i]! : i === full && rem !== 0 ? key[4 + i]! & (0xff << (8 - rem)) : 0;
-    }
+    let i = 0;
+    for (; i < full; i++) sc[i] = key[4 + i]!;
+    if (rem !== 0) { sc[i] = key[4 + i]! & (0xff << (8 - rem)); i++; }
+    for (; i < n; i++) sc[i] = 0;
   }
 }

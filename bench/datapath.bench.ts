@@ -1,0 +1,159 @@
+// Packets per second per core through the real Cilium datapath: clusters built
+// with Cluster.fromYaml (agents attach the tc/cgroup programs, maps and CT are
+// live), traffic driven through the pods' netns SocketApi, so every packet is
+// built by the sending socket, walks veth -> cil_from_container -> ... ->
+// cil_to_container and is checked and delivered by the receiving socket.
+// Single-threaded; prints one JSON object. Run: npx tsx bench/datapath.bench.ts
+
+import { performance } from 'node:perf_hooks';
+import { Cluster } from '../src/cluster/cluster.ts';
+import { CILIUM_LAB } from '../src/cluster/labs/cilium.ts';
+import type { Netns, TcpConnection } from '../src/kernel/api.ts';
+import { ipToU32 } from '../src/wire/addr.ts';
+
+const BENCH_PODS = `
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {role: client}, annotations: {dplab.dev/pod-ip: 172.16.0.50}}
+spec: {nodeName: k8s-s, containers: [{name: c, image: nicolaka/netshoot, command: [tail], args: ["-f", "/dev/null"]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: local-sink, labels: {role: local-sink}, annotations: {dplab.dev/pod-ip: 172.16.0.60}}
+spec: {nodeName: k8s-s, containers: [{name: c, image: nicolaka/netshoot, command: [tail], args: ["-f", "/dev/null"]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: remote-sink, labels: {role: sink}, annotations: {dplab.dev/pod-ip: 172.16.1.60}}
+spec: {nodeName: k8s-w1, containers: [{name: c, image: nicolaka/netshoot, command: [tail], args: ["-f", "/dev/null"]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sink}
+spec:
+  selector: {role: sink}
+  ports: [{name: udp, port: 9000, targetPort: 9000, protocol: UDP}, {name: tcp, port: 5001, targetPort: 5001, protocol: TCP}, {name: http, port: 80, targetPort: 80, protocol: TCP}]
+`;
+
+type Routing = 'native' | 'tunnel';
+interface Lab { cluster: Cluster; client: Netns; localSink: Netns; remoteSink: Netns; sinkVip: number; hops(): number }
+
+function lab(routing: Routing, socketLB: boolean): Lab {
+  const yaml = CILIUM_LAB.replace('routing: native', `routing: ${routing}`).replace('socketLB: true', `socketLB: ${socketLB}`) + BENCH_PODS;
+  const cluster = Cluster.fromYaml(yaml, { seed: 7 });
+  const ns = (pod: string) => cluster.podContext('default', pod).netns;
+  const svc = cluster.api.get('Service', 'default', 'sink')!;
+  const kernels = cluster.nodeNames().map((n) => cluster.kernel(n));
+  const devs = kernels.flatMap((k) => [...k.netnses.values()].flatMap((n) => [...n.devices.values()]));
+  return {
+    cluster, client: ns('client'), localSink: ns('local-sink'), remoteSink: ns('remote-sink'), sinkVip: ipToU32(svc.spec.clusterIP),
+    hops: () => devs.reduce((s, d) => s + d.stats.rxPackets, 0),
+  };
+}
+
+function addrOf(n: Netns): number { return n.device('eth0')!.addrs[0]!.ip; }
+
+/**
+ * Wall and CPU time of the process since `start()`: per-core rates use CPU
+ * time (user+system of this process), so other load on the machine does not
+ * count against us; wall-clock rates are reported alongside.
+ */
+function clock() {
+  const w0 = performance.now(), c0 = process.cpuUsage();
+  return () => { const c = process.cpuUsage(c0); return { wallMs: performance.now() - w0, cpuMs: (c.user + c.system) / 1000 }; };
+}
+const rate = (n: number, ms: number) => Math.round(n / ms * 1000);
+
+/** Established UDP flow: one socket, repeated 64-byte datagrams; counts datagrams delivered to the sink socket. */
+function udpFlow(l: Lab, sink: Netns, dst: number, n: number) {
+  let got = 0;
+  const server = sink.sockets.udpBind(9000, () => { got++; });
+  const u = l.client.sockets.udpBind(0);
+  const to = { ip: dst, port: 9000 };
+  const payload = new Uint8Array(64);
+  for (let i = 0; i < 2000; i++) u.send(to, payload); // ARP, CT entries, JIT warm-up
+  l.cluster.sim.runSync();
+  const g0 = got, h0 = l.hops();
+  const stop = clock();
+  for (let i = 0; i < n; i += 500) { for (let j = 0; j < 500; j++) u.send(to, payload); l.cluster.sim.runSync(); }
+  const { wallMs, cpuMs } = stop();
+  const delivered = got - g0, hops = l.hops() - h0;
+  if (delivered !== n) throw new Error(`udp: lost ${n - delivered} datagrams`);
+  u.close(); server.close();
+  return { datagrams: n, packetsPerSec: rate(delivered, cpuMs), packetsPerWallSec: rate(delivered, wallMs), hopsPerSec: rate(hops, cpuMs), devHopsPerPacket: +(hops / n).toFixed(1) };
+}
+
+/** Established TCP stream (MSS-sized segments plus ACKs); counts segments received by both sockets' eth0. */
+async function tcpStream(l: Lab, sink: Netns, dst: number, bytes: number) {
+  const sim = l.cluster.sim;
+  let received = 0;
+  const srv = sink.sockets.tcpListen(5001, (c) => c.onData((d) => { received += d.length; }));
+  const c = await sim.settle(l.client.sockets.tcpConnect({ ip: dst, port: 5001 }));
+  c.write(new Uint8Array(1 << 20)); sim.runSync(); // warm-up
+  const rx = () => l.client.device('eth0')!.stats.rxPackets + sink.device('eth0')!.stats.rxPackets;
+  const p0 = rx(), h0 = l.hops(), r0 = received;
+  const stop = clock();
+  c.write(new Uint8Array(bytes));
+  sim.runSync();
+  const { wallMs, cpuMs } = stop();
+  if (received - r0 !== bytes) throw new Error(`tcp: stream incomplete ${received - r0}/${bytes}`);
+  c.end(); sim.runSync(); srv.close();
+  const packets = rx() - p0;
+  return { bytes, packets, packetsPerSec: rate(packets, cpuMs), packetsPerWallSec: rate(packets, wallMs), hopsPerSec: rate(l.hops() - h0, cpuMs), mbitPerSec: Math.round(bytes * 8 / cpuMs / 1000) };
+}
+
+/** New TCP connections per second: connect (to the ClusterIP) + accept + close both ways, 100 in flight. */
+async function newConnections(l: Lab, n: number) {
+  const sim = l.cluster.sim;
+  let accepted = 0;
+  const srv = l.remoteSink.sockets.tcpListen(80, (c) => { accepted++; c.onEnd(() => c.end()); });
+  const round = async (k: number) => {
+    const open: TcpConnection[] = [];
+    for (let i = 0; i < k; i++) void l.client.sockets.tcpConnect({ ip: l.sinkVip, port: 80 }).then((c) => { open.push(c); });
+    sim.runSync(); await Promise.resolve(); await Promise.resolve();
+    if (open.length !== k) throw new Error(`connect: ${open.length}/${k} established`);
+    for (const c of open) c.end();
+    sim.runSync(); // FIN exchange, then TIME_WAIT expiry (virtual time)
+  };
+  await round(200);
+  const a0 = accepted;
+  const stop = clock();
+  for (let i = 0; i < n; i += 100) await round(100);
+  const { wallMs, cpuMs } = stop();
+  if (accepted - a0 !== n) throw new Error(`accepted ${accepted - a0}/${n}`);
+  srv.close();
+  return { connections: n, connectionsPerSec: rate(n, cpuMs), connectionsPerWallSec: rate(n, wallMs) };
+}
+
+const UDP_N = Number(process.env.BENCH_UDP_N ?? 200_000), TCP_BYTES = 64 << 20, CONNS = 20_000;
+/** Optional case filter: `npx tsx bench/datapath.bench.ts crossNodeVxlan.udp` runs only matching cases. */
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o) || o.startsWith(name));
+const out: Record<string, unknown> = {
+  method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
+  mtu: 9001,
+};
+
+async function run(name: string, routing: Routing, socketLB: boolean, cases: Record<string, (l: Lab) => unknown>): Promise<void> {
+  if (!Object.keys(cases).some((c) => want(`${name}.${c}`))) return;
+  const l = lab(routing, socketLB);
+  const r: Record<string, unknown> = {};
+  for (const [c, fn] of Object.entries(cases)) if (want(`${name}.${c}`)) r[c] = await fn(l);
+  out[name] = r;
+  l.cluster.close();
+}
+const remote = (l: Lab) => addrOf(l.remoteSink), local = (l: Lab) => addrOf(l.localSink);
+await run('sameNode', 'native', true, {
+  udp: (l) => udpFlow(l, l.localSink, local(l), UDP_N), tcp: (l) => tcpStream(l, l.localSink, local(l), TCP_BYTES) });
+await run('crossNodeNative', 'native', true, {
+  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
+await run('crossNodeVxlan', 'tunnel', true, {
+  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
+await run('clusterIpSocketLB', 'native', true, {
+  udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
+  newConnections: (l) => newConnections(l, CONNS) });
+await run('clusterIpTcLB', 'native', false, {
+  udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
+  newConnections: (l) => newConnections(l, CONNS) });
+console.log(JSON.stringify(out, null, 2));
