@@ -51,8 +51,6 @@ const attachments = (lines: string[]) => lines.filter((l) => /tcx\//.test(l)).ma
 });
 const ifindexes = (lines: string[]) => lines.filter((l) => /tcx\//.test(l)).map((l) => l.split(' ')[0]!.replace(/^lxc[0-9a-f]{12}/, 'lxc*'));
 
-const IFINDEX_TODO = 'pod/host ifindexes differ from the seed (eth0@if10 is 9, cilium_net 3 before cilium_host 4, lxc_health 8): being fixed in src/cilium';
-
 t.test('seed 003 transcript', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
@@ -69,7 +67,7 @@ t.test('seed 003 transcript', async (t) => {
       t.same(diff(actual, expected), [], cmd);
     } else if (cmd.includes('ip -c -4 addr')) {
       t.same(diff(actual, expected, maskIfindex), [], `${cmd} (ifindexes aside)`);
-      t.test(`${cmd}: eth0@if10 ifindexes`, { todo: IFINDEX_TODO }, async (t) => { t.same(diff(actual, expected), []); });
+      t.same(diff(actual, expected), [], `${cmd}: eth0@if10 as in the seed`);
     } else if (cmd.includes('8.8.8.8')) {
       t.same(diff(actual, expected, maskTtl), [], `${cmd} (ttl aside)`);
       t.test(`${cmd}: ttl=47 as behind the seed's 16 internet hops`, { todo: 'the emulated internet answers from one hop away (ttl=63)' }, async (t) => {
@@ -80,10 +78,8 @@ t.test('seed 003 transcript', async (t) => {
       const sections = actual.filter((l) => l.endsWith(':'));
       t.same(sections, ['xdp:', 'tc:', 'flow_dissector:', 'netfilter:'], 'bpftool net show sections');
       t.same([...attachments(actual)].sort(), [...attachments(expected)].sort(), 'same tcx attachments (device, hook, program)');
-      t.test('bpftool net show: same order and ifindexes as the seed', { todo: IFINDEX_TODO }, async (t) => {
-        t.same(attachments(actual), attachments(expected), 'same order');
-        t.same(ifindexes(actual), ifindexes(expected), 'same ifindexes');
-      });
+      t.same(attachments(actual), attachments(expected), 'bpftool net show: same order as the seed');
+      t.same(ifindexes(actual), ifindexes(expected), 'bpftool net show: same ifindexes as the seed');
     } else {
       t.equal(r.exitCode, 0, `${cmd}: exit 0`);
       t.same(diff(actual, expected), [], cmd);
