@@ -51,7 +51,39 @@ export function normalizePodSpec(obj: KObject, at: string, spec: Any): Any {
   return spec;
 }
 
-/** Pick the node: spec.nodeName, else the least-loaded matching node (workers before control planes, then spec order). */
+const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+/** Whether one of the pod's tolerations matches the taint (value-less taints only). */
+function tolerates(pod: KObject, taint: { key: string; effect: string }): boolean {
+  return (pod.spec.tolerations ?? []).some((tol: Any) => (!tol?.effect || tol.effect === taint.effect)
+    && (tol.operator === 'Exists' ? (!tol.key || tol.key === taint.key) : tol?.key === taint.key && !tol.value));
+}
+
+/** Nodes allowed by topologySpreadConstraints: a domain may exceed the least-used one by at most maxSkew. */
+function spread(s: KubeState, pod: KObject, nodes: NodeSpec[], all: NodeSpec[]): NodeSpec[] {
+  for (const c of (pod.spec.topologySpreadConstraints ?? []) as Any[]) {
+    const domainOf = (n: NodeSpec | undefined) => n?.labels[c.topologyKey];
+    const counts = new Map<string, number>();
+    for (const n of nodes) { const d = domainOf(n); if (d !== undefined) counts.set(d, 0); }
+    for (const p of listObjs(s, 'Pod')) {
+      if (p === pod || p.metadata.namespace !== pod.metadata.namespace || !matchesSelector(p.metadata.labels, c.labelSelector?.matchLabels ?? {})) continue;
+      const d = domainOf(all.find((n) => n.name === p.spec.nodeName));
+      if (d !== undefined && counts.has(d)) counts.set(d, counts.get(d)! + 1);
+    }
+    const min = Math.min(...counts.values());
+    const ok = nodes.filter((n) => { const d = domainOf(n); return d !== undefined && counts.get(d)! + 1 - min <= (c.maxSkew ?? 1); });
+    // ScheduleAnyway only prefers; DoNotSchedule leaves no other choice.
+    if (ok.length === 0 && c.whenUnsatisfiable !== 'ScheduleAnyway') invalid(pod, 'spec.topologySpreadConstraints', `0/${all.length} nodes are available: didn't match pod topology spread constraints`);
+    if (ok.length > 0) nodes = ok;
+  }
+  return nodes;
+}
+
+/**
+ * Pick the node: spec.nodeName, else the least-loaded matching node allowed by
+ * topologySpreadConstraints (workers before control planes unless the pod
+ * tolerates the control-plane taint, then spec order).
+ */
 export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject): NodeSpec {
   const nodes = env.spec.nodes;
   if (pod.spec.nodeName) {
@@ -62,8 +94,8 @@ export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject): NodeSpec 
   const sel = pod.spec.nodeSelector as Record<string, string> | undefined;
   const fits = nodes.filter((n) => !sel || matchesSelector(n.labels, sel));
   if (fits.length === 0) invalid(pod, 'spec.nodeSelector', `Invalid value: ${JSON.stringify(sel)}: no node matches`);
-  const anyWorker = fits.some((n) => !n.controlPlane);
-  const pool = anyWorker ? fits.filter((n) => !n.controlPlane) : fits;
+  const allowed = tolerates(pod, CONTROL_PLANE_TAINT) ? fits : fits.filter((n) => !n.controlPlane);
+  const pool = spread(s, pod, allowed.length ? allowed : fits, nodes);
   const load = (n: NodeSpec) => listObjs(s, 'Pod').filter((p) => p.spec.nodeName === n.name).length;
   let best = pool[0]!;
   for (const n of pool) if (load(n) < load(best)) best = n;
