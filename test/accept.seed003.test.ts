@@ -3,7 +3,7 @@
 // and traffic to the internet leaves masqueraded to the node IP.
 import t from 'tap';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../src/wire/icmp.ts';
-import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, record, scenario, seedLab } from './helpers/lab.ts';
+import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab } from './helpers/lab.ts';
 
 interface Step { cmd: string; expected: string[] }
 
@@ -119,12 +119,7 @@ t.test('nslookup through kube-dns: socket LB sends the query to a coredns pod, n
 t.test('internet access is masqueraded to the node IP', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
-  // Find netpod's host-side veth as a user would: eth0@ifN in the pod, lxc...@ifM on the node.
-  const podLink = (await inPod(c, 'netpod', ['ip', 'link', 'show', 'eth0'])).stdout;
-  const podIfindex = /^(\d+): eth0@if(\d+)/.exec(podLink);
-  t.ok(podIfindex, 'pod eth0 shows its peer');
-  const nodeLinks = (await onNode(c, 'k8s-s', ['ip', 'link'])).stdout;
-  const lxc = new RegExp(`^${podIfindex![2]}: (lxc[0-9a-f]{12})@if${podIfindex![1]}:`, 'm').exec(nodeLinks)?.[1];
+  const lxc = await podVeth(c, 'netpod', 'k8s-s');
   t.ok(lxc, `netpod's lxc device found (${lxc})`);
   const wire = record(c, 'k8s-s', 'ens5');
   const veth = record(c, 'k8s-s', lxc!);

@@ -83,3 +83,10 @@ export function uniqCounts(out: string): Map<string, number> {
   }
   return m;
 }
+
+/** A pod's host-side veth, found as a user would: eth0@ifN in the pod, N: lxc...@ifM on the node. */
+export async function podVeth(c: Cluster, pod: string, node: string): Promise<string | undefined> {
+  const m = /^(\d+): eth0@if(\d+):/m.exec((await inPod(c, pod, ['ip', 'link', 'show', 'eth0'])).stdout);
+  if (!m) return undefined;
+  return new RegExp(`^${m[2]}: (lxc[0-9a-f]{12})@if${m[1]}:`, 'm').exec((await onNode(c, node, ['ip', 'link'])).stdout)?.[1];
+}
