@@ -24,7 +24,12 @@ import { podEnv, podFiles } from './podenv.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 
-export interface ClusterOptions { seed?: number; deps?: ClusterDeps }
+export interface ClusterOptions {
+  seed?: number;
+  deps?: ClusterDeps;
+  /** Wall-clock ms of virtual time 0. A server passes Date.now() so ages and timestamps read as now; tests keep the fixed default. */
+  epochMs?: number;
+}
 
 interface LivePod { uid: string; net?: PodNetwork; ctx?: PodRuntimeContext; running?: RunningPod }
 
@@ -68,7 +73,7 @@ export class Cluster implements ClusterFacade {
   constructor(readonly spec: ClusterSpec, opts: ClusterOptions & { manifests?: KObject[]; coredns?: CorednsPin } = {}) {
     const seed = opts.seed ?? 1;
     this.name = spec.name;
-    this.sim = new Sim(seed);
+    this.sim = new Sim(seed, opts.epochMs);
     this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
     const prefixLen = spec.underlay.prefixLen;
     for (const n of spec.nodes) {
