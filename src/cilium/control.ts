@@ -28,7 +28,17 @@ export interface CiliumCluster extends CiliumControl {
   allocatedAddresses(node: string): string[];
   /** Pin router/health IPs of a node before addNode (as the seed shows them). */
   pinAddresses(node: string, a: { routerIp?: number; healthIp?: number }): void;
+  /** Nodes with an agent, in the order they were added. */
+  nodeNames(): string[];
+  /** `metadata.source` of an ipcache entry (`ip list` SOURCE): custom-resource for pods, '' for the agent's own. */
+  ipcacheSource(ip: number, prefixLen: number): string;
+  /** Labels of an identity as one node's agent sees them (the host identity gains kube-apiserver on the control plane). */
+  identityLabels(node: string, id: number): string[] | undefined;
 }
+
+/** Which control plane runs an agent on a kernel (node commands find cilium-dbg's agent by the node's kernel). */
+const byKernel = new WeakMap<KernelNode, { ctl: CiliumCluster; node: string }>();
+export function ciliumOnKernel(kernel: KernelNode): { ctl: CiliumCluster; node: string } | undefined { return byKernel.get(kernel); }
 
 export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster {
   const rng = sim.rng.fork();
@@ -74,6 +84,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
       agent.start();
       for (const other of agents.values()) { other.addRemoteNode(node); agent.addRemoteNode(other.node); }
       agents.set(node.name, agent);
+      byKernel.set(kernel, { ctl, node: node.name });
       const nodeLabels = Object.keys(node.labels).filter((k) => k.startsWith('node-role.kubernetes.io/') || k === 'node.kubernetes.io/exclude-from-external-load-balancers').map((k) => `k8s:${k}`).sort();
       agent.endpoints.set(agent.hostEpId, { id: agent.hostEpId, identity: HOST_ID, labels: [...nodeLabels, 'reserved:host'], ipv4: 0,
         ifindex: 0, ifname: '', mac: '', nodeMac: '', state: 'ready' });
@@ -122,6 +133,12 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
     endpoints(node) { return [...agentOf(node).endpoints.values()].sort((x, y) => x.id - y.id); },
     identities() { return identities.list(); },
     allocatedAddresses(node) { return agentOf(node).allocatedAddresses(); },
+    nodeNames() { return [...agents.keys()]; },
+    ipcacheSource(ip, prefixLen) { return ipcache.get(`${ip}/${prefixLen}`)?.kind === 'pod' ? 'custom-resource' : ''; },
+    identityLabels(node, id) {
+      if (id === HOST_ID && agentOf(node).node.controlPlane) return ['reserved:host', 'reserved:kube-apiserver'];
+      return identities.labelsOf(id);
+    },
   };
   return ctl;
 }

@@ -13,9 +13,15 @@ export const RESERVED_IDENTITIES: Array<[number, string[]]> = [
   [8, ['reserved:ingress']], [9, ['reserved:world-ipv4']], [10, ['reserved:world-ipv6']],
 ];
 
+/**
+ * pkg/labelsfilter defaults: label keys that never enter an identity
+ * (prefix matches, so app.kubernetes.io/name stays while kubernetes.io/... goes).
+ */
+const EXCLUDED_KEY = /^(io\.kubernetes|kubernetes\.io|.*beta\.kubernetes\.io|k8s\.io|pod-template-generation|pod-template-hash|controller-revision-hash|annotation\.|etcd_node|statefulset\.kubernetes\.io\/pod-name|batch\.kubernetes\.io\/job-completion-index)/;
+
 /** The security-relevant labels Cilium derives for a pod (sorted, `source:key=value`). */
 export function podSecurityLabels(pod: PodInfo, clusterName: string): string[] {
-  const l = Object.entries(pod.labels).map(([k, v]) => `k8s:${k}=${v}`);
+  const l = Object.entries(pod.labels).filter(([k]) => !EXCLUDED_KEY.test(k)).map(([k, v]) => `k8s:${k}=${v}`);
   for (const [k, v] of Object.entries(pod.namespaceLabels)) l.push(`k8s:io.cilium.k8s.namespace.labels.${k}=${v}`);
   l.push(`k8s:io.cilium.k8s.policy.cluster=${clusterName}`);
   l.push(`k8s:io.cilium.k8s.policy.serviceaccount=${pod.serviceAccount}`);

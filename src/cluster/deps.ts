@@ -8,7 +8,8 @@ import type { ExecInPod, ExecOnNode, NodeExecContext, StartContainers } from './
 import type { ExecResult } from './facade.ts';
 import { execInPod, execOnNode } from './exec/index.ts';
 import { startContainers } from './images/index.ts';
-import { createCiliumControl, type CiliumCluster } from '../cilium/control.ts';
+import { ciliumOnKernel, createCiliumControl, type CiliumCluster } from '../cilium/control.ts';
+import { runCiliumDbg } from '../cilium/dbg/index.ts';
 
 export interface ClusterDeps {
   /** Build the Cilium control plane (src/cilium createCiliumControl). */
@@ -31,5 +32,11 @@ export const defaultDeps: ClusterDeps = {
   execInPod,
   execOnNode,
   // wallMs is stamped by Cluster.monitor from the cluster's clock.
+  nodeCommands: (ctx): Record<string, (argv: string[], stdin: string) => Promise<ExecResult>> => {
+    const on = ciliumOnKernel(ctx.kernel);
+    if (!on) return {};
+    const run = async (argv: string[]): Promise<ExecResult> => runCiliumDbg(on.ctl, on.node, argv, { nowNs: ctx.sim.now(), wallMs: ctx.sim.wallMs() });
+    return { 'cilium-dbg': run, cilium: run };
+  },
   monitor: (cilium, node, cb) => (cilium as CiliumCluster).subscribeMonitor(node, (text) => cb({ node, text, wallMs: 0 })),
 };
