@@ -89,3 +89,23 @@ t.test('GET /v1/nodes and /healthz', async (t) => {
   t.equal(h.statusCode, 200);
   t.match(h.json(), { ok: true, lab: 'fake' });
 });
+
+t.test('demo traffic runs rounds from netpod while the app is up, and stops on close', async (t) => {
+  const cluster = new FakeCluster();
+  cluster.apply(`${POD('netpod')}---\n${POD('webpod1')}---\n${POD('webpod2')}`);
+  const app = buildApp(cluster, { demoTraffic: { intervalMs: 10 } });
+  await app.ready();
+  while (cluster.calls.filter((c) => c.startsWith('exec')).length < 8) await new Promise((r) => setTimeout(r, 5));
+  await app.close();
+  const n = cluster.calls.length;
+  t.same(cluster.calls.slice(0, 5), [
+    'kubectl get pods -n default -o wide',
+    'exec default/netpod curl -s webpod',
+    'exec default/netpod curl -s 172.16.1.11',
+    'exec default/netpod ping -c 1 172.16.1.11',
+    'exec default/netpod nslookup webpod',
+  ]);
+  t.match(cluster.calls[6], /^exec default\/netpod curl -s 172\.16\.2\.12$/, 'the next round curls the other webpod');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(cluster.calls.length, n, 'no traffic after close');
+});

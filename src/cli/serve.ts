@@ -9,11 +9,6 @@ import { CliError } from './errors.ts';
 
 interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string }
 
-/** The Cluster class as src/cluster/cluster.ts exports it (loaded lazily: serve is the only verb that needs it). */
-interface ClusterClass {
-  lab(name: string, opts: { seed: number }): ClusterFacade | Promise<ClusterFacade>;
-  fromYaml(text: string, opts: { seed: number }): ClusterFacade | Promise<ClusterFacade>;
-}
 
 function intOption(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
@@ -22,11 +17,8 @@ function intOption(name: string, v: string, min: number, max: number): number {
 }
 
 async function loadCluster(opts: ServeOpts, seed: number): Promise<ClusterFacade> {
-  const modPath = '../cluster/cluster.ts';
-  let Cluster: ClusterClass;
-  try { ({ Cluster } = await import(modPath) as { Cluster: ClusterClass }); } catch (err) {
-    throw new CliError(`cannot load the cluster emulator: ${(err as Error).message}`);
-  }
+  // Loaded lazily: serve is the only verb that needs the emulator, client verbs start faster without it.
+  const { Cluster } = await import('../cluster/cluster.ts');
   if (opts.cluster) {
     let text: string;
     try { text = readFileSync(opts.cluster, 'utf8'); } catch { throw new CliError(`cannot read cluster file "${opts.cluster}"`); }

@@ -12,7 +12,7 @@ import type { DplabClient } from './client.ts';
 import { CliError } from './errors.ts';
 import { clientAction, resolveNode } from './verbs.ts';
 
-interface TcpdumpOpts { node?: string; interface: string; n?: number; c?: string; w?: string; e?: boolean; S?: boolean; l?: boolean; U?: boolean }
+interface TcpdumpOpts { node?: string; interface?: string; n?: number; c?: string; w?: string; e?: boolean; S?: boolean; l?: boolean; U?: boolean }
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
@@ -52,12 +52,26 @@ function pcapSink(file: string): Sink {
   };
 }
 
+/** The first up, non-loopback interface in `ip link` order: what tcpdump picks without -i. */
+export function firstUpInterface(ipLink: string): string | undefined {
+  for (const m of ipLink.matchAll(/^\d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>/gm)) {
+    const flags = m[2]!.split(',');
+    if (!flags.includes('LOOPBACK') && flags.includes('UP')) return m[1];
+  }
+  return undefined;
+}
+
+async function defaultInterface(client: DplabClient, node: string): Promise<string> {
+  const r = await client.nodeExec(node, ['ip', 'link']);
+  return (r.exitCode === 0 ? firstUpInterface(r.stdout) : undefined) ?? 'eth0';
+}
+
 async function tcpdump(client: DplabClient, expr: string[], opts: TcpdumpOpts): Promise<number> {
   const count = parseCount(opts.c);
   let filter: FramePredicate;
   try { filter = compileFilter(expr.join(' ')); } catch (err) { throw new CliError((err as Error).message); }
   const node = await resolveNode(client, opts.node);
-  const iface = opts.interface;
+  const iface = opts.interface ?? await defaultInterface(client, node);
   const path = `/v1/nodes/${encodeURIComponent(node)}/capture?iface=${encodeURIComponent(iface)}`;
 
   return new Promise<number>((resolve, reject) => {
@@ -118,7 +132,7 @@ export function addTcpdumpVerb(program: Command, exit: (code: number) => void): 
   program.command('tcpdump').description('capture on a node interface, printed like tcpdump -nn')
     .argument('[expression...]', 'pcap-filter expression')
     .option('--node <node>', 'node (default: the first)')
-    .requiredOption('-i, --interface <iface>', 'interface to capture on', 'eth0')
+    .option('-i, --interface <iface>', 'interface to capture on (default: the first up, non-loopback one)')
     .option('-n', "don't resolve names (always the case; -nn accepted)", (_v: string, prev: number | undefined) => (prev ?? 0) + 1)
     .option('-c <count>', 'exit after receiving count packets')
     .option('-w <file>', 'write raw packets to a pcap file (- for stdout)')

@@ -9,6 +9,11 @@ import { ipToU32, macFromString } from '../../src/wire/addr.ts';
 
 type Obj = { kind: string; name: string };
 const IFACES = ['eth0', 'cilium_host', 'cilium_net', 'cilium_vxlan', 'lxc12345678'];
+const IP_LINK = `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP mode DEFAULT group default qlen 1000
+    link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+`;
 
 /** Parses `kind:` and `metadata.name:` of each YAML document; throws like the cluster on a bad one. */
 function parseDocs(yaml: string): Obj[] {
@@ -52,6 +57,10 @@ export class FakeCluster implements ClusterFacade {
   async kubectl(argv: string[], stdin?: string): Promise<ExecResult> {
     this.calls.push(`kubectl ${argv.join(' ')}`);
     await this.sim.settle(this.sim.sleep(1000));
+    if (argv[0] === 'get' && argv[1] === 'pods' && argv.includes('wide')) {
+      const pods = [...this.objects.values()].filter((o) => o.kind === 'Pod');
+      return { stdout: ['NAME      READY   STATUS    RESTARTS   AGE   IP             NODE', ...pods.map((o, i) => `${o.name}  1/1  Running  0  1m  172.16.${i}.${10 + i}  ${this.nodeNames()[i % 3]}`)].join('\n') + '\n', stderr: '', exitCode: 0 };
+    }
     if (argv[0] === 'get' && argv[1] === 'pods') {
       const rows = [...this.objects.values()].filter((o) => o.kind === 'Pod').map((o) => `${o.name.padEnd(8)} 1/1     Running   0          1m`);
       if (rows.length === 0) return { stdout: '', stderr: 'No resources found in default namespace.\n', exitCode: 0 };
@@ -70,6 +79,7 @@ export class FakeCluster implements ClusterFacade {
 
   async nodeExec(node: string, argv: string[]): Promise<ExecResult> {
     this.calls.push(`node ${node} ${argv.join(' ')}`);
+    if (argv[0] === 'ip' && argv[1] === 'link') return { stdout: IP_LINK, stderr: '', exitCode: 0 };
     if (argv[0] === 'ip') return { stdout: `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n`, stderr: '', exitCode: 0 };
     if (argv[0] === 'cilium-dbg' && argv[1] === 'version') return { stdout: 'Client: 1.16.3\n', stderr: '', exitCode: 0 };
     return { stdout: '', stderr: `${argv[0]}: command not found\n`, exitCode: 127 };
