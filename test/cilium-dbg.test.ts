@@ -148,3 +148,15 @@ t.test('errors and other commands', async (t) => {
   const map = await sh('cilium-dbg map list');
   t.match(map.stdout, /^Name {23}Num entries {3}Num errors {3}Cache enabled\ncilium_lxc {17}2 {13}0 {12}true\n/);
 });
+
+t.test('monitor: header first, flow hash per connection, same both ways', async (t) => {
+  const lines: string[] = [];
+  const stop = c.monitor('k8s-s', (l) => lines.push(l.text));
+  await c.sim.settle(c.kubectl(['exec', 'netpod', '--', 'ping', '-c', '1', '172.16.1.111']));
+  stop();
+  t.same(lines.slice(0, 2), ['Listening for events on 2 CPUs with 64x4096 of shared memory', 'Press Ctrl-C to quit']);
+  const hashes = lines.slice(2).map((l) => /flow (0x[0-9a-f]+) /.exec(l)?.[1]);
+  t.ok(hashes.length >= 2);
+  t.not(hashes[0], '0x0');
+  t.equal(new Set(hashes).size, 1, 'request and reply share the symmetric hash');
+});

@@ -34,8 +34,8 @@ t.test('native routing: cross-node ping has ttl 62, to-network on the sender, to
   const r = await sim.settle(net.netns.sockets.ping(ip('172.16.1.111'), { seq: 1, id: 7, payloadBytes: 56, timeoutNs: 1e9 }));
   t.ok(r, 'got a reply');
   t.equal(r?.ttl, 62);
-  t.match(lines['k8s-s']![0], new RegExp(`^-> network flow 0x0 , identity ${net.identity}->${web.identity} state new ifindex ens5 orig-ip 0.0.0.0: 172.16.0.230 -> 172.16.1.111 EchoRequest$`));
-  t.match(lines['k8s-w1']![0], new RegExp(`^-> endpoint ${web.endpointId} flow 0x0 , identity ${net.identity}->${web.identity} state new ifindex lxc[0-9a-f]{12} orig-ip 172.16.0.230: 172.16.0.230 -> 172.16.1.111 EchoRequest$`));
+  t.match(lines['k8s-s']![0], new RegExp(`^-> network flow 0x[0-9a-f]+ , identity ${net.identity}->${web.identity} state new ifindex ens5 orig-ip 0.0.0.0: 172.16.0.230 -> 172.16.1.111 EchoRequest$`));
+  t.match(lines['k8s-w1']![0], new RegExp(`^-> endpoint ${web.endpointId} flow 0x[0-9a-f]+ , identity ${net.identity}->${web.identity} state new ifindex lxc[0-9a-f]{12} orig-ip 172.16.0.230: 172.16.0.230 -> 172.16.1.111 EchoRequest$`));
   t.match(lines['k8s-s']!.join('\n'), /-> endpoint \d+ .* state reply .* EchoReply/, 'the reply is delivered as a CT reply');
 });
 
@@ -61,7 +61,7 @@ for (const socketLB of [false, true]) {
     const before = lines['k8s-s']!.length;
     const failed = await sim.settle(net.netns.sockets.tcpConnect({ ip: ip('10.96.0.51'), port: 80 }, { timeoutNs: 1e9 }).then(() => 'connected', (e: { code?: string }) => e.code ?? 'error'));
     t.not(failed, 'connected');
-    if (!socketLB) t.match(lines['k8s-s']!.slice(before).join('\n'), /xx drop \(Service backend not found\) flow 0x0 to endpoint 0, ifindex \d+, file bpf_lxc.c:\d+, , identity \d+->2: 172\.16\.0\.230:\d+ -> 10\.96\.0\.51:80 tcp SYN/);
+    if (!socketLB) t.match(lines['k8s-s']!.slice(before).join('\n'), /xx drop \(Service backend not found\) flow 0x[0-9a-f]+ to endpoint 0, ifindex \d+, file bpf_lxc.c:\d+, , identity \d+->2: 172\.16\.0\.230:\d+ -> 10\.96\.0\.51:80 tcp SYN/);
   });
 }
 
@@ -72,7 +72,7 @@ t.test('tunnel mode: to-overlay on the sender, VXLAN on the wire, to-endpoint on
   a.kernel.capture(a.netdev!, (f, dir) => { if (dir === 'out' && f[23] === 17) vxlanPorts.push((f[36]! << 8) | f[37]!); });
   const r = await sim.settle(net.netns.sockets.ping(ip('172.16.1.111'), { seq: 1, id: 9, payloadBytes: 56, timeoutNs: 1e9 }));
   t.ok(r, 'got a reply');
-  t.match(lines['k8s-s']![0], /^-> overlay flow 0x0 , identity \d+->\d+ state new ifindex cilium_vxlan orig-ip 0.0.0.0: 172.16.0.230 -> 172.16.1.111 EchoRequest$/);
+  t.match(lines['k8s-s']![0], /^-> overlay flow 0x[0-9a-f]+ , identity \d+->\d+ state new ifindex cilium_vxlan orig-ip 0.0.0.0: 172.16.0.230 -> 172.16.1.111 EchoRequest$/);
   t.match(lines['k8s-w1']![0], /^-> endpoint \d+ .*state new ifindex lxc.* EchoRequest$/);
   t.ok(vxlanPorts.includes(8472), 'the request crossed ens5 inside VXLAN (UDP 8472)');
 });

@@ -55,6 +55,36 @@ export function connectionSummary(p: Uint8Array): string {
   return `${s} -> ${d}`;
 }
 
+const rol = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+/** The kernel's jhash_3words (lib/jhash.h __jhash_final over a, b, c with initval). */
+function jhash3(a: number, b: number, c: number, initval: number): number {
+  const iv = (0xdeadbeef + (3 << 2) + initval) >>> 0;
+  a = (a + iv) >>> 0; b = (b + iv) >>> 0; c = (c + iv) >>> 0;
+  c ^= b; c = (c - rol(b, 14)) >>> 0; a ^= c; a = (a - rol(c, 11)) >>> 0; b ^= a; b = (b - rol(a, 25)) >>> 0;
+  c ^= b; c = (c - rol(b, 16)) >>> 0; a ^= c; a = (a - rol(c, 4)) >>> 0; b ^= a; b = (b - rol(a, 14)) >>> 0;
+  c ^= b; c = (c - rol(b, 24)) >>> 0;
+  return c >>> 0;
+}
+/** hashrnd is random per boot; one fixed value keeps runs deterministic. */
+const HASHRND = 0x5eed0003;
+
+/**
+ * skb_get_hash of an Ethernet/IPv4 frame: flow_hash_from_keys over the
+ * 4-tuple made direction-independent (__flow_hash_consistentify), never 0.
+ * The datapath's samples carry hash 0 (the emulated skb has none), so the
+ * monitor shows this one instead.
+ */
+export function flowHash(p: Uint8Array): number {
+  if (p.length < 34 || be16(p, 12) !== 0x0800) return 0;
+  const ihl = (p[14]! & 15) * 4, proto = p[23]!, l4 = 14 + ihl;
+  let s = be32(p, 26), d = be32(p, 30);
+  let sp = 0, dp = 0;
+  if ((proto === 6 || proto === 17) && p.length >= l4 + 4) { sp = be16(p, l4); dp = be16(p, l4 + 2); }
+  if (d < s || (d === s && dp < sp)) { [s, d] = [d, s]; [sp, dp] = [dp, sp]; }
+  const h = jhash3(d, s, ((dp << 16) | sp) >>> 0, (HASHRND ^ proto) >>> 0);
+  return h || 1;
+}
+
 /** One monitor line for a sample, or null when `cilium-dbg monitor` prints nothing for it at this verbosity. */
 export function formatMonitorEvent(data: Uint8Array, resolver: MonitorResolver, opts: MonitorOptions = {}): string | null {
   const numeric = opts.numeric ?? false;
@@ -65,13 +95,15 @@ export function formatMonitorEvent(data: Uint8Array, resolver: MonitorResolver, 
       const summary = obs ? obs(le16(data, 24), le16(data, 2)) : 'unknown trace';
       const reason = data[26]! & 0x7f;
       const orig = version >= 1 ? u32ToIp(be32(data, 32)) : '0.0.0.0';
-      return `${summary} flow 0x${le32(data, 4).toString(16)} , identity ${ident(le32(data, 16), numeric)}->${ident(le32(data, 20), numeric)} ` +
+      const hash = le32(data, 4) || flowHash(data.subarray(hdr));
+      return `${summary} flow 0x${hash.toString(16)} , identity ${ident(le32(data, 16), numeric)}->${ident(le32(data, 20), numeric)} ` +
         `state ${REASONS[reason] ?? String(data[26])} ifindex ${resolver.ifname(le32(data, 28))} orig-ip ${orig}: ${connectionSummary(data.subarray(hdr))}`;
     }
     case 1: {
       const hdr = le16(data, 14) >= 2 ? 40 : 36;
       const reason = DROP_REASONS[data[1]!] ?? String(data[1]);
-      return `xx drop (${reason}) flow 0x${le32(data, 4).toString(16)} to endpoint ${le32(data, 24)}, ifindex ${le32(data, 32)}, ` +
+      const hash = le32(data, 4) || flowHash(data.subarray(hdr));
+      return `xx drop (${reason}) flow 0x${hash.toString(16)} to endpoint ${le32(data, 24)}, ifindex ${le32(data, 32)}, ` +
         `file ${FILES[data[30]!] ?? `unknown(${data[30]})`}:${le16(data, 28)}, , identity ${ident(le32(data, 16), numeric)}->${ident(le32(data, 20), numeric)}: ${connectionSummary(data.subarray(hdr))}`;
     }
     case 7: {

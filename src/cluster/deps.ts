@@ -10,6 +10,8 @@ import { execInPod, execOnNode } from './exec/index.ts';
 import { startContainers } from './images/index.ts';
 import { ciliumOnKernel, createCiliumControl, type CiliumCluster } from '../cilium/control.ts';
 import { runCiliumDbg } from '../cilium/dbg/index.ts';
+import { NODE_CPUS } from '../cilium/dbg/status.ts';
+import { monitorHeader } from '../cilium/monitor.ts';
 
 export interface ClusterDeps {
   /** Build the Cilium control plane (src/cilium createCiliumControl). */
@@ -38,5 +40,9 @@ export const defaultDeps: ClusterDeps = {
     const run = async (argv: string[]): Promise<ExecResult> => runCiliumDbg(on.ctl, on.node, argv, { nowNs: ctx.sim.now(), wallMs: ctx.sim.wallMs() });
     return { 'cilium-dbg': run, cilium: run };
   },
-  monitor: (cilium, node, cb) => (cilium as CiliumCluster).subscribeMonitor(node, (text) => cb({ node, text, wallMs: 0 })),
+  monitor: (cilium, node, cb) => {
+    // `cilium-dbg monitor` prints its two header lines before any event.
+    for (const text of monitorHeader(NODE_CPUS)) cb({ node, text, wallMs: 0 });
+    return (cilium as CiliumCluster).subscribeMonitor(node, (text) => cb({ node, text, wallMs: 0 }));
+  },
 };
