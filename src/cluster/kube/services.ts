@@ -2,7 +2,7 @@
 // allocation from the service CIDR, NodePort allocation (30000-32767) and
 // LoadBalancer ingress IPs from the cluster's pool.
 
-import { inPrefix, u32ToIp } from '../../wire/addr.ts';
+import { inPrefix, parseCidr, u32ToIp } from '../../wire/addr.ts';
 import { draw, listObjs, type KubeEnv, type KubeState } from './state.ts';
 import type { Any, KObject } from './types.ts';
 import { asArray, badValue, checkIp, checkPort, checkPortName, checkProtocol, invalid } from './validate.ts';
@@ -78,6 +78,13 @@ export function admitService(s: KubeState, env: KubeEnv, svc: KObject, old?: KOb
   }
   spec.externalIPs = asArray(svc, 'spec.externalIPs', spec.externalIPs).map((ip, i) => { checkIp(svc, `spec.externalIPs[${i}]`, ip); return ip; });
   if (spec.externalIPs.length === 0) delete spec.externalIPs;
+  spec.loadBalancerSourceRanges = asArray(svc, 'spec.loadBalancerSourceRanges', spec.loadBalancerSourceRanges).map((r, i) => {
+    if (type !== 'LoadBalancer') invalid(svc, 'spec.loadBalancerSourceRanges', "Forbidden: may only be used when `type` is 'LoadBalancer'");
+    const v = typeof r === 'string' ? r.trim() : r;
+    try { parseCidr(v as string); } catch { badValue(svc, `spec.loadBalancerSourceRanges[${i}]`, r, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'); }
+    return v;
+  });
+  if (spec.loadBalancerSourceRanges.length === 0) delete spec.loadBalancerSourceRanges;
   if (spec.selector !== undefined && (typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(svc, 'spec.selector', spec.selector, 'must be a map of strings');
   svc.status = { loadBalancer: {} };
   if (type === 'LoadBalancer') {
