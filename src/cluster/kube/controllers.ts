@@ -4,31 +4,83 @@
 
 import { u32ToIp } from '../../wire/addr.ts';
 import { allocatePodIp, runningStatus, schedulePod } from './pods.ts';
-import { delObj, fnv32a, getObj, listObjs, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
-import { clone, type Any, type KObject } from './types.ts';
+import { delObj, fnv32a, getObj, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
+import { trackerOf, type Tracker } from './tracker.ts';
+import { clone, objKey, type Any, type KObject } from './types.ts';
 import { matchesSelector } from './validate.ts';
 
+/**
+ * One controller pass. The first pass on a state visits everything; later
+ * passes (the next documents of the same request) visit only what the
+ * tracker saw change, in the same order, which gives the same objects, names,
+ * IPs and resourceVersions as a full pass (that one would find the rest
+ * unchanged).
+ */
 export function reconcile(s: KubeState, env: KubeEnv): void {
-  garbageCollect(s);
-  for (const d of listObjs(s, 'Deployment')) reconcileDeployment(s, env, d);
-  for (const rs of listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs);
-  for (const p of listObjs(s, 'Pod')) if (!p.status?.podIP) startPod(s, env, p);
-  for (const svc of listObjs(s, 'Service')) reconcileEndpoints(s, env, svc);
-  for (const sl of listObjs(s, 'EndpointSlice')) {
-    const svcName = sl.metadata.labels?.['kubernetes.io/service-name'];
-    if (svcName && !getObj(s, 'Service', sl.metadata.namespace, svcName)) delObj(s, 'EndpointSlice', sl.metadata.namespace, sl.metadata.name);
+  const t = trackerOf(s);
+  const full = t.beginPass();
+  // Deletes seen before this pass; those made during it are for the next pass's GC.
+  const deleted = t.deleted;
+  t.deleted = false;
+  garbageCollect(s, t, full || deleted);
+  const allDeployments = full || t.allDeployments;
+  const dirtyDeps = new Set(t.dirtyDeployments);
+  t.allDeployments = false; t.dirtyDeployments.clear();
+  t.phase = 'deployments';
+  try {
+    for (const d of listObjs(s, 'Deployment')) {
+      const key = objKey(d.metadata.namespace, d.metadata.name);
+      if (allDeployments || dirtyDeps.has(key) || !bumpReplicaSet(s, t, key)) reconcileDeployment(s, env, d, t);
+    }
+  } finally { t.phase = ''; }
+  const rsKeys = full ? null : [...t.dirtyReplicaSets];
+  t.dirtyReplicaSets.clear();
+  for (const rs of rsKeys ? objsByKeys(s, 'ReplicaSet', rsKeys) : listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs, t);
+  for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t);
+  const svcKeys = full ? null : [...t.dirtyServices];
+  t.dirtyServices.clear();
+  t.phase = 'services';
+  try {
+    for (const svc of svcKeys ? objsByKeys(s, 'Service', svcKeys) : listObjs(s, 'Service')) reconcileEndpoints(s, env, svc, t);
+  } finally { t.phase = ''; }
+  // Slices outlive their service only after a delete.
+  if (full || deleted || t.deleted) {
+    for (const sl of listObjs(s, 'EndpointSlice')) {
+      const svcName = sl.metadata.labels?.['kubernetes.io/service-name'];
+      if (svcName && !getObj(s, 'Service', sl.metadata.namespace, svcName)) delObj(s, 'EndpointSlice', sl.metadata.namespace, sl.metadata.name);
+    }
   }
 }
 
-/** Delete objects whose controller owner is gone (deployment -> rs -> pods). */
-function garbageCollect(s: KubeState): void {
+/**
+ * What reconcileDeployment does for a deployment nothing touched: it stores
+ * its replica set again, identical but for the status the replica-set pass
+ * re-derives, which bumps the resourceVersion. False if that set is unknown.
+ */
+function bumpReplicaSet(s: KubeState, t: Tracker, depKey: string): boolean {
+  const rsKey = t.rsOfDeployment.get(depKey);
+  const rs = rsKey === undefined ? undefined : s.objects.ReplicaSet?.[rsKey];
+  if (!rs) return false;
+  rs.metadata.resourceVersion = String(++s.resourceVersion);
+  return true;
+}
+
+function isOrphan(s: KubeState, o: KObject): boolean {
+  const owner = o.metadata.ownerReferences?.find((r) => r.controller);
+  if (!owner) return false;
+  const live = getObj(s, owner.kind, o.metadata.namespace, owner.name);
+  return !live || live.metadata.uid !== owner.uid;
+}
+
+/** Delete objects whose controller owner is gone (deployment -> rs -> pods). Without deletes only new objects can be orphans. */
+function garbageCollect(s: KubeState, t: Tracker, full: boolean): void {
+  const puts = t.ownedPuts.splice(0);
+  if (!full) {
+    const table = (o: KObject) => s.objects[o.kind]?.[objKey(o.metadata.namespace, o.metadata.name)] === o;
+    if (!puts.some((o) => (o.kind === 'ReplicaSet' || o.kind === 'Pod') && table(o) && isOrphan(s, o))) return;
+  }
   for (const kind of ['ReplicaSet', 'Pod']) {
-    for (const o of listObjs(s, kind)) {
-      const owner = o.metadata.ownerReferences?.find((r) => r.controller);
-      if (!owner) continue;
-      const live = getObj(s, owner.kind, o.metadata.namespace, owner.name);
-      if (!live || live.metadata.uid !== owner.uid) delObj(s, kind, o.metadata.namespace, o.metadata.name);
-    }
+    for (const o of listObjs(s, kind)) if (isOrphan(s, o)) delObj(s, kind, o.metadata.namespace, o.metadata.name);
   }
 }
 
@@ -36,11 +88,13 @@ function ownerRef(o: KObject): Any {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
-function ownedBy(s: KubeState, kind: string, owner: KObject): KObject[] {
+function ownedBy(s: KubeState, kind: string, owner: KObject, t?: Tracker): KObject[] {
+  const mine = (o: KObject) => o.metadata.namespace === owner.metadata.namespace && o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller);
+  if (kind === 'Pod' && t) return objsByKeys(s, 'Pod', t.podsByOwner.get(owner.metadata.uid!) ?? []).filter(mine);
   return listObjs(s, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
 }
 
-function reconcileDeployment(s: KubeState, env: KubeEnv, d: KObject): void {
+function reconcileDeployment(s: KubeState, env: KubeEnv, d: KObject, t: Tracker): void {
   const owned = ownedBy(s, 'ReplicaSet', d);
   // An owned replica set whose template matches is kept whatever its hash (bootstrap pins seed names).
   const same = owned.find((rs) => JSON.stringify(withoutHash(rs.spec.template)) === JSON.stringify(d.spec.template));
@@ -61,6 +115,7 @@ function reconcileDeployment(s: KubeState, env: KubeEnv, d: KObject): void {
     spec: { replicas: d.spec.replicas, selector: { matchLabels: { ...d.spec.selector.matchLabels, 'pod-template-hash': hash } }, template },
   };
   putObj(s, env, rs);
+  t.rsOfDeployment.set(objKey(d.metadata.namespace, d.metadata.name), objKey(rs.metadata.namespace, name));
   const n = d.spec.replicas;
   d.status = n === 0 ? { observedGeneration: 1 } : { availableReplicas: n, observedGeneration: 1, readyReplicas: n, replicas: n, updatedReplicas: n, conditions: [
     { lastTransitionTime: d.metadata.creationTimestamp, lastUpdateTime: d.metadata.creationTimestamp, message: 'Deployment has minimum availability.', reason: 'MinimumReplicasAvailable', status: 'True', type: 'Available' },
@@ -74,8 +129,8 @@ function withoutHash(t: Any): Any {
   return c;
 }
 
-function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject): void {
-  const pods = ownedBy(s, 'Pod', rs);
+function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject, tr: Tracker): void {
+  const pods = ownedBy(s, 'Pod', rs, tr);
   const want = rs.spec.replicas as number;
   for (const p of pods.slice(want).reverse()) delObj(s, 'Pod', p.metadata.namespace, p.metadata.name);
   for (let i = pods.length; i < want; i++) {
@@ -88,16 +143,18 @@ function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject): void {
       spec: clone(t.spec),
     });
   }
-  const n = Math.min(want, ownedBy(s, 'Pod', rs).length);
+  const n = Math.min(want, ownedBy(s, 'Pod', rs, tr).length);
   rs.status = n === 0 ? { observedGeneration: 1, replicas: 0 } : { availableReplicas: n, fullyLabeledReplicas: n, observedGeneration: 1, readyReplicas: n, replicas: n };
 }
 
 /** Scheduler, IPAM and kubelet in one step: the pod is Running with its IP. */
-function startPod(s: KubeState, env: KubeEnv, p: KObject): void {
-  const node = schedulePod(s, env, p);
+function startPod(s: KubeState, env: KubeEnv, p: KObject, t: Tracker): void {
+  const node = schedulePod(s, env, p, t);
+  t.onPodStarting(p);
   p.spec.nodeName = node.name;
-  const ip = allocatePodIp(s, env, p, node);
+  const ip = allocatePodIp(s, env, p, node, t);
   p.status = runningStatus(p, node, ip, env.nowIso());
+  t.onPodStarted(p);
 }
 
 interface Backend { pod: KObject; ip: string; ready: boolean }
@@ -111,7 +168,7 @@ export function resolveTargetPort(svcPort: Any, pod: KObject | undefined): numbe
   return undefined;
 }
 
-function reconcileEndpoints(s: KubeState, env: KubeEnv, svc: KObject): void {
+function reconcileEndpoints(s: KubeState, env: KubeEnv, svc: KObject, t: Tracker): void {
   const ns = svc.metadata.namespace;
   const name = svc.metadata.name;
   const sel = svc.spec.selector as Record<string, string> | undefined;
@@ -120,7 +177,7 @@ function reconcileEndpoints(s: KubeState, env: KubeEnv, svc: KObject): void {
   let groups: Map<string, { ports: PortRes[]; backends: Backend[] }>;
   let managedBy = 'endpointslice-controller.k8s.io';
   if (sel && Object.keys(sel).length > 0) {
-    const pods = listObjs(s, 'Pod', ns).filter((p) => p.status?.podIP && matchesSelector(p.metadata.labels, sel));
+    const pods = objsByKeys(s, 'Pod', t.podsSelectedBy(ns, sel)).filter((p) => p.metadata.namespace === ns && p.status?.podIP && matchesSelector(p.metadata.labels, sel));
     groups = new Map();
     for (const pod of pods) {
       const ports: PortRes[] = [];

@@ -4,6 +4,7 @@
 import { inPrefix, u32ToIp } from '../../wire/addr.ts';
 import type { NodeSpec } from '../spec.ts';
 import { draw, listObjs, type KubeEnv, type KubeState } from './state.ts';
+import type { Tracker } from './tracker.ts';
 import { POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
 import { asArray, badValue, checkIp, checkPort, checkPortName, checkProtocol, invalid, matchesSelector } from './validate.ts';
 
@@ -84,7 +85,7 @@ function spread(s: KubeState, pod: KObject, nodes: NodeSpec[], all: NodeSpec[]):
  * topologySpreadConstraints (workers before control planes unless the pod
  * tolerates the control-plane taint, then spec order).
  */
-export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject): NodeSpec {
+export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject, t?: Tracker): NodeSpec {
   const nodes = env.spec.nodes;
   if (pod.spec.nodeName) {
     const n = nodes.find((x) => x.name === pod.spec.nodeName);
@@ -96,7 +97,7 @@ export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject): NodeSpec 
   if (fits.length === 0) invalid(pod, 'spec.nodeSelector', `Invalid value: ${JSON.stringify(sel)}: no node matches`);
   const allowed = tolerates(pod, CONTROL_PLANE_TAINT) ? fits : fits.filter((n) => !n.controlPlane);
   const pool = spread(s, pod, allowed.length ? allowed : fits, nodes);
-  const load = (n: NodeSpec) => listObjs(s, 'Pod').filter((p) => p.spec.nodeName === n.name).length;
+  const load = t ? (n: NodeSpec) => t.podsOnNode.get(n.name) ?? 0 : (n: NodeSpec) => listObjs(s, 'Pod').filter((p) => p.spec.nodeName === n.name).length;
   let best = pool[0]!;
   for (const n of pool) if (load(n) < load(best)) best = n;
   return best;
@@ -118,10 +119,11 @@ function ipOf(s: string): number {
 }
 
 /** Assign the pod IP: the pinned annotation, else a random free address of the node's podCIDR (as Cilium's cluster-pool does). */
-export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec): number {
+export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec, t?: Tracker): number {
   if (pod.spec.hostNetwork) return node.ip;
   const field = `metadata.annotations[${POD_IP_ANNOTATION}]`;
-  const taken = usedPodIps(s, pod);
+  // The tracker's index holds the same addresses (the pod being placed has none yet).
+  const taken = t && !pod.status?.podIP ? { has: (ip: number) => t.usedIps.has(u32ToIp(ip)) } : usedPodIps(s, pod);
   const reserved = env.reservedIPs(node.name);
   const { ip: net, prefixLen } = node.podCIDR;
   const size = 2 ** (32 - prefixLen);

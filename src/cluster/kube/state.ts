@@ -4,6 +4,7 @@
 
 import { Rng } from '../../kernel/sim.ts';
 import type { ClusterSpec } from '../spec.ts';
+import { trackerIfAny } from './tracker.ts';
 import { clone, objKey, type KObject } from './types.ts';
 
 export interface KubeState {
@@ -33,10 +34,35 @@ export function getObj(s: KubeState, kind: string, namespace: string | undefined
   return s.objects[kind]?.[objKey(namespace, name)];
 }
 
+/** Sorted keys per kind table, kept by putObj/delObj (big states list the same kinds over and over). */
+const sortedKeys = new WeakMap<Record<string, KObject>, string[]>();
+
+function keysOf(table: Record<string, KObject>): string[] {
+  let keys = sortedKeys.get(table);
+  if (!keys) { keys = Object.keys(table).sort(); sortedKeys.set(table, keys); }
+  return keys;
+}
+
+/** Position of k in sorted keys (or where it would go), by the default sort order (UTF-16 code units). */
+function bsearch(keys: string[], k: string): number {
+  let lo = 0, hi = keys.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (keys[mid]! < k) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
 /** Objects of a kind, in namespace (all when undefined), sorted by namespace then name like the API server. */
 export function listObjs(s: KubeState, kind: string, namespace?: string): KObject[] {
+  const table = s.objects[kind];
+  if (!table) return [];
+  const out: KObject[] = [];
+  for (const k of keysOf(table)) { const o = table[k]!; if (namespace === undefined || o.metadata.namespace === namespace) out.push(o); }
+  return out;
+}
+
+/** Objects of a kind by key (`ns/name`), in sorted key order, skipping absent ones. */
+export function objsByKeys(s: KubeState, kind: string, keys: Iterable<string>): KObject[] {
   const table = s.objects[kind] ?? {};
-  return Object.keys(table).sort().map((k) => table[k]!).filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+  return [...keys].sort().map((k) => table[k]).filter((o): o is KObject => o !== undefined);
 }
 
 /** Store obj, stamping uid/creationTimestamp on create and bumping resourceVersion. */
@@ -50,14 +76,20 @@ export function putObj(s: KubeState, env: KubeEnv, obj: KObject): KObject {
     obj.metadata.resourceVersion = String(++s.resourceVersion);
   }
   table[key] = obj;
+  if (!old) { const keys = sortedKeys.get(table); if (keys) keys.splice(bsearch(keys, key), 0, key); }
+  trackerIfAny(s)?.onPut(obj, old);
   return obj;
 }
 
 export function delObj(s: KubeState, kind: string, namespace: string | undefined, name: string): boolean {
   const table = s.objects[kind];
   const key = objKey(namespace, name);
-  if (!table?.[key]) return false;
+  const old = table?.[key];
+  if (!table || !old) return false;
   delete table[key];
+  const keys = sortedKeys.get(table);
+  if (keys) { const i = bsearch(keys, key); if (keys[i] === key) keys.splice(i, 1); }
+  trackerIfAny(s)?.onDelete(old);
   return true;
 }
 

@@ -1,0 +1,182 @@
+// Indexes and change tracking for one KubeState, so that the controllers'
+// reconcile after each document of a big request only revisits what the
+// document (or the previous pass) touched, in the same order and with the same
+// results as a full pass. A state without a tracker (fresh, or a request's
+// clone) gets a full pass first; putObj/delObj and startPod keep it current.
+
+import type { KObject } from './types.ts';
+import { objKey } from './types.ts';
+
+/** What changed since the last reconcile pass, plus lookup indexes over pods/services. */
+export class Tracker {
+  /** The next pass must visit everything (fresh tracker). */
+  full = true;
+  /** Something was deleted: the owner GC must scan everything. */
+  deleted = false;
+  /** A ReplicaSet changed outside the deployment controller: every deployment is dirty. */
+  allDeployments = false;
+  readonly dirtyDeployments = new Set<string>();
+  readonly dirtyReplicaSets = new Set<string>();
+  readonly dirtyServices = new Set<string>();
+  /** Objects put since the last GC that have a controller owner (GC checks only them). */
+  readonly ownedPuts: KObject[] = [];
+  /** Pod keys without status.podIP. */
+  readonly pending = new Set<string>();
+  /** Controller owner uid -> keys of the pods it owns. */
+  readonly podsByOwner = new Map<string, Set<string>>();
+  /** Node name -> pods with that spec.nodeName. */
+  readonly podsOnNode = new Map<string, number>();
+  /** Pod IP (status.podIP, host-network pods excluded) -> pods holding it. */
+  readonly usedIps = new Map<string, number>();
+  /** `ns\0label\0value` -> pod keys. */
+  readonly podsByLabel = new Map<string, Set<string>>();
+  /** `ns\0label\0value` -> keys of services selecting on that pair; `ns\0` -> selector-less services. */
+  readonly svcBySelector = new Map<string, Set<string>>();
+  /** uid -> ReplicaSet key. */
+  readonly rsByUid = new Map<string, string>();
+  /** Deployment key -> the ReplicaSet key its last reconcile put. */
+  readonly rsOfDeployment = new Map<string, string>();
+  /** Set while a controller phase writes objects it owns (their writes do not dirty the phase again). */
+  phase: '' | 'deployments' | 'services' = '';
+
+  constructor(objects: Record<string, Record<string, KObject>>) {
+    for (const kind of ['Pod', 'Service', 'ReplicaSet']) for (const o of Object.values(objects[kind] ?? {})) this.add(o);
+  }
+
+  /** Index obj (just stored). */
+  private add(o: KObject): void {
+    const key = objKey(o.metadata.namespace, o.metadata.name);
+    if (o.kind === 'Pod') {
+      if (!o.status?.podIP) this.pending.add(key);
+      for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setAdd(this.podsByOwner, r.uid, key);
+      this.nodeOf(o, 1);
+      this.ipOf(o, 1);
+      for (const [k, v] of Object.entries(o.metadata.labels ?? {})) setAdd(this.podsByLabel, `${o.metadata.namespace}\0${k}\0${v}`, key);
+    } else if (o.kind === 'Service') {
+      for (const sk of selectorKeys(o)) setAdd(this.svcBySelector, sk, key);
+    } else if (o.kind === 'ReplicaSet' && o.metadata.uid) {
+      this.rsByUid.set(o.metadata.uid, key);
+    }
+  }
+
+  /** Drop obj (about to be replaced or deleted) from the indexes. */
+  private remove(o: KObject): void {
+    const key = objKey(o.metadata.namespace, o.metadata.name);
+    if (o.kind === 'Pod') {
+      this.pending.delete(key);
+      for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setDel(this.podsByOwner, r.uid, key);
+      this.nodeOf(o, -1);
+      this.ipOf(o, -1);
+      for (const [k, v] of Object.entries(o.metadata.labels ?? {})) setDel(this.podsByLabel, `${o.metadata.namespace}\0${k}\0${v}`, key);
+    } else if (o.kind === 'Service') {
+      for (const sk of selectorKeys(o)) setDel(this.svcBySelector, sk, key);
+    } else if (o.kind === 'ReplicaSet' && o.metadata.uid && this.rsByUid.get(o.metadata.uid) === key) {
+      this.rsByUid.delete(o.metadata.uid);
+    }
+  }
+
+  private nodeOf(p: KObject, d: number): void {
+    const n = p.spec?.nodeName;
+    if (n) this.podsOnNode.set(n, (this.podsOnNode.get(n) ?? 0) + d);
+  }
+  private ipOf(p: KObject, d: number): void {
+    const ip = p.status?.podIP;
+    if (ip && !p.spec?.hostNetwork) { const c = (this.usedIps.get(ip) ?? 0) + d; if (c > 0) this.usedIps.set(ip, c); else this.usedIps.delete(ip); }
+  }
+
+  /** putObj stored obj (replacing old, if any). */
+  onPut(obj: KObject, old: KObject | undefined): void {
+    if (old) this.remove(old);
+    this.add(obj);
+    const key = objKey(obj.metadata.namespace, obj.metadata.name);
+    if (obj.metadata.ownerReferences?.some((r) => r.controller)) this.ownedPuts.push(obj);
+    switch (obj.kind) {
+      case 'Deployment': this.dirtyDeployments.add(key); break;
+      case 'ReplicaSet':
+        this.dirtyReplicaSets.add(key);
+        if (this.phase !== 'deployments') this.allDeployments = true;
+        break;
+      case 'Pod': this.podChanged(old); this.podChanged(obj); break;
+      case 'Service': this.dirtyServices.add(key); break;
+      case 'Endpoints': if (this.phase !== 'services') this.dirtyServices.add(key); break;
+      default: break;
+    }
+  }
+
+  /** delObj removed obj. */
+  onDelete(obj: KObject): void {
+    this.remove(obj);
+    this.deleted = true;
+    const key = objKey(obj.metadata.namespace, obj.metadata.name);
+    if (obj.kind === 'ReplicaSet') this.allDeployments = true;
+    if (obj.kind === 'Pod') this.podChanged(obj);
+    if (obj.kind === 'Endpoints' && this.phase !== 'services') this.dirtyServices.add(key);
+  }
+
+  /** The scheduler/kubelet set spec.nodeName and status on a pending pod (in place). */
+  onPodStarting(p: KObject): void { this.remove(p); }
+  onPodStarted(p: KObject): void { this.add(p); this.podChanged(p); }
+
+  /** A pod appeared, vanished or changed: its owner and the services that may select it are dirty. */
+  private podChanged(p: KObject | undefined): void {
+    if (!p) return;
+    for (const r of p.metadata.ownerReferences ?? []) {
+      if (!r.controller) continue;
+      const rs = this.rsByUid.get(r.uid);
+      if (rs) this.dirtyReplicaSets.add(rs);
+    }
+    const ns = p.metadata.namespace;
+    for (const k of this.svcBySelector.get(`${ns}\0`) ?? []) this.dirtyServices.add(k);
+    for (const [k, v] of Object.entries(p.metadata.labels ?? {})) for (const s of this.svcBySelector.get(`${ns}\0${k}\0${v}`) ?? []) this.dirtyServices.add(s);
+  }
+
+  /** Keys of pods in ns carrying every label of sel (a superset filter; callers re-check). */
+  podsSelectedBy(ns: string | undefined, sel: Record<string, string>): Set<string> {
+    let best: Set<string> | undefined;
+    for (const [k, v] of Object.entries(sel)) {
+      const set = this.podsByLabel.get(`${ns}\0${k}\0${v}`);
+      if (!set) return EMPTY;
+      if (!best || set.size < best.size) best = set;
+    }
+    return best ?? EMPTY;
+  }
+
+  /** Start a pass: returns whether it must be full, and clears the per-pass marks it hands out. */
+  beginPass(): boolean {
+    const full = this.full;
+    this.full = false;
+    return full;
+  }
+}
+
+const EMPTY: Set<string> = new Set();
+
+/** Index keys of a service: one per selector pair (selectors with pairs), or `ns\0` (none: mirrors Endpoints). */
+function selectorKeys(svc: KObject): string[] {
+  const ns = svc.metadata.namespace;
+  const sel = svc.spec?.selector as Record<string, string> | undefined;
+  if (!sel || Object.keys(sel).length === 0) return [`${ns}\0`];
+  return Object.entries(sel).map(([k, v]) => `${ns}\0${k}\0${v}`);
+}
+
+function setAdd(m: Map<string, Set<string>>, k: string, v: string): void {
+  let s = m.get(k);
+  if (!s) { s = new Set(); m.set(k, s); }
+  s.add(v);
+}
+function setDel(m: Map<string, Set<string>>, k: string, v: string): void {
+  const s = m.get(k);
+  if (s) { s.delete(v); if (s.size === 0) m.delete(k); }
+}
+
+const trackers = new WeakMap<object, Tracker>();
+
+/** The state's tracker, if reconcile has started one. */
+export function trackerIfAny(s: { objects: Record<string, Record<string, KObject>> }): Tracker | undefined { return trackers.get(s); }
+
+/** The state's tracker, built (indexes from the stored objects, full first pass) if absent. */
+export function trackerOf(s: { objects: Record<string, Record<string, KObject>> }): Tracker {
+  let t = trackers.get(s);
+  if (!t) { t = new Tracker(s.objects); trackers.set(s, t); }
+  return t;
+}
