@@ -64,7 +64,8 @@ export async function runKubectl(host: KubectlHost, argv: string[], stdin = ''):
   try {
     return await dispatch(host, argv, stdin);
   } catch (e) {
-    if (e instanceof ClusterError) return { stdout: '', stderr: `${/^(error|Error)/.test(e.message) ? '' : 'Error from server: '}${e.message}\n`, exitCode: 1 };
+    // kubectl prints 422 Invalid errors bare ("The Service "s" is invalid: ..."), others after "Error from server: ".
+    if (e instanceof ClusterError) return { stdout: '', stderr: `${/^(error|Error)|^The \S+ ".*" is invalid: /.test(e.message) ? '' : 'Error from server: '}${e.message}\n`, exitCode: 1 };
     return { stdout: '', stderr: `error: ${(e as Error).message}\n`, exitCode: 1 };
   }
 }
