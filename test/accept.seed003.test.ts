@@ -3,6 +3,7 @@
 // and traffic to the internet leaves masqueraded to the node IP.
 import t from 'tap';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../src/wire/icmp.ts';
+import { TCP_ACK, TCP_PSH } from '../src/wire/tcp.ts';
 import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab } from './helpers/lab.ts';
 
 interface Step { cmd: string; expected: string[] }
@@ -143,4 +144,31 @@ t.test('internet access is masqueraded to the node IP', async (t) => {
   t.ok(toPod.some(({ h, f }) => h!.src === '8.8.8.8' && h!.proto === IPPROTO_ICMP && f[h!.l4] === ICMP_ECHOREPLY), 'the pod gets the echo reply from 8.8.8.8');
   t.ok(veth.frames.some((f) => { const h = ip4(f.frame); return h?.src === '172.16.0.230' && h.dst === '8.8.8.8' && f.frame[h.l4] === ICMP_ECHO; }), 'the pod sent it from its own IP');
   t.ok(toPod.some(({ h }) => h!.src === '5.9.243.187' && h!.sport === 80 && h!.payload > 0), 'the pod gets the HTTP response from wttr.in');
+});
+
+t.test('what Hubble builds on: PSH on data segments, socket-LB translation events for DNS replies', async (t) => {
+  const c = seedLab();
+  t.teardown(() => c.close());
+  const lines: string[] = [];
+  const cilium = c.cilium as unknown as { subscribeMonitor(n: string, cb: (l: string) => void, o: { debug: boolean }): () => void };
+  const stop = cilium.subscribeMonitor('k8s-s', (l) => lines.push(l), { debug: true });
+  const wire = record(c, 'k8s-s', 'ens5');
+  t.equal((await inPod(c, 'netpod', ['curl', '-s', '172.16.1.111'])).exitCode, 0);
+  await drain(c);
+  wire.stop();
+  const data = wire.frames.map((f) => ({ dir: f.dir, h: ip4(f.frame) })).filter((x) => x.h?.proto === IPPROTO_TCP && x.h.payload > 0);
+  const req = data.find((x) => x.dir === 'out'), resp = data.find((x) => x.dir === 'in');
+  t.equal(req?.h?.tcpFlags, TCP_ACK | TCP_PSH, 'the HTTP request segment is ACK, PSH');
+  t.equal(resp?.h?.tcpFlags, TCP_ACK | TCP_PSH, 'the HTTP response segment is ACK, PSH');
+  // cilium-dbg monitor's GetConnectionSummary names only SYN, ACK, RST, FIN: the same segment prints as "tcp ACK".
+  t.ok(lines.some((l) => new RegExp(`-> network .*172\\.16\\.0\\.230:${req?.h?.sport} -> 172\\.16\\.1\\.111:80 tcp ACK$`).test(l)), 'monitor prints it as tcp ACK');
+
+  lines.length = 0;
+  t.equal((await inPod(c, 'netpod', ['nslookup', 'webpod'])).exitCode, 0);
+  await drain(c);
+  stop();
+  const pre = lines.filter((l) => /\[pre-xlate-rev\] .*dst \[172\.16\.1\.(210|221)\]:53 udp/.test(l));
+  const post = lines.filter((l) => /\[post-xlate-rev\] .*dst \[10\.96\.0\.10\]:53 udp/.test(l));
+  t.ok(pre.length >= 2, `pre-xlate-rev sock traces for the answers from coredns (${pre.length})`);
+  t.equal(post.length, pre.length, 'each answer is rev-translated back to kube-dns 10.96.0.10:53');
 });
