@@ -20,7 +20,7 @@ import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
 import { LABS } from './labs/index.ts';
 import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
-import { podEnv, podFiles } from './podenv.ts';
+import { lazyPodEnv, podFiles } from './podenv.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 
@@ -213,7 +213,7 @@ export class Cluster implements ClusterFacade {
     }));
     l.ctx = {
       namespace: p.metadata.namespace!, name: p.metadata.name, hostname: p.spec.hostname ?? p.metadata.name, podIP: ip, nodeName: node.name, nodeIP: node.ip,
-      netns: l.net.netns, labels: { ...(p.metadata.labels ?? {}) }, env: podEnv(s, p, p.spec.containers[0]?.env ?? []),
+      netns: l.net.netns, labels: { ...(p.metadata.labels ?? {}) }, env: lazyPodEnv(s, p, p.spec.containers[0]?.env ?? []),
       files: podFiles(p, serviceIp(this.spec, 10)), containers, dns: this.dns, sim: this.sim,
     };
     l.running = this.deps.startContainers?.(l.ctx);

@@ -48,6 +48,60 @@ export function podEnv(s: KubeState, pod: KObject, containerEnv: Array<{ name: s
   return out;
 }
 
+const PLAIN = {};
+
+/** The service part of podEnv, shared by the pods of one namespace started from the same state. */
+const bases = new WeakMap<KubeState, Map<string, Record<string, string>>>();
+function serviceEnvBase(s: KubeState, namespace: string | undefined, links: boolean): Record<string, string> {
+  let m = bases.get(s);
+  if (!m) { m = new Map(); bases.set(s, m); }
+  const key = `${links ? 1 : 0}/${namespace ?? ''}`;
+  let out = m.get(key);
+  if (!out) {
+    // The same assignments, in the same order, as podEnv's first two steps.
+    out = {};
+    if (links) for (const svc of listObjs(s, 'Service', namespace)) Object.assign(out, serviceEnv(svc));
+    const master = listObjs(s, 'Service', 'default').find((x) => x.metadata.name === 'kubernetes');
+    if (master) Object.assign(out, serviceEnv(master));
+    m.set(key, out);
+  }
+  return out;
+}
+
+/**
+ * podEnv(s, pod, containerEnv) without building it per pod: a read-only view
+ * over the namespace's shared service vars plus the pod's own; it turns into
+ * the very object podEnv returns (same keys, same order) the first time it is
+ * listed or written (exec's `env`), so a 1,000-service namespace does not cost
+ * 7,000 strings per pod at start-up.
+ */
+export function lazyPodEnv(s: KubeState, pod: KObject, containerEnv: Array<{ name: string; value: string }> = []): Record<string, string> {
+  const base = serviceEnvBase(s, pod.metadata.namespace, pod.spec.enableServiceLinks !== false);
+  const hostname: string = pod.spec.hostname ?? pod.metadata.name;
+  const own = new Map<string, string>();
+  for (const e of containerEnv) own.set(e.name, e.value);
+  let real: Record<string, string> | undefined;
+  const materialize = (): Record<string, string> => {
+    if (!real) {
+      real = { ...base };
+      real.HOSTNAME = hostname;
+      for (const e of containerEnv) real[e.name] = e.value;
+    }
+    return real;
+  };
+  const lookup = (k: string): string | undefined => own.has(k) ? own.get(k) : k === 'HOSTNAME' ? hostname : Object.hasOwn(base, k) ? base[k] : undefined;
+  return new Proxy({} as Record<string, string>, {
+    // Misses fall through to a plain object, as inherited members (toString...) would.
+    get: (_t, k) => real ? Reflect.get(real, k) : (typeof k === 'string' ? lookup(k) : undefined) ?? Reflect.get(PLAIN, k),
+    has: (_t, k) => real ? Reflect.has(real, k) : (typeof k === 'string' && lookup(k) !== undefined) || Reflect.has(PLAIN, k),
+    set: (_t, k, v) => Reflect.set(materialize(), k, v),
+    deleteProperty: (_t, k) => Reflect.deleteProperty(materialize(), k),
+    defineProperty: (_t, k, d) => Reflect.defineProperty(materialize(), k, d),
+    ownKeys: () => Reflect.ownKeys(materialize()),
+    getOwnPropertyDescriptor: (_t, k) => Reflect.getOwnPropertyDescriptor(materialize(), k),
+  });
+}
+
 /** /etc/resolv.conf for dnsPolicy ClusterFirst. */
 export function resolvConf(namespace: string, dnsIp: string, domain = 'cluster.local'): string {
   return `search ${namespace}.svc.${domain} svc.${domain} ${domain}\nnameserver ${dnsIp}\noptions ndots:5\n`;
