@@ -53,12 +53,12 @@ export function startDemoTraffic(cluster: ClusterFacade, opts: DemoOptions = {})
   const once = async (): Promise<void> => {
     // Rediscover now and then: pods come and go with apply/delete.
     if (pods.length === 0 || round % 15 === 0) {
-      const r = await cluster.kubectl(['get', 'pods', '-n', ns, '-o', 'wide']);
+      const r = await cluster.sim.settle(cluster.kubectl(['get', 'pods', '-n', ns, '-o', 'wide']));
       pods = r.exitCode === 0 ? parsePodsWide(r.stdout) : [];
     }
     for (const argv of demoRound(pods, client, target, round)) {
       if (stopped) return;
-      try { await cluster.exec(ns, client, argv); } catch { pods = []; return; }
+      try { await cluster.sim.settle(cluster.exec(ns, client, argv)); } catch { pods = []; return; }
     }
   };
   const loop = (): void => {

@@ -40,9 +40,10 @@ async function serve(opts: ServeOpts): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot listen on ${opts.host}:${port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`);
   }
-  process.stdout.write(`dplab serving lab "${cluster.name}" on ${server.url}\n`);
+  const label = opts.cluster ? cluster.name : (opts.lab ?? 'cilium');
+  process.stdout.write(`dplab serving lab "${label}" on ${server.url}\n`);
   await new Promise<void>((resolve) => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(() => { (cluster as { close?: () => void }).close?.(); resolve(); }); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });

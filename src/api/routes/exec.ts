@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import type { ExecResult } from '../../cluster/facade.ts';
-import { ARGV_SCHEMA, EXEC_RESULT_SCHEMA, type RouteOptions } from './options.ts';
+import { ARGV_SCHEMA, EXEC_RESULT_SCHEMA, settled, type RouteOptions } from './options.ts';
 
 interface KubectlBody { argv: string[]; stdin?: string }
 interface ExecBody { namespace?: string; pod: string; argv: string[] }
@@ -21,7 +21,7 @@ const execBody = {
 
 export const execRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cluster }) => {
   app.post<{ Body: KubectlBody }>('/v1/kubectl', { schema: { body: kubectlBody, response: EXEC_RESULT_SCHEMA } },
-    async (req): Promise<ExecResult> => cluster.kubectl(req.body.argv, req.body.stdin));
+    async (req): Promise<ExecResult> => settled(cluster, cluster.kubectl(req.body.argv, req.body.stdin)));
   app.post<{ Body: ExecBody }>('/v1/exec', { schema: { body: execBody, response: EXEC_RESULT_SCHEMA } },
-    async (req): Promise<ExecResult> => cluster.exec(req.body.namespace ?? 'default', req.body.pod, req.body.argv));
+    async (req): Promise<ExecResult> => settled(cluster, cluster.exec(req.body.namespace ?? 'default', req.body.pod, req.body.argv)));
 };

@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { ClusterError, type ClusterFacade, type ExecResult } from '../../cluster/facade.ts';
-import { ARGV_SCHEMA, EXEC_RESULT_SCHEMA, type RouteOptions } from './options.ts';
+import { ARGV_SCHEMA, EXEC_RESULT_SCHEMA, settled, type RouteOptions } from './options.ts';
 
 /** Throws a 404 ClusterError unless `node` is one of the cluster's nodes. */
 export function requireNode(cluster: ClusterFacade, node: string): void {
@@ -17,6 +17,6 @@ export const nodeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cluste
     { schema: { body: execBody, response: EXEC_RESULT_SCHEMA } },
     async (req): Promise<ExecResult> => {
       requireNode(cluster, req.params.node);
-      return cluster.nodeExec(req.params.node, req.body.argv);
+      return settled(cluster, cluster.nodeExec(req.params.node, req.body.argv));
     });
 };

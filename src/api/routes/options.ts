@@ -2,6 +2,13 @@
 
 import type { ClusterFacade } from '../../cluster/facade.ts';
 
+/**
+ * Awaits a cluster operation while driving the simulation, so it completes
+ * even when nothing else runs events (outside server mode). Sim.settle
+ * shares one driver, so this is harmless if the facade settles too.
+ */
+export function settled<T>(cluster: ClusterFacade, p: Promise<T>): Promise<T> { return cluster.sim.settle(p); }
+
 export interface RouteOptions { cluster: ClusterFacade }
 
 /** JSON schema of an argv body field: a non-empty list of strings. */
