@@ -22,9 +22,9 @@ async function loadCluster(opts: ServeOpts, seed: number): Promise<ClusterFacade
   if (opts.cluster) {
     let text: string;
     try { text = readFileSync(opts.cluster, 'utf8'); } catch { throw new CliError(`cannot read cluster file "${opts.cluster}"`); }
-    return Cluster.fromYaml(text, { seed });
+    return Cluster.fromYaml(text, { seed, epochMs: Date.now() });
   }
-  return Cluster.lab(opts.lab ?? 'cilium', { seed });
+  return Cluster.lab(opts.lab ?? 'cilium', { seed, epochMs: Date.now() });
 }
 
 async function serve(opts: ServeOpts): Promise<void> {

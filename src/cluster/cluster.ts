@@ -126,7 +126,7 @@ export class Cluster implements ClusterFacade {
   apply(yaml: string): string[] { return this.api.apply(yaml, 'apply'); }
   delete(yaml: string): string[] { return this.api.delete(yaml); }
 
-  kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return runKubectl(this, argv, stdin); }
+  kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return this.sim.settle(runKubectl(this, argv, stdin)); }
 
   /** The pod's runtime context (for exec); ClusterError 404 if it does not exist. */
   podContext(namespace: string, pod: string): PodRuntimeContext {
@@ -140,7 +140,7 @@ export class Cluster implements ClusterFacade {
   async exec(namespace: string, pod: string, argv: string[], stdin = ''): Promise<ExecResult> {
     const ctx = this.podContext(namespace || 'default', pod);
     if (!this.deps.execInPod) throw new ClusterError('exec is not available (no exec runtime)', 501, 'exec');
-    return this.deps.execInPod(ctx, argv, stdin);
+    return this.sim.settle(this.deps.execInPod(ctx, argv, stdin));
   }
 
   nodeContext(node: string): NodeExecContext {
@@ -157,7 +157,7 @@ export class Cluster implements ClusterFacade {
   async nodeExec(node: string, argv: string[], stdin = ''): Promise<ExecResult> {
     const ctx = this.nodeContext(node);
     if (!this.deps.execOnNode) throw new ClusterError('node exec is not available (no exec runtime)', 501, 'exec');
-    return this.deps.execOnNode(ctx, argv, stdin);
+    return this.sim.settle(this.deps.execOnNode(ctx, argv, stdin));
   }
 
   capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void {
