@@ -6,7 +6,7 @@ import type { Rng } from '../kernel/sim.ts';
 import { inPrefix, u32ToIp } from '../wire/addr.ts';
 import { createNodeMaps, type NodeMaps } from '../../maps/index.ts';
 import { EndpointKey, EndpointInfo } from '../../maps/cilium_lxc.ts';
-import { IpcacheKey, RemoteEndpointInfo } from '../../maps/cilium_ipcache.ts';
+import { ipcacheKeyBytes, remoteEndpointInfoBytes } from './codec.ts';
 import type { DatapathEnv, EpConfig, NodeConfig } from '../../programs/lib/common.ts';
 import { CILIUM_CALL_IPV4_FROM_LXC, CILIUM_CALL_IPV4_CT_EGRESS } from '../../programs/lib/common.ts';
 import { cilFromContainer } from '../../programs/cil_from_container.ts';
@@ -164,9 +164,9 @@ export class NodeAgent {
 
   /** Write one ipcache entry. */
   upsertIpcache(ip: number, prefixLen: number, identity: number, tunnelEndpoint: number): void {
-    this.maps.ipcache.update(new IpcacheKey(ip, prefixLen).encode(), new RemoteEndpointInfo(identity, tunnelEndpoint, 0, 0).encode());
+    this.maps.ipcache.update(ipcacheKeyBytes(ip, prefixLen), remoteEndpointInfoBytes(identity, tunnelEndpoint, 0, 0));
   }
-  deleteIpcache(ip: number, prefixLen: number): void { this.maps.ipcache.delete(new IpcacheKey(ip, prefixLen).encode()); }
+  deleteIpcache(ip: number, prefixLen: number): void { this.maps.ipcache.delete(ipcacheKeyBytes(ip, prefixLen)); }
 
   /**
    * Create an endpoint: lxc veth pair, programs, tail-call slots and the

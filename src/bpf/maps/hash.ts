@@ -35,7 +35,7 @@ export class HashMap implements BpfMap {
       if (this.t.count >= this.spec.maxEntries) return -E2BIG;
       s = this.t.insert(key);
     }
-    this.t.value(s).set(value.subarray(0, this.spec.valueSize));
+    this.t.writeValue(s, value, this.spec.valueSize);
     return 0;
   }
 

@@ -67,7 +67,7 @@ export class LpmTrieMap implements BpfMap {
       s = t.insert(this.scratch);
       this.count++;
     }
-    t!.value(s).set(value.subarray(0, this.spec.valueSize));
+    t!.writeValue(s, value, this.spec.valueSize);
     return 0;
   }
 

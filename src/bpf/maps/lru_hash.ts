@@ -49,7 +49,7 @@ export class LruHashMap implements BpfMap {
       if (this.t.count >= this.spec.maxEntries) { this.t.remove(this.t.head); this.evictions++; }
       s = this.t.insert(key);
     }
-    this.t.value(s).set(value.subarray(0, this.spec.valueSize));
+    this.t.writeValue(s, value, this.spec.valueSize);
     return 0;
   }
 

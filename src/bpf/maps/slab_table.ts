@@ -87,7 +87,9 @@ export class SlabTable {
     let i = h & this.mask;
     while (this.index[i] !== 0) i = (i + 1) & this.mask;
     this.index[i] = s + 1;
-    this.value(s).fill(0);
+    const v = this.views[s];
+    if (v !== undefined) v.fill(0);
+    else { const off = (s & CHUNK_MASK) * this.stride; this.chunkOf(s).fill(0, off, off + this.viewLen); }
     this.linkTail(s);
     this.count++;
     return s;
@@ -118,17 +120,33 @@ export class SlabTable {
   value(s: number): Uint8Array {
     let v = this.views[s];
     if (v === undefined) {
-      const c = s >>> CHUNK_SHIFT;
-      let chunk = this.chunks[c];
-      if (chunk === undefined) {
-        chunk = new Uint8Array(Math.min(CHUNK_SLOTS, this.maxSlots) * this.stride);
-        this.chunks[c] = chunk;
-      }
       const off = (s & CHUNK_MASK) * this.stride;
-      v = chunk.subarray(off, off + this.viewLen);
+      v = this.chunkOf(s).subarray(off, off + this.viewLen);
       this.views[s] = v;
     }
     return v;
+  }
+
+  /**
+   * Copy n bytes of src into slot s's value without creating its view: map
+   * updates from user space (agent syncs of ~1M ipcache/LB entries) would
+   * otherwise pin a Uint8Array per entry that no program ever reads.
+   */
+  writeValue(s: number, src: Uint8Array, n: number): void {
+    const v = this.views[s];
+    if (v !== undefined) { for (let i = 0; i < n; i++) v[i] = src[i]!; return; }
+    const chunk = this.chunkOf(s), off = (s & CHUNK_MASK) * this.stride;
+    for (let i = 0; i < n; i++) chunk[off + i] = src[i]!;
+  }
+
+  private chunkOf(s: number): Uint8Array {
+    const c = s >>> CHUNK_SHIFT;
+    let chunk = this.chunks[c];
+    if (chunk === undefined) {
+      chunk = new Uint8Array(Math.min(CHUNK_SLOTS, this.maxSlots) * this.stride);
+      this.chunks[c] = chunk;
+    }
+    return chunk;
   }
 
   /** All stride bytes of slot s (per-CPU maps: every CPU's copy). */
