@@ -14,7 +14,7 @@ import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, 
 import { computeFrontends } from './frontends.ts';
 import { KubeApi } from './kube/api.ts';
 import { serviceIp, type CorednsPin } from './kube/bootstrap.ts';
-import { parseManifests } from './kube/request.ts';
+import { manifestsFromDocuments } from './kube/request.ts';
 import { listObjs, newState, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
@@ -50,15 +50,17 @@ export class Cluster implements ClusterFacade {
   /** Parse a Cluster document (dplab or kind) plus manifests, and build the cluster. */
   static fromYaml(text: string, opts: ClusterOptions = {}): Cluster {
     let docs: Any[];
+    let parsed: ReturnType<typeof parseAllDocuments>;
     try {
-      docs = parseAllDocuments(text).map((d, i) => {
+      parsed = parseAllDocuments(text);
+      docs = parsed.map((d, i) => {
         if (d.errors.length) throw new ClusterError(`error parsing cluster YAML: document ${i + 1}: ${d.errors[0]!.message.split('\n')[0]}`, 400, 'yaml');
         return d.toJS();
       }).filter((d) => d !== null && d !== undefined);
     } catch (e) { if (e instanceof ClusterError) throw e; throw new ClusterError(`error parsing cluster YAML: ${(e as Error).message}`, 400, 'yaml'); }
     const clusterDoc = docs.find((d) => d && typeof d === 'object' && isClusterDoc(d));
     const spec = resolveClusterDoc(clusterDoc);
-    const manifests = parseManifests(text).filter((d) => !(d && isClusterDoc(d as Any)));
+    const manifests = manifestsFromDocuments(parsed).filter((d) => !(d && isClusterDoc(d as Any)));
     const pin = clusterDoc?.spec?.coredns as CorednsPin | undefined;
     return new Cluster(spec, { ...opts, manifests, coredns: pin });
   }
