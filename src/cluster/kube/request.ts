@@ -11,7 +11,11 @@ import { clone, kindInfo, KINDS, type Any, type KObject } from './types.ts';
 
 /** Parse multi-document YAML (or JSON) manifests; `List` documents expand to their items. */
 export function parseManifests(text: string): KObject[] {
-  const docs = parseAllDocuments(text);
+  return manifestsFromDocuments(parseAllDocuments(text));
+}
+
+/** parseManifests over documents already parsed (the cluster's YAML is parsed once for both the Cluster doc and the manifests). */
+export function manifestsFromDocuments(docs: ReturnType<typeof parseAllDocuments>): KObject[] {
   const out: KObject[] = [];
   docs.forEach((d, i) => {
     if (d.errors.length > 0) throw new ClusterError(`error parsing manifests: document ${i + 1}: ${d.errors[0]!.message.split('\n')[0]}`, 400, 'yaml');
