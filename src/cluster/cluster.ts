@@ -24,9 +24,6 @@ import { lazyPodEnv, podFiles } from './podenv.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 
-/** Initial TTL of the emulated internet's packets: 64 less 16 hops not emulated. */
-const INTERNET_TTL = 48;
-
 export interface ClusterOptions {
   seed?: number;
   deps?: ClusterDeps;
@@ -88,8 +85,6 @@ export class Cluster implements ClusterFacade {
     this.internet.hostNs.acceptAnyDestination = true;
     // Outside hosts sit ~16 routers away, as 8.8.8.8 did in the seed (ttl=47 at the pod).
     this.internet.hostNs.defaultTtl = 48;
-    // Internet hosts sit ~16 routers beyond the gateway: the seed's pod sees 8.8.8.8 at ttl=47.
-    this.internet.hostNs.defaultTtl = INTERNET_TTL;
     this.cilium = this.deps.createCilium?.(this.sim, {
       routing: spec.routing, socketLB: spec.socketLB, netdev: spec.netdev, mtu: spec.mtu, clusterCIDR: spec.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
     });
