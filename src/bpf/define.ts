@@ -26,8 +26,12 @@ export interface ProgramDef<C = SkBuff> {
 
 /** Deterministic 16-hex-digit tag from the program name (the kernel hashes instructions; we have none). */
 export function progTag(name: string): string {
-  return createHash('sha1').update(name).digest('hex').slice(0, 16);
+  let t = tags.get(name);
+  if (t === undefined) { t = createHash('sha1').update(name).digest('hex').slice(0, 16); tags.set(name, t); }
+  return t;
 }
+/** Tags by name: an endpoint loads the same few programs, 10k endpoints would hash them 50k times. */
+const tags = new Map<string, string>();
 
 /** Create a BpfProgram; type defaults to sched_cls. */
 export function defineProgram<C = SkBuff>(d: ProgramDef<C>): DefinedProgram<C> {

@@ -9,7 +9,7 @@ import { NodeAgent, type EndpointModel } from './agent.ts';
 import type { LoaderKernel } from './loader.ts';
 import { IdentityAllocator, podSecurityLabels } from './identity.ts';
 import { formatMonitorEvent, type MonitorOptions } from './monitor.ts';
-import { LbIds, syncNodeServices } from './services.ts';
+import { LbIds, syncAllNodeServices, syncNodeServices } from './services.ts';
 
 const HOST_ID = 1, WORLD_ID = 2, HEALTH_ID = 4, REMOTE_NODE_ID = 6, KUBE_APISERVER_ID = 7;
 
@@ -122,7 +122,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
 
     syncServices(fes: LbFrontend[]): void {
       frontends = fes;
-      for (const a of agents.values()) syncNodeServices(a, fes, lbIds);
+      syncAllNodeServices(agents.values(), fes, lbIds);
     },
 
     agent: agentOf,

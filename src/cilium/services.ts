@@ -65,3 +65,30 @@ export function syncNodeServices(agent: NodeAgent, frontends: LbFrontend[], ids:
     }
   }
 }
+
+/** Whether every node gets the same LB entries: no NodePort (per-node address) and no Local policy (per-node backends). */
+function sameOnEveryNode(frontends: LbFrontend[]): boolean {
+  for (const fe of frontends) {
+    if (fe.type === 'NodePort') return false;
+    if (fe.type !== 'ClusterIP' ? fe.externalTrafficPolicy === 'Local' : fe.internalTrafficPolicy === 'Local') return false;
+  }
+  return true;
+}
+
+/**
+ * syncNodeServices on every agent. When the entries cannot differ between
+ * nodes, the first node's maps are built and the others copy them (same
+ * entries, same order): 100 nodes x 11k entries would otherwise be 3M inserts.
+ */
+export function syncAllNodeServices(agents: Iterable<NodeAgent>, frontends: LbFrontend[], ids: LbIds): void {
+  let first: NodeAgent | undefined;
+  const same = sameOnEveryNode(frontends);
+  for (const a of agents) {
+    if (first && same) {
+      a.maps.lbServices.copyFrom(first.maps.lbServices); a.maps.lbBackends.copyFrom(first.maps.lbBackends); a.maps.lbRevNat.copyFrom(first.maps.lbRevNat);
+      continue;
+    }
+    syncNodeServices(a, frontends, ids);
+    first ??= a;
+  }
+}

@@ -53,6 +53,12 @@ export class HashMap implements BpfMap {
     return out;
   }
 
+  /** Become a copy of other (same spec): its entries, in its order (bulk agent syncs). */
+  copyFrom(other: HashMap): void {
+    if (other.spec.keySize !== this.spec.keySize || other.spec.valueSize !== this.spec.valueSize || other.spec.maxEntries !== this.spec.maxEntries) throw new Error('HashMap.copyFrom: spec differs');
+    this.t.copyFrom(other.t);
+  }
+
   /** Remove every entry. */
   clear(): void {
     for (let s = this.t.head; s >= 0; s = this.t.head) this.t.remove(s);

@@ -43,6 +43,10 @@ export class SlabTable {
   private chunks: Uint8Array[] = [];
   private views: Array<Uint8Array | undefined> = [];
   private readonly viewLen: number;
+  /** Hash of the last find(), valid for insert() while lastKey is that key (cleared by insert). */
+  private lastKey: Uint8Array | null = null;
+  private lastOff = 0;
+  private lastHash = 0;
 
   constructor(keySize: number, stride: number, maxSlots: number, viewLen = stride, initial = 64) {
     this.keySize = keySize; this.stride = stride; this.maxSlots = maxSlots; this.viewLen = viewLen;
@@ -60,6 +64,7 @@ export class SlabTable {
   find(key: Uint8Array, off = 0): number {
     const ks = this.keySize, keys = this.keys, index = this.index, mask = this.mask;
     const h = hashBytes(key, off, ks);
+    this.lastKey = key; this.lastOff = off; this.lastHash = h;
     let i = h & mask;
     for (;;) {
       const e = index[i]!;
@@ -80,9 +85,11 @@ export class SlabTable {
     let s: number;
     if (this.freeList !== NIL) { s = this.freeList; this.freeList = this.next[s]!; }
     else { if (this.used === this.cap) this.grow(); s = this.used++; }
-    const ks = this.keySize;
-    this.keys.set(key.subarray(off, off + ks), s * ks);
-    const h = hashBytes(key, off, ks);
+    const ks = this.keySize, base = s * ks, keys = this.keys;
+    // find() of the same key bytes just ran (update = find + insert): reuse its hash.
+    const h = this.lastKey === key && this.lastOff === off ? this.lastHash : hashBytes(key, off, ks);
+    this.lastKey = null;
+    for (let i = 0; i < ks; i++) keys[base + i] = key[off + i]!;
     this.hashes[s] = h;
     let i = h & this.mask;
     while (this.index[i] !== 0) i = (i + 1) & this.mask;
@@ -114,6 +121,22 @@ export class SlabTable {
     this.next[s] = this.freeList;
     this.freeList = s;
     this.count--;
+  }
+
+  /**
+   * Become a copy of src (same key size, stride and capacity limit): the same
+   * entries in the same order, from a few typed-array copies instead of an
+   * insert per entry. Views handed out before are no longer this table's.
+   */
+  copyFrom(src: SlabTable): void {
+    if (src.keySize !== this.keySize || src.stride !== this.stride || src.maxSlots !== this.maxSlots || src.viewLen !== this.viewLen) throw new Error('SlabTable.copyFrom: shape differs');
+    this.count = src.count; this.head = src.head; this.tail = src.tail;
+    this.cap = src.cap; this.used = src.used; this.freeList = src.freeList;
+    this.keys = src.keys.slice(); this.hashes = src.hashes.slice(); this.prev = src.prev.slice(); this.next = src.next.slice();
+    this.index = src.index.slice(); this.mask = src.mask;
+    this.chunks = src.chunks.map((c) => c.slice());
+    this.views = [];
+    this.lastKey = null;
   }
 
   /** Live view of slot s's value bytes (the first `viewLen` bytes of its stride). Cached per slot. */

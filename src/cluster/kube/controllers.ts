@@ -4,7 +4,7 @@
 
 import { u32ToIp } from '../../wire/addr.ts';
 import { allocatePodIp, runningStatus, schedulePod } from './pods.ts';
-import { delObj, fnv32a, getObj, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
+import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { trackerOf, type Tracker } from './tracker.ts';
 import { clone, objKey, type Any, type KObject } from './types.ts';
 import { matchesSelector } from './validate.ts';
@@ -28,9 +28,10 @@ export function reconcile(s: KubeState, env: KubeEnv): void {
   t.allDeployments = false; t.dirtyDeployments.clear();
   t.phase = 'deployments';
   try {
-    for (const d of listObjs(s, 'Deployment')) {
-      const key = objKey(d.metadata.namespace, d.metadata.name);
-      if (allDeployments || dirtyDeps.has(key) || !bumpReplicaSet(s, t, key)) reconcileDeployment(s, env, d, t);
+    // The deployment pass adds and deletes no deployments: walk the sorted keys as they are.
+    const table = s.objects.Deployment ?? {};
+    for (const key of keysOf(table)) {
+      if (allDeployments || dirtyDeps.has(key) || !bumpReplicaSet(s, t, key)) reconcileDeployment(s, env, table[key]!, t);
     }
   } finally { t.phase = ''; }
   const rsKeys = full ? null : [...t.dirtyReplicaSets];

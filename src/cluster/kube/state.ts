@@ -37,7 +37,8 @@ export function getObj(s: KubeState, kind: string, namespace: string | undefined
 /** Sorted keys per kind table, kept by putObj/delObj (big states list the same kinds over and over). */
 const sortedKeys = new WeakMap<Record<string, KObject>, string[]>();
 
-function keysOf(table: Record<string, KObject>): string[] {
+/** The table's keys, sorted (a shared array: callers must not mutate it, nor add/delete keys while iterating). */
+export function keysOf(table: Record<string, KObject>): string[] {
   let keys = sortedKeys.get(table);
   if (!keys) { keys = Object.keys(table).sort(); sortedKeys.set(table, keys); }
   return keys;
