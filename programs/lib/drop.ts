@@ -8,6 +8,7 @@ import type { DatapathEnv } from './common.ts';
 import { CILIUM_NOTIFY_DROP, TRACE_PAYLOAD_LEN } from './trace.ts';
 import { setU16le, setU32le } from './bytes.ts';
 import { updateMetrics } from './metrics.ts';
+import { allocBytes } from '../../src/wire/alloc.ts';
 
 export const DROP_NOTIFY_V2_LEN = 40;
 
@@ -16,7 +17,7 @@ export function sendDropNotify(ctx: SkBuff, rt: Runtime, env: DatapathEnv, sourc
   dstId: number, reason: number, dir: number, file: number, line: number): number {
   updateMetrics(rt, env, ctx.len, dir, reason, line, file);
   const cap = Math.min(TRACE_PAYLOAD_LEN, ctx.len);
-  const ev = new Uint8Array(DROP_NOTIFY_V2_LEN + cap);
+  const ev = allocBytes(DROP_NOTIFY_V2_LEN + cap);
   ev[0] = CILIUM_NOTIFY_DROP; ev[1] = reason;
   setU16le(ev, 2, source);
   setU32le(ev, 8, ctx.len); setU16le(ev, 12, cap); setU16le(ev, 14, 2);

@@ -7,6 +7,7 @@ import type { SkBuff } from '../../src/bpf/ctx.ts';
 import type { DatapathEnv } from './common.ts';
 import { TRACE_AGGREGATE_RX, TRACE_AGGREGATE_ACTIVE_CT } from './common.ts';
 import { setU16le, setU32le, setU64le, setU32be } from './bytes.ts';
+import { allocBytes } from '../../src/wire/alloc.ts';
 
 /** Message types (CILIUM_NOTIFY_*). */
 export const CILIUM_NOTIFY_DROP = 1, CILIUM_NOTIFY_TRACE = 4, CILIUM_NOTIFY_POLICY_VERDICT = 5, CILIUM_NOTIFY_TRACE_SOCK = 7;
@@ -39,7 +40,7 @@ export function sendTraceNotify(ctx: SkBuff, rt: Runtime, env: DatapathEnv, sour
   src: number, dst: number, dstId: number, ifindex: number, reason: number, monitor: number, origIp = 0): void {
   if (!emitTraceNotify(obsPoint, monitor, env.node.aggregation)) return;
   const cap = Math.min(monitor || TRACE_PAYLOAD_LEN, ctx.len);
-  const ev = new Uint8Array(TRACE_NOTIFY_V1_LEN + cap);
+  const ev = allocBytes(TRACE_NOTIFY_V1_LEN + cap);
   ev[0] = CILIUM_NOTIFY_TRACE; ev[1] = obsPoint;
   setU16le(ev, 2, source);
   setU32le(ev, 4, 0); // hash: the emulated skb carries no flow hash

@@ -1,4 +1,4 @@
-// Zeroed byte buffers for frames, carved from shared 32 KiB slabs: a fresh
+// Zeroed byte buffers for frames (and perf events), carved from shared 32 KiB slabs: a fresh
 // `new Uint8Array(n)` above V8's on-heap limit (64 bytes) costs a backing
 // store allocation (~0.5 µs), which dominated the per-packet path. Slabs are
 // never reused, so carved bytes start zero; a slab is freed once no frame
