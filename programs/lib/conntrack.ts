@@ -51,8 +51,8 @@ export function buildTuple4(t: Uint8Array, d: Uint8Array, ipOff: number, l4off: 
 
 /** ipv4_ct_tuple_reverse(): swap addresses and ports, flip IN/OUT. */
 export function reverseTuple4(dst: Uint8Array, src: Uint8Array): void {
-  dst.set(src.subarray(4, 8), 0); dst.set(src.subarray(0, 4), 4);
-  dst.set(src.subarray(10, 12), 8); dst.set(src.subarray(8, 10), 10);
+  for (let i = 0; i < 4; i++) { dst[i] = src[4 + i]!; dst[4 + i] = src[i]!; }
+  dst[8] = src[10]!; dst[9] = src[11]!; dst[10] = src[8]!; dst[11] = src[9]!;
   dst[TUPLE_NEXTHDR] = src[TUPLE_NEXTHDR]!;
   const f = src[TUPLE_FLAGS]!;
   dst[TUPLE_FLAGS] = (f & ~1) | (f & TUPLE_F_IN ? TUPLE_F_OUT : TUPLE_F_IN);
