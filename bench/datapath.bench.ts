@@ -133,6 +133,7 @@ const want = (name: string) => only.length === 0 || only.some((o) => name.starts
 const out: Record<string, unknown> = {
   method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
   mtu: 9001,
+  floors: { crossNodeEstablishedPacketsPerSec: 300_000, clusterIpSocketLBNewConnectionsPerSec: 20_000 },
 };
 
 async function run(name: string, routing: Routing, socketLB: boolean, cases: Record<string, (l: Lab) => unknown>): Promise<void> {
