@@ -26,6 +26,10 @@ export const DROP_REASONS: Record<number, string> = {
   160: 'No tunnel/encapsulation endpoint (datapath BUG!)', 164: 'Local host is unreachable', 166: 'Unsupported L2 protocol',
   167: 'No mapping for NAT masquerade', 168: 'Unsupported protocol for NAT masquerade', 169: 'FIB lookup failed', 196: 'TTL exceeded',
 };
+/** monitorAPI.DropReason(): the text for a metrics/drop reason code (0 counts forwarded packets: "Success"). */
+export function dropReasonText(reason: number): string { return reason === 0 ? 'Success' : DROP_REASONS[reason] ?? String(reason); }
+/** monitorAPI.BPFFileName(). */
+export function fileName(id: number): string { return FILES[id] ?? `unknown(${id})`; }
 const ICMP: Record<number, string> = { 0: 'EchoReply', 3: 'DestinationUnreachable', 8: 'EchoRequest', 11: 'TimeExceeded' };
 
 function le16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }

@@ -8,9 +8,11 @@ import { formatBpfEndpointList } from '../../../maps/cilium_lxc.ts';
 import { ipcacheKeyString, RemoteEndpointInfo } from '../../../maps/cilium_ipcache.ts';
 import { formatCtList } from '../../../maps/cilium_ct4_global.ts';
 import { formatNatList } from '../../../maps/cilium_snat_v4_external.ts';
+import { MetricsKey, MetricsValue } from '../../../maps/cilium_metrics.ts';
 import { Service4Key, Service4Value, serviceFlagsString } from '../../../maps/cilium_lb4_services_v2.ts';
 import { Backend4KeyV3, Backend4Value } from '../../../maps/cilium_lb4_backends_v3.ts';
 import type { NodeAgent } from '../agent.ts';
+import { dropReasonText, fileName } from '../monitor.ts';
 
 export { formatBpfEndpointList };
 
@@ -48,6 +50,21 @@ export function formatBpfCtList(a: NodeAgent): string {
 /** `bpf nat list`; nowSec is bpf_ktime in seconds (Created=Nsec ago). */
 export function formatBpfNatList(a: NodeAgent, nowSec: number): string {
   return formatNatList(a.maps.snat4.entries(), nowSec) + '\n';
+}
+
+/**
+ * `bpf metrics list`: one row per cilium_metrics key, per-CPU counters summed,
+ * rows sorted column by column as strings (cilium-dbg/cmd/bpf_metrics_list.go).
+ */
+export function formatBpfMetricsList(a: NodeAgent): { stdout: string; stderr: string } {
+  const rows = a.maps.metrics.entries().map(([kb, vb]) => {
+    const k = MetricsKey.decode(kb), v = MetricsValue.decode(vb);
+    return [dropReasonText(k.reason), k.direction(), String(v.count), String(v.bytes), String(k.line), fileName(k.file)];
+  });
+  if (rows.length === 0) return { stdout: '', stderr: 'No entries found.\n' };
+  rows.sort((x, y) => { for (let i = 0; i < x.length; i++) { if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1; } return 0; });
+  const text = ['REASON\tDIRECTION\tPACKETS\tBYTES\tLINE\tFILE', ...rows.map((r) => r.join('\t'))].join('\n') + '\n';
+  return { stdout: tabwrite(text, 5, 3), stderr: '' };
 }
 
 /** `map list [--verbose]`: the agent's open maps; entries count only what the agent caches. */

@@ -3,7 +3,7 @@
 import type { CiliumCluster } from '../control.ts';
 import { CILIUM_COMMIT, CILIUM_VERSION, formatStatus } from './status.ts';
 import { formatEndpointList, formatIdentityList, formatIpList, formatServiceList } from './lists.ts';
-import { formatBpfCtList, formatBpfEndpointList, formatBpfIpcacheList, formatBpfLbList, formatBpfNatList, formatMapGet, formatMapList } from './bpf.ts';
+import { formatBpfCtList, formatBpfEndpointList, formatBpfIpcacheList, formatBpfLbList, formatBpfMetricsList, formatBpfNatList, formatMapGet, formatMapList } from './bpf.ts';
 
 export interface DbgResult { stdout: string; stderr: string; exitCode: number }
 /** What the command reads besides the agents: the clock. */
@@ -46,6 +46,7 @@ const TREE: Record<string, Cmd> = {
       if (a[0] !== 'global') return fatal(a[0] === undefined ? 'Please specify a CT map type: global, endpoint or cluster' : `Unknown type: ${a[0]}`);
       return ok(formatBpfCtList(c.agent(n)));
     } } } },
+    metrics: { short: 'BPF datapath traffic metrics', sub: { list: list('List BPF datapath traffic metrics', (c, n) => { const r = formatBpfMetricsList(c.agent(n)); return ok(r.stdout, r.stderr); }) } },
     nat: { short: 'NAT mapping tables', sub: { list: list('List all NAT mapping entries', (c, n, _a, _f, e) => ok(formatBpfNatList(c.agent(n), Math.floor(e.nowNs / 1e9)))) } },
   } },
 };
