@@ -13,17 +13,17 @@ const GOOD_POD = pod('extra', '', '  nodeName: k8s-w2\n');
 
 interface Case { name: string; yaml: string; field: string; message: RegExp; status?: number }
 const CASES: Case[] = [
-  { name: 'malformed YAML', yaml: 'apiVersion: v1\nkind: Pod\nmetadata: {name: x\n', field: 'yaml', message: /error parsing .*line 4/ },
+  { name: 'malformed YAML', yaml: 'apiVersion: v1\nkind: Pod\nmetadata: {name: x\n', field: 'yaml', message: /^error: error parsing STDIN: error converting YAML to JSON: yaml: line 3: did not find expected ',' or '}'\n?$/, status: 400 },
   { name: 'unknown node in nodeName', yaml: pod('x', '', '  nodeName: k8s-w9\n'), field: 'spec.nodeName', message: /spec\.nodeName: Not found: "k8s-w9"/ },
   { name: 'invalid ClusterIP', yaml: svc('s', '  clusterIP: 10.96.0.300\n  ports: [{port: 80}]\n'), field: 'spec.clusterIP', message: /"10\.96\.0\.300": must be a valid IP address/ },
   { name: 'invalid CIDR', yaml: svc('s', '  type: LoadBalancer\n  loadBalancerSourceRanges: [10.0.0.0/33]\n  ports: [{port: 80}]\n'), field: 'spec.loadBalancerSourceRanges[0]', message: /"10\.0\.0\.0\/33": must be a valid CIDR/ },
   { name: 'invalid pinned pod IP', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.0.300}\n', '  nodeName: k8s-s\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /must be a valid IP address/ },
   { name: 'pinned IP outside the node\'s podCIDR', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.2.5}\n', '  nodeName: k8s-s\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /"172\.16\.2\.5": outside node k8s-s's podCIDR 172\.16\.0\.0\/24/ },
-  { name: 'pinned IP already taken', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.1.111}\n', '  nodeName: k8s-w1\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /"172\.16\.1\.111": address already in use/, status: 409 },
-  { name: 'pinned IP is the router\'s', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.0.12}\n', '  nodeName: k8s-s\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /address already in use/, status: 409 },
+  { name: 'pinned IP already taken', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.1.111}\n', '  nodeName: k8s-w1\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /"172\.16\.1\.111": address already in use/ },
+  { name: 'pinned IP is the router\'s', yaml: pod('x', '  annotations: {dplab.dev/pod-ip: 172.16.0.12}\n', '  nodeName: k8s-s\n'), field: 'metadata.annotations[dplab.dev/pod-ip]', message: /address already in use/ },
   { name: 'port out of range', yaml: svc('s', '  ports: [{port: 70000}]\n'), field: 'spec.ports[0].port', message: /Invalid value: 70000: must be between 1 and 65535/ },
   { name: 'nodePort out of range', yaml: svc('s', '  type: NodePort\n  ports: [{port: 80, nodePort: 20000}]\n'), field: 'spec.ports[0].nodePort', message: /valid ports is 30000-32767/ },
-  { name: 'nodePort clash', yaml: svc('taken', '  type: NodePort\n  ports: [{port: 80, nodePort: 30088}]\n'), field: 'spec.ports[0].nodePort', message: /30088: provided port is already allocated/, status: 409 },
+  { name: 'nodePort clash', yaml: svc('taken', '  type: NodePort\n  ports: [{port: 80, nodePort: 30088}]\n'), field: 'spec.ports[0].nodePort', message: /^The Service "taken" is invalid: spec\.ports\[0\]\.nodePort: Invalid value: 30088: provided port is already allocated\n?$/ },
   { name: 'valid pod + bad service in one apply', yaml: `${GOOD_POD}---\n${svc('s', '  ports: [{port: 0}]\n')}`, field: 'spec.ports[0].port', message: /Invalid value: 0/ },
 ];
 
@@ -42,7 +42,7 @@ t.test('bad input is refused, nothing changes, the lab keeps serving', async (t)
       t.type(err, ClusterError, 'ClusterError');
       const e = err as ClusterError;
       t.equal(e.field, k.field, 'names the field');
-      t.equal(e.status, k.status ?? 400, 'HTTP status');
+      t.equal(e.status, k.status ?? 422, 'HTTP status: 422 Invalid, as the API server answers field errors');
       t.match(e.message, k.message);
       if (k.field !== 'yaml') t.ok(e.message.includes(k.field), 'message names the field');
       // The same through kubectl: the API server's words on stderr, exit 1.

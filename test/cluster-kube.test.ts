@@ -25,8 +25,8 @@ function errOf(fn: () => unknown): ClusterError {
 }
 
 const invalid: Array<{ name: string; yaml: string; field: string; status?: number }> = [
-  { name: 'malformed YAML', yaml: 'kind: Pod\n  metadata: [', field: 'yaml' },
-  { name: 'unknown kind', yaml: 'apiVersion: v1\nkind: Widget\nmetadata: {name: x}', field: 'kind' },
+  { name: 'malformed YAML', yaml: 'kind: Pod\n  metadata: [', field: 'yaml', status: 400 },
+  { name: 'unknown kind', yaml: 'apiVersion: v1\nkind: Widget\nmetadata: {name: x}', field: 'kind', status: 400 },
   { name: 'bad name', yaml: pod('Bad_Name'), field: 'metadata.name' },
   { name: 'unknown node', yaml: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: nope, containers: [{name: c, image: x}]}', field: 'spec.nodeName' },
   { name: 'no containers', yaml: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}', field: 'spec.containers' },
@@ -36,7 +36,7 @@ const invalid: Array<{ name: string; yaml: string; field: string; status?: numbe
   { name: 'service port range', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 70000}]}', field: 'spec.ports[0].port' },
   { name: 'service unnamed ports', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}, {port: 81}]}', field: 'spec.ports[0].name' },
   { name: 'clusterIP outside range', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.200.0.1, ports: [{port: 80}]}', field: 'spec.clusterIP' },
-  { name: 'clusterIP taken', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.10, ports: [{port: 80}]}', field: 'spec.clusterIP', status: 409 },
+  { name: 'clusterIP taken', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.10, ports: [{port: 80}]}', field: 'spec.clusterIP' },
   { name: 'nodePort out of range', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: NodePort, ports: [{port: 80, nodePort: 80}]}', field: 'spec.ports[0].nodePort' },
   { name: 'nodePort on ClusterIP', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, nodePort: 30001}]}', field: 'spec.ports[0].nodePort' },
   { name: 'bad externalIP', yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalIPs: [1.2.3], ports: [{port: 80}]}', field: 'spec.externalIPs[0]' },
@@ -53,7 +53,7 @@ for (const c of invalid) {
     // A valid document first: it must not survive the failed request.
     const e = errOf(() => api.apply(pod('first') + '---\n' + c.yaml));
     t.equal(e.field, c.field);
-    t.equal(e.status, c.status ?? 400);
+    t.equal(e.status, c.status ?? 422, 'HTTP status: 422 Invalid for field errors');
     if (!['yaml', 'kind', 'metadata.namespace'].includes(c.field)) t.match(e.message, c.field);
     t.equal(JSON.stringify(api.snapshot()), before, 'state unchanged');
     t.notOk(api.get('Pod', 'default', 'first'));
@@ -74,8 +74,8 @@ t.test('IPAM: pinned, taken, skipping agent addresses', async (t) => {
   const pinned = (name: string, ip: string, node = 'w1') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, annotations: {dplab.dev/pod-ip: ${ip}}}\nspec: {nodeName: ${node}, containers: [{name: c, image: x}]}\n`;
   api.apply(pinned('p1', '10.244.1.111'));
   t.equal(api.get('Pod', 'default', 'p1')!.status.podIP, '10.244.1.111');
-  t.equal(errOf(() => api.apply(pinned('p2', '10.244.1.111'))).status, 409, 'taken by a pod');
-  t.equal(errOf(() => api.apply(pinned('p3', '10.244.1.12'))).status, 409, 'taken by the agent');
+  t.equal(errOf(() => api.apply(pinned('p2', '10.244.1.111'))).status, 422, 'taken by a pod: 422 Invalid');
+  t.equal(errOf(() => api.apply(pinned('p3', '10.244.1.12'))).status, 422, 'taken by the agent: 422 Invalid');
   // Unpinned pods land in their node's CIDR, never on the agent's or another pod's address.
   for (let i = 0; i < 20; i++) api.apply(`apiVersion: v1\nkind: Pod\nmetadata: {name: q${i}}\nspec: {nodeName: w1, containers: [{name: c, image: x}]}\n`);
   const ips = api.list('Pod', 'default').map((p) => p.status.podIP as string);

@@ -132,7 +132,7 @@ export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: No
     const ip = checkIp(pod, field, pinned);
     if (!inPrefix(ip, net, prefixLen)) badValue(pod, field, pinned, `outside node ${node.name}'s podCIDR ${u32ToIp(net)}/${prefixLen}`);
     if (ip === net || (size > 2 && ip === net + size - 1)) badValue(pod, field, pinned, 'is the network or broadcast address');
-    if (taken.has(ip) || reserved.has(ip)) badValue(pod, field, pinned, 'address already in use', 409);
+    if (taken.has(ip) || reserved.has(ip)) badValue(pod, field, pinned, 'address already in use');
     return ip;
   }
   const start = draw(s) % (size - 2);

@@ -50,7 +50,7 @@ export function admitService(s: KubeState, env: KubeEnv, svc: KObject, old?: KOb
       if (!wantNodePorts) badValue(svc, `${f}.nodePort`, p.nodePort, 'may not be used when `type` is \'ClusterIP\'');
       const np = p.nodePort;
       if (typeof np !== 'number' || !Number.isInteger(np) || np < NODEPORT_MIN || np > NODEPORT_MAX) badValue(svc, `${f}.nodePort`, np, `provided port is not in the valid range. The range of valid ports is ${NODEPORT_MIN}-${NODEPORT_MAX}`);
-      if (usedNodePorts.has(np)) badValue(svc, `${f}.nodePort`, np, 'provided port is already allocated', 409);
+      if (usedNodePorts.has(np)) badValue(svc, `${f}.nodePort`, np, 'provided port is already allocated');
       out.nodePort = np;
       usedNodePorts.add(np);
     }
@@ -114,7 +114,7 @@ function allocateClusterIp(s: KubeState, env: KubeEnv, svc: KObject, rest: KObje
   else if (want !== undefined && want !== '') {
     const v = checkIp(svc, 'spec.clusterIP', want);
     if (!inPrefix(v, cidr.ip, cidr.prefixLen)) badValue(svc, 'spec.clusterIP', want, `provided IP is not in the valid range. The range of valid IPs is ${u32ToIp(cidr.ip)}/${cidr.prefixLen}`);
-    if (used.has(want)) badValue(svc, 'spec.clusterIP', want, 'provided IP is already allocated', 409);
+    if (used.has(want)) badValue(svc, 'spec.clusterIP', want, 'provided IP is already allocated');
     ip = want;
   } else {
     // Random like the apiserver's bitmap allocator; the low 16 addresses are kept for fixed IPs (kube-dns .10).
@@ -141,7 +141,7 @@ function allocateLbIp(s: KubeState, env: KubeEnv, svc: KObject, rest: KObject[],
   const want = svc.spec.loadBalancerIP;
   if (want) {
     checkIp(svc, 'spec.loadBalancerIP', want);
-    if (used.has(want)) badValue(svc, 'spec.loadBalancerIP', want, 'address already in use by another LoadBalancer service', 409);
+    if (used.has(want)) badValue(svc, 'spec.loadBalancerIP', want, 'address already in use by another LoadBalancer service');
     return want;
   }
   const prev = old?.status?.loadBalancer?.ingress?.[0]?.ip;

@@ -5,12 +5,12 @@ import { ipToU32 } from '../../wire/addr.ts';
 import { ClusterError } from '../facade.ts';
 import type { KObject } from './types.ts';
 
-/** 400 naming the object and field, as kubectl prints a 422 Invalid. */
-export function invalid(obj: Pick<KObject, 'kind' | 'metadata'>, field: string, detail: string, status = 400): never {
+/** The API server's 422 Invalid (StatusReasonInvalid), naming the object and field. */
+export function invalid(obj: Pick<KObject, 'kind' | 'metadata'>, field: string, detail: string, status = 422): never {
   throw new ClusterError(`The ${obj.kind} "${obj.metadata?.name ?? ''}" is invalid: ${field}: ${detail}`, status, field);
 }
 
-export function badValue(obj: Pick<KObject, 'kind' | 'metadata'>, field: string, value: unknown, why: string, status = 400): never {
+export function badValue(obj: Pick<KObject, 'kind' | 'metadata'>, field: string, value: unknown, why: string, status = 422): never {
   return invalid(obj, field, `Invalid value: ${JSON.stringify(value)}: ${why}`, status);
 }
 
