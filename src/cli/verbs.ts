@@ -15,6 +15,12 @@ export function clientAction<A extends unknown[]>(program: Command, exit: (code:
   return async (...args: A) => { exit(await fn(new DplabClient(serverUrl(program.opts<{ server?: string }>().server)), ...args)); };
 }
 
+/** The server names a manifest STDIN, as `kubectl -f -` does; for `-f FILE` kubectl names the file instead. */
+function namingSource(err: unknown, file: string): unknown {
+  if (file === '-' || !(err instanceof CliError)) return err;
+  return new CliError(err.message.replace(/^error: error parsing STDIN:/, `error: error parsing ${file}:`).replace(/ from "STDIN"/g, ` from "${file}"`));
+}
+
 /** --node if given, else the first node (as `kubectl exec ds/cilium` lands on some agent). */
 export async function resolveNode(client: DplabClient, node: string | undefined): Promise<string> {
   if (node) return node;
@@ -41,7 +47,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
       .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
       .action(act(async (client, opts: { filename: string }) => {
         const yaml = await readManifest(opts.filename);
-        const { lines } = verb === 'apply' ? await client.apply(yaml) : await client.delete(yaml);
+        const { lines } = await (verb === 'apply' ? client.apply(yaml) : client.delete(yaml)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
         for (const l of lines) process.stdout.write(`${l}\n`);
         return 0;
       }));

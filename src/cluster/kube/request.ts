@@ -5,20 +5,21 @@
 import { parseAllDocuments } from 'yaml';
 import { ClusterError } from '../facade.ts';
 import { admit } from './admit.ts';
+import { yamlParseError } from './yaml_errors.ts';
 import { reconcile } from './controllers.ts';
 import { cloneState, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
 import { clone, kindInfo, KINDS, type Any, type KObject } from './types.ts';
 
 /** Parse multi-document YAML (or JSON) manifests; `List` documents expand to their items. */
 export function parseManifests(text: string): KObject[] {
-  return manifestsFromDocuments(parseAllDocuments(text));
+  return manifestsFromDocuments(parseAllDocuments(text), text);
 }
 
-/** parseManifests over documents already parsed (the cluster's YAML is parsed once for both the Cluster doc and the manifests). */
-export function manifestsFromDocuments(docs: ReturnType<typeof parseAllDocuments>): KObject[] {
+/** parseManifests over documents already parsed (the cluster's YAML is parsed once for both the Cluster doc and the manifests); `text` numbers error lines as kubectl does. */
+export function manifestsFromDocuments(docs: ReturnType<typeof parseAllDocuments>, text?: string): KObject[] {
   const out: KObject[] = [];
   docs.forEach((d, i) => {
-    if (d.errors.length > 0) throw new ClusterError(`error parsing manifests: document ${i + 1}: ${d.errors[0]!.message.split('\n')[0]}`, 400, 'yaml');
+    if (d.errors.length > 0) throw new ClusterError(yamlParseError(text, d.errors), 400, 'yaml');
     const v = d.toJS() as Any;
     if (v === null || v === undefined) return;
     if (typeof v !== 'object' || Array.isArray(v)) throw new ClusterError(`error parsing manifests: document ${i + 1} is not an object`, 400, 'yaml');
@@ -34,7 +35,7 @@ function checkShape(o: KObject, i: number): void {
   const info = KINDS.find((k) => k.kind === o.kind);
   if (!info) throw new ClusterError(`resource mapping not found for name: "${o.metadata?.name ?? ''}" namespace: "${o.metadata?.namespace ?? ''}" from "STDIN": no matches for kind "${o.kind}" in version "${o.apiVersion}"`, 400, 'kind');
   if (o.apiVersion !== info.apiVersion) throw new ClusterError(`resource mapping not found for name: "${o.metadata?.name ?? ''}": no matches for kind "${o.kind}" in version "${o.apiVersion}"`, 400, 'apiVersion');
-  if (!o.metadata || typeof o.metadata !== 'object') throw new ClusterError(`The ${o.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 400, 'metadata.name');
+  if (!o.metadata || typeof o.metadata !== 'object') throw new ClusterError(`The ${o.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 422, 'metadata.name');
 }
 
 /** kubectl's resource label: `pod`, `deployment.apps`, `ciliumnetworkpolicy.cilium.io`. */
