@@ -102,3 +102,51 @@ t.test('tabwriter and HumanDuration', async (t) => {
   const d: Array<[number, string]> = [[19e3, '19s'], [119e3, '119s'], [125e3, '2m5s'], [600e3, '10m'], [3 * 3600e3 + 5 * 60e3, '3h5m'], [30 * 3600e3, '30h'], [50 * 3600e3, '2d2h'], [400 * 86400e3, '400d']];
   for (const [ms, want] of d) t.equal(humanDuration(ms), want);
 });
+
+t.test('get all and multi-kind get: one section per kind, kind-prefixed names, blank line between', async (t) => {
+  const c = await labAt(60);
+  c.apply(readFileSync(new URL('./scenarios/nodeport.yaml', import.meta.url), 'utf8'));
+  const all = await c.kubectl(['get', 'all']);
+  t.equal(all.stderr, '');
+  const sections = all.stdout.split('\n\n');
+  t.equal(sections.length, 4, 'pods, services, deployments, replicasets');
+  t.match(sections[0], /^NAME +READY   STATUS    RESTARTS   AGE\npod\/echo-[a-z0-9]+-[a-z0-9]{5} +1\/1 +Running +0 +0s\n(.*\n)*pod\/netpod +1\/1 +Running +0 +60s\npod\/webpod1 /);
+  t.match(sections[1], /^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE\nservice\/echo +NodePort +10\.\S+ +<none> +8080:30088\/TCP +0s\nservice\/kubernetes +ClusterIP +10\.96\.0\.1 +<none> +443\/TCP +60s\nservice\/webpod /);
+  t.match(sections[2], /^NAME +READY +UP-TO-DATE +AVAILABLE +AGE\ndeployment\.apps\/echo +\d\/\d +\d +\d +0s$/);
+  t.match(sections[3], /^NAME +DESIRED +CURRENT +READY +AGE\nreplicaset\.apps\/echo-[a-z0-9]+ +\d +\d +\d +0s\n$/);
+  const sys = (await c.kubectl(['get', 'all', '-n', 'kube-system'])).stdout;
+  t.match(sys, /^NAME +READY +STATUS +RESTARTS +AGE\npod\/coredns-55cb58b774-2xvk2 /);
+  t.match(sys, /\n\nNAME +TYPE .*\nservice\/kube-dns +ClusterIP +10\.96\.0\.10 /);
+  t.match(sys, /\n\nNAME +READY +UP-TO-DATE +AVAILABLE +AGE\ndeployment\.apps\/coredns +2\/2 +2 +2 +60s\n/);
+  const everywhere = (await c.kubectl(['get', 'all', '-A'])).stdout;
+  t.match(everywhere, /^NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE\ndefault +pod\/echo-/);
+  t.match(everywhere, /\nkube-system +replicaset\.apps\/coredns-55cb58b774 +2 +2 +2 +60s\n$/);
+  t.same(await c.kubectl(['get', 'all', '-n', 'empty']), { stdout: '', stderr: 'No resources found in empty namespace.\n', exitCode: 0 });
+
+  t.equal((await c.kubectl(['get', 'svc,ep', '-n', 'kube-system'])).stdout, [
+    'NAME               TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)                  AGE',
+    'service/kube-dns   ClusterIP   10.96.0.10   <none>        53/UDP,53/TCP,9153/TCP   60s',
+    '',
+    'NAME                 ENDPOINTS                                                     AGE',
+    'endpoints/kube-dns   172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   60s',
+    ''].join('\n'));
+  t.equal((await c.kubectl(['get', 'svc', 'kubernetes'])).stdout.split('\n')[1]!.split(' ')[0], 'kubernetes', 'one kind: names stay bare');
+  t.match((await c.kubectl(['get', 'pods', '--show-kind'])).stdout, /\npod\/netpod /, '--show-kind');
+  c.close();
+});
+
+t.test('malformed YAML: kubectl\'s go-yaml message, lines counted from the document', async (t) => {
+  const c = await labAt(1);
+  const cases: Array<[string, string]> = [
+    ['apiVersion: v1\nkind: Pod\nmetadata: {name: x\n', "yaml: line 3: did not find expected ',' or '}'"],
+    ['kind: Pod\n  metadata: [', "yaml: line 2: mapping values are not allowed in this context"],
+    ['apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n', 'yaml: line 4: found character that cannot start any token'],
+    ['apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: y\n   labels: {}\n', 'yaml: line 5: mapping values are not allowed in this context'],
+    ['apiVersion: v1\nkind: Pod\nmetadata: {name: "x}\n', 'yaml: line 4: found unexpected end of stream'],
+  ];
+  for (const [yaml, msg] of cases) {
+    t.same(await c.kubectl(['apply', '-f', '-'], yaml), { stdout: '', stderr: `error: error parsing STDIN: error converting YAML to JSON: ${msg}\n`, exitCode: 1 }, msg);
+  }
+  t.equal((await c.kubectl(['get', 'pods', '-o', 'name'])).stdout, 'pod/netpod\npod/webpod1\npod/webpod2\n', 'nothing applied');
+  c.close();
+});

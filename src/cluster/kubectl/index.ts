@@ -5,6 +5,7 @@
 import { ClusterError, type ExecResult } from '../facade.ts';
 import type { KubeApi } from '../kube/api.ts';
 import { kindInfo, KINDS, type Any, type KObject } from '../kube/types.ts';
+import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
 import { describe } from './describe.ts';
 import { toJson, toYaml } from './format.ts';
@@ -19,10 +20,10 @@ export interface KubectlHost {
   identityOf(namespace: string, pod: string): number | undefined;
 }
 
-interface Flags { ns?: string; all: boolean; out?: string; sel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; container?: string; pos: string[]; rest: string[] }
+interface Flags { ns?: string; all: boolean; out?: string; sel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; showKind: boolean; container?: string; pos: string[]; rest: string[] }
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, pos: [], rest: [] };
+  const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, showKind: false, pos: [], rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => { const v = argv[++i]; if (v === undefined) throw new ClusterError(`error: flag needs an argument: ${a}`, 400, a); return v; };
@@ -42,6 +43,7 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '-c' || k === '--container') f.container = v();
     else if (k === '--no-headers') f.noHeaders = true;
     else if (k === '--show-labels') f.showLabels = true;
+    else if (k === '--show-kind') f.showKind = true;
     else if (['-i', '-t', '-it', '-ti', '--stdin', '--tty', '-q', '--quiet', '-w', '--wait', '--force'].includes(k) || k.startsWith('--grace-period') || k.startsWith('--now')) { /* accepted, no effect */ }
     else if (a.startsWith('-') && a !== '-') throw new ClusterError(`error: unknown flag: ${a}`, 400, a);
     else f.pos.push(a);
@@ -104,21 +106,27 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
   }
 }
 
-function target(f: Flags): { kind: string; names: string[]; kinds: string[] } {
+/** The `all` category as kubectl expands it, restricted to the kinds the lab serves (pods, services, deployments, replicasets). */
+const ALL_KINDS = ['Pod', 'Service', 'Deployment', 'ReplicaSet'];
+
+/** TYPE[,TYPE...] [NAME...] or TYPE/NAME...; `multi` when kubectl would print kind-prefixed names (resource.MultipleTypesRequested). */
+function target(f: Flags): { kind: string; names: string[]; kinds: string[]; multi: boolean } {
   const first = f.pos[0];
   if (!first) throw new ClusterError('error: You must specify the type of resource to get.', 400, 'resource');
   if (first.includes('/')) {
     const [type, name] = first.split('/');
     const info = kindInfo(type!);
     if (!info) throw new ClusterError(`error: the server doesn't have a resource type "${type}"`, 404, 'resource');
-    return { kind: info.kind, kinds: [info.kind], names: [name!, ...f.pos.slice(1).map((p) => p.split('/').pop()!)] };
+    return { kind: info.kind, kinds: [info.kind], names: [name!, ...f.pos.slice(1).map((p) => p.split('/').pop()!)], multi: false };
   }
-  const kinds = first.split(',').map((t) => {
+  const types = first.split(',');
+  const kinds = [...new Set(types.flatMap((t) => {
+    if (t === 'all') return ALL_KINDS;
     const info = kindInfo(t);
     if (!info) throw new ClusterError(`error: the server doesn't have a resource type "${t}"`, 404, 'resource');
-    return info.kind;
-  });
-  return { kind: kinds[0]!, kinds, names: f.pos.slice(1) };
+    return [info.kind];
+  }))];
+  return { kind: kinds[0]!, kinds, names: f.pos.slice(1), multi: types.length > 1 || types.includes('all') };
 }
 
 function objectsOf(host: KubectlHost, kind: string, ns: string | undefined): KObject[] {
@@ -135,7 +143,7 @@ function objectsOf(host: KubectlHost, kind: string, ns: string | undefined): KOb
 }
 
 function get(host: KubectlHost, f: Flags): ExecResult {
-  const { kinds, names } = target(f);
+  const { kinds, names, multi } = target(f);
   const nsLabel = f.ns ?? 'default';
   const ctx: TableCtx = { nowMs: host.sim.wallMs(), wide: f.out === 'wide', identityOf: (n, p) => host.identityOf(n, p) };
   const all: KObject[] = [];
@@ -156,7 +164,7 @@ function get(host: KubectlHost, f: Flags): ExecResult {
     }
     all.push(...objs);
     if (!f.out || f.out === 'wide') {
-      if (objs.length) stdout += (stdout ? '\n' : '') + printTable(kind, objs, ctx, { allNamespaces: f.all && info.namespaced, noHeaders: f.noHeaders, showLabels: f.showLabels });
+      if (objs.length) stdout += (stdout ? '\n' : '') + printTable(kind, objs, ctx, { allNamespaces: f.all && info.namespaced, noHeaders: f.noHeaders, showLabels: f.showLabels, kindPrefix: multi || f.showKind ? kindLabel(kind) : undefined });
     }
   }
   const single = names.length === 1 && kinds.length === 1 && all.length === 1;
@@ -164,7 +172,7 @@ function get(host: KubectlHost, f: Flags): ExecResult {
   const doc: Any = single ? all[0] : listObj;
   if (f.out === 'yaml') stdout = all.length || !names.length ? toYaml(doc) : '';
   else if (f.out === 'json') stdout = all.length || !names.length ? toJson(doc) : '';
-  else if (f.out === 'name') stdout = all.map((o) => `${kindInfo(o.kind)!.kind.toLowerCase()}${o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : ''}/${o.metadata.name}\n`).join('');
+  else if (f.out === 'name') stdout = all.map((o) => `${kindLabel(o.kind)}/${o.metadata.name}\n`).join('');
   else if (f.out?.startsWith('jsonpath=') || f.out?.startsWith('jsonpath-as-json=')) {
     try { stdout = renderJsonPath(f.out.slice(f.out.indexOf('=') + 1), JSON.parse(JSON.stringify(doc))); } catch (e) { throw new ClusterError(`error: ${(e as Error).message}`, 400, 'output'); }
   } else if (f.out && f.out !== 'wide') throw new ClusterError(`error: unable to match a printer suitable for the output format "${f.out}", allowed formats are: json,jsonpath,jsonpath-as-json,name,wide,yaml`, 400, 'output');

@@ -103,12 +103,13 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
-/** The table for objs of one kind; `ns` adds the NAMESPACE column (-A). */
-export function printTable(kind: string, objs: KObject[], c: TableCtx, opts: { allNamespaces: boolean; noHeaders: boolean; showLabels: boolean }): string {
+/** The table for objs of one kind; allNamespaces adds the NAMESPACE column (-A); kindPrefix names rows `pod/netpod` (several kinds asked for). */
+export function printTable(kind: string, objs: KObject[], c: TableCtx, opts: { allNamespaces: boolean; noHeaders: boolean; showLabels: boolean; kindPrefix?: string }): string {
   const p = PRINTERS[kind] ?? { head: ['NAME', 'AGE'], row: (o: KObject, cx: TableCtx) => [o.metadata.name, age(o, cx)] };
   const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), ...p.head, ...(c.wide && p.wide ? p.wide : []), ...(opts.showLabels ? ['LABELS'] : [])];
+  const named = (r: string[]) => (opts.kindPrefix ? [`${opts.kindPrefix}/${r[0]}`, ...r.slice(1)] : r);
   const rows = objs.map((o) => [
-    ...(opts.allNamespaces ? [o.metadata.namespace ?? ''] : []), ...p.row(o, c), ...(c.wide && p.wideRow ? p.wideRow(o, c) : []),
+    ...(opts.allNamespaces ? [o.metadata.namespace ?? ''] : []), ...named(p.row(o, c)), ...(c.wide && p.wideRow ? p.wideRow(o, c) : []),
     ...(opts.showLabels ? [Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
   ]);
   return tabwriteRows(opts.noHeaders ? rows : [head, ...rows]);
