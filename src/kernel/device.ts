@@ -20,6 +20,8 @@ export class Device implements NetDevice {
   /** Packet-socket taps; empty in the common case so the hot path only checks length. */
   readonly captures: CaptureCb[] = [];
   vxlan?: VxlanInfo;
+  /** vxlan: the last tunnel endpoint's underlay route, valid while fibVersion matches and out is up. */
+  vxlanRoute?: { ver: number; remote: number; out: Device; nextHop: number; src: number };
   /** Set when the device is plugged into an underlay segment. */
   underlay?: Underlay;
 

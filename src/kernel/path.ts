@@ -3,8 +3,7 @@
 
 import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type SkBuff } from '../bpf/ctx.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from '../wire/ethernet.ts';
-import { encapVxlan } from '../wire/vxlan.ts';
-import { newSkb } from '../bpf/ctx.ts';
+import { encapVxlan, type VxlanOuter } from '../wire/vxlan.ts';
 import type { TcxLink } from './api.ts';
 import type { Device } from './device.ts';
 import { ipRcv } from './ip.ts';
@@ -99,17 +98,27 @@ export function devXmit(dev: Device, skb: SkBuff, depth: number): void {
 function vxlanXmit(dev: Device, skb: SkBuff): void {
   const t = skb.tunnel;
   const ns = dev.netns;
-  const route = t ? ns.lookupRoute(t.remoteIpv4) : undefined;
-  const out = route ? ns.byIndex.get(route.ifindex) : undefined;
-  if (!t || !route || !out) { dev.stats.txDropped++; return; }
-  const src = ns.selectSource(out, route);
-  const frame = encapVxlan(skb.data, skb.len, {
-    srcMac: out.mac, dstMac: ZERO_MAC, src, dst: t.remoteIpv4, ttl: ns.defaultTtl, id: ns.nextIpId(), dport: dev.vxlan?.port,
-  }, t.tunnelId);
-  const o = newSkb(frame, frame.length, out.ifindex);
-  o.mark = skb.mark;
-  ns.neigh.output(out, route.gateway || t.remoteIpv4, o);
+  if (!t) { dev.stats.txDropped++; return; }
+  // The underlay route to a tunnel endpoint only changes with the FIB (fibVersion) or its device's state.
+  let c = dev.vxlanRoute;
+  if (c === undefined || c.ver !== ns.fibVersion || c.remote !== t.remoteIpv4 || !c.out.up) {
+    const route = ns.lookupRoute(t.remoteIpv4);
+    const out = route ? ns.byIndex.get(route.ifindex) : undefined;
+    if (!route || !out) { dev.stats.txDropped++; return; }
+    c = dev.vxlanRoute = { ver: ns.fibVersion, remote: t.remoteIpv4, out, nextHop: route.gateway || t.remoteIpv4, src: ns.selectSource(out, route) };
+  }
+  const out = c.out;
+  vxOuter.srcMac = out.mac; vxOuter.src = c.src; vxOuter.dst = t.remoteIpv4; vxOuter.ttl = ns.defaultTtl;
+  vxOuter.id = ns.nextIpId(); vxOuter.dport = dev.vxlan?.port;
+  const frame = encapVxlan(skb.data, skb.len, vxOuter, t.tunnelId);
+  // The inner skb is consumed here: reuse it as the outer one, fields as a fresh skb has them (mark kept).
+  skb.data = frame; skb.len = frame.length; skb.ifindex = out.ifindex; skb.ingressIfindex = 0;
+  skb.tunnel = undefined; skb.sockCookie = 0;
+  const cb = skb.cb; cb[0] = 0; cb[1] = 0; cb[2] = 0; cb[3] = 0; cb[4] = 0;
+  ns.neigh.output(out, c.nextHop, skb);
 }
+/** Reused outer-header fields for encapVxlan (read synchronously). */
+const vxOuter: VxlanOuter = { srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: 0, dst: 0, ttl: 0, id: 0, dport: undefined };
 
 /** netif_receive_skb: taps, tcx ingress, then ARP or IP. Consumes skb. */
 export function devReceive(dev: Device, skb: SkBuff): void {

@@ -41,6 +41,45 @@ class Timer implements TimerHandle {
 }
 
 /**
+ * Events scheduled with one fixed delay (a packet hop's latency): since the
+ * clock never goes back, they arrive in (at, seq) order, so a FIFO of
+ * parallel arrays keeps them sorted without a heap or a Timer per event.
+ */
+class Lane {
+  readonly at: number[] = [];
+  readonly seq: number[] = [];
+  readonly fn: Array<((a: unknown, b: unknown) => void) | undefined> = [];
+  readonly a: unknown[] = [];
+  readonly b: unknown[] = [];
+  head = 0;
+  constructor(readonly delay: number) {}
+  get size(): number { return this.at.length - this.head; }
+  push(at: number, seq: number, fn: (a: unknown, b: unknown) => void, a: unknown, b: unknown): void {
+    this.at.push(at); this.seq.push(seq); this.fn.push(fn); this.a.push(a); this.b.push(b);
+  }
+  /** Remove the head event and run it. */
+  fire(): void {
+    const i = this.head;
+    const fn = this.fn[i]!, a = this.a[i], b = this.b[i];
+    this.fn[i] = undefined; this.a[i] = undefined; this.b[i] = undefined;
+    if (++this.head === this.at.length) {
+      this.head = 0; this.at.length = 0; this.seq.length = 0; this.fn.length = 0; this.a.length = 0; this.b.length = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.at.length) {
+      const h = this.head; this.head = 0;
+      this.at.splice(0, h); this.seq.splice(0, h); this.fn.splice(0, h); this.a.splice(0, h); this.b.splice(0, h);
+    }
+    fn(a, b);
+  }
+}
+
+/** At most this many distinct hop delays get a lane; others use the heap. */
+const MAX_LANES = 8;
+/** next() result: the heap's top is next. */
+const HEAP = -1;
+/** next() result: nothing is queued. */
+const NONE = -2;
+
+/**
  * Discrete-event simulation with a virtual clock in nanoseconds.
  * Packets hop through the emulated network as scheduled events; apps await
  * promises that those events resolve. `settle()` drives the loop, yielding to
@@ -54,6 +93,7 @@ export class Sim {
   private nowNs = 0;
   private seq = 0;
   private heap: Timer[] = [];
+  private readonly lanes: Lane[] = [];
   private driving: Promise<void> | null = null;
   /** In server mode the clock never falls behind the wall clock. */
   followWallClock = false;
@@ -77,7 +117,45 @@ export class Sim {
 
   /** schedule(delayNs, () => fn(a, b)) without allocating a closure (the per-hop path). */
   schedule2<A, B>(delayNs: number, fn: (a: A, b: B) => void, a: A, b: B): void {
-    this.push(new Timer(this.nowNs + Math.max(0, Math.round(delayNs)), this.seq++, fn as (a: unknown, b: unknown) => void, a, b, null));
+    const d = Math.max(0, Math.round(delayNs));
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const l = lanes[i]!;
+      if (l.delay === d) { l.push(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b); return; }
+    }
+    if (lanes.length < MAX_LANES) {
+      const l = new Lane(d); lanes.push(l);
+      l.push(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b);
+      return;
+    }
+    this.push(new Timer(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b, null));
+  }
+
+  /** Where the next event is: a lane index, HEAP or NONE; (at, seq) order across all of them. */
+  private next(): number {
+    let best = NONE, bAt = 0, bSeq = 0;
+    const h = this.heap;
+    if (h.length > 0) { best = HEAP; bAt = h[0]!.at; bSeq = h[0]!.seq; }
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const l = lanes[i]!;
+      if (l.head === l.at.length) continue;
+      const at = l.at[l.head]!;
+      if (best === NONE || at < bAt || (at === bAt && l.seq[l.head]! < bSeq)) { best = i; bAt = at; bSeq = l.seq[l.head]!; }
+    }
+    return best;
+  }
+
+  /** Time of the event next() points at. */
+  private atOf(src: number): number { return src === HEAP ? this.heap[0]!.at : this.lanes[src]!.at[this.lanes[src]!.head]!; }
+
+  /** Remove and run the event next() returned; false if it was a cancelled timer. */
+  private fireNext(src: number): boolean {
+    if (src !== HEAP) { this.lanes[src]!.fire(); return true; }
+    const t = this.pop()!;
+    if (t.cancelled) return false;
+    t.fire();
+    return true;
   }
 
   /** Resolves after delayNs of virtual time. */
@@ -101,7 +179,7 @@ export class Sim {
         await Promise.race([watched.then(() => {}, () => {}), this.driving ?? Promise.resolve()]);
         if (done) break;
         if (!this.driving) {
-          if (this.heap.length === 0 && this.waiters === 1) throw new Error('simulation went idle while an operation was still waiting');
+          if (this.pending() === 0 && this.waiters === 1) throw new Error('simulation went idle while an operation was still waiting');
           this.driving = this.drive().finally(() => { this.driving = null; });
         }
       }
@@ -115,9 +193,9 @@ export class Sim {
   private async drive(): Promise<void> {
     let idleTurns = 0;
     while (this.waiters > 0) {
-      if (this.heap.length === 0) {
+      if (this.pending() === 0) {
         await yieldMacrotask();
-        if (this.heap.length === 0 && ++idleTurns >= 3) return;
+        if (this.pending() === 0 && ++idleTurns >= 3) return;
         continue;
       }
       idleTurns = 0;
@@ -128,12 +206,11 @@ export class Sim {
   /** Run every event until none is left. Used by tests and benchmarks. */
   async runUntilIdle(maxNs = Number.MAX_SAFE_INTEGER): Promise<void> {
     for (;;) {
-      if (this.heap.length === 0) {
+      if (this.pending() === 0) {
         await yieldMacrotask();
-        if (this.heap.length === 0) return;
+        if (this.pending() === 0) return;
       }
-      const top = this.heap[0]!;
-      if (top.at > maxNs) return;
+      if (this.atOf(this.next()) > maxNs) return;
       await this.step();
     }
   }
@@ -142,43 +219,43 @@ export class Sim {
   syncToWall(): void {
     if (!this.followWallClock) return;
     const wallNs = (Date.now() - this.epochMs) * 1e6;
-    if (wallNs > this.nowNs && (this.heap.length === 0 || this.heap[0]!.at >= wallNs)) this.nowNs = wallNs;
+    const src = this.next();
+    if (wallNs > this.nowNs && (src === NONE || this.atOf(src) >= wallNs)) this.nowNs = wallNs;
   }
 
   /** Runs all events due at the next timestamp, then lets microtasks run. */
   private async step(): Promise<void> {
-    const first = this.heap[0]!;
-    this.nowNs = Math.max(this.nowNs, first.at);
-    const at = first.at;
+    const at = this.atOf(this.next());
+    this.nowNs = Math.max(this.nowNs, at);
     // Events at the same instant run back to back; continuations they
     // trigger in apps get a macrotask turn before the clock moves on.
-    while (this.heap.length > 0 && this.heap[0]!.at <= at) {
-      const t = this.pop()!;
-      if (!t.cancelled) t.fire();
-    }
+    for (let src = this.next(); src !== NONE && this.atOf(src) <= at; src = this.next()) this.fireNext(src);
     await yieldMacrotask();
   }
 
   /** Synchronously run everything due now (used by the packet path in benchmarks). */
   runDueNow(): void {
-    while (this.heap.length > 0 && this.heap[0]!.at <= this.nowNs) {
-      const t = this.pop()!;
-      if (!t.cancelled) t.fire();
-    }
+    for (let src = this.next(); src !== NONE && this.atOf(src) <= this.nowNs; src = this.next()) this.fireNext(src);
   }
 
   /** Synchronously run all events, advancing virtual time (no app continuations run). */
   runSync(limit = Infinity): number {
     let n = 0;
-    while (this.heap.length > 0 && n < limit) {
-      const t = this.pop()!;
-      if (t.at > this.nowNs) this.nowNs = t.at;
-      if (!t.cancelled) { t.fire(); n++; }
+    while (n < limit) {
+      const src = this.next();
+      if (src === NONE) break;
+      const at = this.atOf(src);
+      if (at > this.nowNs) this.nowNs = at;
+      if (this.fireNext(src)) n++;
     }
     return n;
   }
 
-  pending(): number { return this.heap.length; }
+  pending(): number {
+    let n = this.heap.length;
+    for (let i = 0; i < this.lanes.length; i++) n += this.lanes[i]!.size;
+    return n;
+  }
 
   private push(t: Timer): void {
     const h = this.heap; h.push(t);

@@ -6,7 +6,9 @@ import { buildIcmpEchoFrame, buildPortUnreachFrame, buildUdpFrame } from '../wir
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
 import { IPPROTO_UDP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
-import type { Endpoint4, PingReply, UdpSocket } from './api.ts';
+import type { Endpoint4, PingReply, Route, UdpSocket } from './api.ts';
+import type { SockAddrCtx } from '../bpf/program.ts';
+import type { Device } from './device.ts';
 import { SocketError } from './api.ts';
 import { ipLocalOut } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
@@ -15,6 +17,7 @@ import type { TimerHandle } from './sim.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 type Msg = { data: Uint8Array; from: Endpoint4 };
+type RouteCache = { dst: number; ver: number; route: Route | undefined; dev: Device; src: number };
 
 export class UdpSock implements UdpSocket {
   readonly local: Endpoint4;
@@ -22,6 +25,9 @@ export class UdpSock implements UdpSocket {
   private queue: Msg[] = [];
   private waiters: Array<{ resolve: (m: Msg | null) => void; timer: TimerHandle }> = [];
   private closed = false;
+  /** sendmsg4 context, refilled per send (programs only use it during the call). */
+  private readonly ctx: SockAddrCtx = { userIp4: 0, userPort: 0, protocol: IPPROTO_UDP, sockCookie: 0, netnsCookie: 0, srcIp4: 0, srcPort: 0, epId: 0 };
+  private rc: RouteCache | null = null;
 
   constructor(readonly ns: NetnsImpl, port: number, private readonly onMessage?: (data: Uint8Array, from: Endpoint4, reply: (d: Uint8Array) => void) => void) {
     this.local = { ip: 0, port };
@@ -34,17 +40,30 @@ export class UdpSock implements UdpSocket {
   sendFrom(src: number, to: Endpoint4, data: Uint8Array): void {
     if (this.closed) return;
     const ns = this.ns;
-    const ctx = ns.sock.sockAddr(to.ip, to.port, IPPROTO_UDP, this.cookie, this.local);
+    const ctx = this.ctx;
+    ctx.userIp4 = to.ip; ctx.userPort = to.port; ctx.protocol = IPPROTO_UDP; ctx.sockCookie = this.cookie;
+    ctx.netnsCookie = ns.cookie; ctx.srcIp4 = this.local.ip; ctx.srcPort = this.local.port; ctx.epId = ns.epId;
     if (!ns.sock.runCgroup('sendmsg4', ctx)) return;
     const dst = ctx.userIp4 >>> 0;
-    const route = ns.isLocal(dst) ? undefined : ns.lookupRoute(dst);
-    const dev = route ? ns.byIndex.get(route.ifindex) : ns.isLocal(dst) ? ns.byIndex.get(1) : undefined;
-    if (!dev) throw new SocketError('ENETUNREACH', 'Network is unreachable');
-    if (!src) src = ns.isLocal(dst) ? dst : ns.selectSource(dev, route);
+    const c = this.routeTo(dst);
+    if (!src) src = c.src;
     const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df: true, sport: this.local.port, dport: ctx.userPort }, data);
     const skb = newSkb(f, f.length, 0);
     skb.sockCookie = this.cookie;
-    ipLocalOut(ns, skb, route);
+    ipLocalOut(ns, skb, c.route);
+  }
+
+  /** Route, device and source address for dst, cached while the FIB (fibVersion) and the device's state stay. */
+  private routeTo(dst: number): RouteCache {
+    const ns = this.ns;
+    let c = this.rc;
+    if (c !== null && c.dst === dst && c.ver === ns.fibVersion && c.dev.up) return c;
+    const local = ns.isLocal(dst);
+    const route = local ? undefined : ns.lookupRoute(dst);
+    const dev = route ? ns.byIndex.get(route.ifindex) : local ? ns.byIndex.get(1) : undefined;
+    if (!dev) throw new SocketError('ENETUNREACH', 'Network is unreachable');
+    c = this.rc = { dst, ver: ns.fibVersion, route, dev, src: local ? dst : ns.selectSource(dev, route) };
+    return c;
   }
 
   recv(timeoutNs: number): Promise<Msg | null> {
