@@ -1,4 +1,5 @@
 // Program triads (pktgen / setup / check) for the Cilium datapath programs, as in Cilium's bpf/tests.
+import { CILIUM_CALL_IPV4_FROM_LXC, CILIUM_CALL_IPV4_CT_EGRESS } from '../maps/cilium_calls.ts';
 import t from 'tap';
 import { IdAllocator } from '../src/bpf/ids.ts';
 import { BpfRuntime, defineProgram } from '../src/bpf/runtime.ts';
@@ -64,8 +65,8 @@ function setup(opts: Partial<NodeConfig> = {}) {
   const eps: Record<number, { cfg: EpConfig; from: BpfProgram<SkBuff> }> = {};
   for (const [id, addr, ifindex, sec] of [[416, CLIENT, 10, 39126], [905, LOCAL_POD, 12, 25054]] as const) {
     const cfg: EpConfig = { lxcId: id, secLabel: sec, ipv4: addr, ifindex, mac: POD_MAC, nodeMac: NODE_MAC, calls: maps.callsFor(id) };
-    maps.callsFor(id).setProg(7, mk(tailHandleIpv4(env, cfg)));
-    maps.callsFor(id).setProg(27, mk(tailIpv4CtEgress(env, cfg)));
+    maps.callsFor(id).setProg(CILIUM_CALL_IPV4_FROM_LXC, mk(tailHandleIpv4(env, cfg)));
+    maps.callsFor(id).setProg(CILIUM_CALL_IPV4_CT_EGRESS, mk(tailIpv4CtEgress(env, cfg)));
     maps.callPolicy.setProg(id, mk(cilLxcPolicy(env, cfg)));
     endpointV4AddEntry(maps, addr, ifindex, id, sec);
     ipcacheV4AddEntry(maps, addr, 32, sec);
