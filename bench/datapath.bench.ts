@@ -10,6 +10,12 @@ import { Cluster } from '../src/cluster/cluster.ts';
 import { CILIUM_LAB } from '../src/cluster/labs/cilium.ts';
 import type { Netns, TcpConnection } from '../src/kernel/api.ts';
 import { ipToU32 } from '../src/wire/addr.ts';
+import { allocBytes } from '../src/wire/alloc.ts';
+import { newSkb, TC_ACT_SHOT } from '../src/bpf/ctx.ts';
+import { defineProgram } from '../src/bpf/define.ts';
+import type { Device } from '../src/kernel/device.ts';
+import type { LinuxNode } from '../src/kernel/node.ts';
+import { devXmit } from '../src/kernel/path.ts';
 
 const BENCH_PODS = `
 ---
@@ -37,7 +43,7 @@ spec:
 `;
 
 type Routing = 'native' | 'tunnel';
-interface Lab { cluster: Cluster; client: Netns; localSink: Netns; remoteSink: Netns; sinkVip: number; hops(): number }
+interface Lab { cluster: Cluster; client: Netns; localSink: Netns; remoteSink: Netns; sinkVip: number; clientNode: string; remoteNode: string; hops(): number }
 
 function lab(routing: Routing, socketLB: boolean): Lab {
   const yaml = CILIUM_LAB.replace('routing: native', `routing: ${routing}`).replace('socketLB: true', `socketLB: ${socketLB}`) + BENCH_PODS;
@@ -48,6 +54,7 @@ function lab(routing: Routing, socketLB: boolean): Lab {
   const devs = kernels.flatMap((k) => [...k.netnses.values()].flatMap((n) => [...n.devices.values()]));
   return {
     cluster, client: ns('client'), localSink: ns('local-sink'), remoteSink: ns('remote-sink'), sinkVip: ipToU32(svc.spec.clusterIP),
+    clientNode: 'k8s-s', remoteNode: 'k8s-w1',
     hops: () => devs.reduce((s, d) => s + d.stats.rxPackets, 0),
   };
 }
@@ -82,6 +89,46 @@ function udpFlow(l: Lab, sink: Netns, dst: number, n: number) {
   if (delivered !== n) throw new Error(`udp: lost ${n - delivered} datagrams`);
   u.close(); server.close();
   return { datagrams: n, packetsPerSec: rate(delivered, cpuMs), packetsPerWallSec: rate(delivered, wallMs), hopsPerSec: rate(hops, cpuMs), devHopsPerPacket: +(hops / n).toFixed(1) };
+}
+
+/**
+ * The datapath alone, pktgen-style: a frame the client socket sent (captured
+ * once) is copied into a fresh skb and handed to dev_queue_xmit on the client
+ * pod's eth0, and counted where it arrives, on the destination pod's eth0, by
+ * a tc ingress program that drops it (before IP/UDP input and the socket).
+ * Every Cilium program, map, CT entry and hop on the way is the same as above.
+ */
+function xmitFlow(l: Lab, sink: Netns, dst: number, n: number) {
+  const client = l.client.device('eth0') as Device, into = sink.device('eth0') as Device;
+  const srcKernel = l.cluster.kernel(l.clientNode), dstKernel = l.cluster.kernel(sink === l.localSink ? l.clientNode : l.remoteNode) as LinuxNode;
+  // One real datagram (ARP resolved, CT entry created) to copy the frame from.
+  const u = l.client.sockets.udpBind(0);
+  let tmpl: Uint8Array | null = null;
+  const stopCap = srcKernel.capture(client, (f, dir) => { if (dir === 'out' && tmpl === null) tmpl = f.slice(); });
+  const server = sink.sockets.udpBind(9000, () => {});
+  for (let i = 0; i < 10; i++) u.send({ ip: dst, port: 9000 }, new Uint8Array(64));
+  l.cluster.sim.runSync();
+  stopCap(); server.close(); u.close();
+  if (tmpl === null) throw new Error('xmit: no frame captured');
+  const frame: Uint8Array = tmpl;
+  let got = 0;
+  const link = dstKernel.attachTcx(into, 'ingress', defineProgram({ id: 0x7fff0000, name: 'bench_count_drop', run: () => { got++; return TC_ACT_SHOT; } }));
+  const xmit = (k: number) => {
+    for (let j = 0; j < k; j++) {
+      const f = allocBytes(frame.length); f.set(frame);
+      devXmit(client, newSkb(f, f.length, client.ifindex), 0);
+    }
+    l.cluster.sim.runSync();
+  };
+  for (let i = 0; i < 4; i++) xmit(500); // JIT warm-up
+  const g0 = got;
+  const stop = clock();
+  for (let i = 0; i < n; i += 500) xmit(500);
+  const { wallMs, cpuMs } = stop();
+  dstKernel.detachTcx(into, 'ingress', link);
+  const delivered = got - g0;
+  if (delivered !== n) throw new Error(`xmit: ${n - delivered} frames did not reach ${into.name}`);
+  return { frames: n, frameBytes: frame.length, packetsPerSec: rate(delivered, cpuMs), packetsPerWallSec: rate(delivered, wallMs) };
 }
 
 /** Established TCP stream (MSS-sized segments plus ACKs); counts segments received by both sockets' eth0. */
@@ -132,6 +179,7 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o) || o.startsWith(name));
 const out: Record<string, unknown> = {
   method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
+  methodDatapath: 'udpDatapath = the datapath alone (pktgen-style): copies of one captured 64-byte-payload UDP frame handed to dev_queue_xmit on the client pod eth0, counted and dropped by a tc ingress program on the destination pod eth0 (no socket send/receive); packetsPerSec per CPU second as above',
   mtu: 9001,
   floors: { crossNodeEstablishedPacketsPerSec: 300_000, clusterIpSocketLBNewConnectionsPerSec: 20_000 },
 };
@@ -146,11 +194,11 @@ async function run(name: string, routing: Routing, socketLB: boolean, cases: Rec
 }
 const remote = (l: Lab) => addrOf(l.remoteSink), local = (l: Lab) => addrOf(l.localSink);
 await run('sameNode', 'native', true, {
-  udp: (l) => udpFlow(l, l.localSink, local(l), UDP_N), tcp: (l) => tcpStream(l, l.localSink, local(l), TCP_BYTES) });
+  udp: (l) => udpFlow(l, l.localSink, local(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.localSink, local(l), UDP_N), tcp: (l) => tcpStream(l, l.localSink, local(l), TCP_BYTES) });
 await run('crossNodeNative', 'native', true, {
-  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
+  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
 await run('crossNodeVxlan', 'tunnel', true, {
-  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
+  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
 await run('clusterIpSocketLB', 'native', true, {
   udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
   newConnections: (l) => newConnections(l, CONNS) });

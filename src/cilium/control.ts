@@ -10,6 +10,7 @@ import type { LoaderKernel } from './loader.ts';
 import { IdentityAllocator, podSecurityLabels } from './identity.ts';
 import { formatMonitorEvent, type MonitorOptions } from './monitor.ts';
 import { LbIds, syncAllNodeServices, syncNodeServices } from './services.ts';
+import { ipcacheKeyBytes, remoteEndpointInfoBytes } from './codec.ts';
 
 const HOST_ID = 1, WORLD_ID = 2, HEALTH_ID = 4, REMOTE_NODE_ID = 6, KUBE_APISERVER_ID = 7;
 
@@ -50,6 +51,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   const lbIds = new LbIds();
   let frontends: LbFrontend[] = [];
 
+  const podValLocal = new Uint8Array(remoteEndpointInfoBytes(0, 0, 0, 0).length), podValRemote = new Uint8Array(podValLocal.length);
   const agentOf = (name: string): NodeAgent => {
     const a = agents.get(name);
     if (!a) throw new Error(`cilium: unknown node ${name}`);
@@ -69,7 +71,18 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   }
   function upsert(e: IpcacheEntry): void {
     ipcache.set(`${e.ip}/${e.prefixLen}`, e);
+    if ((e.kind === 'pod' || e.kind === 'health') && e.node !== null && agents.has(e.node)) { writePodEntry(e, agents.get(e.node)!); return; }
     for (const a of agents.values()) writeEntry(a, e);
+  }
+  /**
+   * writeEntry for every agent when only the tunnel endpoint differs per node
+   * (0 on the owner): key and both values encoded once, not once per node.
+   */
+  function writePodEntry(e: IpcacheEntry, owner: NodeAgent): void {
+    podValLocal.set(remoteEndpointInfoBytes(e.identity, 0, 0, 0));
+    podValRemote.set(remoteEndpointInfoBytes(e.identity, owner.node.ip, 0, 0));
+    const key = ipcacheKeyBytes(e.ip, e.prefixLen);
+    for (const a of agents.values()) a.maps.ipcache.update(key, a === owner ? podValLocal : podValRemote);
   }
   function remove(ip: number, prefixLen: number): void {
     ipcache.delete(`${ip}/${prefixLen}`);

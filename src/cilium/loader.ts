@@ -36,13 +36,24 @@ export function bpfHostObject(first: string, second: string): string[] {
 export const BPF_LXC_OBJECT = ['tail_handle_ipv4', 'tail_ipv4_ct_egress', 'cil_lxc_policy', 'tail_ipv4_ct_ingress', 'tail_ipv4_policy',
   'tail_ipv4_to_endpoint', 'tail_drop_notify', 'cil_from_container', 'cil_to_container'];
 
+/** The body of the object's programs we do not emulate (never run): one function for all of them. */
+function runOk(): number { return TC_ACT_OK; }
+const NO_MAPS: BpfMap[] = [];
+
+/** Map ids in first-use order without duplicates (a program lists each map once). */
+function uniqueIds(maps: BpfMap[]): number[] {
+  const out: number[] = [];
+  for (const m of maps) if (!out.includes(m.id)) out.push(m.id);
+  return out;
+}
+
 export class Loader {
   readonly ids: IdAllocator;
   constructor(readonly kernel: LoaderKernel) { this.ids = kernel.ids ?? new IdAllocator(); }
 
   load<C>(spec: ProgSpec<C>): BpfProgram<C> {
     const p = defineProgram<C>({ id: this.ids.nextProgId(), name: spec.name, type: spec.type, run: spec.run,
-      mapIds: [...new Set(spec.maps.map((m) => m.id))], loadedAtMs: this.kernel.sim.wallMs() });
+      mapIds: uniqueIds(spec.maps), loadedAtMs: this.kernel.sim.wallMs() });
     this.kernel.registerProg?.(p as BpfProgram<unknown>);
     return p;
   }
@@ -54,13 +65,13 @@ export class Loader {
    */
   loadObject(layout: string[], specs: Array<ProgSpec<SkBuff>>): Map<string, BpfProgram<SkBuff>> {
     const out = new Map<string, BpfProgram<SkBuff>>();
-    const byName = new Map(specs.map((s) => [s.name, s]));
+    const pending = specs.slice();
     for (const name of layout) {
-      const spec = byName.get(name);
-      if (spec) { byName.delete(name); out.set(name, this.load(spec)); continue; }
-      this.load<SkBuff>({ name, type: 'sched_cls', maps: [], run: () => TC_ACT_OK });
+      const i = pending.findIndex((s) => s !== undefined && s.name === name);
+      if (i >= 0) { out.set(name, this.load(pending[i]!)); pending[i] = undefined as never; continue; }
+      this.load<SkBuff>({ name, type: 'sched_cls', maps: NO_MAPS, run: runOk });
     }
-    for (const s of byName.values()) out.set(s.name, this.load(s));
+    for (const s of pending) if (s !== undefined && !out.has(s.name)) out.set(s.name, this.load(s));
     return out;
   }
 

@@ -13,7 +13,8 @@ export class ProgArrayMap implements BpfMap {
   readonly id: number;
   readonly spec: MapSpec;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly progs: Array<BpfProgram<any> | undefined>;
+  /** Slots up to the highest one ever set (not maxEntries: per-endpoint cilium_calls maps are many and sparse). */
+  private readonly progs: Array<BpfProgram<any> | undefined> = [];
   private count = 0;
   /** Resolves a program id for update(key, u32 id); unset = update() fails with -EINVAL. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,7 +22,6 @@ export class ProgArrayMap implements BpfMap {
 
   constructor(spec: MapSpec, id: number) {
     this.spec = spec; this.id = id;
-    this.progs = new Array(spec.maxEntries);
   }
 
   get size(): number { return this.count; }
@@ -31,8 +31,10 @@ export class ProgArrayMap implements BpfMap {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   setProg(index: number, prog: BpfProgram<any> | undefined): number {
     if (index < 0 || index >= this.spec.maxEntries) return -E2BIG;
-    if (this.progs[index] !== undefined) this.count--;
-    this.progs[index] = prog;
+    const progs = this.progs;
+    while (progs.length <= index) progs.push(undefined);
+    if (progs[index] !== undefined) this.count--;
+    progs[index] = prog;
     if (prog !== undefined) this.count++;
     return 0;
   }
@@ -40,7 +42,7 @@ export class ProgArrayMap implements BpfMap {
   /** Program in slot index, for bpf_tail_call. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   getProg(index: number): BpfProgram<any> | undefined {
-    return index >= 0 && index < this.spec.maxEntries ? this.progs[index] : undefined;
+    return index >= 0 && index < this.progs.length ? this.progs[index] : undefined;
   }
 
   lookup(key: Uint8Array): Uint8Array | undefined {
