@@ -78,29 +78,41 @@ function serviceEnvBase(s: KubeState, namespace: string | undefined, links: bool
 export function lazyPodEnv(s: KubeState, pod: KObject, containerEnv: Array<{ name: string; value: string }> = []): Record<string, string> {
   const base = serviceEnvBase(s, pod.metadata.namespace, pod.spec.enableServiceLinks !== false);
   const hostname: string = pod.spec.hostname ?? pod.metadata.name;
-  const own = new Map<string, string>();
-  for (const e of containerEnv) own.set(e.name, e.value);
-  let real: Record<string, string> | undefined;
-  const materialize = (): Record<string, string> => {
-    if (!real) {
-      real = { ...base };
-      real.HOSTNAME = hostname;
-      for (const e of containerEnv) real[e.name] = e.value;
-    }
-    return real;
-  };
-  const lookup = (k: string): string | undefined => own.has(k) ? own.get(k) : k === 'HOSTNAME' ? hostname : Object.hasOwn(base, k) ? base[k] : undefined;
-  return new Proxy({} as Record<string, string>, {
-    // Misses fall through to a plain object, as inherited members (toString...) would.
-    get: (_t, k) => real ? Reflect.get(real, k) : (typeof k === 'string' ? lookup(k) : undefined) ?? Reflect.get(PLAIN, k),
-    has: (_t, k) => real ? Reflect.has(real, k) : (typeof k === 'string' && lookup(k) !== undefined) || Reflect.has(PLAIN, k),
-    set: (_t, k, v) => Reflect.set(materialize(), k, v),
-    deleteProperty: (_t, k) => Reflect.deleteProperty(materialize(), k),
-    defineProperty: (_t, k, d) => Reflect.defineProperty(materialize(), k, d),
-    ownKeys: () => Reflect.ownKeys(materialize()),
-    getOwnPropertyDescriptor: (_t, k) => Reflect.getOwnPropertyDescriptor(materialize(), k),
-  });
+  // One shared handler for every pod (no closures per pod); the per-pod state is the proxy target.
+  return new Proxy(new LazyEnv(base, hostname, containerEnv), lazyEnvHandler) as unknown as Record<string, string>;
 }
+
+/** Per-pod state of a lazyPodEnv view (its Proxy target; the traps never expose its fields). */
+class LazyEnv {
+  real: Record<string, string> | undefined = undefined;
+  constructor(readonly base: Record<string, string>, readonly hostname: string, readonly containerEnv: Array<{ name: string; value: string }>) {}
+  materialize(): Record<string, string> {
+    if (!this.real) {
+      const real = { ...this.base };
+      real.HOSTNAME = this.hostname;
+      for (const e of this.containerEnv) real[e.name] = e.value;
+      this.real = real;
+    }
+    return this.real;
+  }
+  lookup(k: string): string | undefined {
+    // The container's own env wins (the last entry of a repeated name, as in podEnv).
+    const ce = this.containerEnv;
+    for (let i = ce.length - 1; i >= 0; i--) if (ce[i]!.name === k) return ce[i]!.value;
+    return k === 'HOSTNAME' ? this.hostname : Object.hasOwn(this.base, k) ? this.base[k] : undefined;
+  }
+}
+
+const lazyEnvHandler: ProxyHandler<LazyEnv> = {
+  // Misses fall through to a plain object, as inherited members (toString...) would.
+  get: (t, k) => t.real ? Reflect.get(t.real, k) : (typeof k === 'string' ? t.lookup(k) : undefined) ?? Reflect.get(PLAIN, k),
+  has: (t, k) => t.real ? Reflect.has(t.real, k) : (typeof k === 'string' && t.lookup(k) !== undefined) || Reflect.has(PLAIN, k),
+  set: (t, k, v) => Reflect.set(t.materialize(), k, v),
+  deleteProperty: (t, k) => Reflect.deleteProperty(t.materialize(), k),
+  defineProperty: (t, k, d) => Reflect.defineProperty(t.materialize(), k, d),
+  ownKeys: (t) => Reflect.ownKeys(t.materialize()),
+  getOwnPropertyDescriptor: (t, k) => Reflect.getOwnPropertyDescriptor(t.materialize(), k),
+};
 
 /** /etc/resolv.conf for dnsPolicy ClusterFirst. */
 export function resolvConf(namespace: string, dnsIp: string, domain = 'cluster.local'): string {

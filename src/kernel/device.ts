@@ -10,6 +10,8 @@ export type CaptureCb = (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => 
 /** Kind-specific state of a vxlan device (Linux vxlan with `external`, as Cilium creates it). */
 export interface VxlanInfo { port: number }
 
+const NO_CAPTURES: readonly CaptureCb[] = Object.freeze([]);
+
 export class Device implements NetDevice {
   mtu: number;
   up = true;
@@ -17,8 +19,8 @@ export class Device implements NetDevice {
   readonly addrs: IfAddr[] = [];
   readonly tcx: Record<'ingress' | 'egress', TcxLink[]> = { ingress: [], egress: [] };
   stats = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
-  /** Packet-socket taps; empty in the common case so the hot path only checks length. */
-  readonly captures: CaptureCb[] = [];
+  /** Packet-socket taps; empty in the common case so the hot path only checks length. Replaced, never mutated (devices share the empty list). */
+  captures: readonly CaptureCb[] = NO_CAPTURES;
   vxlan?: VxlanInfo;
   /** vxlan: the last tunnel endpoint's underlay route, valid while fibVersion matches and out is up. */
   vxlanRoute?: { ver: number; remote: number; out: Device; nextHop: number; src: number };

@@ -20,8 +20,8 @@ export class NetnsImpl implements Netns {
   readonly local = new Map<number, Device>();
   /** vxlan devices here, checked by UDP input for encapsulated traffic. */
   readonly vxlanDevs: Device[] = [];
-  readonly neigh: NeighTable;
-  readonly sock: Sockets;
+  private neighTable: NeighTable | null = null;
+  private socks: Sockets | null = null;
   /** Bumped on every route/address change so sockets can cache their route. */
   fibVersion = 0;
   /** `ip netns` id of other netnses as seen from here (link-netnsid). */
@@ -29,11 +29,12 @@ export class NetnsImpl implements Netns {
   private ipId: number;
 
   constructor(readonly name: string, readonly node: LinuxNode, readonly cookie: number) {
-    this.neigh = new NeighTable(this);
-    this.sock = new Sockets(this);
     this.ipId = node.rng.u32() & 0xffff;
   }
 
+  /** The neighbour table and socket layer are built on first use: most of 10k pod netnses never ARP or ping. */
+  get neigh(): NeighTable { return this.neighTable ??= new NeighTable(this); }
+  get sock(): Sockets { return this.socks ??= new Sockets(this); }
   get sockets(): SocketApi { return this.sock; }
 
   device(name: string): NetDevice | undefined { return this.devices.get(name); }

@@ -178,9 +178,9 @@ export class LinuxNode implements KernelNode {
   registerMap(map: BpfMap): void { this.maps.set(map.id, map); }
 
   capture(dev: NetDevice, cb: CaptureCb): () => void {
-    const caps = (dev as Device).captures;
-    caps.push(cb);
-    return () => { const i = caps.indexOf(cb); if (i >= 0) caps.splice(i, 1); };
+    const d = dev as Device;
+    d.captures = [...d.captures, cb];
+    return () => { const i = d.captures.indexOf(cb); if (i >= 0) d.captures = d.captures.filter((_, j) => j !== i); };
   }
 
   nextSocketCookie(): number { return this.nextSockCookie++; }

@@ -27,9 +27,11 @@ export class Sockets implements SocketApi {
   readonly tcp = new Map<number, Map<number, TcpSock>>();
   readonly listeners = new Map<number, Listener>();
   readonly udp = new Map<number, UdpSock>();
-  readonly pings: PingTable;
+  private pingTable: PingTable | null = null;
 
-  constructor(readonly ns: NetnsImpl) { this.pings = new PingTable(ns); }
+  constructor(readonly ns: NetnsImpl) {}
+
+  get pings(): PingTable { return this.pingTable ??= new PingTable(this.ns); }
 
   /** Run the node's cgroup programs for hook; false if one rejects. */
   runCgroup(hook: CgroupHook, ctx: SockAddrCtx): boolean {
