@@ -24,6 +24,8 @@ export class Device implements NetDevice {
   vxlan?: VxlanInfo;
   /** vxlan: the last tunnel endpoint's underlay route, valid while fibVersion matches and out is up. */
   vxlanRoute?: { ver: number; remote: number; out: Device; nextHop: number; src: number };
+  /** The underlay's memo of this port's last unicast forward (valid while the segment's FDB generation matches). */
+  fdbMemo?: { gen: number; src: number; dst: number; to: Device };
   /** Set when the device is plugged into an underlay segment. */
   underlay?: Underlay;
 

@@ -109,13 +109,13 @@ export function icmpError(ns: NetnsImpl, skb: SkBuff, type: number, code: number
 /** vxlan_rcv: UDP to a vxlan device's port on a local address -> inner frame on that device's ingress. */
 function vxlanRcv(ns: NetnsImpl, skb: SkBuff): boolean {
   if (ns.vxlanDevs.length === 0) return false;
-  const f = skb.data.subarray(0, skb.len);
+  const f = skb.data, len = skb.len;
   for (const vx of ns.vxlanDevs) {
-    const off = vxlanInnerOffset(f, vx.vxlan!.port);
+    const off = vxlanInnerOffset(f, vx.vxlan!.port, len);
     if (off < 0) continue;
     const remote = readU32(f, ETH_HLEN + IP_SADDR);
     skb.tunnel = { remoteIpv4: remote, tunnelId: vxlanVni(f, off - VXLAN_HLEN) };
-    skb.data = f.subarray(off); skb.len = f.length - off;
+    skb.data = f.subarray(off, len); skb.len = len - off;
     skb.mark = 0; skb.sockCookie = 0;
     devReceive(vx, skb);
     return true;

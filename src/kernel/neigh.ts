@@ -36,7 +36,21 @@ export class NeighTable {
 
   private key(dev: Device, ip: number): number { return dev.ifindex * 0x100000000 + ip; }
 
-  get(dev: Device, ip: number): Neigh | undefined { return this.entries.get(this.key(dev, ip)); }
+  get(dev: Device, ip: number): Neigh | undefined {
+    // An established flow asks for the same next hop every packet: remember the last hit.
+    if (this.memoDev === dev && this.memoIp === ip) return this.memo;
+    const n = this.entries.get(this.key(dev, ip));
+    if (n !== undefined) { this.memoDev = dev; this.memoIp = ip; this.memo = n; }
+    return n;
+  }
+  /** Last get() hit; entries are only ever added or replaced here (set() clears it), never deleted. */
+  private memoDev: Device | null = null;
+  private memoIp = 0;
+  private memo: Neigh | undefined = undefined;
+  private set(dev: Device, ip: number, n: Neigh): void {
+    this.memoDev = null; this.memo = undefined;
+    this.entries.set(this.key(dev, ip), n);
+  }
 
   /** Resolved MAC or undefined (starting resolution, as bpf_fib_lookup's NO_NEIGH path lets the stack do). */
   lookupOrResolve(dev: Device, ip: number, hintSrc = 0): Uint8Array | undefined {
@@ -64,7 +78,7 @@ export class NeighTable {
 
   /** Permanent entry (ip neigh add ... nud permanent). */
   addPermanent(dev: Device, ip: number, mac: Uint8Array): void {
-    this.entries.set(this.key(dev, ip), { ip, dev, mac: mac.slice(0, 6), state: NUD_PERMANENT, queue: [], probes: 0, timer: null, hintSrc: 0 });
+    this.set(dev, ip, { ip, dev, mac: mac.slice(0, 6), state: NUD_PERMANENT, queue: [], probes: 0, timer: null, hintSrc: 0 });
   }
 
   /** Queue skb (if any) before probing: with synchronous hops the reply may arrive inside probe(). */
@@ -73,7 +87,7 @@ export class NeighTable {
     if (n && n.state === NUD_INCOMPLETE) { queue(n); return; }
     const e: Neigh = n ?? { ip, dev, mac: null, state: NUD_INCOMPLETE, queue: [], probes: 0, timer: null, hintSrc };
     e.state = NUD_INCOMPLETE; e.mac = null; e.probes = 0; e.hintSrc = hintSrc;
-    this.entries.set(this.key(dev, ip), e);
+    this.set(dev, ip, e);
     queue(e);
     this.probe(e);
   }
@@ -97,7 +111,7 @@ export class NeighTable {
     if (!e) {
       if (!create) return;
       e = { ip, dev, mac: null, state: NUD_REACHABLE, queue: [], probes: 0, timer: null, hintSrc: 0 };
-      this.entries.set(this.key(dev, ip), e);
+      this.set(dev, ip, e);
     }
     if (e.state === NUD_PERMANENT) return;
     e.mac = mac.slice(0, 6); e.state = NUD_REACHABLE;

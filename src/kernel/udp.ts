@@ -25,7 +25,7 @@ export class UdpSock implements UdpSocket {
   private queue: Msg[] = [];
   private waiters: Array<{ resolve: (m: Msg | null) => void; timer: TimerHandle }> = [];
   private closed = false;
-  /** sendmsg4 context, refilled per send (programs only use it during the call). */
+  /** sendmsg4/recvmsg4 context, refilled per datagram (programs only use it during the call). */
   private readonly ctx: SockAddrCtx = { userIp4: 0, userPort: 0, protocol: IPPROTO_UDP, sockCookie: 0, netnsCookie: 0, srcIp4: 0, srcPort: 0, epId: 0 };
   private rc: RouteCache | null = null;
 
@@ -105,7 +105,9 @@ export class UdpSock implements UdpSocket {
       ipLocalOut(ns, newSkb(err, err.length, 0));
       return;
     }
-    const ctx = socks.sockAddr(saddr, sport, IPPROTO_UDP, s.cookie, s.local);
+    const ctx = s.ctx;
+    ctx.userIp4 = saddr; ctx.userPort = sport; ctx.protocol = IPPROTO_UDP; ctx.sockCookie = s.cookie;
+    ctx.netnsCookie = ns.cookie; ctx.srcIp4 = s.local.ip; ctx.srcPort = s.local.port; ctx.epId = ns.epId;
     socks.runCgroup('recvmsg4', ctx);
     s.deliver(f.slice(l4 + 8, l4 + len), { ip: ctx.userIp4 >>> 0, port: ctx.userPort }, daddr);
   }

@@ -13,6 +13,9 @@ export class Underlay {
   readonly ports: Device[] = [];
   /** Forwarding database: MAC -> port, learnt from source addresses. */
   private readonly fdb = new Map<number, Device>();
+  /** Bumped whenever the FDB changes; per-port memos of the last lookups are valid while it matches. */
+  private gen = 0;
+
 
   constructor(opts: UnderlayOptions = {}) { this.latencyNs = opts.latencyNs ?? 100_000; }
 
@@ -26,16 +29,25 @@ export class Underlay {
     const i = this.ports.indexOf(dev);
     if (i >= 0) this.ports.splice(i, 1);
     for (const [k, d] of this.fdb) if (d === dev) this.fdb.delete(k);
+    this.gen++; dev.fdbMemo = undefined;
     dev.underlay = undefined;
   }
 
   /** A frame leaves `from`: learn, then forward to the known port or flood. */
   transmit(from: Device, skb: SkBuff): void {
     const f = skb.data;
-    this.fdb.set(macKey(f, 6), from);
+    const src = macKey(f, 6), dst = macKey(f, 0);
+    // Established flows repeat the same addresses: skip the learning write and the lookup while the FDB is unchanged.
+    const m = from.fdbMemo;
+    if (m !== undefined && m.gen === this.gen && m.src === src && m.dst === dst && (f[0]! & 1) === 0) {
+      if (m.to !== from) m.to.netns.node.hop(m.to, skb, this.latencyNs);
+      return;
+    }
+    if (this.fdb.get(src) !== from) { this.fdb.set(src, from); this.gen++; }
     if ((f[0]! & 1) === 0) {
-      const to = this.fdb.get(macKey(f, 0));
+      const to = this.fdb.get(dst);
       if (to) {
+        from.fdbMemo = { gen: this.gen, src, dst, to };
         if (to !== from) to.netns.node.hop(to, skb, this.latencyNs);
         return;
       }

@@ -84,14 +84,15 @@ export function encapVxlan(inner: Uint8Array, innerLen: number, outer: VxlanOute
 
 /**
  * Offset of the inner Ethernet frame if f is IPv4/UDP to `port` carrying a
- * VXLAN header with the I flag, else -1. Allocation-free for the packet path.
+ * VXLAN header with the I flag, else -1. Allocation-free for the packet path;
+ * `len` is the frame's length when f is a longer buffer.
  */
-export function vxlanInnerOffset(f: Uint8Array, port = VXLAN_PORT_CILIUM): number {
-  if (f.length < ETH_HLEN + IPV4_HLEN || ethType(f) !== ETH_P_IP || f[ETH_HLEN + IP_PROTO] !== IPPROTO_UDP) return -1;
+export function vxlanInnerOffset(f: Uint8Array, port = VXLAN_PORT_CILIUM, len = f.length): number {
+  if (len < ETH_HLEN + IPV4_HLEN || ethType(f) !== ETH_P_IP || f[ETH_HLEN + IP_PROTO] !== IPPROTO_UDP) return -1;
   if (ipIsFragment(f, ETH_HLEN)) return -1;
   const udp = ETH_HLEN + ipIhl(f, ETH_HLEN);
   const vx = udp + UDP_HLEN;
-  if (f.length < vx + VXLAN_HLEN + ETH_HLEN || readU16(f, udp + 2) !== port) return -1;
+  if (len < vx + VXLAN_HLEN + ETH_HLEN || readU16(f, udp + 2) !== port) return -1;
   if ((f[vx]! & VXLAN_FLAG_I) === 0) return -1;
   return vx + VXLAN_HLEN;
 }

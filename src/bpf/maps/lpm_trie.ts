@@ -39,9 +39,11 @@ export class LpmTrieMap implements BpfMap {
     for (let i = 0; i < lens.length; i++) {
       const L = lens[i]!;
       if (L > plen) continue;
-      this.mask(key, L);
       const t = this.tables[L]!;
-      const s = t.find(this.scratch);
+      // A full-length prefix keeps every data bit: probe with the key's own bytes.
+      let s: number;
+      if (L === this.maxPrefix) s = t.find(key, 4);
+      else { this.mask(key, L); s = t.find(this.scratch); }
       if (s >= 0) return t.value(s);
     }
     return undefined;
@@ -51,9 +53,12 @@ export class LpmTrieMap implements BpfMap {
     if (key.length < this.spec.keySize || value.length < this.spec.valueSize || flags > BPF_EXIST) return -EINVAL;
     const L = readU32LE(key, 0);
     if (L > this.maxPrefix) return -EINVAL;
-    this.mask(key, L);
+    // A full-length prefix keeps every data bit: use the key's own bytes (no masked copy).
+    const full = L === this.maxPrefix;
+    const data = full ? key : this.scratch, off = full ? 4 : 0;
+    if (!full) this.mask(key, L);
     let t = this.tables[L];
-    let s = t ? t.find(this.scratch) : -1;
+    let s = t ? t.find(data, off) : -1;
     if (s >= 0) {
       if (flags === BPF_NOEXIST) return -EEXIST;
     } else {
@@ -64,7 +69,7 @@ export class LpmTrieMap implements BpfMap {
         this.tables[L] = t;
       }
       if (t.count === 0) this.lengths = [...this.lengths, L].sort((a, b) => b - a);
-      s = t.insert(this.scratch);
+      s = t.insert(data, off);
       this.count++;
     }
     t!.writeValue(s, value, this.spec.valueSize);
