@@ -44,7 +44,8 @@ const NO_MAPS: BpfMap[] = [];
 function uniqueIds(maps: BpfMap[]): number[] {
   const out: number[] = [];
   for (const m of maps) if (!out.includes(m.id)) out.push(m.id);
-  return out;
+  return out.slice(); // exact size: 10k endpoints keep 9 of these each
+
 }
 
 export class Loader {

@@ -92,11 +92,12 @@ function ownerRef(o: KObject): Any {
 function ownedBy(s: KubeState, kind: string, owner: KObject, t?: Tracker): KObject[] {
   const mine = (o: KObject) => o.metadata.namespace === owner.metadata.namespace && o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller);
   if (kind === 'Pod' && t) return objsByKeys(s, 'Pod', t.podsByOwner.get(owner.metadata.uid!) ?? []).filter(mine);
+  if (kind === 'ReplicaSet' && t) return objsByKeys(s, 'ReplicaSet', t.rsByOwner.get(owner.metadata.uid!) ?? []).filter(mine);
   return listObjs(s, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
 }
 
 function reconcileDeployment(s: KubeState, env: KubeEnv, d: KObject, t: Tracker): void {
-  const owned = ownedBy(s, 'ReplicaSet', d);
+  const owned = ownedBy(s, 'ReplicaSet', d, t);
   // An owned replica set whose template matches is kept whatever its hash (bootstrap pins seed names).
   const same = owned.find((rs) => JSON.stringify(withoutHash(rs.spec.template)) === JSON.stringify(d.spec.template));
   const hash = same?.metadata.labels?.['pod-template-hash'] ?? safeEncode(fnv32a(JSON.stringify(d.spec.template))).slice(0, 10);

@@ -34,6 +34,8 @@ export class Tracker {
   readonly svcBySelector = new Map<string, Set<string>>();
   /** uid -> ReplicaSet key. */
   readonly rsByUid = new Map<string, string>();
+  /** Controller owner uid -> keys of the replica sets it owns. */
+  readonly rsByOwner = new Map<string, Set<string>>();
   /** Deployment key -> the ReplicaSet key its last reconcile put. */
   readonly rsOfDeployment = new Map<string, string>();
   /** Set while a controller phase writes objects it owns (their writes do not dirty the phase again). */
@@ -54,8 +56,9 @@ export class Tracker {
       for (const [k, v] of Object.entries(o.metadata.labels ?? {})) setAdd(this.podsByLabel, `${o.metadata.namespace}\0${k}\0${v}`, key);
     } else if (o.kind === 'Service') {
       for (const sk of selectorKeys(o)) setAdd(this.svcBySelector, sk, key);
-    } else if (o.kind === 'ReplicaSet' && o.metadata.uid) {
-      this.rsByUid.set(o.metadata.uid, key);
+    } else if (o.kind === 'ReplicaSet') {
+      if (o.metadata.uid) this.rsByUid.set(o.metadata.uid, key);
+      for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setAdd(this.rsByOwner, r.uid, key);
     }
   }
 
@@ -70,8 +73,9 @@ export class Tracker {
       for (const [k, v] of Object.entries(o.metadata.labels ?? {})) setDel(this.podsByLabel, `${o.metadata.namespace}\0${k}\0${v}`, key);
     } else if (o.kind === 'Service') {
       for (const sk of selectorKeys(o)) setDel(this.svcBySelector, sk, key);
-    } else if (o.kind === 'ReplicaSet' && o.metadata.uid && this.rsByUid.get(o.metadata.uid) === key) {
-      this.rsByUid.delete(o.metadata.uid);
+    } else if (o.kind === 'ReplicaSet') {
+      if (o.metadata.uid && this.rsByUid.get(o.metadata.uid) === key) this.rsByUid.delete(o.metadata.uid);
+      for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setDel(this.rsByOwner, r.uid, key);
     }
   }
 
