@@ -182,7 +182,7 @@ const UDP_N = Number(process.env.BENCH_UDP_N ?? 200_000), TCP_BYTES = 64 << 20, 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o) || o.startsWith(name));
 const out: Record<string, unknown> = {
-  method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
+  method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; UDP cases measured after a 50k-packet warm-up (steady state, JIT done); packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
   methodDatapath: 'udpDatapath = the datapath alone (pktgen-style): copies of one captured 64-byte-payload UDP frame handed to dev_queue_xmit on the client pod eth0, counted and dropped by a tc ingress program on the destination pod eth0 (no socket send/receive); packetsPerSec per CPU second as above',
   mtu: 9001,
   floors: { crossNodeEstablishedPacketsPerSec: 300_000, clusterIpSocketLBNewConnectionsPerSec: 20_000 },
