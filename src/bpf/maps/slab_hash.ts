@@ -1,0 +1,71 @@
+// What the hash-table map types share: a SlabTable, key-size checks, the
+// update-flag rules and dumps. Subclasses say what a hit, a full table and a
+// stored value mean for them.
+
+import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, type BpfMap, type MapSpec } from '../map.ts';
+import { SlabTable } from './slab_table.ts';
+
+export abstract class SlabHashMap implements BpfMap {
+  readonly id: number;
+  readonly spec: MapSpec;
+  protected readonly t: SlabTable;
+
+  constructor(spec: MapSpec, id: number, slotValueSize = spec.valueSize) {
+    this.spec = spec; this.id = id;
+    this.t = new SlabTable(spec.keySize, slotValueSize, spec.maxEntries, spec.valueSize);
+  }
+
+  get size(): number { return this.t.count; }
+
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    if (key.length < this.spec.keySize) return undefined;
+    const s = this.t.find(key);
+    return s < 0 ? undefined : this.t.value(s);
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags = 0): number {
+    if (key.length < this.spec.keySize || value.length < this.spec.valueSize || flags > BPF_EXIST) return -EINVAL;
+    let s = this.t.find(key);
+    if (s >= 0) {
+      if (flags === BPF_NOEXIST) return -EEXIST;
+      this.onUpdateHit(s);
+    } else {
+      if (flags === BPF_EXIST) return -ENOENT;
+      if (this.t.count >= this.spec.maxEntries) {
+        const err = this.makeRoom();
+        if (err < 0) return err;
+      }
+      s = this.t.insert(key);
+    }
+    this.store(s, value);
+    return 0;
+  }
+
+  delete(key: Uint8Array): number {
+    if (key.length < this.spec.keySize) return -EINVAL;
+    const s = this.t.find(key);
+    if (s < 0) return -ENOENT;
+    this.t.remove(s);
+    return 0;
+  }
+
+  entries(): Array<[Uint8Array, Uint8Array]> {
+    const out: Array<[Uint8Array, Uint8Array]> = [];
+    for (const s of this.t.slots()) out.push([this.t.keyOf(s), this.dumpValue(s).slice()]);
+    return out;
+  }
+
+  /** Remove every entry. */
+  clear(): void {
+    for (let s = this.t.head; s >= 0; s = this.t.head) this.t.remove(s);
+  }
+
+  /** An update found the key (LRU: refresh recency). */
+  protected onUpdateHit(_slot: number): void {}
+  /** The table is full and a new key arrives: 0 once there is room, or a negative errno. */
+  protected abstract makeRoom(): number;
+  /** Write an update's value into slot s. */
+  protected store(s: number, value: Uint8Array): void { this.t.writeValue(s, value, this.spec.valueSize); }
+  /** The bytes a dump shows for slot s. */
+  protected dumpValue(s: number): Uint8Array { return this.t.value(s); }
+}
