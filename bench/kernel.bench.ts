@@ -1,7 +1,7 @@
 // Kernel packet path throughput (no BPF programs): an established TCP stream
 // pod -> veth -> forward -> underlay -> forward -> veth -> pod, and new TCP
 // connections per second. Prints JSON.
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { buildTestbed, SEED_SPEC } from '../src/kernel/testbed.ts';
 
 function lab(syncHops: boolean) {

@@ -1,6 +1,6 @@
 // Mirrors bpf/bpf_lxc.c cil_from_container: tc ingress on the lxc veth (packets leaving the pod).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import type { Runtime } from '../src/bpf/program.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import { CILIUM_CALL_IPV4_FROM_LXC, DROP_MISSED_TAIL_CALL, DROP_UNKNOWN_L3, FILE_BPF_LXC, METRIC_EGRESS } from './lib/common.ts';

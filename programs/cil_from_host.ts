@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_host.c cil_from_host: tc egress on cilium_host (host stack towards pods and, in
 // tunnel mode, remote pod CIDRs routed via cilium_host).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { HOST_ID, METRIC_EGRESS } from './lib/common.ts';

@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_host.c cil_from_netdev: tc ingress on the native device (reverse SNAT, NodePort LB,
 // identity from the ipcache, local delivery; anything else goes to the host stack).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import type { Runtime } from '../src/bpf/program.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';

@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_overlay.c cil_from_overlay: tc ingress on cilium_vxlan; the source identity comes
 // from the VNI, local destinations are delivered through their policy program.
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { FILE_BPF_OVERLAY, METRIC_INGRESS, DROP_INVALID, WORLD_ID } from './lib/common.ts';

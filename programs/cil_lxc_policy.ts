@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_lxc.c cil_lxc_policy (handle_policy): ingress CT, reverse NAT of replies and delivery
 // into the endpoint; tail-called through cilium_call_policy[ep id] by whoever delivers locally.
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import { CB_SRC_LABEL, DROP_CT_CREATE_FAILED, DROP_INVALID, FILE_BPF_LXC, METRIC_INGRESS, MARK_MAGIC_IDENTITY } from './lib/common.ts';
 import { TUPLE_F_IN } from './lib/layout.ts';

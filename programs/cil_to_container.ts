@@ -1,6 +1,6 @@
 // Mirrors bpf/bpf_lxc.c cil_to_container: tc egress on the lxc veth (packets entering the pod).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import { MARK_MAGIC_HOST_MASK, MARK_MAGIC_IDENTITY } from './lib/common.ts';

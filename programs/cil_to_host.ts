@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_host.c cil_to_host: tc ingress on cilium_host / cilium_net (packets handed to the
 // host stack); emits TRACE_TO_HOST with monitor 0 (hidden at aggregation medium).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { HOST_ID } from './lib/common.ts';

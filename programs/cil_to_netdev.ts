@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_host.c cil_to_netdev: tc egress on the native device (BPF masquerade of pod
 // traffic leaving the cluster, TRACE_TO_NETWORK with monitor 0, so hidden at aggregation medium).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { DROP_NAT_NO_MAPPING, FILE_BPF_HOST, METRIC_EGRESS, WORLD_ID, HOST_ID } from './lib/common.ts';

@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_overlay.c cil_to_overlay: tc egress on cilium_vxlan. The TRACE_TO_OVERLAY event
 // was already sent by the program that set the tunnel key (as encap_and_redirect_lxc does).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 

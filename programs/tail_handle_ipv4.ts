@@ -1,6 +1,6 @@
 // Mirrors bpf/bpf_lxc.c tail_handle_ipv4 (CILIUM_CALL_IPV4_FROM_LXC): source validation and per-packet service LB.
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import {
   CB_BACKEND_ID, CB_CT_STATE, CILIUM_CALL_IPV4_CT_EGRESS, DROP_FRAG_NOSUPPORT, DROP_INVALID, DROP_INVALID_SIP,

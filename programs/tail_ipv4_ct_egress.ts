@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_lxc.c tail_ipv4_ct_egress (CILIUM_CALL_IPV4_CT_EGRESS) and handle_ipv4_from_lxc
 // (run inline here instead of a further tail call to CILIUM_CALL_IPV4_FROM_LXC_CONT).
 
-import type { SkBuff } from '../src/bpf/ctx.ts';
+import type { SkBuff } from '../src/wire/skb.ts';
 import type { Runtime } from '../src/bpf/program.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';

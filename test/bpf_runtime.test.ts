@@ -1,6 +1,7 @@
 // Runtime: tail calls (empty slot, MAX_TAIL_CALL_CNT), redirect bookkeeping, perf output, recorder, defineProgram.
 import t from 'tap';
-import { newSkb, TC_ACT_OK, TC_ACT_REDIRECT, type SkBuff } from '../src/bpf/ctx.ts';
+import { TC_ACT_OK, TC_ACT_REDIRECT } from '../src/bpf/ctx.ts';
+import { newSkb, type SkBuff } from '../src/wire/skb.ts';
 import { createMap, ProgArrayMap, PerfEventArrayMap, u32Key } from '../src/bpf/maps/index.ts';
 import type { KernelHelpers, RuntimeEvent } from '../src/bpf/program.ts';
 import { BpfRuntime, defineProgram, MAX_TAIL_CALL_CNT, progTag } from '../src/bpf/runtime.ts';

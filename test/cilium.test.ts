@@ -1,6 +1,6 @@
 // Two-node agent tests: CNI ADD, cross-node ping, ClusterIP via tc LB and socket LB, drops and monitor output.
 import t from 'tap';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { createNode } from '../src/kernel/node.ts';
 import { Underlay } from '../src/kernel/underlay.ts';
 import { ipToU32 as ip, u32ToIp } from '../src/wire/addr.ts';

@@ -6,7 +6,7 @@ import { Backend4KeyV3, Backend4Value } from '../maps/cilium_lb4_backends_v3.ts'
 import { RevNat4Key, RevNat4Value } from '../maps/cilium_lb4_reverse_nat.ts';
 import { backend4KeyBytes, backend4ValueBytes, ipcacheKeyBytes, remoteEndpointInfoBytes, revNat4KeyBytes, revNat4ValueBytes,
   service4KeyBytes, service4ValueBytes } from '../src/cilium/codec.ts';
-import { Rng } from '../src/kernel/sim.ts';
+import { Rng } from '../src/sim/sim.ts';
 
 const rng = new Rng(42);
 const u32 = () => rng.u32(), u16 = () => rng.u32() & 0xffff, u8 = () => rng.u32() & 0xff;

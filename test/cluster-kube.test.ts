@@ -5,7 +5,7 @@ import { ClusterError } from '../src/cluster/facade.ts';
 import { KubeApi } from '../src/cluster/kube/api.ts';
 import { podEnv, podFiles } from '../src/cluster/podenv.ts';
 import { parseClusterDoc } from '../src/cluster/spec.ts';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { ipToU32 } from '../src/wire/addr.ts';
 
 function newApi(reserved: Record<string, string[]> = {}): KubeApi {

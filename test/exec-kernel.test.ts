@@ -1,6 +1,6 @@
 // The exec shell and the whoami image over the real kernel sockets (two-node testbed, no Cilium).
 import t from 'tap';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { buildTestbed } from '../src/kernel/testbed.ts';
 import { startWhoami } from '../src/cluster/images/whoami.ts';
 import { runShell } from '../src/cluster/exec/shell.ts';

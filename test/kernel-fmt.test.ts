@@ -1,6 +1,6 @@
 // What users print on a node or pod: ip, route -n, bpftool, checked against the seed's output.
 import t from 'tap';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { createNode } from '../src/kernel/node.ts';
 import { Underlay } from '../src/kernel/underlay.ts';
 import { runKernelTool } from '../src/kernel/tools.ts';

@@ -1,6 +1,6 @@
 // Sim: hops queued in per-delay lanes still run in (time, schedule order) with timers on the heap.
 import t from 'tap';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 
 t.test('lanes and timers interleave by time, then by scheduling order', (t) => {
   const sim = new Sim(1);

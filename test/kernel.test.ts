@@ -1,6 +1,6 @@
 // Packet path of the emulated kernel on a static-routed two-node lab (no Cilium).
 import t from 'tap';
-import { Sim } from '../src/kernel/sim.ts';
+import { Sim } from '../src/sim/sim.ts';
 import { buildTestbed } from '../src/kernel/testbed.ts';
 import { SocketError, type NetDevice } from '../src/kernel/api.ts';
 import type { LinuxNode } from '../src/kernel/node.ts';

@@ -5,7 +5,7 @@ import { join, relative, resolve, dirname } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const RANK: Record<string, number> = {
-  'src/wire': 0, 'src/bpf': 1, 'src/netfilter': 1, 'src/kernel': 2, maps: 3, programs: 4,
+  'src/wire': 0, 'src/sim': 0, 'src/bpf': 1, 'src/netfilter': 1, 'src/kernel': 2, maps: 3, programs: 4,
   'src/cilium': 5, 'src/kubeproxy': 5, 'src/hubble': 6, 'src/cluster': 7,
   'src/api': 8, 'src/grpc': 8, 'src/compare': 8, 'src/cli': 9,
 };

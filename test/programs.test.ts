@@ -3,7 +3,8 @@ import { CILIUM_CALL_IPV4_FROM_LXC, CILIUM_CALL_IPV4_CT_EGRESS } from '../maps/c
 import t from 'tap';
 import { IdAllocator } from '../src/bpf/ids.ts';
 import { BpfRuntime, defineProgram } from '../src/bpf/runtime.ts';
-import { newSkb, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type SkBuff, type FibResult } from '../src/bpf/ctx.ts';
+import { TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type FibResult } from '../src/bpf/ctx.ts';
+import { newSkb, type SkBuff } from '../src/wire/skb.ts';
 import type { SockAddrCtx, BpfProgram } from '../src/bpf/program.ts';
 import { createNodeMaps, type NodeMaps } from '../maps/index.ts';
 import { Service4Key, Service4Value, SVC_FLAG_ROUTABLE } from '../maps/cilium_lb4_services_v2.ts';

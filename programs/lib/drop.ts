@@ -2,7 +2,7 @@
 // cilium_events, counts the drop in cilium_metrics and returns TC_ACT_SHOT.
 
 import type { Runtime } from '../../src/bpf/program.ts';
-import type { SkBuff } from '../../src/bpf/ctx.ts';
+import type { SkBuff } from '../../src/wire/skb.ts';
 import { TC_ACT_SHOT } from '../../src/bpf/ctx.ts';
 import type { DatapathEnv } from './common.ts';
 import { CILIUM_NOTIFY_DROP, TRACE_PAYLOAD_LEN } from './trace.ts';

@@ -2,7 +2,7 @@
 // fib_redirect_v4(): the two ways a program forwards a packet itself.
 
 import type { Runtime } from '../../src/bpf/program.ts';
-import type { SkBuff } from '../../src/bpf/ctx.ts';
+import type { SkBuff } from '../../src/wire/skb.ts';
 import { BPF_FIB_LKUP_RET_SUCCESS, BPF_FIB_LKUP_RET_NO_NEIGH } from '../../src/bpf/ctx.ts';
 import { ipDecTtl } from '../../src/wire/ipv4.ts';
 import type { DatapathEnv } from './common.ts';

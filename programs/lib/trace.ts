@@ -3,7 +3,7 @@
 // (emit_trace_notify), and bpf/lib/trace_sock.h for socket-LB events.
 
 import type { Runtime } from '../../src/bpf/program.ts';
-import type { SkBuff } from '../../src/bpf/ctx.ts';
+import type { SkBuff } from '../../src/wire/skb.ts';
 import type { DatapathEnv } from './common.ts';
 import { TRACE_AGGREGATE_RX, TRACE_AGGREGATE_ACTIVE_CT } from './common.ts';
 import { setU16le, setU32le, setU64le, setU32be } from './bytes.ts';

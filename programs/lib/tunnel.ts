@@ -2,7 +2,7 @@
 // VNI = source security identity, then redirect to cilium_vxlan.
 
 import type { Runtime } from '../../src/bpf/program.ts';
-import type { SkBuff } from '../../src/bpf/ctx.ts';
+import type { SkBuff } from '../../src/wire/skb.ts';
 import type { DatapathEnv } from './common.ts';
 import { HOST_ID, REMOTE_NODE_ID } from './common.ts';
 

@@ -2,7 +2,7 @@
 // events even when no request is driving the simulation, so streams
 // (capture, monitor, demo traffic, timers) progress on their own.
 
-import type { Sim } from '../kernel/sim.ts';
+import type { Sim } from '../sim/sim.ts';
 
 /** A background loop you can stop; stop() waits for the turn in progress. */
 export interface Background { stop(): Promise<void> }

@@ -1,7 +1,7 @@
 // Builds BpfProgram objects the way the loader registers them: id, tag, map ids, load time.
 
 import { createHash } from 'node:crypto';
-import type { SkBuff } from './ctx.ts';
+import type { SkBuff } from '../wire/skb.ts';
 import type { BpfProgram, ProgType, Runtime } from './program.ts';
 
 /** A program plus the optional sizes `bpftool prog show` prints. */

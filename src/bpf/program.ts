@@ -2,7 +2,8 @@
 // redirect and verdict goes through a Runtime so that it can be recorded.
 
 import type { BpfMap } from './map.ts';
-import type { FibResult, SkBuff, TunnelKey } from './ctx.ts';
+import type { FibResult } from './ctx.ts';
+import type { SkBuff, TunnelKey } from '../wire/skb.ts';
 
 export type ProgType = 'sched_cls' | 'cgroup_sock_addr';
 

@@ -1,7 +1,7 @@
 // The Runtime programs call instead of BPF helpers: map ops, tail calls,
 // redirects and perf output, with an optional recorder for packet walks.
 
-import type { SkBuff, TunnelKey } from './ctx.ts';
+import type { SkBuff, TunnelKey } from '../wire/skb.ts';
 import { BPF_F_INGRESS, TC_ACT_REDIRECT, TC_ACT_SHOT } from './ctx.ts';
 import type { BpfMap } from './map.ts';
 import { PerfEventArrayMap } from './maps/perf_event_array.ts';

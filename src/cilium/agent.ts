@@ -2,7 +2,7 @@
 // (CNI ADD/DEL), local map state, and the read models the CLI prints.
 
 import type { NetDevice, Netns } from '../kernel/api.ts';
-import type { Rng } from '../kernel/sim.ts';
+import type { Rng } from '../sim/sim.ts';
 import { inPrefix, u32ToIp } from '../wire/addr.ts';
 import { createNodeMaps, type NodeMaps } from '../../maps/index.ts';
 import { EndpointKey, EndpointInfo } from '../../maps/cilium_lxc.ts';

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { KernelNode } from '../kernel/api.ts';
-import type { Sim } from '../kernel/sim.ts';
+import type { Sim } from '../sim/sim.ts';
 import type { CiliumConfig, CiliumControl, LbFrontend, NodeInfo, PodInfo, PodNetwork } from './api.ts';
 import { NodeAgent, type EndpointModel } from './agent.ts';
 import type { LoaderKernel } from './loader.ts';

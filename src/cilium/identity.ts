@@ -1,7 +1,7 @@
 // Cluster-wide security identity allocation (pkg/identity/cache): one numeric
 // identity per distinct label set, drawn deterministically from 256..65535.
 
-import type { Rng } from '../kernel/sim.ts';
+import type { Rng } from '../sim/sim.ts';
 import type { PodInfo } from './api.ts';
 
 export const MIN_IDENTITY = 256, MAX_IDENTITY = 65535;

@@ -4,7 +4,7 @@
 import type { KernelNode, NetDevice, TcxDirection, CgroupHook } from '../kernel/api.ts';
 import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
 import type { BpfMap } from '../bpf/map.ts';
-import type { SkBuff } from '../bpf/ctx.ts';
+import type { SkBuff } from '../wire/skb.ts';
 import { TC_ACT_OK } from '../bpf/ctx.ts';
 import { defineProgram } from '../bpf/define.ts';
 import { IdAllocator } from '../bpf/ids.ts';

@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { CiliumControl, PodNetwork } from '../cilium/api.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { createNode, type LinuxNode } from '../kernel/node.ts';
-import { Sim } from '../kernel/sim.ts';
+import { Sim } from '../sim/sim.ts';
 import { Underlay } from '../kernel/underlay.ts';
 import { inPrefix, u32ToIp } from '../wire/addr.ts';
 import { defaultDeps, type ClusterDeps } from './deps.ts';

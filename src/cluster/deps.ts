@@ -2,7 +2,7 @@
 // Kubernetes side runs (and is tested) before or without each piece.
 
 import type { CiliumConfig, CiliumControl } from '../cilium/api.ts';
-import type { Sim } from '../kernel/sim.ts';
+import type { Sim } from '../sim/sim.ts';
 import type { MonitorLine } from './facade.ts';
 import type { ExecInPod, ExecOnNode, NodeExecContext, StartContainers } from './runtime_contract.ts';
 import type { ExecResult } from './facade.ts';

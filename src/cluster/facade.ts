@@ -2,7 +2,7 @@
 // it. src/cluster/cluster.ts implements it.
 
 import type { KernelNode } from '../kernel/api.ts';
-import type { Sim } from '../kernel/sim.ts';
+import type { Sim } from '../sim/sim.ts';
 
 /** Output of a command run inside the emulation (kubectl, exec, ip...). */
 export interface ExecResult { stdout: string; stderr: string; exitCode: number }

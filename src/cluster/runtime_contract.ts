@@ -4,7 +4,7 @@
 // lookups: images never see cluster objects.
 
 import type { KernelNode, Netns } from '../kernel/api.ts';
-import type { Sim } from '../kernel/sim.ts';
+import type { Sim } from '../sim/sim.ts';
 import type { ExecResult } from './facade.ts';
 
 /** A container port as in the Pod spec. */

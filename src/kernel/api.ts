@@ -3,7 +3,7 @@
 // (host order) inside, dotted strings at the edges.
 
 import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
-import type { Sim } from './sim.ts';
+import type { Sim } from '../sim/sim.ts';
 
 export type DeviceKind = 'loopback' | 'veth' | 'netdev' | 'vxlan' | 'dummy';
 export type TcxDirection = 'ingress' | 'egress';

@@ -2,7 +2,7 @@
 
 import type { DeviceKind, IfAddr, NetDevice, TcxLink } from './api.ts';
 import type { NetnsImpl } from './netns.ts';
-import type { Rng } from './sim.ts';
+import type { Rng } from '../sim/sim.ts';
 import type { Underlay } from './underlay.ts';
 
 export type CaptureCb = (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => void;

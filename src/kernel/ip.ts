@@ -1,7 +1,7 @@
 // IPv4 input, forwarding and local output (ip_rcv, ip_forward, ip_local_out)
 // plus the ICMP the stack answers itself (echo, errors).
 
-import { newSkb, type SkBuff } from '../bpf/ctx.ts';
+import { newSkb, type SkBuff } from '../wire/skb.ts';
 import { readU16, readU32 } from '../wire/addr.ts';
 import { buildIcmpEchoFrame, buildIcmpErrorFrame, ICMP_FRAG_NEEDED, ICMP_NET_UNREACH } from '../wire/build.ts';
 import { checksum } from '../wire/checksum.ts';

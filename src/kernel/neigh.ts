@@ -1,13 +1,13 @@
 // The neighbour table (ARP): resolution with real request/reply frames,
 // packets queued while a neighbour is incomplete, answers for local addresses.
 
-import type { SkBuff } from '../bpf/ctx.ts';
-import { newSkb } from '../bpf/ctx.ts';
+import type { SkBuff } from '../wire/skb.ts';
+import { newSkb } from '../wire/skb.ts';
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_FRAME_LEN, arpIsEthIpv4, arpOp, arpSenderIp, arpSenderMac, arpTargetIp, buildArpReply, buildArpRequest } from '../wire/arp.ts';
 import { ETH_HLEN, ETH_P_IP, writeEth } from '../wire/ethernet.ts';
 import { IP_SADDR } from '../wire/ipv4.ts';
 import { readU32 } from '../wire/addr.ts';
-import type { TimerHandle } from './sim.ts';
+import type { TimerHandle } from '../sim/sim.ts';
 import type { Device } from './device.ts';
 import type { NetnsImpl } from './netns.ts';
 import { devXmit } from './path.ts';

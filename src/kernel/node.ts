@@ -1,8 +1,8 @@
 // One emulated Linux kernel per Kubernetes node: netnses, the ifindex space,
 // tcx/cgroup attach points, the BPF runtime and the per-hop scheduler.
 
-import type { SkBuff } from '../bpf/ctx.ts';
-import { newSkb } from '../bpf/ctx.ts';
+import type { SkBuff } from '../wire/skb.ts';
+import { newSkb } from '../wire/skb.ts';
 import { IdAllocator } from '../bpf/ids.ts';
 import type { BpfMap } from '../bpf/map.ts';
 import type { BpfProgram, KernelHelpers, Runtime, SockAddrCtx } from '../bpf/program.ts';
@@ -13,7 +13,7 @@ import { makeHelpers } from './helpers.ts';
 import { BpfRuntime } from '../bpf/runtime.ts';
 import { NetnsImpl } from './netns.ts';
 import { devReceive } from './path.ts';
-import type { Rng, Sim } from './sim.ts';
+import type { Rng, Sim } from '../sim/sim.ts';
 import type { Underlay } from './underlay.ts';
 
 export interface NodeOptions {

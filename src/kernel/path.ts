@@ -1,7 +1,8 @@
 // The device layer of the packet path: dev_queue_xmit (tcx egress, taps,
 // the wire) and netif_receive_skb (taps, tcx ingress, protocol dispatch).
 
-import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type SkBuff } from '../bpf/ctx.ts';
+import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT } from '../bpf/ctx.ts';
+import { type SkBuff } from '../wire/skb.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from '../wire/ethernet.ts';
 import { encapVxlan, type VxlanOuter } from '../wire/vxlan.ts';
 import type { TcxLink } from './api.ts';

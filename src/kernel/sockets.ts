@@ -1,7 +1,7 @@
 // The socket layer of one netns: TCP demux/connect/listen, cgroup sock_addr
 // hooks, and the UDP/ping entry points (udp.ts).
 
-import { newSkb, type SkBuff } from '../bpf/ctx.ts';
+import { newSkb, type SkBuff } from '../wire/skb.ts';
 import type { SockAddrCtx } from '../bpf/program.ts';
 import { readU16, readU32 } from '../wire/addr.ts';
 import { buildTcpFrame } from '../wire/build.ts';

@@ -1,14 +1,14 @@
 // One TCP socket: the RFC 9293 state machine as Linux runs it (MSS option,
 // window 64240, delayed ACKs, PSH on the last segment of a write, RTO).
 
-import { newSkb } from '../bpf/ctx.ts';
+import { newSkb } from '../wire/skb.ts';
 import { buildTcpFrame } from '../wire/build.ts';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.ts';
 import type { Endpoint4, Route, TcpConnection } from './api.ts';
 import { SocketError, type SocketErrorCode } from './api.ts';
 import { ipLocalOut } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
-import type { TimerHandle } from './sim.ts';
+import type { TimerHandle } from '../sim/sim.ts';
 
 export enum St { CLOSED, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT, CLOSE_WAIT, LAST_ACK }
 

@@ -6,7 +6,7 @@ import { ipToU32 } from '../wire/addr.ts';
 import type { Netns, NetDevice } from './api.ts';
 import type { Device } from './device.ts';
 import { createNode, type LinuxNode, type NodeOptions } from './node.ts';
-import type { Sim } from './sim.ts';
+import type { Sim } from '../sim/sim.ts';
 import { Underlay } from './underlay.ts';
 
 export interface TestPod { name: string; ns: Netns; ip: number; eth0: NetDevice; lxc: NetDevice }

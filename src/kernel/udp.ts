@@ -1,6 +1,6 @@
 // UDP sockets (with sendmsg4/recvmsg4 hooks) and ICMP echo (ping sockets).
 
-import { newSkb, type SkBuff } from '../bpf/ctx.ts';
+import { newSkb, type SkBuff } from '../wire/skb.ts';
 import { readU16, readU32 } from '../wire/addr.ts';
 import { buildIcmpEchoFrame, buildPortUnreachFrame, buildUdpFrame } from '../wire/build.ts';
 import { checksum } from '../wire/checksum.ts';
@@ -13,7 +13,7 @@ import { SocketError } from './api.ts';
 import { ipLocalOut } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
 import type { Sockets } from './sockets.ts';
-import type { TimerHandle } from './sim.ts';
+import type { TimerHandle } from '../sim/sim.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 type Msg = { data: Uint8Array; from: Endpoint4 };

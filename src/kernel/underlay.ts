@@ -1,8 +1,8 @@
 // The L2 segment between nodes: a learning switch joining the nodes' netdevs
 // (and any extra hosts), with a fixed one-way latency per frame.
 
-import type { SkBuff } from '../bpf/ctx.ts';
-import { newSkb } from '../bpf/ctx.ts';
+import type { SkBuff } from '../wire/skb.ts';
+import { newSkb } from '../wire/skb.ts';
 import type { Device } from './device.ts';
 import { macKey } from './device.ts';
 

@@ -3,7 +3,7 @@
 
 import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, type MonitorLine } from '../../src/cluster/facade.ts';
 import type { KernelNode } from '../../src/kernel/api.ts';
-import { Sim } from '../../src/kernel/sim.ts';
+import { Sim } from '../../src/sim/sim.ts';
 import { buildIcmpEchoFrame } from '../../src/wire/build.ts';
 import { ipToU32, macFromString } from '../../src/wire/addr.ts';
 

@@ -3,7 +3,7 @@
 // service VIPs that pick a backend (what socket-LB would do).
 import type { Endpoint4, Netns, NetDevice, PingReply, SocketApi, TcpConnection, UdpSocket } from '../../src/kernel/api.ts';
 import { SocketError } from '../../src/kernel/api.ts';
-import type { Sim } from '../../src/kernel/sim.ts';
+import type { Sim } from '../../src/sim/sim.ts';
 import { ipToU32 } from '../../src/wire/addr.ts';
 
 type Ev = { kind: 'data'; data: Uint8Array } | { kind: 'end' };

@@ -1,6 +1,6 @@
 // A small cluster on the fake network: netpod (client), whoami pods behind a
 // ClusterIP, coredns behind kube-dns, and the internet resolver/web.
-import { Sim } from '../../src/kernel/sim.ts';
+import { Sim } from '../../src/sim/sim.ts';
 import type { ClusterDns, DnsService, PodRuntimeContext } from '../../src/cluster/runtime_contract.ts';
 import { startContainers } from '../../src/cluster/images/index.ts';
 import { FakeNet } from './fake_net.ts';

@@ -2,7 +2,7 @@
 // (or node's) files and identity. Shared by pods and nodes.
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import type { ExecResult } from '../facade.ts';
 import { parseResolvConf, type ResolvConf } from './resolver.ts';
 

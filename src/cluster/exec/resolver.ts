@@ -3,7 +3,7 @@
 // (getaddrinfo AF_UNSPEC) from one socket.
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { ipToU32, isIpv4 } from '../../wire/addr.ts';
 import { DNS_RCODE, DNS_TYPE, decodeDns, dnsQuery, encodeDns, type DnsMessage } from '../../wire/dns.ts';
 

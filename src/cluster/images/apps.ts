@@ -2,7 +2,7 @@
 // responder for any other image with declared TCP containerPorts.
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { httpDate, serveHttp } from './http_server.ts';
 
 export const NGINX_VERSION = '1.27.2';

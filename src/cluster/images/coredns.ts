@@ -3,7 +3,7 @@
 // resolver) for the rest; :53 UDP+TCP, :9153 metrics, :8080 health, :8181 ready.
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { decodeDns, dnsQuery, encodeDns, DNS_RCODE, type DnsMessage, type DnsRecord } from '../../wire/dns.ts';
 import { answerCluster, inClusterZone, type ClusterDnsExt } from './coredns_records.ts';
 import { replyTo, serveDns } from './dns_server.ts';

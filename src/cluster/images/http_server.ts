@@ -2,7 +2,7 @@
 // with the handler's response, close when the client does (Go/nginx style).
 
 import type { Endpoint4, Netns, TcpConnection } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { encodeResponse, HttpParser, type HttpHeaders, type HttpMessage } from '../../wire/http.ts';
 
 export interface HttpReply { status: number; reason: string; headers: HttpHeaders; body: string | Uint8Array }

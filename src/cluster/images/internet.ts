@@ -3,7 +3,7 @@
 // on :80 for every address (wttr.in gets a weather report).
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { DNS_CLASS_IN, DNS_RCODE, DNS_TYPE, type DnsMessage, type DnsRecord } from '../../wire/dns.ts';
 import { httpHeader } from '../../wire/http.ts';
 import { replyTo, serveDns } from './dns_server.ts';

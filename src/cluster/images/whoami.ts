@@ -2,7 +2,7 @@
 // RemoteAddr, then the request as Go's Request.Write serializes it.
 
 import type { Netns } from '../../kernel/api.ts';
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import { ipv6ToString } from '../../wire/ipv6addr.ts';
 import type { HttpMessage } from '../../wire/http.ts';
 import { dotted, httpDate, serveHttp, type HttpReply } from './http_server.ts';

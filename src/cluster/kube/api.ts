@@ -2,7 +2,7 @@
 // copy, commits, then tells the watcher (the cluster's datapath glue) what
 // changed.
 
-import type { Sim } from '../../kernel/sim.ts';
+import type { Sim } from '../../sim/sim.ts';
 import type { ClusterSpec } from '../spec.ts';
 import { bootstrap, type CorednsPin } from './bootstrap.ts';
 import { applyDocs, deleteDocs, deleteObjects, parseManifests, patchObject } from './request.ts';

@@ -2,7 +2,7 @@
 // that make names and UIDs deterministic. A request works on a clone and the
 // clone replaces the state only when the whole request succeeded.
 
-import { Rng } from '../../kernel/sim.ts';
+import { Rng } from '../../sim/sim.ts';
 import type { ClusterSpec } from '../spec.ts';
 import { trackerIfAny } from './tracker.ts';
 import { clone, objKey, type KObject } from './types.ts';
