@@ -14,9 +14,14 @@ import { nodeRoutes } from './routes/nodes.ts';
 import { streamRoutes } from './routes/streams.ts';
 
 export interface AppOptions {
-  /** Server mode: the virtual clock follows the wall clock and a background driver runs due events. */
-  followWallClock?: boolean;
-  /** Background driver period in wall-clock ms (server mode). */
+  /**
+   * Server mode: `wall` (virtual time is the wall clock) or `fast` (virtual time
+   * runs ahead as fast as the CPU allows, for scripted use); a background driver
+   * keeps events running between requests. Absent: the library's behaviour,
+   * each request drives the simulation for itself (tests).
+   */
+  clock?: 'wall' | 'fast';
+  /** Fast clock: how often the background driver runs what is due, in wall-clock ms. */
   driveIntervalMs?: number;
   /** Start the demo traffic generator when the app is ready. */
   demoTraffic?: boolean | DemoOptions;
@@ -32,14 +37,11 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(websocket, { options: { maxPayload: 1 << 20 } });
 
   const background: Background[] = [];
-  if (opts.followWallClock) {
-    cluster.sim.followWallClock = true;
-    cluster.sim.syncToWall();
-  }
-  // Every request sees the clock at (at least) the wall clock in server mode; a no-op otherwise.
+  if (opts.clock === 'wall') cluster.sim.useWallClock();
+  // Every request sees the clock at the wall clock in wall mode; a no-op otherwise.
   app.addHook('onRequest', async () => { cluster.sim.syncToWall(); });
   app.addHook('onReady', async () => {
-    if (opts.followWallClock) background.push(startSimDriver(cluster.sim, opts.driveIntervalMs));
+    if (opts.clock) background.push(startSimDriver(cluster.sim, opts.clock, opts.driveIntervalMs));
     if (opts.demoTraffic) background.push(startDemoTraffic(cluster, opts.demoTraffic === true ? {} : opts.demoTraffic));
   });
   app.addHook('preClose', async () => { await Promise.all(background.splice(0).map((b) => b.stop())); });

@@ -11,7 +11,7 @@ export interface RunningServer { app: FastifyInstance; url: string; port: number
 
 /** Builds the app in server mode and listens (127.0.0.1:9876 by default; port 0 picks a free one). */
 export async function startServer(cluster: ClusterFacade, opts: ServeOptions = {}): Promise<RunningServer> {
-  const app = buildApp(cluster, { followWallClock: true, ...opts });
+  const app = buildApp(cluster, { clock: 'wall', ...opts });
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 9876 });
   const addr = app.server.address();

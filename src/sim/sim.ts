@@ -33,12 +33,19 @@ export interface TimerHandle { cancel(): void }
  * path allocates one object per event.
  */
 class Timer implements TimerHandle {
-  cancelled = false;
-  constructor(readonly at: number, readonly seq: number, readonly fn: ((a: unknown, b: unknown) => void) | null,
+  /** QUEUED, then DONE once popped; CANCELLED while it still sits in the heap. */
+  state = QUEUED;
+  constructor(readonly owner: Sim, readonly at: number, readonly seq: number, readonly fn: ((a: unknown, b: unknown) => void) | null,
     readonly a: unknown, readonly b: unknown, readonly fn0: (() => void) | null) {}
-  cancel(): void { this.cancelled = true; }
+  cancel(): void {
+    if (this.state !== QUEUED) return;
+    this.state = CANCELLED;
+    this.owner.timerCancelled();
+  }
   fire(): void { if (this.fn0 !== null) this.fn0(); else this.fn!(this.a, this.b); }
 }
+
+const QUEUED = 0, DONE = 1, CANCELLED = 2;
 
 /**
  * Events scheduled with one fixed delay (a packet hop's latency): since the
@@ -79,12 +86,33 @@ const HEAP = -1;
 /** next() result: nothing is queued. */
 const NONE = -2;
 
+/** How virtual time relates to the wall clock. */
+export type ClockMode = 'fast' | 'wall';
+
+/**
+ * A piece of work outside the simulation (an exec's shell) that the clock must
+ * wait for: in fast mode virtual time never moves while an actor is runnable,
+ * only while every actor is parked in wait() on something the simulation
+ * resolves (a socket, a sleep, a network command).
+ */
+export interface SimActor {
+  /** p resolves through simulation events: the actor is parked until then. */
+  wait<T>(p: Promise<T>): Promise<T>;
+  /** The work ended. */
+  done(): void;
+}
+
 /**
  * Discrete-event simulation with a virtual clock in nanoseconds.
  * Packets hop through the emulated network as scheduled events; apps await
- * promises that those events resolve. `settle()` drives the loop, yielding to
- * the JS microtask queue before the clock advances so that app continuations
- * at time T run before anything at T+1.
+ * promises that those events resolve.
+ *
+ * Fast mode (the library, tests, `serve --clock fast`): `settle()` drives the
+ * loop as fast as the CPU allows, yielding to the JS event loop between
+ * instants so app continuations at time T run before anything at T+1, and
+ * moving the clock only when no actor is runnable. Wall mode (`serve`):
+ * virtual time is the wall clock; an event fires when the wall clock reaches
+ * it, whoever waits. A cancelled timer never moves the clock.
  */
 export class Sim {
   /** Wall-clock milliseconds that virtual time 0 corresponds to. */
@@ -93,24 +121,42 @@ export class Sim {
   private nowNs = 0;
   private seq = 0;
   private heap: Timer[] = [];
+  private cancelledInHeap = 0;
   private readonly lanes: Lane[] = [];
   private driving: Promise<void> | null = null;
-  /** In server mode the clock never falls behind the wall clock. */
-  followWallClock = false;
+  private waiters = 0;
+  private actors = 0;
+  private parked = 0;
+  private mode: ClockMode = 'fast';
+  /** Wall mode and no event running: now() reads the wall clock. */
+  private wallIdle = false;
+  private wallUsers = 0;
+  private wallLoop: Promise<void> | null = null;
+  /** Wall mode: the wall driver sleeps until this virtual time; an earlier event wakes it. */
+  private wakeAt = -Infinity;
+  private wake: (() => void) | null = null;
 
   constructor(seed = 1, epochMs = Date.UTC(2024, 9, 21, 11, 10, 0)) {
     this.rng = new Rng(seed);
     this.epochMs = epochMs;
   }
 
-  /** Virtual nanoseconds since the cluster started (ktime). */
-  now(): number { return this.nowNs; }
+  /**
+   * Virtual nanoseconds since the cluster started (ktime). In wall mode, read
+   * outside an event it is the wall clock (unless events are overdue).
+   */
+  now(): number {
+    if (this.wallIdle) this.syncToWall();
+    return this.nowNs;
+  }
   /** Virtual wall-clock time in milliseconds since the Unix epoch. */
-  wallMs(): number { return this.epochMs + this.nowNs / 1e6; }
+  wallMs(): number { return this.epochMs + this.now() / 1e6; }
+  /** 'wall' once useWallClock() ran. */
+  clockMode(): ClockMode { return this.mode; }
 
   /** Run fn after delayNs of virtual time (0 = after events already due now). */
   schedule(delayNs: number, fn: () => void): TimerHandle {
-    const t = new Timer(this.nowNs + Math.max(0, Math.round(delayNs)), this.seq++, null, undefined, undefined, fn);
+    const t = new Timer(this, (this.wallIdle ? this.now() : this.nowNs) + Math.max(0, Math.round(delayNs)), this.seq++, null, undefined, undefined, fn);
     this.push(t);
     return t;
   }
@@ -118,44 +164,19 @@ export class Sim {
   /** schedule(delayNs, () => fn(a, b)) without allocating a closure (the per-hop path). */
   schedule2<A, B>(delayNs: number, fn: (a: A, b: B) => void, a: A, b: B): void {
     const d = Math.max(0, Math.round(delayNs));
+    const at = (this.wallIdle ? this.now() : this.nowNs) + d;
+    if (at < this.wakeAt) this.wake!();
     const lanes = this.lanes;
     for (let i = 0; i < lanes.length; i++) {
       const l = lanes[i]!;
-      if (l.delay === d) { l.push(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b); return; }
+      if (l.delay === d) { l.push(at, this.seq++, fn as (a: unknown, b: unknown) => void, a, b); return; }
     }
     if (lanes.length < MAX_LANES) {
       const l = new Lane(d); lanes.push(l);
-      l.push(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b);
+      l.push(at, this.seq++, fn as (a: unknown, b: unknown) => void, a, b);
       return;
     }
-    this.push(new Timer(this.nowNs + d, this.seq++, fn as (a: unknown, b: unknown) => void, a, b, null));
-  }
-
-  /** Where the next event is: a lane index, HEAP or NONE; (at, seq) order across all of them. */
-  private next(): number {
-    let best = NONE, bAt = 0, bSeq = 0;
-    const h = this.heap;
-    if (h.length > 0) { best = HEAP; bAt = h[0]!.at; bSeq = h[0]!.seq; }
-    const lanes = this.lanes;
-    for (let i = 0; i < lanes.length; i++) {
-      const l = lanes[i]!;
-      if (l.head === l.at.length) continue;
-      const at = l.at[l.head]!;
-      if (best === NONE || at < bAt || (at === bAt && l.seq[l.head]! < bSeq)) { best = i; bAt = at; bSeq = l.seq[l.head]!; }
-    }
-    return best;
-  }
-
-  /** Time of the event next() points at. */
-  private atOf(src: number): number { return src === HEAP ? this.heap[0]!.at : this.lanes[src]!.at[this.lanes[src]!.head]!; }
-
-  /** Remove and run the event next() returned; false if it was a cancelled timer. */
-  private fireNext(src: number): boolean {
-    if (src !== HEAP) { this.lanes[src]!.fire(); return true; }
-    const t = this.pop()!;
-    if (t.cancelled) return false;
-    t.fire();
-    return true;
+    this.push(new Timer(this, at, this.seq++, fn as (a: unknown, b: unknown) => void, a, b, null));
   }
 
   /** Resolves after delayNs of virtual time. */
@@ -163,12 +184,42 @@ export class Sim {
     return new Promise((resolve) => this.schedule(delayNs, resolve));
   }
 
+  /** Register work outside the simulation; see SimActor. */
+  actor(): SimActor {
+    this.actors++;
+    let ended = false;
+    return {
+      wait: <T>(p: Promise<T>): Promise<T> => {
+        this.parked++;
+        return p.finally(() => { this.parked--; });
+      },
+      done: () => { if (!ended) { ended = true; this.actors--; } },
+    };
+  }
+
+  /** Some actor is doing work of its own (not parked on the simulation). */
+  private runnable(): boolean { return this.actors > this.parked; }
+
+  /** Live events queued (cancelled timers do not count). */
+  pending(): number {
+    let n = this.heap.length - this.cancelledInHeap;
+    for (let i = 0; i < this.lanes.length; i++) n += this.lanes[i]!.size;
+    return n;
+  }
+
   /**
    * Drive the loop until p settles, then return p's value. Concurrent callers
-   * share one driver, so events always run in (time, seq) order. Rejects if
-   * the simulation goes idle with p still pending and nobody else driving.
+   * share one driver, so events always run in (time, seq) order. In fast mode
+   * it rejects if the simulation goes idle with p still pending, no actor
+   * runnable and nobody else driving. In wall mode the wall driver runs the
+   * events; this only keeps it running until p settles.
    */
   async settle<T>(p: Promise<T>): Promise<T> {
+    if (this.mode === 'wall') {
+      this.syncToWall();
+      const release = this.holdWallClock();
+      try { return await p; } finally { release(); }
+    }
     let done = false;
     const watched = p.finally(() => { done = true; });
     watched.catch(() => {});
@@ -179,7 +230,7 @@ export class Sim {
         await Promise.race([watched.then(() => {}, () => {}), this.driving ?? Promise.resolve()]);
         if (done) break;
         if (!this.driving) {
-          if (this.pending() === 0 && this.waiters === 1) throw new Error('simulation went idle while an operation was still waiting');
+          if (this.pending() === 0 && this.waiters === 1 && !this.runnable()) throw new Error('simulation went idle while an operation was still waiting');
           this.driving = this.drive().finally(() => { this.driving = null; });
         }
       }
@@ -187,20 +238,35 @@ export class Sim {
     return watched;
   }
 
-  private waiters = 0;
-
-  /** The single driver: runs while anyone waits and there is work. */
+  /** The single fast-mode driver: runs while anyone waits and there is work. */
   private async drive(): Promise<void> {
     let idleTurns = 0;
-    while (this.waiters > 0) {
-      if (this.pending() === 0) {
-        await yieldMacrotask();
-        if (this.pending() === 0 && ++idleTurns >= 3) return;
+    while (this.waiters > 0 && this.mode === 'fast') {
+      const src = this.next();
+      // Events due now always run; the clock moves on only when no actor is busy.
+      if (src !== NONE && (this.atOf(src) <= this.nowNs || !this.runnable())) {
+        idleTurns = 0;
+        await this.step();
         continue;
       }
-      idleTurns = 0;
-      await this.step();
+      await yieldMacrotask();
+      if (src === NONE && !this.runnable() && ++idleTurns >= 3) return;
     }
+  }
+
+  /**
+   * Fast mode, nobody waiting: run the events of the next limitNs of virtual
+   * time (a connection's FIN exchange after its curl returned), through the
+   * shared driver slot so it never runs beside a settle().
+   */
+  async drain(limitNs: number): Promise<void> {
+    if (this.mode !== 'fast' || this.driving || this.waiters > 0) return;
+    const until = this.nowNs + limitNs;
+    const run = async (): Promise<void> => {
+      for (let src = this.next(); src !== NONE && this.atOf(src) <= until && this.waiters === 0; src = this.next()) await this.step();
+    };
+    this.driving = run().finally(() => { this.driving = null; });
+    await this.driving;
   }
 
   /** Run every event until none is left. Used by tests and benchmarks. */
@@ -215,21 +281,103 @@ export class Sim {
     }
   }
 
-  /** Advance the clock to at least the wall clock (server mode). */
+  /** Switch to wall mode for good: virtual time from now on is the wall clock. */
+  useWallClock(): void {
+    this.mode = 'wall';
+    this.wallIdle = true;
+    this.syncToWall();
+  }
+
+  /**
+   * Keep the wall driver running (a server does for its lifetime, settle() while
+   * it waits); the returned function lets go. The driver stops with the last user.
+   */
+  holdWallClock(): () => void {
+    if (this.mode !== 'wall') this.useWallClock();
+    this.wallUsers++;
+    if (!this.wallLoop) this.wallLoop = this.driveWall().finally(() => { this.wallLoop = null; });
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.wallUsers === 0) this.wake?.();
+    };
+  }
+
+  /** Resolves when the wall driver stopped (after the last holdWallClock user let go). */
+  async wallClockStopped(): Promise<void> { await this.wallLoop; }
+
+  /** Wall-clock time as virtual nanoseconds. */
+  private wallNs(): number { return (performance.timeOrigin + performance.now() - this.epochMs) * 1e6; }
+
+  /** Move the clock up to the wall clock (wall mode) unless an event is due before it. */
   syncToWall(): void {
-    if (!this.followWallClock) return;
-    const wallNs = (Date.now() - this.epochMs) * 1e6;
+    if (this.mode !== 'wall') return;
+    const wallNs = this.wallNs();
     const src = this.next();
     if (wallNs > this.nowNs && (src === NONE || this.atOf(src) >= wallNs)) this.nowNs = wallNs;
   }
 
-  /** Runs all events due at the next timestamp, then lets microtasks run. */
+  /** The wall driver: each instant runs when the wall clock reaches it. */
+  private async driveWall(): Promise<void> {
+    while (this.wallUsers > 0) {
+      const src = this.next();
+      if (src !== NONE && this.atOf(src) <= this.wallNs()) { await this.step(); continue; }
+      this.syncToWall();
+      await this.sleepUntil(src === NONE ? Infinity : this.atOf(src));
+    }
+  }
+
+  /** Real sleep until virtual time atNs is on the wall, or until an earlier event or a stop wakes it. */
+  private sleepUntil(atNs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = (): void => {
+        if (timer) clearTimeout(timer);
+        this.wakeAt = -Infinity; this.wake = null;
+        resolve();
+      };
+      this.wakeAt = atNs; this.wake = wake;
+      if (atNs !== Infinity) timer = setTimeout(wake, Math.max(0, Math.ceil((atNs - this.wallNs()) / 1e6)));
+    });
+  }
+
+  /** Where the next live event is: a lane index, HEAP or NONE; (at, seq) order across all of them. */
+  private next(): number {
+    let best = NONE, bAt = 0, bSeq = 0;
+    const h = this.heap;
+    while (h.length > 0 && h[0]!.state === CANCELLED) this.pop();
+    if (h.length > 0) { best = HEAP; bAt = h[0]!.at; bSeq = h[0]!.seq; }
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const l = lanes[i]!;
+      if (l.head === l.at.length) continue;
+      const at = l.at[l.head]!;
+      if (best === NONE || at < bAt || (at === bAt && l.seq[l.head]! < bSeq)) { best = i; bAt = at; bSeq = l.seq[l.head]!; }
+    }
+    return best;
+  }
+
+  /** Time of the event next() points at. */
+  private atOf(src: number): number { return src === HEAP ? this.heap[0]!.at : this.lanes[src]!.at[this.lanes[src]!.head]!; }
+
+  /** Remove and run the live event next() returned. */
+  private fireNext(src: number): void {
+    if (src !== HEAP) { this.lanes[src]!.fire(); return; }
+    this.pop()!.fire();
+  }
+
+  /** Runs all events due at the next timestamp, then lets the event loop turn. */
   private async step(): Promise<void> {
     const at = this.atOf(this.next());
     this.nowNs = Math.max(this.nowNs, at);
     // Events at the same instant run back to back; continuations they
     // trigger in apps get a macrotask turn before the clock moves on.
-    for (let src = this.next(); src !== NONE && this.atOf(src) <= at; src = this.next()) this.fireNext(src);
+    const wall = this.mode === 'wall';
+    this.wallIdle = false;
+    try {
+      for (let src = this.next(); src !== NONE && this.atOf(src) <= at; src = this.next()) this.fireNext(src);
+    } finally { this.wallIdle = wall; }
     await yieldMacrotask();
   }
 
@@ -246,18 +394,27 @@ export class Sim {
       if (src === NONE) break;
       const at = this.atOf(src);
       if (at > this.nowNs) this.nowNs = at;
-      if (this.fireNext(src)) n++;
+      this.fireNext(src);
+      n++;
     }
     return n;
   }
 
-  pending(): number {
-    let n = this.heap.length;
-    for (let i = 0; i < this.lanes.length; i++) n += this.lanes[i]!.size;
-    return n;
+  /** A queued timer was cancelled: it stays in the heap until it surfaces, or until they pile up. */
+  timerCancelled(): void {
+    // Retransmit and timeout timers are mostly cancelled; rebuild before they outnumber live ones.
+    if (++this.cancelledInHeap > 4096 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
+  }
+
+  private compact(): void {
+    const live = this.heap.filter((t) => t.state === QUEUED);
+    this.heap = [];
+    this.cancelledInHeap = 0;
+    for (const t of live) this.push(t);
   }
 
   private push(t: Timer): void {
+    if (t.at < this.wakeAt) this.wake!();
     const h = this.heap; h.push(t);
     let i = h.length - 1;
     while (i > 0) {
@@ -280,6 +437,10 @@ export class Sim {
         h[i] = h[m]!; i = m;
       }
       h[i] = last;
+    }
+    if (top) {
+      if (top.state === CANCELLED) this.cancelledInHeap--;
+      top.state = DONE;
     }
     return top;
   }

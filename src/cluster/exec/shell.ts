@@ -3,6 +3,7 @@
 // stays off; nothing on the host is reachable.
 
 import { Bash, decodeBytesToUtf8, defineCommand, InMemoryFs } from 'just-bash';
+import type { SimActor } from '../../sim/sim.ts';
 import type { ExecResult } from '../facade.ts';
 import type { Cmd, ShellCtx } from './context.ts';
 import { makeCurl } from './curl.ts';
@@ -30,30 +31,17 @@ function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
 }
 
 /**
- * The shell does real async work (module loading, its own promise chains)
- * between simulation events; a no-op event at the current instant, added
- * only while the event queue is empty, keeps the Sim's driver from declaring
- * the simulation idle. Virtual time does not move because of it.
+ * Run argv as `kubectl exec` would: `sh -c SCRIPT` runs the script, anything else runs the command.
+ * The shell is an actor of the simulation: its own work between commands
+ * (parsing, pipes, loops) holds the clock still; it is parked only while a
+ * network command or a sleep waits on simulation events.
  */
-function keepSimAwake(sh: ShellCtx): () => void {
-  let active = true;
-  const tick = (): void => {
-    if (!active) return;
-    if (sh.sim.pending() === 0) sh.sim.schedule(0, noop);
-    setImmediate(tick);
-  };
-  tick();
-  return () => { active = false; };
-}
-const noop = (): void => {};
-
-/** Run argv as `kubectl exec` would: `sh -c SCRIPT` runs the script, anything else runs the command. */
 export async function runShell(sh: ShellCtx, argv: string[], stdin = ''): Promise<ExecResult> {
-  const release = keepSimAwake(sh);
-  try { return await runShellInner(sh, argv, stdin); } finally { release(); }
+  const actor = sh.sim.actor();
+  try { return await runShellInner(sh, argv, stdin, actor); } finally { actor.done(); }
 }
 
-async function runShellInner(sh: ShellCtx, argv: string[], stdin: string): Promise<ExecResult> {
+async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor: SimActor): Promise<ExecResult> {
   if (argv.length === 0) return { stdout: '', stderr: 'error: you must specify at least one command for the container\n', exitCode: 1 };
   // `tail -f /dev/null` is how idle containers wait; in an exec it would hang forever.
   if (argv[0] === 'tail' && argv.includes('-f')) return { stdout: '', stderr: '', exitCode: 0 };
@@ -63,10 +51,10 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string): Promi
     await fs.writeFile(path, content);
   }
   const custom = Object.entries(ourCommands(sh, fs)).map(([name, fn]) =>
-    defineCommand(name, async (args, ctx) => fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env) })));
+    defineCommand(name, async (args, ctx) => actor.wait(fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env) }))));
   const bash = new Bash({
     fs, cwd: '/', env: { ...sh.env }, customCommands: custom,
-    sleep: (ms) => sh.sim.sleep(ms * 1e6),
+    sleep: (ms) => actor.wait(sh.sim.sleep(ms * 1e6)),
     executionLimits: { maxExecutionTimeMs: 10 * 60_000, maxCommandCount: 1_000_000, maxLoopIterations: 1_000_000 },
     processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 },
   });
