@@ -25,7 +25,8 @@ function arpRespond(ctx: SkBuff, rt: Runtime, ep: EpConfig): number {
 /** Build cil_from_container for one endpoint. */
 export function cilFromContainer(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff> {
   return {
-    name: 'cil_from_container', type: 'sched_cls', maps: [env.maps.metrics, ep.calls],
+    // In first-reference order (the kernel's used_maps): the tail call comes before the drop path's metrics.
+    name: 'cil_from_container', type: 'sched_cls', maps: [ep.calls, env.maps.metrics],
     run(ctx, rt) {
       sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_FROM_LXC, ep.secLabel, 0, 0, ep.ifindex, TRACE_REASON_UNKNOWN, 0);
       const et = ctx.len >= 14 ? u16be(ctx.data, 12) : 0;

@@ -12,6 +12,7 @@ import { MARK_MAGIC_HOST_MASK, MARK_MAGIC_IDENTITY } from './lib/common.ts';
  */
 export function cilToContainer(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff> {
   return {
+    // In first-reference order (the kernel's used_maps): bpftool shows the seed's metrics first here.
     name: 'cil_to_container', type: 'sched_cls', maps: [env.maps.metrics, ep.calls],
     run(ctx) {
       if ((ctx.mark & MARK_MAGIC_HOST_MASK) === MARK_MAGIC_IDENTITY) ctx.mark = 0;

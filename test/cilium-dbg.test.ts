@@ -123,9 +123,9 @@ t.test('bpftool net show: seed ifindexes, prog and link ids', async (t) => {
     'cilium_host(4) tcx/egress cil_from_host prog_id 1266 link_id 14',
     'lxc_health(8) tcx/ingress cil_from_container prog_id 1302 link_id 21',
     'lxc_health(8) tcx/egress cil_to_container prog_id 1303 link_id 22',
-    // The seed has 1312 / 1311 here (Go map order of the entry programs).
-    'LXC(10) tcx/ingress cil_from_container prog_id 1311 link_id 23',
-    'LXC(10) tcx/egress cil_to_container prog_id 1312 link_id 24',
+    // netpod's bpf_lxc load drew cil_to_container before cil_from_container (Go map order), the health endpoint's the other way.
+    'LXC(10) tcx/ingress cil_from_container prog_id 1312 link_id 23',
+    'LXC(10) tcx/egress cil_to_container prog_id 1311 link_id 24',
   ]);
   const ip = await c.sim.settle(c.kubectl(['exec', 'netpod', '--', 'ip', '-4', 'addr']));
   t.match(ip.stdout, /^9: eth0@if10: /m);

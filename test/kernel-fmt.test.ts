@@ -80,19 +80,21 @@ t.test('host: ip addr show dev lxc as in the seed; ip link; errors', async (t) =
   t.equal(runKernelTool(node.hostNs, ['ls']), undefined, 'not a kernel tool');
 });
 
-function prog(id: number, name: string, mapIds: number[] = []) {
-  return { id, name, type: 'sched_cls' as const, tag: 'ebe634d5df387fad', mapIds, loadedAtMs: Date.UTC(2024, 9, 21, 11, 6, 22, 500), run: () => 0 };
+/** A loaded program as bpf_prog_info shows it; the loader gives every program its own BTF (btf_id). */
+function prog(id: number, name: string, mapIds: number[] = [], btfId?: number) {
+  return { id, name, type: 'sched_cls' as const, tag: 'ebe634d5df387fad', mapIds, loadedAtMs: Date.UTC(2024, 9, 21, 11, 6, 22, 500), run: () => 0,
+    ...(btfId !== undefined ? { btfId } : {}) };
 }
 
 t.test('bpftool net show: by ifindex, ingress before egress, node-wide link ids', async (t) => {
   const { node, lxc } = seedNode();
   const d = (n: string) => node.hostNs.device(n)!;
   node.ids.nextLinkId(); node.ids.nextLinkId(); // link ids 13, 14 used elsewhere
-  node.attachTcx(d('cilium_net'), 'ingress', prog(1278, 'cil_to_host'));
-  node.attachTcx(d('ens5'), 'ingress', prog(1284, 'cil_from_netdev'));
-  node.attachTcx(lxc, 'egress', prog(1311, 'cil_to_container'));
-  node.attachTcx(lxc, 'ingress', prog(1312, 'cil_from_container', [175, 66]));
-  node.attachTcx(d('ens5'), 'egress', prog(1290, 'cil_to_netdev'));
+  node.attachTcx(d('cilium_net'), 'ingress', prog(1278, 'cil_to_host', [], 316));
+  node.attachTcx(d('ens5'), 'ingress', prog(1284, 'cil_from_netdev', [], 322));
+  node.attachTcx(lxc, 'egress', prog(1311, 'cil_to_container', [66, 175], 349));
+  node.attachTcx(lxc, 'ingress', prog(1312, 'cil_from_container', [175, 66], 350));
+  node.attachTcx(d('ens5'), 'egress', prog(1290, 'cil_to_netdev', [], 328));
   t.equal(runKernelTool(node.hostNs, ['bpftool', 'net', 'show'])!.stdout, [
     'xdp:',
     '',
@@ -110,14 +112,35 @@ t.test('bpftool net show: by ifindex, ingress before egress, node-wide link ids'
     '',
   ].join('\n'));
   t.equal(runKernelTool(node.hostNs, ['bpftool', 'net', 'show', 'dev', 'ens5'])!.stdout.split('\n').filter((l) => l.includes('tcx')).length, 2);
-  const p = runKernelTool(node.hostNs, ['bpftool', '-c', 'prog', 'show', 'id', '1312'])!.stdout;
-  t.match(p, /^1312: sched_cls  name cil_from_container  tag ebe634d5df387fad  gpl\n\tloaded_at 2024-10-21T11:06:22\+0000  uid 0\n\txlated \d+B  jited \d+B  memlock 4096B  map_ids 175,66\n$/);
+  // The seed's two entry programs: map_ids in each program's used_maps order, btf_id last.
+  const show = (id: string) => runKernelTool(node.hostNs, ['bpftool', '-c', 'prog', 'show', 'id', id])!.stdout;
+  t.match(show('1312'), /^1312: sched_cls  name cil_from_container  tag ebe634d5df387fad  gpl\n\tloaded_at 2024-10-21T11:06:22\+0000  uid 0\n\txlated \d+B  jited \d+B  memlock 4096B  map_ids 175,66\n\tbtf_id 350\n$/);
+  t.match(show('1311'), /^1311: sched_cls  name cil_to_container  tag ebe634d5df387fad  gpl\n\tloaded_at 2024-10-21T11:06:22\+0000  uid 0\n\txlated \d+B  jited \d+B  memlock 4096B  map_ids 66,175\n\tbtf_id 349\n$/);
 });
 
-t.test('bpftool map list: prog_array line as in the seed', async (t) => {
+t.test('bpftool names: the kernel keeps 15 characters; BTF gives a program its full name back, a map has none', async (t) => {
+  const { node, lxc } = seedNode();
+  node.attachTcx(lxc, 'ingress', prog(1401, 'cil_from_container'));
+  node.attachTcx(lxc, 'egress', prog(1402, 'cil_to_container', [], 400));
+  node.registerProg(prog(1403, 'cil_to_host'));
+  const cases: Array<[string[], RegExp]> = [
+    [['bpftool', 'prog', 'show', 'id', '1401'], /^1401: sched_cls  name cil_from_contai  tag /],
+    [['bpftool', 'prog', 'show', 'id', '1402'], /^1402: sched_cls  name cil_to_container  tag [^\n]+\n(\t[^\n]+\n)*\tbtf_id 400\n$/],
+    [['bpftool', 'prog', 'show', 'id', '1403'], /^1403: sched_cls  name cil_to_host  tag /],
+    [['bpftool', 'net', 'show'], /^lxc7408fc78b9ff\(10\) tcx\/ingress cil_from_contai prog_id 1401 link_id \d+$/m],
+    [['bpftool', 'net', 'show'], /^lxc7408fc78b9ff\(10\) tcx\/egress cil_to_container prog_id 1402 link_id \d+$/m],
+  ];
+  for (const [argv, re] of cases) t.match(runKernelTool(node.hostNs, argv)!.stdout, re, argv.join(' '));
+  t.notMatch(runKernelTool(node.hostNs, ['bpftool', 'prog', 'show', 'id', '1401'])!.stdout, /btf_id/, 'no BTF, no btf_id line');
+});
+
+t.test('bpftool map list: prog_array line as in the seed, names cut to 15 characters', async (t) => {
   const { node } = seedNode();
-  const m = createMap({ name: 'cilium_calls_00', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 50, flags: 0 }, 172);
+  // The seed's 172 is an endpoint's cilium_calls_<05d> map.
+  const m = createMap({ name: 'cilium_calls_00905', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 50, flags: 0 }, 172);
   node.registerMap(m);
+  node.registerMap(createMap({ name: 'cilium_lxc', type: 'hash', keySize: 20, valueSize: 48, maxEntries: 65535, flags: 0 }, 173));
   t.equal(runKernelTool(node.hostNs, ['bpftool', 'map', 'list'])!.stdout,
-    '172: prog_array  name cilium_calls_00  flags 0x0\n\tkey 4B  value 4B  max_entries 50  memlock 720B\n\towner_prog_type sched_cls  owner jited\n');
+    '172: prog_array  name cilium_calls_00  flags 0x0\n\tkey 4B  value 4B  max_entries 50  memlock 720B\n\towner_prog_type sched_cls  owner jited\n' +
+    '173: hash  name cilium_lxc  flags 0x0\n\tkey 20B  value 48B  max_entries 65535  memlock 8913480B\n');
 });

@@ -24,6 +24,14 @@ export interface ProgramDef<C = SkBuff> {
   btfId?: number;
 }
 
+/** BPF_OBJ_NAME_LEN: a program's or map's name in the kernel is 16 bytes with the NUL. */
+export const BPF_OBJ_NAME_LEN = 16;
+/**
+ * The name the kernel keeps (bpf_prog_info / bpf_map_info .name): loaders cut it
+ * to 15 characters (cilium/ebpf's NewBPFObjName; the kernel refuses longer).
+ */
+export function bpfObjName(name: string): string { return name.length < BPF_OBJ_NAME_LEN ? name : name.slice(0, BPF_OBJ_NAME_LEN - 1); }
+
 /** Deterministic 16-hex-digit tag from the program name (the kernel hashes instructions; we have none). */
 export function progTag(name: string): string {
   let t = tags.get(name);

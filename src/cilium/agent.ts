@@ -25,7 +25,7 @@ import { cilSock4Sendmsg } from '../../programs/cil_sock4_sendmsg.ts';
 import { cilSock4Recvmsg } from '../../programs/cil_sock4_recvmsg.ts';
 import { cilSock4Getpeername } from '../../programs/cil_sock4_getpeername.ts';
 import type { CiliumConfig, NodeInfo } from './api.ts';
-import { BPF_LXC_OBJECT, bpfHostObject, Loader, type LoaderKernel } from './loader.ts';
+import { BPF_LXC_HEALTH_OBJECT, BPF_LXC_OBJECT, bpfHostObject, Loader, type LoaderKernel } from './loader.ts';
 
 /** A Cilium endpoint as `cilium-dbg endpoint list` shows it. */
 export interface EndpointModel {
@@ -186,7 +186,7 @@ export class NodeAgent {
     k.registerMap?.(calls);
     const ep: EpConfig = { lxcId: epId, secLabel: identity, ipv4: ip, ifindex: hostDev.ifindex, mac, nodeMac, calls };
     // One bpf_lxc.o load per endpoint: tail calls, policy program and both entry points.
-    const obj = this.loader.loadObject(BPF_LXC_OBJECT, [tailHandleIpv4(this.env, ep), tailIpv4CtEgress(this.env, ep),
+    const obj = this.loader.loadObject(ip === this.healthIp ? BPF_LXC_HEALTH_OBJECT : BPF_LXC_OBJECT, [tailHandleIpv4(this.env, ep), tailIpv4CtEgress(this.env, ep),
       cilLxcPolicy(this.env, ep), cilFromContainer(this.env, ep), cilToContainer(this.env, ep)]);
     calls.setProg(CILIUM_CALL_IPV4_FROM_LXC, obj.get('tail_handle_ipv4')!);
     calls.setProg(CILIUM_CALL_IPV4_CT_EGRESS, obj.get('tail_ipv4_ct_egress')!);

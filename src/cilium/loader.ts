@@ -23,9 +23,12 @@ export interface LoaderKernel extends KernelNode {
 /**
  * Program names of one ELF object load, in the order the kernel hands out
  * their ids. Loading a collection loads every program the object keeps after
- * unreachable tail calls are pruned, not only the entry points; the entry
- * slots sit where the seed's ids put them (bpf_host: 6th and 12th of 12,
- * bpf_lxc: 8th and 9th of 9).
+ * unreachable tail calls are pruned, not only the entry points. cilium/ebpf's
+ * NewCollectionWithOptions loads them by ranging over a Go map (spec.Programs),
+ * so each load of an object draws its own order; dplab replays the draws the
+ * seed shows: bpf_host with its entry slots 6th and 12th of 12 (three loads
+ * alike), and bpf_lxc once with cil_from_container before cil_to_container (the
+ * health endpoint: 1302, 1303) and once after (netpod: 1312, 1311).
  */
 export const BPF_HOST_TAILS = ['tail_handle_ipv4_from_host', 'tail_handle_ipv4_from_netdev', 'tail_nodeport_nat_egress_ipv4',
   'tail_nodeport_nat_ingress_ipv4', 'tail_rev_nodeport_lb4', 'tail_handle_snat_fwd_ipv4', 'tail_handle_nat_fwd_ipv4',
@@ -33,28 +36,37 @@ export const BPF_HOST_TAILS = ['tail_handle_ipv4_from_host', 'tail_handle_ipv4_f
 export function bpfHostObject(first: string, second: string): string[] {
   return [...BPF_HOST_TAILS.slice(0, 5), first, ...BPF_HOST_TAILS.slice(5), second];
 }
-export const BPF_LXC_OBJECT = ['tail_handle_ipv4', 'tail_ipv4_ct_egress', 'cil_lxc_policy', 'tail_ipv4_ct_ingress', 'tail_ipv4_policy',
-  'tail_ipv4_to_endpoint', 'tail_drop_notify', 'cil_from_container', 'cil_to_container'];
+const BPF_LXC_TAILS = ['tail_handle_ipv4', 'tail_ipv4_ct_egress', 'cil_lxc_policy', 'tail_ipv4_ct_ingress', 'tail_ipv4_policy',
+  'tail_ipv4_to_endpoint', 'tail_drop_notify'];
+/** bpf_lxc as the health endpoint's load ordered it. */
+export const BPF_LXC_HEALTH_OBJECT = [...BPF_LXC_TAILS, 'cil_from_container', 'cil_to_container'];
+/** bpf_lxc as a pod endpoint's load ordered it (the seed's netpod). */
+export const BPF_LXC_OBJECT = [...BPF_LXC_TAILS, 'cil_to_container', 'cil_from_container'];
 
 /** The body of the object's programs we do not emulate (never run): one function for all of them. */
 function runOk(): number { return TC_ACT_OK; }
 const NO_MAPS: BpfMap[] = [];
 
-/** Map ids in first-use order without duplicates (a program lists each map once). */
+/**
+ * The program's used_maps: the verifier appends each map the first time an
+ * instruction references it (resolve_pseudo_ldimm64 walks them in order), and
+ * bpftool prints map_ids in that order. A spec lists its maps in that order.
+ */
 function uniqueIds(maps: BpfMap[]): number[] {
   const out: number[] = [];
   for (const m of maps) if (!out.includes(m.id)) out.push(m.id);
   return out.slice(); // exact size: 10k endpoints keep 9 of these each
-
 }
 
 export class Loader {
   readonly ids: IdAllocator;
   constructor(readonly kernel: LoaderKernel) { this.ids = kernel.ids ?? new IdAllocator(); }
 
+  /** One program: cilium/ebpf loads its BTF (func info, full name) first, then the program. */
   load<C>(spec: ProgSpec<C>): BpfProgram<C> {
+    const btfId = this.ids.nextBtfId();
     const p = defineProgram<C>({ id: this.ids.nextProgId(), name: spec.name, type: spec.type, run: spec.run,
-      mapIds: uniqueIds(spec.maps), loadedAtMs: this.kernel.sim.wallMs() });
+      mapIds: uniqueIds(spec.maps), loadedAtMs: this.kernel.sim.wallMs(), btfId });
     this.kernel.registerProg?.(p as BpfProgram<unknown>);
     return p;
   }

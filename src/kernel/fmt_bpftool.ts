@@ -1,5 +1,6 @@
 // bpftool output: `net show`, `prog show`, `map list` (plain, not JSON).
 
+import { bpfObjName, BPF_OBJ_NAME_LEN } from '../bpf/define.ts';
 import type { BpfMap } from '../bpf/map.ts';
 import type { BpfProgram } from '../bpf/program.ts';
 import type { LinuxNode } from './node.ts';
@@ -11,7 +12,7 @@ export function formatNetShow(node: LinuxNode, dev?: string): string {
   for (const d of devs) {
     if (dev !== undefined && d.name !== dev) continue;
     for (const dir of ['ingress', 'egress'] as const) {
-      for (const l of d.tcx[dir]) lines.push(`${d.name}(${d.ifindex}) tcx/${dir} ${l.prog.name} prog_id ${l.prog.id} link_id ${l.linkId}`);
+      for (const l of d.tcx[dir]) lines.push(`${d.name}(${d.ifindex}) tcx/${dir} ${progFullName(l.prog)} prog_id ${l.prog.id} link_id ${l.linkId}`);
     }
   }
   lines.push('', 'flow_dissector:', '', 'netfilter:', '');
@@ -20,6 +21,17 @@ export function formatNetShow(node: LinuxNode, dev?: string): string {
 
 /** Optional sizes a loader may put on a program; deterministic stand-ins otherwise. */
 type Sized = { xlatedBytes?: number; jitedBytes?: number; btfId?: number };
+
+/**
+ * bpftool's get_prog_full_name: the kernel keeps 15 characters of a name; when
+ * that many are there and the program has BTF, bpftool reads the full name
+ * from the program's func info instead (our program's BTF names it in full).
+ */
+export function progFullName(p: BpfProgram<unknown>): string {
+  const kernelName = bpfObjName(p.name);
+  if (kernelName.length < BPF_OBJ_NAME_LEN - 1 || !(p as BpfProgram<unknown> & Sized).btfId) return kernelName;
+  return p.name;
+}
 
 function tagHash(tag: string): number {
   let h = 0;
@@ -39,11 +51,11 @@ export function formatProg(p: BpfProgram<unknown>): string {
   const jited = s.jitedBytes ?? Math.round(xlated * 0.6);
   const maps = p.mapIds.length ? `  map_ids ${p.mapIds.join(',')}` : '';
   const lines = [
-    `${p.id}: ${p.type}  name ${p.name}  tag ${p.tag}  gpl`,
+    `${p.id}: ${p.type}  name ${progFullName(p)}  tag ${p.tag}  gpl`,
     `\tloaded_at ${isoSeconds(p.loadedAtMs)}  uid 0`,
     `\txlated ${xlated}B  jited ${jited}B  memlock 4096B${maps}`,
   ];
-  if (s.btfId !== undefined) lines.push(`\tbtf_id ${s.btfId}`);
+  if (s.btfId) lines.push(`\tbtf_id ${s.btfId}`); // bpftool prints it when bpf_prog_info.btf_id is set
   return lines.join('\n') + '\n';
 }
 
@@ -62,11 +74,11 @@ function memlock(m: BpfMap): number {
   return 704 + buckets + count * (elem + (percpu ? r8(valueSize) * 2 : 0));
 }
 
-/** One `bpftool map show` entry. */
+/** One `bpftool map show` entry; maps have no BTF name to recover, so bpftool prints the kernel's 15 characters. */
 export function formatMap(m: BpfMap): string {
   const s = m.spec;
   const lines = [
-    `${m.id}: ${s.type}  name ${s.name}  flags 0x${s.flags.toString(16)}`,
+    `${m.id}: ${s.type}  name ${bpfObjName(s.name)}  flags 0x${s.flags.toString(16)}`,
     `\tkey ${s.keySize}B  value ${s.valueSize}B  max_entries ${s.maxEntries}  memlock ${memlock(m)}B`,
   ];
   if (s.type === 'prog_array') lines.push('\towner_prog_type sched_cls  owner jited');
