@@ -3,6 +3,7 @@
 // node's ens5 at the same virtual times, end with identical BPF maps, and print
 // identical monitor lines; another seed draws other identities and ports.
 import t from 'tap';
+import { ciliumOf } from '../src/cilium/plugin.ts';
 import type { Cluster } from '../src/cluster/cluster.ts';
 import type { BpfMap } from '../src/bpf/map.ts';
 import { drain, inPod, kubectl, seedLab, type LabOptions } from './helpers/lab.ts';
@@ -17,7 +18,7 @@ interface Run { outputs: string[]; frames: string[]; maps: string[]; monitor: st
 function dumpMaps(c: Cluster): string[] {
   const out: string[] = [];
   for (const node of c.nodeNames()) {
-    const maps = (c.cilium as unknown as { agent(n: string): { maps: { list(): BpfMap[] } } }).agent(node).maps.list();
+    const maps: BpfMap[] = ciliumOf(c.cni)!.agent(node).maps.list();
     for (const m of maps) for (const [k, v] of m.entries()) out.push(`${node} ${m.id} ${m.spec.name} ${hex(k)} ${hex(v)}`);
   }
   return out;

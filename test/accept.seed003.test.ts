@@ -2,6 +2,7 @@
 // routing, socket LB) prints what the real lab printed (test/scenarios/seed003.txt),
 // and traffic to the internet leaves masqueraded to the node IP.
 import t from 'tap';
+import { ciliumOf } from '../src/cilium/plugin.ts';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../src/wire/icmp.ts';
 import { TCP_ACK, TCP_PSH } from '../src/wire/tcp.ts';
 import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab } from './helpers/lab.ts';
@@ -148,7 +149,7 @@ t.test('what Hubble builds on: PSH on data segments, socket-LB translation event
   const c = seedLab();
   t.teardown(() => c.close());
   const lines: string[] = [];
-  const cilium = c.cilium as unknown as { subscribeMonitor(n: string, cb: (l: string) => void, o: { debug: boolean }): () => void };
+  const cilium = ciliumOf(c.cni)!;
   const stop = cilium.subscribeMonitor('k8s-s', (l) => lines.push(l), { debug: true });
   const wire = record(c, 'k8s-s', 'ens5');
   t.equal((await inPod(c, 'netpod', ['curl', '-s', '172.16.1.111'])).exitCode, 0);

@@ -1,5 +1,6 @@
 // cilium-dbg on a node of the seed lab: outputs against the seed transcript (003) lines.
 import t from 'tap';
+import { ciliumOf } from '../src/cilium/plugin.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
 
 const c = Cluster.lab('cilium', { seed: 1 });
@@ -51,7 +52,7 @@ t.test('status: the lines users grep', async (t) => {
 
 t.test('endpoint list: two-line header, rows by id, labels one per line (seed rows up to ids)', async (t) => {
   const r = await sh('cilium-dbg endpoint list');
-  const eps = c.cilium as unknown as { endpoints(n: string): Array<{ id: number; identity: number; podName?: string }> };
+  const eps = ciliumOf(c.cni)!;
   const netpod = eps.endpoints('k8s-s').find((e) => e.podName === 'netpod')!;
   const health = eps.endpoints('k8s-s').find((e) => e.identity === 4)!;
   const host = eps.endpoints('k8s-s').find((e) => e.identity === 1)!;

@@ -1,12 +1,13 @@
 // Service sync on every node: copied maps (ClusterIP-only frontends) hold exactly what a per-node rewrite writes.
 import t from 'tap';
 import { Cluster } from '../src/cluster/cluster.ts';
-import type { CiliumCluster } from '../src/cilium/control.ts';
-import { computeFrontends } from '../src/cluster/frontends.ts';
+import { ciliumOf } from '../src/cilium/plugin.ts';
+import { expandFrontends } from '../src/cilium/frontends.ts';
+import { servicePorts } from '../src/cluster/service_ports.ts';
 import { LbIds, syncAllNodeServices, syncNodeServices } from '../src/cilium/services.ts';
 
 const dump = (c: Cluster, node: string) => {
-  const m = (c.cilium as CiliumCluster).agent(node).maps;
+  const m = ciliumOf(c.cni)!.agent(node).maps;
   return [m.lbServices, m.lbBackends, m.lbRevNat].map((x) => x.entries().map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`));
 };
 
@@ -18,8 +19,8 @@ const cases: Array<[string, string]> = [
 for (const [name, extra] of cases) {
   t.test(name, async (t) => {
     const c = Cluster.fromYaml((await import('../src/cluster/labs/cilium.ts')).CILIUM_LAB + extra, { seed: 5 });
-    const fes = computeFrontends(c.api.snapshot(), c.spec);
-    const agents = c.nodeNames().map((n) => (c.cilium as CiliumCluster).agent(n));
+    const agents = c.nodeNames().map((n) => ciliumOf(c.cni)!.agent(n));
+    const fes = expandFrontends(servicePorts(c.api.snapshot()), agents.map((a) => a.node.ip));
     const ids = new LbIds();
     for (const a of agents) syncNodeServices(a, fes, ids);
     const rewritten = c.nodeNames().map((n) => dump(c, n));

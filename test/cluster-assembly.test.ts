@@ -1,25 +1,52 @@
-// Cluster assembly with a stand-in Cilium control: CNI ADD/DEL per pod,
-// service frontends (ClusterIP, NodePort per node, ExternalIPs, LoadBalancer).
+// Cluster assembly through the datapath seam: a stand-in CNI and service proxy,
+// registered by name as any datapath would be, see CNI ADD/DEL per pod, service
+// ports from Services and EndpointSlices, and offer node tools and event
+// streams; the spec's choices are checked against the registry.
 import t from 'tap';
-import type { CiliumControl, LbFrontend, PodInfo } from '../src/cilium/api.ts';
+import type { CniPlugin, PodInfo, ServicePort, ServiceProxyPlugin } from '../src/datapath/contract.ts';
+import { DatapathRegistry } from '../src/datapath/registry.ts';
+import { ciliumDatapaths, ciliumOf } from '../src/cilium/plugin.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
+import { ClusterError } from '../src/cluster/facade.ts';
+import { CILIUM_LAB } from '../src/cluster/labs/cilium.ts';
+import type { KernelNode } from '../src/kernel/api.ts';
 import { u32ToIp } from '../src/wire/addr.ts';
 
-function fakeCilium() {
-  const added: PodInfo[] = []; const deleted: string[] = []; let frontends: LbFrontend[] = [];
-  const kernels = new Map<string, import('../src/kernel/api.ts').KernelNode>();
-  const control: CiliumControl = {
-    addNode: (k, n) => { kernels.set(n.name, k); },
-    addPod: (p) => { added.push(p); return { netns: kernels.get(p.nodeName)!.createNetns(`cni-${p.name}`), endpointId: added.length, identity: 1000 + added.length, hostIfName: 'lxc0' }; },
-    deletePod: (ns, name) => { deleted.push(`${ns}/${name}`); },
-    syncServices: (f) => { frontends = f; },
+/** A CNI and a service proxy that record what the cluster asks of them. */
+function fakeDatapath() {
+  const added: PodInfo[] = [], deleted: string[] = [], joined: string[] = [];
+  const listeners = new Map<string, (line: string) => void>();
+  let ports: ServicePort[] = [];
+  const kernels = new Map<string, KernelNode>();
+  const cni: CniPlugin = {
+    name: 'fakenet', routings: ['direct', 'overlay'],
+    create: (ctx) => ({
+      name: 'fakenet',
+      addNode: (k, n) => { kernels.set(n.name, k); joined.push(`cni ${n.name} ${ctx.config.routing}`); },
+      addPod: (p) => { added.push(p); return { netns: kernels.get(p.nodeName)!.createNetns(`cni-${p.name}`), hostIfName: `veth${added.length}`, identity: 1000 + added.length }; },
+      deletePod: (ns, name) => { deleted.push(`${ns}/${name}`); },
+      nodeTools: (node) => ({ fakectl: async (argv) => ({ stdout: `${node}: ${argv.join(' ')}\n`, stderr: '', exitCode: 0 }) }),
+      eventStreams: (node) => ({ monitor: (cb) => { listeners.set(node, cb); return () => listeners.delete(node); } }),
+    }),
   };
-  return { control, added, deleted, get frontends() { return frontends; } };
+  const proxy: ServiceProxyPlugin = {
+    name: 'fakeproxy',
+    create: () => ({
+      name: 'fakeproxy', addNode: (_k, n) => { joined.push(`proxy ${n.name}`); }, syncServices: (p) => { ports = p; },
+      nodeTools: () => ({}), eventStreams: () => ({}),
+    }),
+  };
+  return { cni, proxy, added, deleted, joined, listeners, get ports() { return ports; } };
 }
 
-t.test('pods go through CNI ADD/DEL, services become frontends', async (t) => {
-  const fake = fakeCilium();
-  const c = Cluster.lab('cilium', { seed: 1, deps: { createCilium: () => fake.control } });
+const FAKE_LAB = CILIUM_LAB.replace('datapath: cilium', 'cni: fakenet\n  serviceProxy: fakeproxy').replace('routing: native', 'routing: direct');
+const portLine = (p: ServicePort) => `${u32ToIp(p.clusterIP)}:${p.port}/${p.protocol} -> ${p.endpoints.map((e) => `${u32ToIp(e.ip)}:${e.port}`).join(',')}`;
+
+t.test('a datapath registered by name: pods through CNI ADD/DEL, services as service ports', async (t) => {
+  const fake = fakeDatapath();
+  const c = Cluster.fromYaml(FAKE_LAB, { seed: 1, deps: { datapaths: new DatapathRegistry([{ cnis: [fake.cni], serviceProxies: [fake.proxy] }]) } });
+  t.teardown(() => c.close());
+  t.same(fake.joined, ['cni k8s-s direct', 'cni k8s-w1 direct', 'cni k8s-w2 direct', 'proxy k8s-s', 'proxy k8s-w1', 'proxy k8s-w2'], 'nodes join the CNI, then the proxy');
   t.same(fake.added.map((p) => `${p.namespace}/${p.name} ${u32ToIp(p.ip)} ${p.nodeName}`).sort(), [
     'default/netpod 172.16.0.230 k8s-s', 'default/webpod1 172.16.1.111 k8s-w1', 'default/webpod2 172.16.2.180 k8s-w2',
     'kube-system/coredns-55cb58b774-2xvk2 172.16.1.210 k8s-w1', 'kube-system/coredns-55cb58b774-7v788 172.16.1.221 k8s-w1',
@@ -28,9 +55,9 @@ t.test('pods go through CNI ADD/DEL, services become frontends', async (t) => {
   const netpod = fake.added.find((p) => p.name === 'netpod')!;
   t.equal(netpod.namespaceLabels['kubernetes.io/metadata.name'], 'default');
   t.equal(fake.added.find((p) => p.name.startsWith('coredns'))!.serviceAccount, 'coredns');
-  const dns = fake.frontends.filter((f) => f.name === 'kube-dns').map((f) => `${u32ToIp(f.ip)}:${f.port}/${f.proto} -> ${f.backends.map((b) => `${u32ToIp(b.ip)}:${b.port}`).join(',')}`);
-  t.same(dns, ['10.96.0.10:53/UDP -> 172.16.1.210:53,172.16.1.221:53', '10.96.0.10:53/TCP -> 172.16.1.210:53,172.16.1.221:53', '10.96.0.10:9153/TCP -> 172.16.1.210:9153,172.16.1.221:9153']);
-  t.same(fake.frontends.filter((f) => f.name === 'kubernetes').map((f) => `${u32ToIp(f.ip)}:${f.port} -> ${u32ToIp(f.backends[0]!.ip)}:${f.backends[0]!.port}`), ['10.96.0.1:443 -> 192.168.10.10:6443']);
+  t.same(fake.ports.filter((p) => p.name === 'kube-dns').map(portLine),
+    ['10.96.0.10:53/UDP -> 172.16.1.210:53,172.16.1.221:53', '10.96.0.10:53/TCP -> 172.16.1.210:53,172.16.1.221:53', '10.96.0.10:9153/TCP -> 172.16.1.210:9153,172.16.1.221:9153']);
+  t.same(fake.ports.filter((p) => p.name === 'kubernetes').map(portLine), ['10.96.0.1:443/TCP -> 192.168.10.10:6443']);
 
   c.apply(`apiVersion: v1
 kind: Service
@@ -40,19 +67,93 @@ spec:
   selector: {app: webpod}
   externalIPs: [192.168.10.250]
   sessionAffinity: ClientIP
-  ports: [{port: 8080, targetPort: 80, nodePort: 31000}]
+  loadBalancerSourceRanges: [10.0.0.0/8]
+  ports: [{name: web, port: 8080, targetPort: 80, nodePort: 31000}]
 `);
-  const lb = fake.frontends.filter((f) => f.name === 'lb').map((f) => `${f.type} ${u32ToIp(f.ip)}:${f.port} n=${f.backends.length} aff=${f.affinityTimeoutSec}`);
-  t.same(lb, ['ClusterIP ' + lb[0]!.split(' ')[1] + ' n=2 aff=10800', 'NodePort 192.168.10.10:31000 n=2 aff=10800', 'NodePort 192.168.10.101:31000 n=2 aff=10800',
-    'NodePort 192.168.10.102:31000 n=2 aff=10800', 'ExternalIPs 192.168.10.250:8080 n=2 aff=10800', 'LoadBalancer 192.168.10.200:8080 n=2 aff=10800']);
+  const lb = fake.ports.find((p) => p.name === 'lb')!;
+  t.match(lb, { portName: 'web', type: 'LoadBalancer', port: 8080, nodePort: 31000, affinityTimeoutSec: 10800, externalTrafficPolicy: 'Cluster' });
+  t.same([lb.externalIPs.map(u32ToIp), lb.loadBalancerIPs.map(u32ToIp), lb.loadBalancerSourceRanges.map((r) => `${u32ToIp(r.ip)}/${r.prefixLen}`)],
+    [['192.168.10.250'], ['192.168.10.200'], ['10.0.0.0/8']]);
+  t.same(lb.endpoints.map((e) => `${u32ToIp(e.ip)}:${e.port} ${e.nodeName} ${e.ready}`).sort(), ['172.16.1.111:80 k8s-w1 true', '172.16.2.180:80 k8s-w2 true']);
 
   c.delete('apiVersion: v1\nkind: Pod\nmetadata: {name: webpod2}\n');
-  t.same(fake.deleted, ['default/webpod2']);
-  t.equal(fake.frontends.find((f) => f.name === 'lb')!.backends.length, 1, 'backend gone with its pod');
+  t.same(fake.deleted, ['default/webpod2'], 'CNI DEL');
+  t.equal(fake.ports.find((p) => p.name === 'lb')!.endpoints.length, 1, 'the endpoint is gone with its pod');
   t.equal(c.identityOf('default', 'netpod'), 1000 + fake.added.indexOf(netpod) + 1);
   const cep = await c.kubectl(['get', 'cep']);
   t.match(cep.stdout, /^NAME +SECURITY IDENTITY   ENDPOINT STATE   IPV4 +IPV6\nnetpod +\d+ +ready +172\.16\.0\.230   \n/);
-  c.close();
+});
+
+t.test('node tools and event streams come from the datapath', async (t) => {
+  const fake = fakeDatapath();
+  const c = Cluster.fromYaml(FAKE_LAB, { seed: 1, deps: { datapaths: new DatapathRegistry([{ cnis: [fake.cni], serviceProxies: [fake.proxy] }]) } });
+  t.teardown(() => c.close());
+  t.same(await c.nodeExec('k8s-w1', ['fakectl', 'status', '--verbose']), { stdout: 'k8s-w1: status --verbose\n', stderr: '', exitCode: 0 });
+  t.equal((await c.nodeExec('k8s-w1', ['cilium-dbg', 'status'])).exitCode, 127, 'no cilium-dbg without Cilium');
+  t.same(c.eventStreams('k8s-s'), ['monitor']);
+  const lines: string[] = [];
+  const stop = c.monitor('k8s-s', (l) => lines.push(`${l.node} ${l.text}`));
+  fake.listeners.get('k8s-s')!('-> endpoint 1 flow 0x0');
+  stop();
+  t.same(lines, ['k8s-s -> endpoint 1 flow 0x0']);
+  t.notOk(fake.listeners.has('k8s-s'), 'unsubscribed');
+  const err = (fn: () => unknown) => { try { fn(); return 'no error'; } catch (e) { return `${(e as ClusterError).status} ${(e as Error).message}`; } };
+  t.equal(err(() => c.events('k8s-s', 'conntrack', () => {})), '501 conntrack is not available on node k8s-s (cni fakenet, service proxy fakeproxy)');
+  t.equal(err(() => c.monitor('nope', () => {})), '404 node "nope" not found');
+});
+
+t.test('Cilium as CNI only: another service proxy gets the services, Cilium loads no socket LB', async (t) => {
+  const fake = fakeDatapath();
+  const datapaths = new DatapathRegistry([ciliumDatapaths, { serviceProxies: [fake.proxy] }]);
+  const c = Cluster.fromYaml(CILIUM_LAB.replace('datapath: cilium', 'cni: cilium\n  serviceProxy: fakeproxy'), { seed: 1, deps: { datapaths } });
+  t.teardown(() => c.close());
+  t.equal(c.cni.name, 'cilium');
+  t.ok(fake.ports.some((p) => p.name === 'kube-dns'), 'the proxy has the services');
+  const progs = (await c.nodeExec('k8s-s', ['bpftool', 'prog', 'show'])).stdout;
+  t.match(progs, /cil_from_container/, 'Cilium plumbs and programs the pods');
+  t.notMatch(progs, /cil_sock4_connect/, 'no socket LB without kube-proxy replacement');
+  t.equal(ciliumOf(c.cni)!.agent('k8s-s').maps.lbServices.entries().length, 0, 'Cilium programs no service');
+  t.equal((await c.nodeExec('k8s-s', ['cilium-dbg', 'version'])).exitCode, 0, 'cilium-dbg is still the CNI agent\'s');
+  const withKpr = Cluster.lab('cilium', { seed: 1 });
+  t.teardown(() => withKpr.close());
+  t.match((await withKpr.nodeExec('k8s-s', ['bpftool', 'prog', 'show'])).stdout, /cil_sock4_connect/, 'with kube-proxy replacement it does');
+});
+
+t.test('datapath: cilium is short for cni: cilium, serviceProxy: cilium', async (t) => {
+  const short = Cluster.lab('cilium', { seed: 1 });
+  const long = Cluster.fromYaml(CILIUM_LAB.replace('datapath: cilium', 'cni: cilium\n  serviceProxy: cilium'), { seed: 1 });
+  t.teardown(() => { short.close(); long.close(); });
+  t.same([short.spec.cni, short.spec.serviceProxy], ['cilium', 'cilium']);
+  t.same(long.spec, short.spec);
+  const list = ['cilium-dbg', 'service', 'list'];
+  t.same(await long.nodeExec('k8s-w1', list), await short.nodeExec('k8s-w1', list));
+});
+
+const doc = (spec: string) => `apiVersion: dplab.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec: ${spec}\n`;
+const bad: Array<[string, string, string, string]> = [
+  ['unknown CNI', doc('{cni: flannel}'), 'spec.cni', 'spec.cni: unknown CNI "flannel" (known: cilium)'],
+  ['unknown service proxy', doc('{serviceProxy: kube-router}'), 'spec.serviceProxy', 'spec.serviceProxy: unknown service proxy "kube-router" (known: cilium)'],
+  ['short form not registered', doc('{datapath: iptables}'), 'spec.datapath', 'spec.datapath: unknown datapath "iptables" (known: cilium)'],
+  ['routing the CNI lacks', doc('{routing: ipip}'), 'spec.routing', 'spec.routing: CNI cilium routes tunnel or native, got "ipip"'],
+  ['kind with kube-proxy not registered', 'apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnetworking: {kubeProxyMode: ipvs}\n', 'networking.kubeProxyMode',
+    'networking.kubeProxyMode: kubeProxyMode "ipvs" needs CNI kindnet and service proxy kube-proxy-ipvs: unknown CNI "kindnet" (known: cilium)'],
+];
+for (const [name, yaml, field, message] of bad) {
+  t.test(`rejected: ${name}`, async (t) => {
+    try { Cluster.fromYaml(yaml); t.fail('no error'); } catch (e) {
+      t.type(e, ClusterError);
+      t.match(e, { status: 400, field, message });
+    }
+  });
+}
+
+t.test('rejected: kube-proxy replacement without Cilium as the CNI', async (t) => {
+  const fake = fakeDatapath();
+  const datapaths = new DatapathRegistry([ciliumDatapaths, { cnis: [fake.cni] }]);
+  t.throws(() => Cluster.fromYaml(doc('{cni: fakenet, serviceProxy: cilium}'), { deps: { datapaths } }),
+    { status: 400, field: 'spec.serviceProxy', message: 'spec.serviceProxy: service proxy "cilium" runs only with CNI cilium, not "fakenet"' });
+  t.throws(() => Cluster.fromYaml(doc('{cni: fakenet}'), { deps: { datapaths } }),
+    { field: 'spec.serviceProxy', message: /runs only with CNI cilium/ }, 'datapath: cilium fills only the missing half');
 });
 
 t.test('unknown node and interface errors', async (t) => {

@@ -14,7 +14,7 @@
 import t from 'tap';
 import type { Cluster } from '../src/cluster/cluster.ts';
 import type { NodeMaps } from '../maps/index.ts';
-import type { CiliumCluster } from '../src/cilium/control.ts';
+import { ciliumOf } from '../src/cilium/plugin.ts';
 import { NatEntry4, NatKey4 } from '../maps/cilium_snat_v4_external.ts';
 import { CT_ENTRY_OFF_LIFETIME, TUPLE_F_IN } from '../maps/cilium_ct4_global.ts';
 import { MetricsKey, MetricsValue } from '../maps/cilium_metrics.ts';
@@ -28,7 +28,7 @@ function lab(): { c: Cluster; maps: NodeMaps; monitor: string[] } {
   const c = seedLab();
   const monitor: string[] = [];
   c.monitor('k8s-s', (l) => monitor.push(l.text));
-  return { c, maps: (c.cilium as CiliumCluster).agent('k8s-s').maps, monitor };
+  return { c, maps: ciliumOf(c.cni)!.agent('k8s-s').maps, monitor };
 }
 
 /** `cilium-dbg bpf metrics list` rows as "REASON|DIRECTION" -> packets. */

@@ -1,5 +1,6 @@
 // One node's Cilium agent: host devices, host/netdev/overlay programs, endpoints
-// (CNI ADD/DEL), local map state, and the read models the CLI prints.
+// (regenerated after cilium-cni plumbs a pod, see cni.ts), local map state, and
+// the read models the CLI prints.
 
 import type { NetDevice, Netns } from '../kernel/api.ts';
 import type { Rng } from '../sim/sim.ts';
@@ -26,6 +27,7 @@ import { cilSock4Recvmsg } from '../../programs/cil_sock4_recvmsg.ts';
 import { cilSock4Getpeername } from '../../programs/cil_sock4_getpeername.ts';
 import type { CiliumConfig, NodeInfo } from './api.ts';
 import { BPF_LXC_HEALTH_OBJECT, BPF_LXC_OBJECT, bpfHostObject, Loader, type LoaderKernel } from './loader.ts';
+import { connectPod, type PodLink } from './cni.ts';
 
 /** A Cilium endpoint as `cilium-dbg endpoint list` shows it. */
 export interface EndpointModel {
@@ -33,13 +35,6 @@ export interface EndpointModel {
   mac: string; nodeMac: string; state: 'ready'; podName?: string; namespace?: string; netns?: Netns;
 }
 
-/** Deterministic locally administered MAC. */
-export function randomMac(rng: Rng): Uint8Array {
-  const m = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) m[i] = rng.below(256);
-  m[0] = (m[0]! & 0xfe) | 0x02;
-  return m;
-}
 const macStr = (m: Uint8Array) => Array.from(m, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
 
 export class NodeAgent {
@@ -169,19 +164,23 @@ export class NodeAgent {
   deleteIpcache(ip: number, prefixLen: number): void { this.maps.ipcache.delete(ipcacheKeyBytes(ip, prefixLen)); }
 
   /**
-   * Create an endpoint: lxc veth pair, programs, tail-call slots and the
-   * cilium_lxc entry. `peerNs` null means the health endpoint's own netns.
+   * The health endpoint: the agent plumbs its netns as cilium-cni would a pod's,
+   * then makes it an endpoint like any other.
    */
-  createEndpoint(netnsName: string, hostIfName: string, ip: number, identity: number, labels: string[], owner: string,
-    epId = this.allocEpId()): EndpointModel {
+  createHealthEndpoint(identity: number): EndpointModel {
+    const epId = this.allocEpId();
+    const link = connectPod(this.kernel, this.rng, { netnsName: 'cilium-health', hostIfName: 'lxc_health', ip: this.healthIp, routerIp: this.routerIp, mtu: this.podMtu() });
+    return this.createEndpoint(link, this.healthIp, identity, ['reserved:health'], 'health', epId);
+  }
+
+  /**
+   * Endpoint regeneration for a plumbed pod (the agent's PUT /endpoint): bpf_lxc
+   * programs on the host veth, tail-call slots, the cilium_lxc entry.
+   */
+  createEndpoint(link: PodLink, ip: number, identity: number, labels: string[], owner: string, epId: number): EndpointModel {
     const k = this.kernel;
-    const pns = k.createNetns(netnsName);
-    const nodeMac = randomMac(this.rng), mac = randomMac(this.rng);
-    const [hostDev, podDev] = k.createVeth(hostIfName, pns, 'eth0', { mtu: this.podMtu(), hostMac: nodeMac, peerMac: mac });
-    pns.addAddress(podDev, ip, 32);
-    pns.addRoute({ dst: this.routerIp, prefixLen: 32, gateway: 0, ifindex: podDev.ifindex, scope: 'link' });
-    pns.addRoute({ dst: 0, prefixLen: 0, gateway: this.routerIp, ifindex: podDev.ifindex, mtu: this.podMtu() });
-    (pns as Netns & { epId?: number }).epId = epId;
+    const { netns: pns, hostDev, mac, nodeMac } = link;
+    pns.epId = epId;
     const calls = this.maps.callsFor(epId);
     k.registerMap?.(calls);
     const ep: EpConfig = { lxcId: epId, secLabel: identity, ipv4: ip, ifindex: hostDev.ifindex, mac, nodeMac, calls };
@@ -196,18 +195,18 @@ export class NodeAgent {
     this.maps.lxc.update(new EndpointKey(ip).encode(), new EndpointInfo({ ifIndex: hostDev.ifindex, lxcId: epId, flags: 0,
       mac: macStr(mac), nodeMac: macStr(nodeMac), secId: identity }).encode());
     this.allocations.set(ip, owner);
-    const m: EndpointModel = { id: epId, identity, labels, ipv4: ip, ifindex: hostDev.ifindex, ifname: hostIfName,
+    const m: EndpointModel = { id: epId, identity, labels, ipv4: ip, ifindex: hostDev.ifindex, ifname: hostDev.name,
       mac: macStr(mac), nodeMac: macStr(nodeMac), state: 'ready', netns: pns };
     this.endpoints.set(epId, m);
     return m;
   }
 
+  /** Forget an endpoint's programs and map entries; the CNI DEL that follows removes its netns. */
   deleteEndpoint(epId: number): void {
     const m = this.endpoints.get(epId);
     if (!m) return;
     this.maps.lxc.delete(new EndpointKey(m.ipv4).encode());
     this.maps.dropEndpoint(epId);
-    if (m.netns) this.kernel.deleteNetns(m.netns.name);
     this.allocations.delete(m.ipv4);
     this.endpoints.delete(epId);
     this.usedEpIds.delete(epId);

@@ -1,8 +1,11 @@
-// Contract between the Kubernetes side (src/cluster) and the Cilium agents.
-// The cluster owns Kubernetes objects; these types are the plain snapshots it
-// hands down (never cluster objects themselves).
+// Cilium's own control-plane contract, behind the datapath seam
+// (src/datapath): the node, pod and service snapshots come from the seam;
+// frontends are Cilium's expansion of service ports (src/cilium/frontends.ts).
 
-import type { KernelNode, Netns } from '../kernel/api.ts';
+import type { KernelNode } from '../kernel/api.ts';
+import type { L4Proto, NodeInfo, PodInfo, PodNetwork } from '../datapath/contract.ts';
+
+export type { NodeInfo, PodInfo, PodNetwork, L4Proto } from '../datapath/contract.ts';
 
 /** Cluster-wide Cilium settings (the Cluster spec's datapath fields). */
 export interface CiliumConfig {
@@ -17,41 +20,9 @@ export interface CiliumConfig {
   clusterName: string;
 }
 
-/** A node as the agent sees it. */
-export interface NodeInfo {
-  name: string;
-  /** Underlay (InternalIP) address. */
-  ip: number;
-  podCIDR: { ip: number; prefixLen: number };
-  controlPlane: boolean;
-  /** Node labels (node-role.kubernetes.io/control-plane...). */
-  labels: Record<string, string>;
-}
+/** CNI ADD's result from Cilium: every pod is an endpoint with a security identity. */
+export interface CiliumPodNetwork extends PodNetwork { endpointId: number; identity: number }
 
-/** What CNI ADD gets for a pod. */
-export interface PodInfo {
-  namespace: string;
-  name: string;
-  uid: string;
-  nodeName: string;
-  ip: number;
-  labels: Record<string, string>;
-  namespaceLabels: Record<string, string>;
-  serviceAccount: string;
-  /** "[restored]" in `status --verbose` for pods the agent found at start-up. */
-  restored?: boolean;
-}
-
-/** Result of CNI ADD: the pod's netns with eth0 configured. */
-export interface PodNetwork {
-  netns: Netns;
-  endpointId: number;
-  identity: number;
-  /** Host-side veth name, lxc<12 hex>. */
-  hostIfName: string;
-}
-
-export type L4Proto = 'TCP' | 'UDP';
 export type FrontendType = 'ClusterIP' | 'NodePort' | 'ExternalIPs' | 'LoadBalancer';
 
 /** One service frontend (VIP:port/proto) and its backends: one row of `cilium service list`. */
@@ -77,13 +48,12 @@ export interface LbFrontend {
  * CRDs do on a real cluster).
  */
 export interface CiliumControl {
+  /** Start the node's agent; node.routerIP / healthIP pin cilium_host's and the health endpoint's addresses. */
   addNode(kernel: KernelNode, node: NodeInfo): void;
-  /** CNI ADD: create the pod netns, veth, endpoint, identity, map entries. */
-  addPod(pod: PodInfo): PodNetwork;
+  /** CNI ADD: the plugin plumbs the pod (netns, veth, address, routes), the agent makes the endpoint (identity, programs, maps). */
+  addPod(pod: PodInfo): CiliumPodNetwork;
   /** CNI DEL. */
   deletePod(namespace: string, name: string): void;
   /** Replace the whole set of service frontends (the agent diffs). */
   syncServices(frontends: LbFrontend[]): void;
-  /** Pin a node's router / health IPs before addNode (optional). */
-  pinAddresses?(node: string, a: { routerIp?: number; healthIp?: number }): void;
 }

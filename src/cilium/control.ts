@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
-import type { CiliumConfig, CiliumControl, LbFrontend, NodeInfo, PodInfo, PodNetwork } from './api.ts';
+import type { CiliumConfig, CiliumControl, CiliumPodNetwork, LbFrontend, NodeInfo, PodInfo } from './api.ts';
 import { NodeAgent, type EndpointModel } from './agent.ts';
+import { connectPod, disconnectPod } from './cni.ts';
 import type { LoaderKernel } from './loader.ts';
 import { IdentityAllocator, podSecurityLabels } from './identity.ts';
 import { formatMonitorEvent, type MonitorOptions } from './monitor.ts';
@@ -27,8 +28,6 @@ export interface CiliumCluster extends CiliumControl {
   endpoints(node: string): EndpointModel[];
   identities(): Array<{ id: number; labels: string[] }>;
   allocatedAddresses(node: string): string[];
-  /** Pin router/health IPs of a node before addNode (as the seed shows them). */
-  pinAddresses(node: string, a: { routerIp?: number; healthIp?: number }): void;
   /** Nodes with an agent, in the order they were added. */
   nodeNames(): string[];
   /** `metadata.source` of an ipcache entry (`ip list` SOURCE): custom-resource for pods, '' for the agent's own. */
@@ -37,17 +36,12 @@ export interface CiliumCluster extends CiliumControl {
   identityLabels(node: string, id: number): string[] | undefined;
 }
 
-/** Which control plane runs an agent on a kernel (node commands find cilium-dbg's agent by the node's kernel). */
-const byKernel = new WeakMap<KernelNode, { ctl: CiliumCluster; node: string }>();
-export function ciliumOnKernel(kernel: KernelNode): { ctl: CiliumCluster; node: string } | undefined { return byKernel.get(kernel); }
-
 export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster {
   const rng = sim.rng.fork();
   const identities = new IdentityAllocator(rng.fork());
   const agents = new Map<string, NodeAgent>();
   const ipcache = new Map<string, IpcacheEntry>();
   const pods = new Map<string, PodState>();
-  const pins = new Map<string, { routerIp?: number; healthIp?: number }>();
   const lbIds = new LbIds();
   let frontends: LbFrontend[] = [];
 
@@ -90,18 +84,15 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   }
 
   const ctl: CiliumCluster = {
-    pinAddresses(node, a) { pins.set(node, a); },
-
     addNode(kernel: KernelNode, node: NodeInfo): void {
-      const agent = new NodeAgent(kernel as LoaderKernel, node, cfg, rng.fork(), pins.get(node.name));
+      const agent = new NodeAgent(kernel as LoaderKernel, node, cfg, rng.fork(), { routerIp: node.routerIP, healthIp: node.healthIP });
       agent.start();
       for (const other of agents.values()) { other.addRemoteNode(node); agent.addRemoteNode(other.node); }
       agents.set(node.name, agent);
-      byKernel.set(kernel, { ctl, node: node.name });
       const nodeLabels = Object.keys(node.labels).filter((k) => k.startsWith('node-role.kubernetes.io/') || k === 'node.kubernetes.io/exclude-from-external-load-balancers').map((k) => `k8s:${k}`).sort();
       agent.endpoints.set(agent.hostEpId, { id: agent.hostEpId, identity: HOST_ID, labels: [...nodeLabels, 'reserved:host'], ipv4: 0,
         ifindex: 0, ifname: '', mac: '', nodeMac: '', state: 'ready' });
-      agent.createEndpoint('cilium-health', 'lxc_health', agent.healthIp, HEALTH_ID, ['reserved:health'], 'health');
+      agent.createHealthEndpoint(HEALTH_ID);
       for (const e of ipcache.values()) writeEntry(agent, e);
       upsert({ ip: 0, prefixLen: 0, identity: WORLD_ID, node: null, kind: 'world' });
       upsert({ ip: node.ip, prefixLen: 32, identity: HOST_ID, node: node.name, kind: 'node' });
@@ -110,14 +101,17 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
       syncNodeServices(agent, frontends, lbIds);
     },
 
-    addPod(pod: PodInfo): PodNetwork {
+    addPod(pod: PodInfo): CiliumPodNetwork {
       const agent = agentOf(pod.nodeName);
       const labels = podSecurityLabels(pod, cfg.clusterName);
       const identity = identities.acquire(labels);
       const h = createHash('sha256').update(pod.uid || `${pod.namespace}/${pod.name}`).digest('hex');
       const netnsName = `cni-${h.slice(12, 20)}-${h.slice(20, 24)}-${h.slice(24, 28)}-${h.slice(28, 32)}-${h.slice(32, 44)}`;
       const owner = `${pod.namespace}/${pod.name}${pod.restored ? ' [restored]' : ''}`;
-      const ep = agent.createEndpoint(netnsName, `lxc${h.slice(0, 12)}`, pod.ip, identity, labels, owner);
+      const epId = agent.allocEpId();
+      // cilium-cni plumbs the pod, then asks the agent for the endpoint.
+      const link = connectPod(agent.kernel, agent.rng, { netnsName, hostIfName: `lxc${h.slice(0, 12)}`, ip: pod.ip, routerIp: agent.routerIp, mtu: agent.podMtu() });
+      const ep = agent.createEndpoint(link, pod.ip, identity, labels, owner, epId);
       ep.podName = pod.name; ep.namespace = pod.namespace;
       pods.set(`${pod.namespace}/${pod.name}`, { pod, labels, identity, epId: ep.id });
       upsert({ ip: pod.ip, prefixLen: 32, identity, node: pod.nodeName, kind: 'pod' });
@@ -127,7 +121,9 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
     deletePod(namespace: string, name: string): void {
       const st = pods.get(`${namespace}/${name}`);
       if (!st) return;
-      agentOf(st.pod.nodeName).deleteEndpoint(st.epId);
+      const agent = agentOf(st.pod.nodeName), netns = agent.endpoints.get(st.epId)?.netns;
+      agent.deleteEndpoint(st.epId);
+      if (netns) disconnectPod(agent.kernel, netns);
       identities.release(st.labels);
       remove(st.pod.ip, 32);
       pods.delete(`${namespace}/${name}`);

@@ -1,9 +1,11 @@
 // The Cluster: one Sim, an underlay with the emulated internet, one kernel
-// per node, the Cilium control plane, and the Kubernetes API whose committed
-// changes drive CNI ADD/DEL, containers and service sync.
+// per node, the chosen CNI and service proxy (src/datapath contracts), and the
+// Kubernetes API whose committed changes drive CNI ADD/DEL, containers and
+// service sync.
 
 import { parseAllDocuments } from 'yaml';
-import type { CiliumControl, PodNetwork } from '../cilium/api.ts';
+import type { Cni, EventStream, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
+import { DatapathError } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { createNode, type LinuxNode } from '../kernel/node.ts';
 import { Sim } from '../sim/sim.ts';
@@ -11,7 +13,6 @@ import { Underlay } from '../kernel/underlay.ts';
 import { inPrefix, u32ToIp } from '../wire/addr.ts';
 import { defaultDeps, type ClusterDeps } from './deps.ts';
 import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, type MonitorLine } from './facade.ts';
-import { computeFrontends } from './frontends.ts';
 import { KubeApi } from './kube/api.ts';
 import { serviceIp, type CorednsPin } from './kube/bootstrap.ts';
 import { manifestsFromDocuments } from './kube/request.ts';
@@ -21,12 +22,13 @@ import { runKubectl } from './kubectl/index.ts';
 import { LABS } from './labs/index.ts';
 import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
+import { servicePorts } from './service_ports.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 
 export interface ClusterOptions {
   seed?: number;
-  deps?: ClusterDeps;
+  deps?: Partial<ClusterDeps>;
   /** Wall-clock ms of virtual time 0. A server passes Date.now() so ages and timestamps read as now; tests keep the fixed default. */
   epochMs?: number;
 }
@@ -38,7 +40,10 @@ export class Cluster implements ClusterFacade {
   readonly sim: Sim;
   readonly underlay = new Underlay();
   readonly api: KubeApi;
-  readonly cilium?: CiliumControl;
+  /** Pod plumbing (CNI ADD/DEL, node routes). */
+  readonly cni: Cni;
+  /** Services and EndpointSlices -> datapath state. */
+  readonly serviceProxy: ServiceProxy;
   readonly dns: ClusterDns;
   /** The emulated internet: default gateway and upstream resolver of the nodes. */
   readonly internet: LinuxNode;
@@ -59,7 +64,7 @@ export class Cluster implements ClusterFacade {
       }).filter((d) => d !== null && d !== undefined);
     } catch (e) { if (e instanceof ClusterError) throw e; throw new ClusterError(`error parsing cluster YAML: ${(e as Error).message}`, 400, 'yaml'); }
     const clusterDoc = docs.find((d) => d && typeof d === 'object' && isClusterDoc(d));
-    const spec = resolveClusterDoc(clusterDoc);
+    const spec = resolveClusterDoc(clusterDoc, opts.deps?.datapaths);
     const manifests = manifestsFromDocuments(parsed).filter((d) => !(d && isClusterDoc(d as Any)));
     const pin = clusterDoc?.spec?.coredns as CorednsPin | undefined;
     return new Cluster(spec, { ...opts, manifests, coredns: pin });
@@ -85,11 +90,9 @@ export class Cluster implements ClusterFacade {
     this.internet.hostNs.acceptAnyDestination = true;
     // Outside hosts sit ~16 routers away, as 8.8.8.8 did in the seed (ttl=47 at the pod).
     this.internet.hostNs.defaultTtl = 48;
-    this.cilium = this.deps.createCilium?.(this.sim, {
-      routing: spec.routing, socketLB: spec.socketLB, netdev: spec.netdev, mtu: spec.mtu, clusterCIDR: spec.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
-    });
-    for (const n of spec.nodes) if (n.routerIP !== undefined || n.healthIP !== undefined) this.cilium?.pinAddresses?.(n.name, { routerIp: n.routerIP, healthIp: n.healthIP });
-    for (const n of spec.nodes) this.cilium?.addNode(this.kernels.get(n.name)!, { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels });
+    ({ cni: this.cni, serviceProxy: this.serviceProxy } = this.buildDatapath());
+    for (const n of spec.nodes) this.cni.addNode(this.kernels.get(n.name)!, nodeInfo(n));
+    for (const n of spec.nodes) this.serviceProxy.addNode(this.kernels.get(n.name)!, nodeInfo(n));
     this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns });
     this.dns = buildDns(this.api, spec);
     if (this.deps.startContainers) {
@@ -101,6 +104,19 @@ export class Cluster implements ClusterFacade {
     this.api.watch((before, after) => this.sync(before, after));
     this.sync(newState(0), this.api.snapshot());
     if (opts.manifests?.length) this.api.applyObjects(opts.manifests, 'create');
+  }
+
+  /** The spec's CNI and service proxy from the registry; a choice it cannot build is a 400 on the spec field. */
+  private buildDatapath(): { cni: Cni; serviceProxy: ServiceProxy } {
+    const s = this.spec;
+    try {
+      return this.deps.datapaths.build({ cni: s.cni, serviceProxy: s.serviceProxy }, { sim: this.sim, config: {
+        cni: s.cni, serviceProxy: s.serviceProxy, routing: s.routing, netdev: s.netdev, mtu: s.mtu, socketLB: s.socketLB, podCIDR: s.podCIDR, serviceCIDR: s.serviceCIDR,
+      } });
+    } catch (e) {
+      if (e instanceof DatapathError) throw new ClusterError(`spec.${e.problem.field}: ${e.message}`, 400, `spec.${e.problem.field}`);
+      throw e;
+    }
   }
 
   nodeNames(): string[] { return this.spec.nodes.map((n) => n.name); }
@@ -154,7 +170,7 @@ export class Cluster implements ClusterFacade {
       nodeName: node, nodeIP: n?.ip ?? this.spec.gateway, kernel: k, netns: k.hostNs, dns: this.dns, sim: this.sim,
       files: { '/etc/resolv.conf': `nameserver ${u32ToIp(this.spec.gateway)}\n`, '/etc/hostname': `${node}\n`, '/etc/hosts': `127.0.0.1\tlocalhost\n${u32ToIp(n?.ip ?? this.spec.gateway)}\t${node}\n` },
     };
-    ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...(this.deps.nodeCommands?.(ctx) ?? {}) };
+    ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...this.nodeTools(node) };
     return ctx;
   }
 
@@ -171,17 +187,30 @@ export class Cluster implements ClusterFacade {
     return k.capture(dev, (frame, dir, tsNs) => cb({ frame, dir, tsNs, wallMs: this.sim.epochMs + tsNs / 1e6 }));
   }
 
-  monitor(node: string, cb: (l: MonitorLine) => void): () => void {
-    this.kernelOf(node);
-    if (!this.cilium || !this.deps.monitor) throw new ClusterError('monitor is not available (no Cilium datapath)', 501, 'monitor');
-    return this.deps.monitor(this.cilium, node, (l) => cb({ ...l, wallMs: this.sim.wallMs() }));
+  /** Commands the datapath installs on a node (cilium-dbg...), the service proxy's last. */
+  private nodeTools(node: string): Record<string, NodeTool> {
+    return { ...this.cni.nodeTools(node), ...this.serviceProxy.nodeTools(node) };
   }
 
-  /** Security identity of a pod's endpoint (kubectl get cep). */
+  /** Names of the event streams a node offers (`monitor` with Cilium). */
+  eventStreams(node: string): string[] {
+    this.kernelOf(node);
+    return Object.keys({ ...this.cni.eventStreams(node), ...this.serviceProxy.eventStreams(node) });
+  }
+
+  /** Follow a node's event stream by name, each line stamped with the cluster's clock; 501 if the datapath has none. */
+  events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void {
+    this.kernelOf(node);
+    const open: EventStream | undefined = this.cni.eventStreams(node)[stream] ?? this.serviceProxy.eventStreams(node)[stream];
+    if (!open) throw new ClusterError(`${stream} is not available on node ${node} (cni ${this.cni.name}, service proxy ${this.serviceProxy.name})`, 501, stream);
+    return open((text) => cb({ node, text, wallMs: this.sim.wallMs() }));
+  }
+
+  monitor(node: string, cb: (l: MonitorLine) => void): () => void { return this.events(node, 'monitor', cb); }
+
+  /** Security identity of a pod's endpoint (kubectl get cep), for CNIs that have endpoints. */
   identityOf(namespace: string, pod: string): number | undefined {
-    const l = this.live.get(`${namespace}/${pod}`);
-    if (l?.net) return l.net.identity;
-    return this.cilium && this.deps.identityOf ? this.deps.identityOf(this.cilium, namespace, pod) : undefined;
+    return this.live.get(`${namespace}/${pod}`)?.net?.identity;
   }
 
   /** Apply committed changes to the datapath: CNI DEL/ADD, containers, services. */
@@ -191,22 +220,22 @@ export class Cluster implements ClusterFacade {
       const p = pods.get(key);
       if (p && p.metadata.uid === l.uid) continue;
       l.running?.stop();
-      if (l.net) this.cilium?.deletePod(key.split('/')[0]!, key.split('/')[1]!);
+      if (l.net) this.cni.deletePod(key.split('/')[0]!, key.split('/')[1]!);
       this.live.delete(key);
     }
     for (const [key, p] of pods) if (!this.live.has(key)) this.startPod(after, key, p);
-    if (this.cilium && JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice])) {
-      this.cilium.syncServices(computeFrontends(after, this.spec));
+    if (JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice])) {
+      this.serviceProxy.syncServices(servicePorts(after));
     }
   }
 
   private startPod(s: KubeState, key: string, p: KObject): void {
     const l: LivePod = { uid: p.metadata.uid! };
     this.live.set(key, l);
-    if (!this.cilium || p.spec.hostNetwork) return;
+    if (p.spec.hostNetwork) return;
     const ns = listObjs(s, 'Namespace').find((n) => n.metadata.name === p.metadata.namespace);
     const ip = ipNum(p.status.podIP);
-    l.net = this.cilium.addPod({
+    l.net = this.cni.addPod({
       namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid!, nodeName: p.spec.nodeName, ip,
       labels: { ...(p.metadata.labels ?? {}) }, namespaceLabels: { ...(ns?.metadata.labels ?? {}) }, serviceAccount: p.spec.serviceAccountName ?? 'default',
     });
@@ -228,6 +257,10 @@ export class Cluster implements ClusterFacade {
     for (const l of this.live.values()) l.running?.stop();
     this.internetApp?.stop();
   }
+}
+
+function nodeInfo(n: ClusterSpec['nodes'][number]): NodeInfo {
+  return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels, routerIP: n.routerIP, healthIP: n.healthIP };
 }
 
 function ipNum(ip: string): number { return ip.split('.').reduce((v, o) => v * 256 + Number(o), 0) >>> 0; }

@@ -1,7 +1,9 @@
 // The Cluster document (dplab.dev/v1alpha1) and kind configs, parsed into
 // one resolved ClusterSpec with every default filled in.
 
+import type { DatapathChoice, DatapathProblem, DatapathRegistry } from '../datapath/registry.ts';
 import { inPrefix, ipToU32, parseCidr, prefixMask, u32ToIp } from '../wire/addr.ts';
+import { DATAPATHS } from './datapaths.ts';
 import { ClusterError } from './facade.ts';
 
 export interface Cidr { ip: number; prefixLen: number }
@@ -19,8 +21,11 @@ export interface NodeSpec {
 
 export interface ClusterSpec {
   name: string;
-  datapath: 'cilium';
-  routing: 'native' | 'tunnel';
+  /** CNI and service proxy by registered name (`datapath:` expanded). */
+  cni: string;
+  serviceProxy: string;
+  /** One of the CNI's routing modes (Cilium: tunnel, native). */
+  routing: string;
   netdev: string;
   mtu: number;
   socketLB: boolean;
@@ -62,16 +67,31 @@ const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)
 
 interface RawNode { name?: unknown; ip?: unknown; podCIDR?: unknown; controlPlane?: unknown; labels?: unknown; routerIP?: unknown; healthIP?: unknown }
 
-/** Resolve a dplab Cluster document (or its defaults when doc is undefined). */
-export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
+/**
+ * `datapath:` (short form) expanded, then `cni:` / `serviceProxy:` override
+ * their half; every name checked against the registry.
+ */
+function datapathChoice(spec: Doc, datapaths: DatapathRegistry): DatapathChoice & { routing: string } {
+  const given = (v: unknown) => v !== undefined && v !== null;
+  // The short form (default cilium) fills what `cni` / `serviceProxy` leave out.
+  let short: DatapathChoice | DatapathProblem = { cni: '', serviceProxy: '' };
+  if (given(spec.datapath) || !given(spec.cni) || !given(spec.serviceProxy)) short = datapaths.expand(str(spec.datapath, 'spec.datapath', 'cilium'));
+  if ('field' in short) failOn(short, 'spec.');
+  const choice = { cni: str(spec.cni, 'spec.cni', short.cni), serviceProxy: str(spec.serviceProxy, 'spec.serviceProxy', short.serviceProxy) };
+  const routing = str(spec.routing, 'spec.routing', datapaths.routings(choice.cni)?.[0] ?? '');
+  const p = datapaths.problem(choice, routing);
+  if (p) failOn(p, 'spec.');
+  return { ...choice, routing };
+}
+
+function failOn(p: DatapathProblem, prefix: string): never { return fail(prefix + p.field, p.message); }
+
+/** Resolve a dplab Cluster document (or its defaults when doc is undefined) against the known datapaths. */
+export function parseClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistry = DATAPATHS): ClusterSpec {
   const meta = (doc?.metadata ?? {}) as Doc;
   const spec = (doc?.spec ?? {}) as Doc;
   const name = str(meta.name, 'metadata.name', 'kind');
-  const datapath = str(spec.datapath, 'spec.datapath', 'cilium');
-  if (datapath === 'iptables' || datapath === 'ipvs') fail('spec.datapath', `datapath "${datapath}" is not supported yet (only "cilium")`);
-  if (datapath !== 'cilium') fail('spec.datapath', `unknown datapath "${datapath}" (want cilium, iptables or ipvs)`);
-  const routing = str(spec.routing, 'spec.routing', 'tunnel');
-  if (routing !== 'native' && routing !== 'tunnel') fail('spec.routing', `must be native or tunnel, got "${routing}"`);
+  const { cni, serviceProxy, routing } = datapathChoice(spec, datapaths);
   const mtu = spec.mtu ?? 1500;
   if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) fail('spec.mtu', `must be an integer in 1280..65535, got ${JSON.stringify(mtu)}`);
   const podCIDR = cidr(spec.podCIDR, 'spec.podCIDR', '10.244.0.0/16');
@@ -123,7 +143,7 @@ export function parseClusterDoc(doc: Doc | undefined): ClusterSpec {
   }
   if (overlaps(podCIDR, serviceCIDR)) fail('spec.serviceCIDR', `${cidrString(serviceCIDR)} overlaps spec.podCIDR`);
   return {
-    name, datapath: 'cilium', routing, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
+    name, cni, serviceProxy, routing, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
     socketLB: bool(spec.socketLB, 'spec.socketLB', true), podCIDR, serviceCIDR, loadBalancerIPs, underlay, gateway, nodes,
   };
 }
@@ -149,12 +169,26 @@ function splitCidr(pool: Cidr, i: number, field: string): Cidr {
   return { ip: (pool.ip + i * 2 ** (32 - len)) >>> 0, prefixLen: len };
 }
 
-/** Map a kind config (kind.x-k8s.io/v1alpha4) onto a dplab Cluster document. */
-export function kindToClusterDoc(doc: Doc): Doc {
-  const net = (doc.networking ?? {}) as Doc;
+/**
+ * kind's networking -> CNI and service proxy. kubeProxyMode iptables/ipvs runs
+ * kube-proxy beside kind's kindnet, or beside Cilium when disableDefaultCNI
+ * leaves room for it; none (or unset: dplab is a Cilium lab first) is Cilium
+ * with kube-proxy replacement.
+ */
+function kindDatapath(net: Doc, datapaths: DatapathRegistry): DatapathChoice {
   const mode = net.kubeProxyMode;
-  if (mode === 'iptables' || mode === 'ipvs') fail('networking.kubeProxyMode', `kubeProxyMode "${mode}" is not supported yet (use "none" for Cilium)`);
-  if (mode !== undefined && mode !== 'none') fail('networking.kubeProxyMode', `unknown kubeProxyMode ${JSON.stringify(mode)}`);
+  if (mode !== undefined && mode !== 'none' && mode !== 'iptables' && mode !== 'ipvs') fail('networking.kubeProxyMode', `unknown kubeProxyMode ${JSON.stringify(mode)} (want iptables, ipvs or none)`);
+  const kubeProxy = mode === 'iptables' || mode === 'ipvs';
+  const choice = kubeProxy ? { cni: net.disableDefaultCNI === true ? 'cilium' : 'kindnet', serviceProxy: `kube-proxy-${mode}` } : { cni: 'cilium', serviceProxy: 'cilium' };
+  const p = datapaths.problem(choice);
+  if (p) fail('networking.kubeProxyMode', `kubeProxyMode "${mode ?? 'none'}" needs CNI ${choice.cni} and service proxy ${choice.serviceProxy}: ${p.message}`);
+  return choice;
+}
+
+/** Map a kind config (kind.x-k8s.io/v1alpha4) onto a dplab Cluster document. */
+export function kindToClusterDoc(doc: Doc, datapaths: DatapathRegistry = DATAPATHS): Doc {
+  const net = (doc.networking ?? {}) as Doc;
+  const { cni, serviceProxy } = kindDatapath(net, datapaths);
   const name = str(doc.name, 'name', 'kind');
   const raw = (doc.nodes ?? [{ role: 'control-plane' }]) as unknown;
   if (!Array.isArray(raw)) fail('nodes', 'must be a list');
@@ -169,7 +203,7 @@ export function kindToClusterDoc(doc: Doc): Doc {
   });
   return {
     apiVersion: 'dplab.dev/v1alpha1', kind: 'Cluster', metadata: { name },
-    spec: { datapath: 'cilium', podCIDR: net.podSubnet, serviceCIDR: net.serviceSubnet, nodes },
+    spec: { cni, serviceProxy, podCIDR: net.podSubnet, serviceCIDR: net.serviceSubnet, nodes },
   };
 }
 
@@ -179,7 +213,7 @@ export function isClusterDoc(doc: Doc): boolean {
 }
 
 /** Resolve either flavour of Cluster document. */
-export function resolveClusterDoc(doc: Doc | undefined): ClusterSpec {
-  if (doc && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kind.x-k8s.io/')) return parseClusterDoc(kindToClusterDoc(doc));
-  return parseClusterDoc(doc);
+export function resolveClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistry = DATAPATHS): ClusterSpec {
+  if (doc && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kind.x-k8s.io/')) return parseClusterDoc(kindToClusterDoc(doc, datapaths), datapaths);
+  return parseClusterDoc(doc, datapaths);
 }

@@ -1,0 +1,91 @@
+// Cilium behind the datapath seam: one control plane (an agent per node) is
+// both the CNI and, with kube-proxy replacement, the service proxy, as one
+// Helm install of Cilium is on a real cluster. With another service proxy
+// (kube-proxy), Cilium runs without socket LB and leaves Services alone.
+
+import type { Cni, CniPlugin, DatapathConfig, EventStream, NodeTool, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathBundle } from '../datapath/registry.ts';
+import type { Sim } from '../sim/sim.ts';
+import type { CiliumConfig } from './api.ts';
+import { createCiliumControl, type CiliumCluster } from './control.ts';
+import { runCiliumDbg } from './dbg/index.ts';
+import { NODE_CPUS } from './dbg/status.ts';
+import { expandFrontends } from './frontends.ts';
+import { monitorHeader } from './monitor.ts';
+
+const ROUTINGS = ['tunnel', 'native'] as const;
+
+/** The control plane behind a Cilium CNI or service proxy (tests and benchmarks read agents through it). */
+const controls = new WeakMap<Cni | ServiceProxy, CiliumCluster>();
+export function ciliumOf(part: Cni | ServiceProxy): CiliumCluster | undefined { return controls.get(part); }
+
+function ciliumConfig(c: DatapathConfig): CiliumConfig {
+  const kubeProxyReplacement = c.serviceProxy === 'cilium';
+  return {
+    routing: c.routing === 'native' ? 'native' : 'tunnel', socketLB: c.socketLB && kubeProxyReplacement, netdev: c.netdev, mtu: c.mtu,
+    clusterCIDR: c.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
+  };
+}
+
+/** cilium-dbg (alias cilium) on nodes that run an agent. */
+function tools(ctl: CiliumCluster, sim: Sim, node: string): Record<string, NodeTool> {
+  if (!ctl.nodeNames().includes(node)) return {};
+  const run: NodeTool = async (argv) => runCiliumDbg(ctl, node, argv, { nowNs: sim.now(), wallMs: sim.wallMs() });
+  return { 'cilium-dbg': run, cilium: run };
+}
+
+/** `cilium-dbg monitor`: its two header lines, then one line per cilium_events record. */
+function streams(ctl: CiliumCluster, node: string): Record<string, EventStream> {
+  if (!ctl.nodeNames().includes(node)) return {};
+  return {
+    monitor: (cb) => {
+      for (const line of monitorHeader(NODE_CPUS)) cb(line);
+      return ctl.subscribeMonitor(node, cb);
+    },
+  };
+}
+
+export const ciliumCni: CniPlugin = {
+  name: 'cilium',
+  routings: ROUTINGS,
+  create({ sim, config }) {
+    const ctl = createCiliumControl(ciliumConfig(config), sim);
+    const cni: Cni = {
+      name: 'cilium',
+      addNode: (kernel, node) => ctl.addNode(kernel, node),
+      addPod: (pod) => ctl.addPod(pod),
+      deletePod: (namespace, name) => ctl.deletePod(namespace, name),
+      nodeTools: (node) => tools(ctl, sim, node),
+      eventStreams: (node) => streams(ctl, node),
+    };
+    controls.set(cni, ctl);
+    return cni;
+  },
+};
+
+/** Kube-proxy replacement: the same agents program the LB maps (and socket LB) from service ports. */
+export const ciliumServiceProxy: ServiceProxyPlugin = {
+  name: 'cilium',
+  cnis: ['cilium'],
+  create(_ctx, cni) {
+    const ctl = controls.get(cni);
+    if (!ctl) throw new Error(`service proxy cilium needs Cilium's own CNI, not "${cni.name}"`);
+    const proxy: ServiceProxy = {
+      name: 'cilium',
+      // The agent that CNI started on the node is the proxy too.
+      addNode: () => {},
+      syncServices: (ports) => ctl.syncServices(expandFrontends(ports, ctl.nodeNames().map((n) => ctl.agent(n).node.ip))),
+      // cilium-dbg and the monitor are the CNI's (one agent); nothing more to offer.
+      nodeTools: () => ({}),
+      eventStreams: () => ({}),
+    };
+    controls.set(proxy, ctl);
+    return proxy;
+  },
+};
+
+export const ciliumDatapaths: DatapathBundle = {
+  cnis: [ciliumCni],
+  serviceProxies: [ciliumServiceProxy],
+  shortForms: { cilium: { cni: 'cilium', serviceProxy: 'cilium' } },
+};

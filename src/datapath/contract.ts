@@ -1,0 +1,158 @@
+// The seam between the cluster and its datapaths, cut where real clusters are
+// cut: a CNI plugs pods into the node network (netns, veth, addresses, routes,
+// per-node routing) and a service proxy turns Services and EndpointSlices into
+// datapath state (Cilium's kube-proxy replacement, kube-proxy's iptables or
+// IPVS rules). Plain snapshots go down; the cluster never sees what is behind.
+
+import type { KernelNode, Netns } from '../kernel/api.ts';
+import type { Sim } from '../sim/sim.ts';
+
+export interface Cidr { ip: number; prefixLen: number }
+
+/** Output of a command (a node tool, kubectl, exec). */
+export interface ExecResult { stdout: string; stderr: string; exitCode: number }
+
+/** A node as the datapath sees it (the Node object plus the cluster file's pins). */
+export interface NodeInfo {
+  name: string;
+  /** Underlay (InternalIP) address. */
+  ip: number;
+  podCIDR: Cidr;
+  controlPlane: boolean;
+  /** Node labels (node-role.kubernetes.io/control-plane...). */
+  labels: Record<string, string>;
+  /** Pinned pod-CIDR addresses for the CNI's router and health endpoint (Cilium's cilium_host and lxc_health), if the CNI has them. */
+  routerIP?: number;
+  healthIP?: number;
+}
+
+/** What CNI ADD gets for a pod: CNI_ARGS (K8S_POD_*) plus what the plugin reads from the API server. The IP comes from IPAM. */
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  ip: number;
+  labels: Record<string, string>;
+  namespaceLabels: Record<string, string>;
+  serviceAccount: string;
+  /** The pod was there before the CNI's agent (re)started (Cilium prints it `[restored]`). */
+  restored?: boolean;
+}
+
+/** Result of CNI ADD: the pod's netns with eth0 configured. */
+export interface PodNetwork {
+  netns: Netns;
+  /** Host-side veth name (lxc<12 hex>, veth<8 hex>, cali<11 hex>). */
+  hostIfName: string;
+  /** Endpoint id and security identity, for CNIs that model endpoints (Cilium: `kubectl get ciliumendpoints`). */
+  endpointId?: number;
+  identity?: number;
+}
+
+export type L4Proto = 'TCP' | 'UDP';
+
+/** One endpoint of a service port, from its EndpointSlices. */
+export interface ServiceEndpoint {
+  ip: number;
+  /** The slice's port for this service port. */
+  port: number;
+  nodeName: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
+/**
+ * One port of one Service with its endpoints: kube-proxy's ServicePort (keyed
+ * `namespace/name:portName` + protocol) and what Cilium's service cache reads.
+ */
+export interface ServicePort {
+  namespace: string;
+  name: string;
+  /** spec.ports[].name, '' when unnamed. */
+  portName: string;
+  protocol: L4Proto;
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  clusterIP: number;
+  port: number;
+  /** 0 when the service has no node port. */
+  nodePort: number;
+  externalIPs: number[];
+  /** status.loadBalancer.ingress IPs. */
+  loadBalancerIPs: number[];
+  loadBalancerSourceRanges: Cidr[];
+  /** sessionAffinity ClientIP timeout in seconds; 0 = none. */
+  affinityTimeoutSec: number;
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+  endpoints: ServiceEndpoint[];
+}
+
+/** A command a datapath installs on its nodes (`cilium-dbg`, later `iptables`, `conntrack`): argv excludes the name. */
+export type NodeTool = (argv: string[], stdin: string) => Promise<ExecResult>;
+
+/** A live stream of printed lines (`cilium-dbg monitor`, later `conntrack -E`); returns unsubscribe. */
+export type EventStream = (cb: (line: string) => void) => () => void;
+
+/** What a datapath offers on one node beside its state: tools by command name, event streams by name. */
+export interface NodeSurface {
+  nodeTools(node: string): Record<string, NodeTool>;
+  /** Streams by name; `monitor` is what `dplab cilium monitor` and `/v1/nodes/:node/monitor` follow. */
+  eventStreams(node: string): Record<string, EventStream>;
+}
+
+/** Pod plumbing: node routing at join, netns/veth/addresses/routes at CNI ADD, teardown at CNI DEL. */
+export interface Cni extends NodeSurface {
+  readonly name: string;
+  /** A node joins: host devices and routes to the other nodes' pod CIDRs. Nodes join in spec order. */
+  addNode(kernel: KernelNode, node: NodeInfo): void;
+  /** CNI ADD. */
+  addPod(pod: PodInfo): PodNetwork;
+  /** CNI DEL; unknown pods are ignored, as the spec requires. */
+  deletePod(namespace: string, name: string): void;
+}
+
+/** Services and EndpointSlices -> datapath state, on every node. */
+export interface ServiceProxy extends NodeSurface {
+  readonly name: string;
+  /** A node joins (after the CNI has plumbed it). */
+  addNode(kernel: KernelNode, node: NodeInfo): void;
+  /** The whole set of service ports after a change (the proxy diffs or rewrites). */
+  syncServices(services: ServicePort[]): void;
+}
+
+/** Cluster-wide settings a datapath reads (the Cluster spec's datapath fields). */
+export interface DatapathConfig {
+  /** Chosen CNI and service proxy names (a CNI may change behaviour when it is also the proxy). */
+  cni: string;
+  serviceProxy: string;
+  /** One of the CNI's routing modes. */
+  routing: string;
+  /** Underlay device name on every node (eth0, ens5...). */
+  netdev: string;
+  mtu: number;
+  /** Translate ClusterIPs at connect()/sendmsg() where the proxy can. */
+  socketLB: boolean;
+  podCIDR: Cidr;
+  serviceCIDR: Cidr;
+}
+
+export interface DatapathContext { sim: Sim; config: DatapathConfig }
+
+/** A CNI implementation under its name. */
+export interface CniPlugin {
+  readonly name: string;
+  /** Routing modes it supports; the first is the default. */
+  readonly routings: readonly string[];
+  create(ctx: DatapathContext): Cni;
+}
+
+/** A service proxy implementation under its name. */
+export interface ServiceProxyPlugin {
+  readonly name: string;
+  /** CNIs it can run with; absent = any (kube-proxy runs beside every CNI). */
+  readonly cnis?: readonly string[];
+  /** Built after the CNI, which it may share state with (Cilium's agent is both). */
+  create(ctx: DatapathContext, cni: Cni): ServiceProxy;
+}
