@@ -29,10 +29,24 @@ t.test('serve the seed lab on an ephemeral port, use it, stop it', { skip: haveC
   t.equal(r.stderr, '');
 });
 
+t.test('serve --clock fast: the launcher serves the lab, SIGTERM stops it', { skip: haveCluster ? false : 'no cluster yet' }, async (t) => {
+  const serve = startCli(['serve', '--clock', 'fast', '--lab', 'kind', '--port', '0']);
+  t.teardown(() => { serve.child.kill('SIGKILL'); });
+  await serve.waitFor('stdout', /\n/);
+  const m = /^dplab serving lab "kind" on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(serve.stdout);
+  t.ok(m, `serving line: ${serve.stdout}`);
+  const nodes = await runCli(['bpftool', 'net', 'show'], { DPLAB_SERVER: m![1] });
+  t.equal(nodes.code, 0);
+  t.match(nodes.stdout, /tcx\/ingress cil_from_netdev/);
+  serve.child.kill('SIGTERM');
+  t.same(await serve.exited, { code: 0, stdout: serve.stdout, stderr: '' });
+});
+
 const bad: { args: string[]; stderr: RegExp }[] = [
   { args: ['serve', '--lab', 'nope', '--port', '0'], stderr: /^dplab: unknown lab "nope" \(known: cilium, kind\)\n$/ },
   { args: ['serve', '--port', '99999'], stderr: /^dplab: --port must be an integer from 0 to 65535, not "99999"\n$/ },
   { args: ['serve', '--lab', 'cilium', '--cluster', 'x.yaml'], stderr: /^dplab: give --lab or --cluster, not both\n$/ },
+  { args: ['serve', '--cluster', '/nonexistent/c.yaml', '--port', '0'], stderr: /^dplab: cannot read cluster file "\/nonexistent\/c\.yaml"\n$/ },
 ];
 for (const c of bad) {
   t.test(`serve ${c.args.slice(1).join(' ')} fails with one line`, { skip: haveCluster ? false : 'no cluster yet' }, async (t) => {

@@ -1,9 +1,11 @@
 // HTTP and WebSocket access to a running `dplab serve`, with failures turned
 // into one-line CliErrors (server down, bad URL, API errors).
 
-import WebSocket from 'ws';
-import type { ExecResult } from '../cluster/facade.ts';
+import type WebSocket from 'ws';
 import { CliError } from './errors.ts';
+
+/** The exec routes' answer: the command's output and exit code. */
+export interface ExecResult { stdout: string; stderr: string; exitCode: number }
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:9876';
 
@@ -52,7 +54,9 @@ export class DplabClient {
    * reached. onMessage is attached before the handshake completes: the first
    * message can arrive in the same chunk as the upgrade answer.
    */
-  openStream(path: string, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+  async openStream(path: string, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+    // Loaded here: only the streaming verbs need ws, the others start without it.
+    const { default: WebSocket } = await import('ws');
     const url = new URL(path, this.base);
     url.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
     return new Promise((resolve, reject) => {

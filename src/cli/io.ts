@@ -1,7 +1,7 @@
 // Small process I/O helpers shared by the verbs.
 
 import { readFileSync } from 'node:fs';
-import type { ExecResult } from '../cluster/facade.ts';
+import type { ExecResult } from './client.ts';
 import { CliError } from './errors.ts';
 
 /** All of stdin as text. */

@@ -6,6 +6,7 @@ import { CliError, failureLine } from './errors.ts';
 import { addServeVerb } from './serve.ts';
 import { addTcpdumpVerb } from './tcpdump.ts';
 import { addCommandVerbs } from './verbs.ts';
+import { packageVersion } from './version.ts';
 
 /** Runs the CLI on argv (without node and script) and returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -13,6 +14,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const exit = (c: number): void => { code = c; };
   const program = new Command('dplab')
     .description('Kubernetes networking lab: a Cilium datapath emulated in one process')
+    .version(packageVersion(), '-V, --version', 'print the dplab version')
     .option('--server <url>', 'dplab server URL (default: $DPLAB_SERVER or http://127.0.0.1:9876)')
     .enablePositionalOptions()
     .exitOverride()

@@ -2,7 +2,6 @@
 // apply, delete, kubectl, ip, bpftool, cilium (monitor is a stream).
 
 import type { Command } from 'commander';
-import type { MonitorLine } from '../cluster/facade.ts';
 import { DplabClient, serverUrl } from './client.ts';
 import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
@@ -85,7 +84,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
 async function monitor(client: DplabClient, node: string): Promise<number> {
   let error: string | undefined;
   const ws = await client.openStream(`/v1/nodes/${encodeURIComponent(node)}/monitor`, (data) => {
-    const msg = JSON.parse(String(data)) as Partial<MonitorLine> & { error?: string };
+    const msg = JSON.parse(String(data)) as { text?: string; error?: string };
     if (msg.error) error = msg.error;
     else if (msg.text !== undefined) process.stdout.write(`${msg.text}\n`);
   });
