@@ -2,20 +2,31 @@
 
 import type { MapSpec } from '../src/bpf/map.ts';
 import type { EntryFormat } from './format.ts';
+import { defineStruct } from './struct.ts';
 import { dv, getIp4, hexN, ip4At, putIp4, u8protoName } from './util.ts';
 
-/** LRU_HASH, 14-byte packed tuple -> 56-byte ct_entry, CTMapEntriesGlobalTCPDefault 2<<18. */
-export const CILIUM_CT4_GLOBAL: MapSpec = { name: 'cilium_ct4_global', type: 'lru_hash', keySize: 14, valueSize: 56, maxEntries: 524288, flags: 0 };
+/** struct ipv4_ct_tuple (__packed). */
+export const IPV4_CT_TUPLE = defineStruct('ipv4_ct_tuple', {
+  daddr: 'be32', saddr: 'be32', dport: 'be16', sport: 'be16', nexthdr: 'u8', flags: 'u8',
+}, { packed: true });
+/** struct ct_entry (1.16): the u16 after lifetime holds the rx_closing... from_tunnel bit fields. */
+export const CT_ENTRY = defineStruct('ct_entry', {
+  reserved0: 'u64', backend_id: 'u64', packets: 'u64', bytes: 'u64', lifetime: 'u32', flags: 'u16', rev_nat_index: 'be16',
+  ifindex: 'u16', tx_flags_seen: 'u8', rx_flags_seen: 'u8', src_sec_id: 'u32', last_tx_report: 'u32', last_rx_report: 'u32',
+});
 
-/** ipv4_ct_tuple offsets (C names): daddr, saddr (network order), dport, sport (network order), nexthdr, flags. */
-export const CT_TUPLE_OFF_DADDR = 0, CT_TUPLE_OFF_SADDR = 4, CT_TUPLE_OFF_DPORT = 8, CT_TUPLE_OFF_SPORT = 10,
-  CT_TUPLE_OFF_NEXTHDR = 12, CT_TUPLE_OFF_FLAGS = 13;
+/** LRU_HASH, 14-byte packed tuple -> 56-byte ct_entry, CTMapEntriesGlobalTCPDefault 2<<18. */
+export const CILIUM_CT4_GLOBAL: MapSpec = { name: 'cilium_ct4_global', type: 'lru_hash', keySize: IPV4_CT_TUPLE.size, valueSize: CT_ENTRY.size, maxEntries: 524288, flags: 0 };
+
+export const CT_TUPLE_OFF_DADDR = IPV4_CT_TUPLE.off.daddr, CT_TUPLE_OFF_SADDR = IPV4_CT_TUPLE.off.saddr, CT_TUPLE_OFF_DPORT = IPV4_CT_TUPLE.off.dport,
+  CT_TUPLE_OFF_SPORT = IPV4_CT_TUPLE.off.sport, CT_TUPLE_OFF_NEXTHDR = IPV4_CT_TUPLE.off.nexthdr, CT_TUPLE_OFF_FLAGS = IPV4_CT_TUPLE.off.flags;
 export const TUPLE_F_OUT = 0, TUPLE_F_IN = 1, TUPLE_F_RELATED = 2, TUPLE_F_SERVICE = 4;
 
-/** ct_entry offsets (integers host order, except rev_nat_index in network order). */
-export const CT_ENTRY_OFF_BACKEND_ID = 8, CT_ENTRY_OFF_PACKETS = 16, CT_ENTRY_OFF_BYTES = 24, CT_ENTRY_OFF_LIFETIME = 32,
-  CT_ENTRY_OFF_FLAGS = 36, CT_ENTRY_OFF_REV_NAT_INDEX = 38, CT_ENTRY_OFF_IFINDEX = 40, CT_ENTRY_OFF_TX_FLAGS_SEEN = 42,
-  CT_ENTRY_OFF_RX_FLAGS_SEEN = 43, CT_ENTRY_OFF_SRC_SEC_ID = 44, CT_ENTRY_OFF_LAST_TX_REPORT = 48, CT_ENTRY_OFF_LAST_RX_REPORT = 52;
+export const CT_ENTRY_OFF_BACKEND_ID = CT_ENTRY.off.backend_id, CT_ENTRY_OFF_PACKETS = CT_ENTRY.off.packets, CT_ENTRY_OFF_BYTES = CT_ENTRY.off.bytes,
+  CT_ENTRY_OFF_LIFETIME = CT_ENTRY.off.lifetime, CT_ENTRY_OFF_FLAGS = CT_ENTRY.off.flags, CT_ENTRY_OFF_REV_NAT_INDEX = CT_ENTRY.off.rev_nat_index,
+  CT_ENTRY_OFF_IFINDEX = CT_ENTRY.off.ifindex, CT_ENTRY_OFF_TX_FLAGS_SEEN = CT_ENTRY.off.tx_flags_seen, CT_ENTRY_OFF_RX_FLAGS_SEEN = CT_ENTRY.off.rx_flags_seen,
+  CT_ENTRY_OFF_SRC_SEC_ID = CT_ENTRY.off.src_sec_id, CT_ENTRY_OFF_LAST_TX_REPORT = CT_ENTRY.off.last_tx_report,
+  CT_ENTRY_OFF_LAST_RX_REPORT = CT_ENTRY.off.last_rx_report;
 /** ct_entry flag bits (the u16 at CT_ENTRY_OFF_FLAGS). */
 export const CT_F_RX_CLOSING = 1 << 0, CT_F_TX_CLOSING = 1 << 1, CT_F_NAT64 = 1 << 2, CT_F_LB_LOOPBACK = 1 << 3, CT_F_SEEN_NON_SYN = 1 << 4,
   CT_F_NODE_PORT = 1 << 5, CT_F_PROXY_REDIRECT = 1 << 6, CT_F_DSR_INTERNAL = 1 << 7, CT_F_FROM_L7LB = 1 << 8, CT_F_FROM_TUNNEL = 1 << 10;
@@ -29,7 +40,7 @@ export class CtKey4Global implements CtTuple4 {
   daddr: number; saddr: number; dport: number; sport: number; nexthdr: number; flags: number;
   constructor(t: CtTuple4) { this.daddr = t.daddr; this.saddr = t.saddr; this.dport = t.dport; this.sport = t.sport; this.nexthdr = t.nexthdr; this.flags = t.flags; }
   encode(): Uint8Array {
-    const b = new Uint8Array(14), d = dv(b);
+    const b = new Uint8Array(IPV4_CT_TUPLE.size), d = dv(b);
     putIp4(b, CT_TUPLE_OFF_DADDR, this.daddr); putIp4(b, CT_TUPLE_OFF_SADDR, this.saddr);
     d.setUint16(CT_TUPLE_OFF_DPORT, this.dport, false); d.setUint16(CT_TUPLE_OFF_SPORT, this.sport, false);
     b[CT_TUPLE_OFF_NEXTHDR] = this.nexthdr; b[CT_TUPLE_OFF_FLAGS] = this.flags;
@@ -37,7 +48,8 @@ export class CtKey4Global implements CtTuple4 {
   }
   static decode(b: Uint8Array): CtKey4Global {
     const d = dv(b);
-    return new CtKey4Global({ daddr: getIp4(b, 0), saddr: getIp4(b, 4), dport: d.getUint16(8, false), sport: d.getUint16(10, false), nexthdr: b[12]!, flags: b[13]! });
+    return new CtKey4Global({ daddr: getIp4(b, CT_TUPLE_OFF_DADDR), saddr: getIp4(b, CT_TUPLE_OFF_SADDR), dport: d.getUint16(CT_TUPLE_OFF_DPORT, false),
+      sport: d.getUint16(CT_TUPLE_OFF_SPORT, false), nexthdr: b[CT_TUPLE_OFF_NEXTHDR]!, flags: b[CT_TUPLE_OFF_FLAGS]! });
   }
   /**
    * TupleKey4.Dump(reverse=true) as `bpf ct list global` prints it: CT keys
@@ -67,7 +79,7 @@ export class CtEntry implements CtEntryFields {
   txFlagsSeen = 0; rxFlagsSeen = 0; sourceSecurityId = 0; lastTxReport = 0; lastRxReport = 0;
   constructor(f: Partial<CtEntryFields> = {}) { Object.assign(this, f); }
   encode(): Uint8Array {
-    const b = new Uint8Array(56), d = dv(b);
+    const b = new Uint8Array(CT_ENTRY.size), d = dv(b);
     d.setBigUint64(CT_ENTRY_OFF_BACKEND_ID, BigInt(this.backendId), true);
     d.setBigUint64(CT_ENTRY_OFF_PACKETS, BigInt(this.packets), true);
     d.setBigUint64(CT_ENTRY_OFF_BYTES, BigInt(this.bytes), true);

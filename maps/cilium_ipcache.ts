@@ -2,24 +2,34 @@
 
 import type { BpfMap, MapSpec } from '../src/bpf/map.ts';
 import { type EntryFormat, formatMapRows, mapCacheRows } from './format.ts';
+import { defineStruct } from './struct.ts';
 import { dv, getIp4, ip4At, putIp4 } from './util.ts';
 
+/** struct ipcache_key (__packed): bpf_lpm_trie_key prefixlen, cluster_id, pad1, family, the v4 arm of the address union. */
+export const IPCACHE_KEY = defineStruct('ipcache_key', {
+  prefixlen: 'u32', cluster_id: 'u16', pad1: 'u8', family: 'u8', ip4: 'be32', pad4: 'u32', pad5: 'u32', pad6: 'u32',
+}, { packed: true });
+/** struct remote_endpoint_info (1.16, v4 tunnel endpoint; flags is a u8 of bit fields). */
+export const REMOTE_ENDPOINT_INFO = defineStruct('remote_endpoint_info', {
+  sec_identity: 'u32', tunnel_endpoint: 'be32', pad: 'u16', key: 'u8', flags: 'u8',
+});
+
 /** LPM_TRIE (BPF_F_NO_PREALLOC), 24-byte key -> 12-byte v1 value, ipcache.MaxEntries 512000. */
-export const CILIUM_IPCACHE: MapSpec = { name: 'cilium_ipcache', type: 'lpm_trie', keySize: 24, valueSize: 12, maxEntries: 512000, flags: 1 };
+export const CILIUM_IPCACHE: MapSpec = { name: 'cilium_ipcache', type: 'lpm_trie', keySize: IPCACHE_KEY.size, valueSize: REMOTE_ENDPOINT_INFO.size, maxEntries: 512000, flags: 1 };
 
 /** Bits of cluster_id + pad1 + family that precede the address in the LPM key. */
 export const IPCACHE_STATIC_PREFIX_BITS = 32;
-/** ipcache_key offsets: lpm prefixlen (u32 host order), cluster_id u16, pad1, family, ip[16]. */
-export const IPCACHE_KEY_OFF_PREFIXLEN = 0, IPCACHE_KEY_OFF_CLUSTER_ID = 4, IPCACHE_KEY_OFF_FAMILY = 7, IPCACHE_KEY_OFF_IP = 8;
-/** remote_endpoint_info offsets: sec_identity u32 (host order), tunnel_endpoint (v4, network order), pad, key, flags. */
-export const IPCACHE_VAL_OFF_SEC_IDENTITY = 0, IPCACHE_VAL_OFF_TUNNEL_ENDPOINT = 4, IPCACHE_VAL_OFF_KEY = 10, IPCACHE_VAL_OFF_FLAGS = 11;
+export const IPCACHE_KEY_OFF_PREFIXLEN = IPCACHE_KEY.off.prefixlen, IPCACHE_KEY_OFF_CLUSTER_ID = IPCACHE_KEY.off.cluster_id,
+  IPCACHE_KEY_OFF_FAMILY = IPCACHE_KEY.off.family, IPCACHE_KEY_OFF_IP = IPCACHE_KEY.off.ip4;
+export const IPCACHE_VAL_OFF_SEC_IDENTITY = REMOTE_ENDPOINT_INFO.off.sec_identity, IPCACHE_VAL_OFF_TUNNEL_ENDPOINT = REMOTE_ENDPOINT_INFO.off.tunnel_endpoint,
+  IPCACHE_VAL_OFF_KEY = REMOTE_ENDPOINT_INFO.off.key, IPCACHE_VAL_OFF_FLAGS = REMOTE_ENDPOINT_INFO.off.flags;
 export const IPCACHE_F_SKIP_TUNNEL = 1, IPCACHE_F_HAS_TUNNEL_EP = 2, IPCACHE_F_IPV6_TUNNEL_EP = 4, IPCACHE_F_REMOTE_CLUSTER = 8;
 
 /** pkg/maps/ipcache Key: an IPv4 prefix (ip = u32 host value). */
 export class IpcacheKey {
   constructor(public ip: number, public prefixLen = 32, public clusterId = 0) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(24), d = dv(b);
+    const b = new Uint8Array(IPCACHE_KEY.size), d = dv(b);
     d.setUint32(IPCACHE_KEY_OFF_PREFIXLEN, IPCACHE_STATIC_PREFIX_BITS + this.prefixLen, true);
     d.setUint16(IPCACHE_KEY_OFF_CLUSTER_ID, this.clusterId, true);
     b[IPCACHE_KEY_OFF_FAMILY] = 1;
@@ -28,7 +38,7 @@ export class IpcacheKey {
   }
   static decode(b: Uint8Array): IpcacheKey {
     const d = dv(b);
-    return new IpcacheKey(getIp4(b, IPCACHE_KEY_OFF_IP), d.getUint32(0, true) - IPCACHE_STATIC_PREFIX_BITS, d.getUint16(IPCACHE_KEY_OFF_CLUSTER_ID, true));
+    return new IpcacheKey(getIp4(b, IPCACHE_KEY_OFF_IP), d.getUint32(IPCACHE_KEY_OFF_PREFIXLEN, true) - IPCACHE_STATIC_PREFIX_BITS, d.getUint16(IPCACHE_KEY_OFF_CLUSTER_ID, true));
   }
   /** `10.0.0.0/24`, or `10.0.0.0/24@3` with a cluster id. */
   toString(): string { return ipcacheKeyString(this.encode()); }
@@ -36,13 +46,13 @@ export class IpcacheKey {
 
 export function ipcacheKeyString(b: Uint8Array): string {
   const d = dv(b), c = d.getUint16(IPCACHE_KEY_OFF_CLUSTER_ID, true);
-  return `${ip4At(b, IPCACHE_KEY_OFF_IP)}/${d.getUint32(0, true) - IPCACHE_STATIC_PREFIX_BITS}${c ? '@' + c : ''}`;
+  return `${ip4At(b, IPCACHE_KEY_OFF_IP)}/${d.getUint32(IPCACHE_KEY_OFF_PREFIXLEN, true) - IPCACHE_STATIC_PREFIX_BITS}${c ? '@' + c : ''}`;
 }
 
-/** ipcache key for a full /32 lookup of ip, written into `out` (programs reuse one buffer). */
+/** ipcache key for a full /32 lookup of ip, written into `out` (one reused buffer). */
 export function ipcacheLookupKey(out: Uint8Array, ip: number): Uint8Array {
   out.fill(0);
-  out[0] = IPCACHE_STATIC_PREFIX_BITS + 32; out[IPCACHE_KEY_OFF_FAMILY] = 1;
+  dv(out).setUint32(IPCACHE_KEY_OFF_PREFIXLEN, IPCACHE_STATIC_PREFIX_BITS + 32, true); out[IPCACHE_KEY_OFF_FAMILY] = 1;
   putIp4(out, IPCACHE_KEY_OFF_IP, ip);
   return out;
 }
@@ -61,7 +71,7 @@ export function remoteEndpointFlagsString(f: number): string {
 export class RemoteEndpointInfo {
   constructor(public securityIdentity: number, public tunnelEndpoint = 0, public key = 0, public flags = 0) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(12);
+    const b = new Uint8Array(REMOTE_ENDPOINT_INFO.size);
     dv(b).setUint32(IPCACHE_VAL_OFF_SEC_IDENTITY, this.securityIdentity, true);
     putIp4(b, IPCACHE_VAL_OFF_TUNNEL_ENDPOINT, this.tunnelEndpoint);
     b[IPCACHE_VAL_OFF_KEY] = this.key;
@@ -69,7 +79,7 @@ export class RemoteEndpointInfo {
     return b;
   }
   static decode(b: Uint8Array): RemoteEndpointInfo {
-    return new RemoteEndpointInfo(dv(b).getUint32(0, true), getIp4(b, IPCACHE_VAL_OFF_TUNNEL_ENDPOINT), b[IPCACHE_VAL_OFF_KEY]!, b[IPCACHE_VAL_OFF_FLAGS]!);
+    return new RemoteEndpointInfo(dv(b).getUint32(IPCACHE_VAL_OFF_SEC_IDENTITY, true), getIp4(b, IPCACHE_VAL_OFF_TUNNEL_ENDPOINT), b[IPCACHE_VAL_OFF_KEY]!, b[IPCACHE_VAL_OFF_FLAGS]!);
   }
   /** As Cilium 1.16 prints it (seed): `identity=%d encryptkey=%d tunnelendpoint=%s, flags=%s`. */
   toString(): string {

@@ -2,15 +2,26 @@
 
 import type { MapSpec } from '../src/bpf/map.ts';
 import type { EntryFormat } from './format.ts';
+import { defineStruct } from './struct.ts';
 import { dv, getIp4, ip4At, putIp4, u8protoName } from './util.ts';
 
-/** HASH, 12-byte lb4_key -> 12-byte lb4_service, DefaultLBMapMaxEntries 65536. */
-export const CILIUM_LB4_SERVICES_V2: MapSpec = { name: 'cilium_lb4_services_v2', type: 'hash', keySize: 12, valueSize: 12, maxEntries: 65536, flags: 0 };
+/** struct lb4_key. */
+export const LB4_KEY = defineStruct('lb4_key', {
+  address: 'be32', dport: 'be16', backend_slot: 'u16', proto: 'u8', scope: 'u8', pad: ['u8', 2],
+});
+/** struct lb4_service; the first u32 is a union of backend_id, affinity_timeout:24 + lb_alg:8 and l7_lb_proxy_port. */
+export const LB4_SERVICE = defineStruct('lb4_service', {
+  backend_id: 'u32', count: 'u16', rev_nat_index: 'be16', flags: 'u8', flags2: 'u8', qcount: 'u16',
+});
 
-/** lb4_key offsets: address (network order), dport (network order), backend_slot (host), proto, scope. */
-export const LB4_KEY_OFF_ADDRESS = 0, LB4_KEY_OFF_DPORT = 4, LB4_KEY_OFF_BACKEND_SLOT = 6, LB4_KEY_OFF_PROTO = 8, LB4_KEY_OFF_SCOPE = 9;
-/** lb4_service offsets: backend_id / affinity timeout (u32 host), count (u16 host), rev_nat_index (network order), flags, flags2, qcount. */
-export const LB4_SVC_OFF_BACKEND_ID = 0, LB4_SVC_OFF_COUNT = 4, LB4_SVC_OFF_REV_NAT_INDEX = 6, LB4_SVC_OFF_FLAGS = 8, LB4_SVC_OFF_FLAGS2 = 9, LB4_SVC_OFF_QCOUNT = 10;
+/** HASH, 12-byte lb4_key -> 12-byte lb4_service, DefaultLBMapMaxEntries 65536. */
+export const CILIUM_LB4_SERVICES_V2: MapSpec = { name: 'cilium_lb4_services_v2', type: 'hash', keySize: LB4_KEY.size, valueSize: LB4_SERVICE.size, maxEntries: 65536, flags: 0 };
+
+export const LB4_KEY_OFF_ADDRESS = LB4_KEY.off.address, LB4_KEY_OFF_DPORT = LB4_KEY.off.dport, LB4_KEY_OFF_BACKEND_SLOT = LB4_KEY.off.backend_slot,
+  LB4_KEY_OFF_PROTO = LB4_KEY.off.proto, LB4_KEY_OFF_SCOPE = LB4_KEY.off.scope;
+export const LB4_SVC_OFF_BACKEND_ID = LB4_SERVICE.off.backend_id, LB4_SVC_OFF_COUNT = LB4_SERVICE.off.count,
+  LB4_SVC_OFF_REV_NAT_INDEX = LB4_SERVICE.off.rev_nat_index, LB4_SVC_OFF_FLAGS = LB4_SERVICE.off.flags, LB4_SVC_OFF_FLAGS2 = LB4_SERVICE.off.flags2,
+  LB4_SVC_OFF_QCOUNT = LB4_SERVICE.off.qcount;
 export const LB_SCOPE_EXTERNAL = 0, LB_SCOPE_INTERNAL = 1;
 
 /** loadbalancer.ServiceFlags bits (flags | flags2 << 8). */
@@ -23,7 +34,7 @@ export const SVC_FLAG_EXTERNAL_IPS = 1 << 0, SVC_FLAG_NODEPORT = 1 << 1, SVC_FLA
 export class Service4Key {
   constructor(public address: number, public port: number, public proto: number, public backendSlot = 0, public scope = LB_SCOPE_EXTERNAL) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(12), d = dv(b);
+    const b = new Uint8Array(LB4_KEY.size), d = dv(b);
     putIp4(b, LB4_KEY_OFF_ADDRESS, this.address);
     d.setUint16(LB4_KEY_OFF_DPORT, this.port, false);
     d.setUint16(LB4_KEY_OFF_BACKEND_SLOT, this.backendSlot, true);
@@ -32,12 +43,12 @@ export class Service4Key {
   }
   static decode(b: Uint8Array): Service4Key {
     const d = dv(b);
-    return new Service4Key(getIp4(b, 0), d.getUint16(LB4_KEY_OFF_DPORT, false), b[LB4_KEY_OFF_PROTO]!, d.getUint16(LB4_KEY_OFF_BACKEND_SLOT, true), b[LB4_KEY_OFF_SCOPE]!);
+    return new Service4Key(getIp4(b, LB4_KEY_OFF_ADDRESS), d.getUint16(LB4_KEY_OFF_DPORT, false), b[LB4_KEY_OFF_PROTO]!, d.getUint16(LB4_KEY_OFF_BACKEND_SLOT, true), b[LB4_KEY_OFF_SCOPE]!);
   }
   /** `10.96.0.10:53/UDP[/i] (slot)`; ANY protocol prints no `/PROTO`. */
   toString(): string {
     const p = this.proto === 0 ? '' : '/' + u8protoName(this.proto);
-    return `${ip4At(this.encode(), 0)}:${this.port}${p}${this.scope === LB_SCOPE_INTERNAL ? '/i' : ''} (${this.backendSlot})`;
+    return `${ip4At(this.encode(), LB4_KEY_OFF_ADDRESS)}:${this.port}${p}${this.scope === LB_SCOPE_INTERNAL ? '/i' : ''} (${this.backendSlot})`;
   }
 }
 
@@ -45,7 +56,7 @@ export class Service4Key {
 export class Service4Value {
   constructor(public backendId: number, public count: number, public revNat: number, public flags = 0, public flags2 = 0, public qcount = 0) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(12), d = dv(b);
+    const b = new Uint8Array(LB4_SERVICE.size), d = dv(b);
     d.setUint32(LB4_SVC_OFF_BACKEND_ID, this.backendId, true);
     d.setUint16(LB4_SVC_OFF_COUNT, this.count, true);
     d.setUint16(LB4_SVC_OFF_REV_NAT_INDEX, this.revNat, false);
@@ -55,7 +66,7 @@ export class Service4Value {
   }
   static decode(b: Uint8Array): Service4Value {
     const d = dv(b);
-    return new Service4Value(d.getUint32(0, true), d.getUint16(LB4_SVC_OFF_COUNT, true), d.getUint16(LB4_SVC_OFF_REV_NAT_INDEX, false),
+    return new Service4Value(d.getUint32(LB4_SVC_OFF_BACKEND_ID, true), d.getUint16(LB4_SVC_OFF_COUNT, true), d.getUint16(LB4_SVC_OFF_REV_NAT_INDEX, false),
       b[LB4_SVC_OFF_FLAGS]!, b[LB4_SVC_OFF_FLAGS2]!, d.getUint16(LB4_SVC_OFF_QCOUNT, true));
   }
   /** `backend_id count[qcount] (rev_nat) [0xflags 0xflags2]`. */

@@ -2,18 +2,27 @@
 
 import type { BpfMap, MapSpec } from '../src/bpf/map.ts';
 import { tablePrinter, type EntryFormat, formatMapRows, mapCacheRows } from './format.ts';
+import { defineStruct } from './struct.ts';
 import { dv, getIp4, ip4At, ld, hexN, macBytes, macUpper, putIp4 } from './util.ts';
 
+/** struct endpoint_key (__packed): the v4 arm of the address union, family, key, cluster_id. */
+export const ENDPOINT_KEY = defineStruct('endpoint_key', {
+  ip4: 'be32', pad4: 'u32', pad5: 'u32', pad6: 'u32', family: 'u8', key: 'u8', cluster_id: 'u16',
+}, { packed: true });
+/** struct endpoint_info (1.16: sec_id then pad[3], no parent_ifindex). */
+export const ENDPOINT_INFO = defineStruct('endpoint_info', {
+  ifindex: 'u32', unused: 'u16', lxc_id: 'u16', flags: 'u32', mac: 'mac', node_mac: 'mac', sec_id: 'u32', pad: ['u32', 3],
+});
+
 /** HASH, 20-byte endpoint_key -> 48-byte endpoint_info, lxcmap.MaxEntries 65535. */
-export const CILIUM_LXC: MapSpec = { name: 'cilium_lxc', type: 'hash', keySize: 20, valueSize: 48, maxEntries: 65535, flags: 0 };
+export const CILIUM_LXC: MapSpec = { name: 'cilium_lxc', type: 'hash', keySize: ENDPOINT_KEY.size, valueSize: ENDPOINT_INFO.size, maxEntries: 65535, flags: 0 };
 
 export const ENDPOINT_KEY_IPV4 = 1;
-/** endpoint_key offsets: ip[16] (v4 in the first 4 bytes), family, key, cluster_id (u16 host order). */
-export const EP_KEY_OFF_IP = 0, EP_KEY_OFF_FAMILY = 16, EP_KEY_OFF_KEY = 17, EP_KEY_OFF_CLUSTER_ID = 18;
-
-/** endpoint_info offsets (host byte order for integers; MACs as 6 bytes in a u64). */
-export const EP_INFO_OFF_IFINDEX = 0, EP_INFO_OFF_LXC_ID = 6, EP_INFO_OFF_FLAGS = 8, EP_INFO_OFF_MAC = 16,
-  EP_INFO_OFF_NODE_MAC = 24, EP_INFO_OFF_SEC_ID = 32;
+export const EP_KEY_OFF_IP = ENDPOINT_KEY.off.ip4, EP_KEY_OFF_FAMILY = ENDPOINT_KEY.off.family, EP_KEY_OFF_KEY = ENDPOINT_KEY.off.key,
+  EP_KEY_OFF_CLUSTER_ID = ENDPOINT_KEY.off.cluster_id;
+export const EP_INFO_OFF_IFINDEX = ENDPOINT_INFO.off.ifindex, EP_INFO_OFF_LXC_ID = ENDPOINT_INFO.off.lxc_id,
+  EP_INFO_OFF_FLAGS = ENDPOINT_INFO.off.flags, EP_INFO_OFF_MAC = ENDPOINT_INFO.off.mac, EP_INFO_OFF_NODE_MAC = ENDPOINT_INFO.off.node_mac,
+  EP_INFO_OFF_SEC_ID = ENDPOINT_INFO.off.sec_id;
 /** endpoint_info flags. */
 export const ENDPOINT_F_HOST = 1, ENDPOINT_F_ATHOSTNS = 2;
 
@@ -21,7 +30,7 @@ export const ENDPOINT_F_HOST = 1, ENDPOINT_F_ATHOSTNS = 2;
 export class EndpointKey {
   constructor(public ip: number, public clusterId = 0) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(20);
+    const b = new Uint8Array(ENDPOINT_KEY.size);
     putIp4(b, EP_KEY_OFF_IP, this.ip);
     b[EP_KEY_OFF_FAMILY] = ENDPOINT_KEY_IPV4;
     dv(b).setUint16(EP_KEY_OFF_CLUSTER_ID, this.clusterId, true);
@@ -53,7 +62,7 @@ export class EndpointInfo implements EndpointInfoFields {
     return new EndpointInfo({ ifIndex: 0, lxcId: 0, flags: ENDPOINT_F_HOST, mac: '00:00:00:00:00:00', nodeMac: '00:00:00:00:00:00', secId: 0 });
   }
   encode(): Uint8Array {
-    const b = new Uint8Array(48), d = dv(b);
+    const b = new Uint8Array(ENDPOINT_INFO.size), d = dv(b);
     d.setUint32(EP_INFO_OFF_IFINDEX, this.ifIndex, true);
     d.setUint16(EP_INFO_OFF_LXC_ID, this.lxcId, true);
     d.setUint32(EP_INFO_OFF_FLAGS, this.flags, true);

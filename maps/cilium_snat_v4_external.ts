@@ -1,14 +1,20 @@
 // Mirrors Cilium's cilium_snat_v4_external map (bpf/lib/nat.h struct ipv4_nat_entry, pkg/maps/nat).
 
 import type { MapSpec } from '../src/bpf/map.ts';
-import { CtKey4Global, TUPLE_F_IN } from './cilium_ct4_global.ts';
+import { CtKey4Global, CT_TUPLE_OFF_DADDR, CT_TUPLE_OFF_SADDR, IPV4_CT_TUPLE, TUPLE_F_IN } from './cilium_ct4_global.ts';
 import type { EntryFormat } from './format.ts';
+import { defineStruct } from './struct.ts';
 import { dv, getIp4, ip4At, putIp4, u8protoName } from './util.ts';
 
+/** struct ipv4_nat_entry: struct nat_entry (created, needs_ct / host_local, pad1, pad2), then to_saddr, to_sport. */
+export const IPV4_NAT_ENTRY = defineStruct('ipv4_nat_entry', {
+  created: 'u64', needs_ct: 'u64', pad1: 'u64', pad2: 'u64', to_saddr: 'be32', to_sport: 'be16',
+});
+
 /** LRU_HASH, 14-byte tuple -> 40-byte nat entry, NATMapEntriesGlobalDefault 524288. */
-export const CILIUM_SNAT_V4_EXTERNAL: MapSpec = { name: 'cilium_snat_v4_external', type: 'lru_hash', keySize: 14, valueSize: 40, maxEntries: 524288, flags: 0 };
-/** ipv4_nat_entry offsets: created (u64 mono seconds), needs_ct / host_local, to_saddr (network), to_sport (network). */
-export const NAT_ENTRY_OFF_CREATED = 0, NAT_ENTRY_OFF_NEEDS_CT = 8, NAT_ENTRY_OFF_TO_SADDR = 32, NAT_ENTRY_OFF_TO_SPORT = 36;
+export const CILIUM_SNAT_V4_EXTERNAL: MapSpec = { name: 'cilium_snat_v4_external', type: 'lru_hash', keySize: IPV4_CT_TUPLE.size, valueSize: IPV4_NAT_ENTRY.size, maxEntries: 524288, flags: 0 };
+export const NAT_ENTRY_OFF_CREATED = IPV4_NAT_ENTRY.off.created, NAT_ENTRY_OFF_NEEDS_CT = IPV4_NAT_ENTRY.off.needs_ct,
+  NAT_ENTRY_OFF_TO_SADDR = IPV4_NAT_ENTRY.off.to_saddr, NAT_ENTRY_OFF_TO_SPORT = IPV4_NAT_ENTRY.off.to_sport;
 
 /** NatKey4: the same 14-byte tuple as CT (TupleKey4Global). */
 export class NatKey4 extends CtKey4Global {
@@ -18,7 +24,7 @@ export class NatKey4 extends CtKey4Global {
     if (this.nexthdr === 0) return '';
     const b = this.encode();
     const dir = this.flags & TUPLE_F_IN ? 'IN' : 'OUT';
-    return `${u8protoName(this.nexthdr)} ${dir} ${ip4At(b, 4)}:${this.sport} -> ${ip4At(b, 0)}:${this.dport} `;
+    return `${u8protoName(this.nexthdr)} ${dir} ${ip4At(b, CT_TUPLE_OFF_SADDR)}:${this.sport} -> ${ip4At(b, CT_TUPLE_OFF_DADDR)}:${this.dport} `;
   }
 }
 
@@ -26,14 +32,14 @@ export class NatKey4 extends CtKey4Global {
 export class NatEntry4 {
   constructor(public created: number, public needsCt: number, public toSaddr: number, public toSport: number) {}
   encode(): Uint8Array {
-    const b = new Uint8Array(40), d = dv(b);
-    d.setBigUint64(0, BigInt(this.created), true); d.setBigUint64(8, BigInt(this.needsCt), true);
+    const b = new Uint8Array(IPV4_NAT_ENTRY.size), d = dv(b);
+    d.setBigUint64(NAT_ENTRY_OFF_CREATED, BigInt(this.created), true); d.setBigUint64(NAT_ENTRY_OFF_NEEDS_CT, BigInt(this.needsCt), true);
     putIp4(b, NAT_ENTRY_OFF_TO_SADDR, this.toSaddr); d.setUint16(NAT_ENTRY_OFF_TO_SPORT, this.toSport, false);
     return b;
   }
   static decode(b: Uint8Array): NatEntry4 {
     const d = dv(b);
-    return new NatEntry4(Number(d.getBigUint64(0, true)), Number(d.getBigUint64(8, true)), getIp4(b, NAT_ENTRY_OFF_TO_SADDR), d.getUint16(NAT_ENTRY_OFF_TO_SPORT, false));
+    return new NatEntry4(Number(d.getBigUint64(NAT_ENTRY_OFF_CREATED, true)), Number(d.getBigUint64(NAT_ENTRY_OFF_NEEDS_CT, true)), getIp4(b, NAT_ENTRY_OFF_TO_SADDR), d.getUint16(NAT_ENTRY_OFF_TO_SPORT, false));
   }
   /** NatEntry4.Dump: `XLATE_SRC|XLATE_DST ip:port Created=Nsec ago NeedsCT=n`; nowSec = bpf mono seconds. */
   toString(ingress = false, nowSec?: number): string {

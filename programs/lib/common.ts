@@ -3,14 +3,21 @@
 // (node_config.h / ep_config.h) as plain objects.
 
 import type { BpfMap } from '../../src/bpf/map.ts';
+import { dropReason, sourceFile } from '../../maps/monitor_api.ts';
+export { METRIC_INGRESS, METRIC_EGRESS, METRIC_SERVICE } from '../../maps/cilium_metrics.ts';
 
-/** Drop reasons (positive form; the datapath returns them negated). */
-export const DROP_INVALID_SIP = 132, DROP_POLICY = 133, DROP_INVALID = 134, DROP_CT_INVALID_HDR = 135,
-  DROP_CT_UNKNOWN_PROTO = 137, DROP_UNKNOWN_L3 = 139, DROP_MISSED_TAIL_CALL = 140, DROP_WRITE_ERROR = 141,
-  DROP_UNKNOWN_L4 = 142, DROP_UNKNOWN_TARGET = 150, DROP_UNROUTABLE = 151, DROP_CSUM_L3 = 153, DROP_CSUM_L4 = 154,
-  DROP_CT_CREATE_FAILED = 155, DROP_FRAG_NOSUPPORT = 157, DROP_NO_SERVICE = 158, DROP_NO_TUNNEL_ENDPOINT = 160,
-  DROP_HOST_UNREACHABLE = 164, DROP_UNSUPPORTED_L2 = 166, DROP_NAT_NO_MAPPING = 167, DROP_NAT_UNSUPP_PROTO = 168,
-  DROP_NO_FIB = 169, DROP_TTL_EXCEEDED = 196;
+/** Drop reasons (positive form; the datapath returns them negated): one table, maps/monitor_api.ts. */
+export const DROP_INVALID_SIP = dropReason('DROP_INVALID_SIP'), DROP_POLICY = dropReason('DROP_POLICY'),
+  DROP_INVALID = dropReason('DROP_INVALID'), DROP_CT_INVALID_HDR = dropReason('DROP_CT_INVALID_HDR'),
+  DROP_CT_UNKNOWN_PROTO = dropReason('DROP_CT_UNKNOWN_PROTO'), DROP_UNKNOWN_L3 = dropReason('DROP_UNKNOWN_L3'),
+  DROP_MISSED_TAIL_CALL = dropReason('DROP_MISSED_TAIL_CALL'), DROP_WRITE_ERROR = dropReason('DROP_WRITE_ERROR'),
+  DROP_UNKNOWN_L4 = dropReason('DROP_UNKNOWN_L4'), DROP_UNKNOWN_TARGET = dropReason('DROP_UNKNOWN_TARGET'),
+  DROP_UNROUTABLE = dropReason('DROP_UNROUTABLE'), DROP_CSUM_L3 = dropReason('DROP_CSUM_L3'), DROP_CSUM_L4 = dropReason('DROP_CSUM_L4'),
+  DROP_CT_CREATE_FAILED = dropReason('DROP_CT_CREATE_FAILED'), DROP_FRAG_NOSUPPORT = dropReason('DROP_FRAG_NOSUPPORT'),
+  DROP_NO_SERVICE = dropReason('DROP_NO_SERVICE'), DROP_NO_TUNNEL_ENDPOINT = dropReason('DROP_NO_TUNNEL_ENDPOINT'),
+  DROP_HOST_UNREACHABLE = dropReason('DROP_HOST_UNREACHABLE'), DROP_UNSUPPORTED_L2 = dropReason('DROP_UNSUPPORTED_L2'),
+  DROP_NAT_NO_MAPPING = dropReason('DROP_NAT_NO_MAPPING'), DROP_NAT_UNSUPP_PROTO = dropReason('DROP_NAT_UNSUPP_PROTO'),
+  DROP_NO_FIB = dropReason('DROP_NO_FIB'), DROP_TTL_EXCEEDED = dropReason('DROP_TTL_EXCEEDED');
 
 // Tail-call slots in cilium_calls_*: one table, the map's own (maps/cilium_calls.ts).
 export {
@@ -26,12 +33,10 @@ export const UNKNOWN_ID = 0, HOST_ID = 1, WORLD_ID = 2, UNMANAGED_ID = 3, HEALTH
 /** skb->cb slots (CB_*). */
 export const CB_SRC_LABEL = 0, CB_IFINDEX = 1, CB_ORIG_SADDR = 2, CB_CT_STATE = 3, CB_BACKEND_ID = 4;
 
-/** enum metric_dir. */
-export const METRIC_INGRESS = 1, METRIC_EGRESS = 2, METRIC_SERVICE = 3;
-
-/** Source file ids of bpf/lib/source_info.h (drop events carry them). */
-export const FILE_BPF_HOST = 1, FILE_BPF_LXC = 2, FILE_BPF_OVERLAY = 3, FILE_BPF_SOCK = 5,
-  FILE_NODEPORT = 104, FILE_LB = 105, FILE_CONNTRACK = 108, FILE_LOCAL_DELIVERY = 109;
+/** Source file ids of bpf/lib/source_info.h (drop events carry them): maps/monitor_api.ts. */
+export const FILE_BPF_HOST = sourceFile('bpf_host.c'), FILE_BPF_LXC = sourceFile('bpf_lxc.c'), FILE_BPF_OVERLAY = sourceFile('bpf_overlay.c'),
+  FILE_BPF_SOCK = sourceFile('bpf_sock.c'), FILE_NODEPORT = sourceFile('nodeport.h'), FILE_LB = sourceFile('lb.h'),
+  FILE_CONNTRACK = sourceFile('conntrack.h'), FILE_LOCAL_DELIVERY = sourceFile('local_delivery.h');
 
 /** skb->mark magic set by local delivery so cil_to_container lets the packet pass (MARK_MAGIC_IDENTITY). */
 export const MARK_MAGIC_IDENTITY = 0x0f00;
