@@ -1,11 +1,12 @@
 // Contract of the emulated cluster as the server (src/api) and the CLI see
 // it. src/cluster/cluster.ts implements it.
 
+import type { ExecResult } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
 
-/** Output of a command run inside the emulation (kubectl, exec, ip...). */
-export interface ExecResult { stdout: string; stderr: string; exitCode: number }
+/** Output of a command run inside the emulation (kubectl, exec, ip, a datapath's node tools). */
+export type { ExecResult };
 
 /** A user error: bad input. `status` is the HTTP status the API answers with. */
 export class ClusterError extends Error {
@@ -15,7 +16,7 @@ export class ClusterError extends Error {
 /** A frame seen by a capture. */
 export interface CapturedFrame { frame: Uint8Array; tsNs: number; wallMs: number; dir: 'in' | 'out' }
 
-/** A decoded monitor event, printed as `cilium-dbg monitor` prints it. */
+/** One line of a node's event stream (`cilium-dbg monitor` with Cilium), stamped with the cluster's clock. */
 export interface MonitorLine { node: string; text: string; wallMs: number }
 
 export interface ClusterFacade {
@@ -35,6 +36,6 @@ export interface ClusterFacade {
   nodeExec(node: string, argv: string[]): Promise<ExecResult>;
   /** Capture frames on node/ifname until the returned function is called. Throws ClusterError on unknown node/iface. */
   capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void;
-  /** Stream `cilium-dbg monitor` lines from a node's cilium_events. */
+  /** Follow the datapath's `monitor` stream of a node (Cilium: `cilium-dbg monitor` from cilium_events); 501 if it has none. */
   monitor(node: string, cb: (l: MonitorLine) => void): () => void;
 }
