@@ -10,7 +10,7 @@ import { Cluster } from '../src/cluster/cluster.ts';
 import { runCli } from './helpers/run_cli.ts';
 
 const cluster = Cluster.lab('cilium', { seed: 3 });
-const server = await startServer(cluster, { port: 0, clock: 'fast' });
+const server = await startServer(cluster, { port: 0, clock: 'manual' });
 t.teardown(async () => { await server.close(); cluster.close(); });
 const env = { DPLAB_SERVER: server.url };
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-apply-'));

@@ -11,7 +11,7 @@ import { runCli, startCli } from './helpers/run_cli.ts';
 
 const cluster = new FakeCluster();
 cluster.apply('kind: Pod\nmetadata:\n  name: netpod\n');
-const server = await startServer(cluster, { port: 0, clock: 'fast' });
+const server = await startServer(cluster, { port: 0, clock: 'manual' });
 t.teardown(() => server.close());
 const env = { DPLAB_SERVER: server.url };
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));

@@ -17,10 +17,11 @@ export interface AppOptions {
   /**
    * Server mode: `wall` (virtual time is the wall clock) or `fast` (virtual time
    * runs ahead as fast as the CPU allows, for scripted use); a background driver
-   * keeps events running between requests. Absent: the library's behaviour,
-   * each request drives the simulation for itself (tests).
+   * keeps events running between requests. `manual` (buildApp's default): no
+   * background driver, each request drives the simulation for itself, as the
+   * library does (tests that steer the clock).
    */
-  clock?: 'wall' | 'fast';
+  clock?: 'wall' | 'fast' | 'manual';
   /** Fast clock: how often the background driver runs what is due, in wall-clock ms. */
   driveIntervalMs?: number;
   /** Start the demo traffic generator when the app is ready. */
@@ -41,7 +42,7 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   // Every request sees the clock at the wall clock in wall mode; a no-op otherwise.
   app.addHook('onRequest', async () => { cluster.sim.syncToWall(); });
   app.addHook('onReady', async () => {
-    if (opts.clock) background.push(startSimDriver(cluster.sim, opts.clock, opts.driveIntervalMs));
+    if (opts.clock === 'wall' || opts.clock === 'fast') background.push(startSimDriver(cluster.sim, opts.clock, opts.driveIntervalMs));
     if (opts.demoTraffic) background.push(startDemoTraffic(cluster, opts.demoTraffic === true ? {} : opts.demoTraffic));
   });
   app.addHook('preClose', async () => { await Promise.all(background.splice(0).map((b) => b.stop())); });

@@ -79,6 +79,12 @@ class Lane {
   }
 }
 
+/** Date.now() as performance.now() counts it: monotonic, sub-millisecond, and agreeing with Date.now(). */
+const WALL_BASE_MS = Date.now() - performance.now();
+
+/** Wall mode: a gap shorter than this is waited out by event-loop turns, not a timer. */
+const SPIN_NS = 2_000_000;
+
 /** At most this many distinct hop delays get a lane; others use the heap. */
 const MAX_LANES = 8;
 /** next() result: the heap's top is next. */
@@ -308,23 +314,29 @@ export class Sim {
   async wallClockStopped(): Promise<void> { await this.wallLoop; }
 
   /** Wall-clock time as virtual nanoseconds. */
-  private wallNs(): number { return (performance.timeOrigin + performance.now() - this.epochMs) * 1e6; }
+  private wallNs(): number { return (WALL_BASE_MS + performance.now() - this.epochMs) * 1e6; }
 
-  /** Move the clock up to the wall clock (wall mode) unless an event is due before it. */
+  /**
+   * Move the clock up to the wall clock (wall mode). Overdue events (the
+   * event loop was busy) keep their order and run at the wall clock's time.
+   */
   syncToWall(): void {
     if (this.mode !== 'wall') return;
     const wallNs = this.wallNs();
-    const src = this.next();
-    if (wallNs > this.nowNs && (src === NONE || this.atOf(src) >= wallNs)) this.nowNs = wallNs;
+    if (wallNs > this.nowNs) this.nowNs = wallNs;
   }
 
   /** The wall driver: each instant runs when the wall clock reaches it. */
   private async driveWall(): Promise<void> {
     while (this.wallUsers > 0) {
       const src = this.next();
-      if (src !== NONE && this.atOf(src) <= this.wallNs()) { await this.step(); continue; }
+      const wait = src === NONE ? Infinity : this.atOf(src) - this.wallNs();
+      if (wait <= 0) { await this.step(); continue; }
       this.syncToWall();
-      await this.sleepUntil(src === NONE ? Infinity : this.atOf(src));
+      // Packet hops are microseconds apart: a timer (1 ms at best) would make
+      // every hop late, so gaps under a millisecond pass turn by turn.
+      if (wait < SPIN_NS) await yieldMacrotask();
+      else await this.sleepUntil(src === NONE ? Infinity : this.atOf(src));
     }
   }
 
@@ -371,6 +383,9 @@ export class Sim {
   private async step(): Promise<void> {
     const at = this.atOf(this.next());
     this.nowNs = Math.max(this.nowNs, at);
+    // Wall mode: an event that runs late (the event loop was busy) runs at the wall clock's
+    // time, so what it schedules is not late too and the lag never accumulates.
+    this.syncToWall();
     // Events at the same instant run back to back; continuations they
     // trigger in apps get a macrotask turn before the clock moves on.
     const wall = this.mode === 'wall';
