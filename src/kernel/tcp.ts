@@ -13,6 +13,7 @@ import type { TimerHandle } from '../sim/sim.ts';
 export enum St { CLOSED, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT, CLOSE_WAIT, LAST_ACK }
 
 export const TCP_WINDOW = 64240;
+const TCP_MAX_QUICKACKS = 16;
 const DELACK_NS = 40_000_000, RTO_MIN_NS = 200_000_000, RTO_INIT_NS = 1_000_000_000;
 const SYN_RETRIES = 6, DATA_RETRIES = 15, TIME_WAIT_NS = 60_000_000_000;
 const ZERO_MAC = new Uint8Array(6);
@@ -30,6 +31,8 @@ export class TcpSock implements TcpConnection {
   private finQueued = false;
   private finSent = false;
   private pendingAcks = 0;
+  /** Linux's quickack mode: the first data segments of a connection are ACKed at once (TCP_MAX_QUICKACKS). */
+  private quickAcks = TCP_MAX_QUICKACKS;
   private delack: TimerHandle | null = null;
   private rtoTimer: TimerHandle | null = null;
   private rto = RTO_MIN_NS;
@@ -180,8 +183,9 @@ export class TcpSock implements TcpConnection {
     if (len > 0) {
       if (seq !== this.rcvNxt || this.gotEnd) { this.sendAckNow(); return; }
       this.rcvNxt = (this.rcvNxt + len) >>> 0;
-      // Arm the delayed ACK first: a reply the app writes from onData carries the ACK and cancels it.
-      this.scheduleAck();
+      // A connection starts in quickack mode (a pure ACK goes out before the app's reply, as on
+      // Linux); after that the delayed ACK is armed first, so a reply written from onData carries it.
+      if (this.quickAcks > 0) { this.quickAcks--; this.sendAckNow(); } else this.scheduleAck();
       this.deliver(payload.slice());
     }
     if ((flags & TCP_FIN) && ((seq + len) >>> 0) === this.rcvNxt && !this.gotEnd) this.onFin();
