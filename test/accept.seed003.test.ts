@@ -7,19 +7,24 @@ import { ICMP_ECHO, ICMP_ECHOREPLY } from '../src/wire/icmp.ts';
 import { TCP_ACK, TCP_PSH } from '../src/wire/tcp.ts';
 import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab } from './helpers/lab.ts';
 
-interface Step { cmd: string; expected: string[] }
+interface Step { node: string; cmd: string; expected: string[] }
 
+/** `$ [@node] command` then its output lines; the node defaults to k8s-s. */
 function parseScenario(text: string): Step[] {
   const steps: Step[] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;
-    if (line.startsWith('$ ')) steps.push({ cmd: line.slice(2), expected: [] });
+    const m = /^\$ (?:@(\S+) )?(.*)$/.exec(line);
+    if (m) steps.push({ node: m[1] ?? 'k8s-s', cmd: m[2]!, expected: [] });
     else steps[steps.length - 1]!.expected.push(line);
   }
   return steps;
 }
 
-const PLACEHOLDERS: Record<string, string> = { '{AGE}': '\\d+s', '{MS}': '\\d+\\.\\d{3}', '{PORT}': '\\d{1,5}', '{LL6}': 'fe80::[0-9a-f:]+' };
+const PLACEHOLDERS: Record<string, string> = {
+  '{AGE}': '\\d+s', '{MS}': '\\d+\\.\\d{3}', '{PORT}': '\\d{1,5}', '{LL6}': 'fe80::[0-9a-f:]+', '{LXC}': 'lxc[0-9a-f]{12}',
+  '{TAG}': '[0-9a-f]{16}', '{TIME}': '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+0000', '{N}': '\\d+', '{ID}': '\\d+', '{EP2}': '\\d\\d',
+};
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function lineRe(expected: string): RegExp {
   let re = escapeRe(expected);
@@ -45,24 +50,39 @@ function diff(actual: string[], expected: string[], mask: (l: string) => string 
 
 const maskIfindex = (l: string) => l.replace(/^\d+: (\S+?)@if\d+:/, 'N: $1@ifN:');
 const maskTtl = (l: string) => l.replace(/ttl=\d+/, 'ttl=N');
-/** bpftool net show tc rows as "kind hook program", lxc<hash> reduced to lxc*. */
-const attachments = (lines: string[]) => lines.filter((l) => /tcx\//.test(l)).map((l) => {
-  const [dev, hook, prog] = l.split(' ');
-  const name = dev!.replace(/\(\d+\)$/, '');
-  return `${/^lxc[0-9a-f]{12}$/.test(name) ? 'lxc*' : name} ${hook} ${prog}`;
-});
-const ifindexes = (lines: string[]) => lines.filter((l) => /tcx\//.test(l)).map((l) => l.split(' ')[0]!.replace(/^lxc[0-9a-f]{12}/, 'lxc*'));
+
+/** Blocks of expected lines between `...` lines: each must appear, in order, as consecutive lines. */
+function missingBlocks(actual: string[], expected: string[]): string[] {
+  const blocks: string[][] = [[]];
+  for (const l of expected) if (l === '...') blocks.push([]); else blocks[blocks.length - 1]!.push(l);
+  const out: string[] = [];
+  let from = 0;
+  for (const b of blocks.filter((x) => x.length > 0)) {
+    let at = -1;
+    for (let i = from; i + b.length <= actual.length && at < 0; i++) if (b.every((e, j) => lineRe(e).test(actual[i + j]!))) at = i;
+    if (at < 0) out.push(b.join(' | ')); else from = at + b.length;
+  }
+  return out;
+}
+
+/** `bpftool map list` as id -> name (the kernel's 15-character name). */
+const mapNames = (lines: string[]) => new Map(lines.flatMap((l) => { const m = /^(\d+): \S+ name (\S+) /.exec(l); return m ? [[Number(m[1]), m[2]!] as const] : []; }));
+const mapIdsOf = (lines: string[]) => (/ map_ids ([\d,]+)$/.exec(lines.find((l) => l.includes(' map_ids ')) ?? '')?.[1] ?? '').split(',').map(Number);
 
 t.test('seed 003 transcript', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
   const steps = parseScenario(scenario('seed003.txt'));
-  t.equal(steps.length, 12, 'all transcript steps parsed');
-  for (const { cmd, expected } of steps) {
-    const argv = cmd.split(' ');
-    const r = argv[0] === 'kubectl' ? await kubectl(c, argv.slice(1)) : await onNode(c, 'k8s-s', argv);
+  t.equal(steps.length, 18, 'all transcript steps parsed');
+  const run = (node: string, cmd: string) => {
+    const argv = cmd.includes('|') ? ['sh', '-c', cmd] : cmd.split(' ');
+    return argv[0] === 'kubectl' ? kubectl(c, argv.slice(1)) : onNode(c, node, argv);
+  };
+  for (const { node, cmd, expected } of steps) {
+    const r = await run(node, cmd);
     const actual = shown(r.stdout, r.stderr);
     await drain(c);
+    const what = node === 'k8s-s' ? cmd : `${node}: ${cmd}`;
     if (cmd.endsWith(':8080')) {
       t.equal(r.exitCode, 7, `${cmd}: exit code 7 (couldn't connect)`);
       t.equal(r.stdout, '', `${cmd}: curl -s prints nothing`);
@@ -73,18 +93,29 @@ t.test('seed 003 transcript', async (t) => {
     } else if (cmd.includes('8.8.8.8')) {
       t.same(diff(actual, expected, maskTtl), [], `${cmd} (ttl aside)`);
       t.same(diff(actual, expected), [], `${cmd}: ttl=47 as behind the seed's internet hops`);
-    } else if (argv[0] === 'bpftool') {
+    } else if (cmd === 'bpftool map list') {
       t.equal(r.exitCode, 0);
-      const sections = actual.filter((l) => l.endsWith(':'));
-      t.same(sections, ['xdp:', 'tc:', 'flow_dissector:', 'netfilter:'], 'bpftool net show sections');
-      t.same([...attachments(actual)].sort(), [...attachments(expected)].sort(), 'same tcx attachments (device, hook, program)');
-      t.same(attachments(actual), attachments(expected), 'bpftool net show: same order as the seed');
-      t.same(ifindexes(actual), ifindexes(expected), 'bpftool net show: same ifindexes as the seed');
+      t.same(missingBlocks(actual, expected), [], `${cmd}: the seed's entries`);
+      const names = [...mapNames(actual).values()];
+      t.same(names.filter((n) => n.length > 15), [], 'no map name longer than BPF_OBJ_NAME_LEN - 1');
+      const netpodEp = (await onNode(c, 'k8s-s', ['cilium-dbg', 'endpoint', 'list'])).stdout.split('\n').find((l) => l.includes('172.16.0.230'))!.trim().split(/\s+/)[0]!;
+      t.ok(names.includes(`cilium_calls_${netpodEp.padStart(5, '0').slice(0, 2)}`), `netpod's cilium_calls_${netpodEp.padStart(5, '0')} shows as its first 15 characters`);
     } else {
-      t.equal(r.exitCode, 0, `${cmd}: exit 0`);
-      t.same(diff(actual, expected), [], cmd);
+      t.equal(r.exitCode, 0, `${what}: exit 0`);
+      t.same(diff(actual, expected), [], what);
     }
   }
+});
+
+t.test("bpftool prog show: netpod's entry programs list their maps in first-use order (seed: 175,66 and 66,175)", async (t) => {
+  const c = seedLab();
+  t.teardown(() => c.close());
+  const lines = async (cmd: string) => shown((await onNode(c, 'k8s-s', cmd.split(' '))).stdout, '');
+  const names = mapNames(await lines('bpftool map list'));
+  const from = mapIdsOf(await lines('bpftool prog show id 1312')), to = mapIdsOf(await lines('bpftool prog show id 1311'));
+  t.match(names.get(from[0]!), /^cilium_calls_\d\d$/, "cil_from_container: the endpoint's tail-call map first");
+  t.same(from.map((id) => names.get(id)), [names.get(from[0]!), 'cilium_metrics'], 'cil_from_container: calls, metrics');
+  t.same(to, [...from].reverse(), 'cil_to_container: the same two maps, metrics first');
 });
 
 t.test('curl to a webpod: whoami body byte-exact apart from the port and link-local address', async (t) => {

@@ -11,6 +11,9 @@ const norm = (s: string) => s.split('\n').map((l) => l.replace(/\s+/g, ' ').trim
 t.test('status --verbose | grep Allocated -A5 (seed, all three nodes)', async (t) => {
   const seed: Record<string, string> = {
     'k8s-s': 'Allocated addresses:\n  172.16.0.12 (router)\n  172.16.0.230 (default/netpod)\n  172.16.0.236 (health)\nIPv4 BIG TCP:            Disabled\nIPv6 BIG TCP:            Disabled\n',
+    // coredns was there before the agent's restart: its endpoints were restored from state.
+    'k8s-w1': 'Allocated addresses:\n  172.16.1.111 (default/webpod1)\n  172.16.1.159 (health)\n  172.16.1.198 (router)\n' +
+      '  172.16.1.210 (kube-system/coredns-55cb58b774-2xvk2 [restored])\n  172.16.1.221 (kube-system/coredns-55cb58b774-7v788 [restored])\n',
     'k8s-w2': 'Allocated addresses:\n  172.16.2.116 (router)\n  172.16.2.180 (default/webpod2)\n  172.16.2.73 (health)\nIPv4 BIG TCP:            Disabled\nIPv6 BIG TCP:            Disabled\n',
   };
   for (const [node, want] of Object.entries(seed)) {

@@ -51,6 +51,12 @@ export class Cluster implements ClusterFacade {
   private readonly live = new Map<string, LivePod>();
   private readonly deps: ClusterDeps;
   private internetApp?: RunningPod;
+  /**
+   * True while the constructor starts the pods bootstrap made (coredns). They
+   * were there before the datapath agent's restart that the lab replays, so
+   * CNI ADD gets them as restored (Cilium marks their IPs `[restored]`).
+   */
+  private bootstrapping = true;
 
   /** Parse a Cluster document (dplab or kind) plus manifests, and build the cluster. */
   static fromYaml(text: string, opts: ClusterOptions = {}): Cluster {
@@ -103,6 +109,7 @@ export class Cluster implements ClusterFacade {
     }
     this.api.watch((before, after) => this.sync(before, after));
     this.sync(newState(0), this.api.snapshot());
+    this.bootstrapping = false;
     if (opts.manifests?.length) this.api.applyObjects(opts.manifests, 'create');
   }
 
@@ -238,6 +245,7 @@ export class Cluster implements ClusterFacade {
     l.net = this.cni.addPod({
       namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid!, nodeName: p.spec.nodeName, ip,
       labels: { ...(p.metadata.labels ?? {}) }, namespaceLabels: { ...(ns?.metadata.labels ?? {}) }, serviceAccount: p.spec.serviceAccountName ?? 'default',
+      ...(this.bootstrapping ? { restored: true } : {}),
     });
     const node = this.spec.nodes.find((n) => n.name === p.spec.nodeName)!;
     const containers = p.spec.containers.map((c: Any) => ({
