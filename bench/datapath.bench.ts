@@ -3,9 +3,10 @@
 // live), traffic driven through the pods' netns SocketApi, so every packet is
 // built by the sending socket, walks veth -> cil_from_container -> ... ->
 // cil_to_container and is checked and delivered by the receiving socket.
-// Single-threaded; prints one JSON object. Run: npx tsx bench/datapath.bench.ts
+// Single-threaded; each figure is the median of interleaved rounds
+// (bench/lib/harness.ts); prints one JSON object.
+// Run: node --expose-gc --import tsx bench/datapath.bench.ts [case-prefix...] [--rounds N]
 
-import { performance } from 'node:perf_hooks';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { CILIUM_LAB } from '../src/cluster/labs/cilium.ts';
 import type { Netns, TcpConnection } from '../src/kernel/api.ts';
@@ -17,6 +18,8 @@ import { defineProgram } from '../src/bpf/define.ts';
 import type { Device } from '../src/kernel/device.ts';
 import type { LinuxNode } from '../src/kernel/node.ts';
 import { devXmit } from '../src/kernel/path.ts';
+import { benchArgs, runBench, type Case } from './lib/harness.ts';
+import { perSec, span, type Figures } from './lib/figures.ts';
 
 const BENCH_PODS = `
 ---
@@ -63,18 +66,15 @@ function lab(routing: Routing, socketLB: boolean): Lab {
 function addrOf(n: Netns): number { return n.device('eth0')!.addrs[0]!.ip; }
 
 /**
- * Wall and CPU time of the process since `start()`: per-core rates use CPU
- * time (user+system of this process), so other load on the machine does not
- * count against us; wall-clock rates are reported alongside.
+ * Per-core rates use CPU time (user+system of this process), so other load on
+ * the machine does not count against us; wall-clock rates are reported alongside.
  */
-function clock() {
-  const w0 = performance.now(), c0 = process.cpuUsage();
-  return () => { const c = process.cpuUsage(c0); return { wallMs: performance.now() - w0, cpuMs: (c.user + c.system) / 1000 }; };
-}
-const rate = (n: number, ms: number) => Math.round(n / ms * 1000);
+const clock = span;
+const cpuRate = (n: number, ms: number) => perSec(n, ms, 'cpu');
+const wallRate = (n: number, ms: number) => perSec(n, ms, 'wall');
 
 /** Established UDP flow: one socket, repeated 64-byte datagrams; counts datagrams delivered to the sink socket. */
-function udpFlow(l: Lab, sink: Netns, dst: number, n: number) {
+function udpFlow(l: Lab, sink: Netns, dst: number, n: number): Figures {
   let got = 0;
   const server = sink.sockets.udpBind(9000, () => { got++; });
   const u = l.client.sockets.udpBind(0);
@@ -91,7 +91,7 @@ function udpFlow(l: Lab, sink: Netns, dst: number, n: number) {
   const delivered = got - g0, hops = l.hops() - h0;
   if (delivered !== n) throw new Error(`udp: lost ${n - delivered} datagrams`);
   u.close(); server.close();
-  return { datagrams: n, packetsPerSec: rate(delivered, cpuMs), packetsPerWallSec: rate(delivered, wallMs), hopsPerSec: rate(hops, cpuMs), devHopsPerPacket: +(hops / n).toFixed(1) };
+  return { datagrams: n, packetsPerSec: cpuRate(delivered, cpuMs), packetsPerWallSec: wallRate(delivered, wallMs), hopsPerSec: cpuRate(hops, cpuMs), devHopsPerPacket: +(hops / n).toFixed(1) };
 }
 
 /**
@@ -101,7 +101,7 @@ function udpFlow(l: Lab, sink: Netns, dst: number, n: number) {
  * a tc ingress program that drops it (before IP/UDP input and the socket).
  * Every Cilium program, map, CT entry and hop on the way is the same as above.
  */
-function xmitFlow(l: Lab, sink: Netns, dst: number, n: number) {
+function xmitFlow(l: Lab, sink: Netns, dst: number, n: number): Figures {
   const client = l.client.device('eth0') as Device, into = sink.device('eth0') as Device;
   const srcKernel = l.cluster.kernel(l.clientNode), dstKernel = l.cluster.kernel(sink === l.localSink ? l.clientNode : l.remoteNode) as LinuxNode;
   // One real datagram (ARP resolved, CT entry created) to copy the frame from.
@@ -131,11 +131,11 @@ function xmitFlow(l: Lab, sink: Netns, dst: number, n: number) {
   dstKernel.detachTcx(into, 'ingress', link);
   const delivered = got - g0;
   if (delivered !== n) throw new Error(`xmit: ${n - delivered} frames did not reach ${into.name}`);
-  return { frames: n, frameBytes: frame.length, packetsPerSec: rate(delivered, cpuMs), packetsPerWallSec: rate(delivered, wallMs) };
+  return { frames: n, frameBytes: frame.length, packetsPerSec: cpuRate(delivered, cpuMs), packetsPerWallSec: wallRate(delivered, wallMs) };
 }
 
 /** Established TCP stream (MSS-sized segments plus ACKs); counts segments received by both sockets' eth0. */
-async function tcpStream(l: Lab, sink: Netns, dst: number, bytes: number) {
+async function tcpStream(l: Lab, sink: Netns, dst: number, bytes: number): Promise<Figures> {
   const sim = l.cluster.sim;
   let received = 0;
   const srv = sink.sockets.tcpListen(5001, (c) => c.onData((d) => { received += d.length; }));
@@ -150,11 +150,11 @@ async function tcpStream(l: Lab, sink: Netns, dst: number, bytes: number) {
   if (received - r0 !== bytes) throw new Error(`tcp: stream incomplete ${received - r0}/${bytes}`);
   c.end(); sim.runSync(); srv.close();
   const packets = rx() - p0;
-  return { bytes, packets, packetsPerSec: rate(packets, cpuMs), packetsPerWallSec: rate(packets, wallMs), hopsPerSec: rate(l.hops() - h0, cpuMs), mbitPerSec: Math.round(bytes * 8 / cpuMs / 1000) };
+  return { bytes, packets, packetsPerSec: cpuRate(packets, cpuMs), packetsPerWallSec: wallRate(packets, wallMs), hopsPerSec: cpuRate(l.hops() - h0, cpuMs), mbitPerSec: cpuRate(bytes * 8 / 1e6, cpuMs) };
 }
 
 /** New TCP connections per second: connect (to the ClusterIP) + accept + close both ways, 100 in flight. */
-async function newConnections(l: Lab, n: number) {
+async function newConnections(l: Lab, n: number): Promise<Figures> {
   const sim = l.cluster.sim;
   let accepted = 0;
   const srv = l.remoteSink.sockets.tcpListen(80, (c) => { accepted++; c.onEnd(() => c.end()); });
@@ -173,41 +173,45 @@ async function newConnections(l: Lab, n: number) {
   const { wallMs, cpuMs } = stop();
   if (accepted - a0 !== n) throw new Error(`accepted ${accepted - a0}/${n}`);
   srv.close();
-  return { connections: n, connectionsPerSec: rate(n, cpuMs), connectionsPerWallSec: rate(n, wallMs) };
+  return { connections: n, connectionsPerSec: cpuRate(n, cpuMs), connectionsPerWallSec: wallRate(n, wallMs) };
 }
 
 /** Packets sent before measuring, so that the measured part runs optimised code. */
 const WARMUP = 50_000;
 const UDP_N = Number(process.env.BENCH_UDP_N ?? 200_000), TCP_BYTES = 64 << 20, CONNS = 20_000;
-/** Optional case filter: `npx tsx bench/datapath.bench.ts crossNodeVxlan.udp` runs only matching cases. */
-const only = process.argv.slice(2);
-const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o) || o.startsWith(name));
-const out: Record<string, unknown> = {
-  method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; UDP cases measured after a 50k-packet warm-up (steady state, JIT done); packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second',
+const header = {
+  method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; UDP cases measured after a 50k-packet warm-up (steady state, JIT done); packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second; one lab per group, built on first use and kept across rounds',
   methodDatapath: 'udpDatapath = the datapath alone (pktgen-style): copies of one captured 64-byte-payload UDP frame handed to dev_queue_xmit on the client pod eth0, counted and dropped by a tc ingress program on the destination pod eth0 (no socket send/receive); packetsPerSec per CPU second as above',
   mtu: 9001,
   floors: { crossNodeEstablishedPacketsPerSec: 300_000, clusterIpSocketLBNewConnectionsPerSec: 20_000 },
 };
 
-async function run(name: string, routing: Routing, socketLB: boolean, cases: Record<string, (l: Lab) => unknown>): Promise<void> {
-  if (!Object.keys(cases).some((c) => want(`${name}.${c}`))) return;
-  const l = lab(routing, socketLB);
-  const r: Record<string, unknown> = {};
-  for (const [c, fn] of Object.entries(cases)) if (want(`${name}.${c}`)) r[c] = await fn(l);
-  out[name] = r;
-  l.cluster.close();
+type CaseFn = (l: Lab) => Figures | Promise<Figures>;
+const labs = new Map<string, Lab>();
+/** A group's cases share one lab (routing + socket LB), built when its first case runs. */
+function group(name: string, routing: Routing, socketLB: boolean, cases: Record<string, CaseFn>): Case[] {
+  const labFor = () => { let l = labs.get(name); if (l === undefined) labs.set(name, l = lab(routing, socketLB)); return l; };
+  return Object.entries(cases).map(([c, fn]) => ({ name: `${name}.${c}`, run: () => fn(labFor()) }));
 }
 const remote = (l: Lab) => addrOf(l.remoteSink), local = (l: Lab) => addrOf(l.localSink);
-await run('sameNode', 'native', true, {
-  udp: (l) => udpFlow(l, l.localSink, local(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.localSink, local(l), UDP_N), tcp: (l) => tcpStream(l, l.localSink, local(l), TCP_BYTES) });
-await run('crossNodeNative', 'native', true, {
-  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
-await run('crossNodeVxlan', 'tunnel', true, {
-  udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) });
-await run('clusterIpSocketLB', 'native', true, {
-  udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
-  newConnections: (l) => newConnections(l, CONNS) });
-await run('clusterIpTcLB', 'native', false, {
-  udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
-  newConnections: (l) => newConnections(l, CONNS) });
-console.log(JSON.stringify(out, null, 2));
+const args = benchArgs();
+args.only.push(...args.rest); // `datapath.bench.ts crossNodeVxlan.udp` runs only matching cases
+await runBench({
+  header,
+  rounds: 5,
+  cases: [
+    ...group('sameNode', 'native', true, {
+      udp: (l) => udpFlow(l, l.localSink, local(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.localSink, local(l), UDP_N), tcp: (l) => tcpStream(l, l.localSink, local(l), TCP_BYTES) }),
+    ...group('crossNodeNative', 'native', true, {
+      udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) }),
+    ...group('crossNodeVxlan', 'tunnel', true, {
+      udp: (l) => udpFlow(l, l.remoteSink, remote(l), UDP_N), udpDatapath: (l) => xmitFlow(l, l.remoteSink, remote(l), UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, remote(l), TCP_BYTES) }),
+    ...group('clusterIpSocketLB', 'native', true, {
+      udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
+      newConnections: (l) => newConnections(l, CONNS) }),
+    ...group('clusterIpTcLB', 'native', false, {
+      udp: (l) => udpFlow(l, l.remoteSink, l.sinkVip, UDP_N), tcp: (l) => tcpStream(l, l.remoteSink, l.sinkVip, TCP_BYTES),
+      newConnections: (l) => newConnections(l, CONNS) }),
+  ],
+  done: () => { for (const l of labs.values()) l.cluster.close(); },
+}, args);

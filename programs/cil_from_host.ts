@@ -22,7 +22,7 @@ export function cilFromHost(env: DatapathEnv): ProgSpec<SkBuff> {
     run(ctx, rt) {
       const d = ctx.data;
       if (ctx.len < 14 || u16be(d, 12) !== ETH_P_IP) return TC_ACT_OK;
-      const ip = parseIp4(d, ctx.len);
+      const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return TC_ACT_OK;
       const hostEp = env.node.hostEpId;
       sendTraceNotify(ctx, rt, env, hostEp, TRACE_FROM_HOST, HOST_ID, 0, 0, ctx.ifindex, TRACE_REASON_UNKNOWN, 0);
@@ -35,7 +35,7 @@ export function cilFromHost(env: DatapathEnv): ProgSpec<SkBuff> {
       if (env.node.tunnel && tep !== 0) {
         const st = ctLookup4(rt, env, d, ctx.len, ETH_HLEN, ip.l4off, ip.proto, TUPLE_F_OUT);
         if (st === CT_NEW) ctCreate4(rt, env, d, ctx.len, ip.l4off, ip.proto, 0, 0, HOST_ID);
-        sendTraceNotify(ctx, rt, env, hostEp, TRACE_TO_OVERLAY, HOST_ID, identityOf(info), 0, env.node.encapIfindex, st, ctState.monitor);
+        sendTraceNotify(ctx, rt, env, hostEp, TRACE_TO_OVERLAY, HOST_ID, identityOf(info), 0, env.node.encapIfindex, st, ctState(rt).monitor);
         return encapAndRedirect(ctx, rt, env, tep, HOST_ID);
       }
       return TC_ACT_OK;

@@ -15,7 +15,7 @@ import { snatV4RevIngress, snatV4Egress, NAT_OK } from './lib/nat.ts';
 import { lb4LookupService, lb4Local, lb4Dnat, lb4RevNat, lbState } from './lib/lb.ts';
 import { ctLookup4, ctCreate4, ctState, CT_NEW, CT_REPLY } from './lib/conntrack.ts';
 import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, epSecId } from './lib/eps.ts';
-import { ipv4LocalDelivery, fibRedirectV4, fibOut } from './lib/l3.ts';
+import { ipv4LocalDelivery, fibRedirectV4, fibOif } from './lib/l3.ts';
 
 const VXLAN_PORT = 8472;
 
@@ -26,7 +26,7 @@ function nodePortForward(ctx: SkBuff, rt: Runtime, env: DatapathEnv, proto: numb
   }
   const r = fibRedirectV4(ctx, rt, ctx.ifindex);
   if (r === -1) return TC_ACT_OK;
-  sendTraceNotify(ctx, rt, env, 0, TRACE_TO_NETWORK, srcId, UNKNOWN_ID, 0, fibOut.oif, TRACE_REASON_UNKNOWN, ctState.monitor);
+  sendTraceNotify(ctx, rt, env, 0, TRACE_TO_NETWORK, srcId, UNKNOWN_ID, 0, fibOif(rt), TRACE_REASON_UNKNOWN, ctState(rt).monitor);
   return r;
 }
 
@@ -39,7 +39,7 @@ export function cilFromNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
     run(ctx, rt) {
       const d = ctx.data;
       if (ctx.len < 14 || u16be(d, 12) !== ETH_P_IP) return TC_ACT_OK;
-      const ip = parseIp4(d, ctx.len);
+      const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return TC_ACT_OK;
       const proto = ip.proto, l4off = ip.l4off;
       // Overlay traffic goes up the stack to the vxlan device.
@@ -50,8 +50,9 @@ export function cilFromNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
         if (snatV4RevIngress(rt, env, d, ETH_HLEN, l4off, proto)) {
           // Reply of a NodePort connection we forwarded: undo the service DNAT and send it back.
           const st = ctLookup4(rt, env, d, ctx.len, ETH_HLEN, l4off, proto, TUPLE_F_OUT);
-          if (st === CT_REPLY && ctState.nodePort && ctState.revNat) {
-            lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, ctState.revNat);
+          const cs = ctState(rt);
+          if (st === CT_REPLY && cs.nodePort && cs.revNat) {
+            lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, cs.revNat);
             const r = fibRedirectV4(ctx, rt, ctx.ifindex);
             return r === -1 ? TC_ACT_OK : r;
           }
@@ -61,15 +62,16 @@ export function cilFromNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
           if (!lb4Local(rt, env, svc, d, ETH_HLEN, l4off, proto, ip.daddr, ip.dport, srcId)) {
             return sendDropNotify(ctx, rt, env, 0, srcId, WORLD_ID, 0, DROP_NO_SERVICE, METRIC_INGRESS, FILE_BPF_HOST, 2);
           }
-          lb4Dnat(d, ETH_HLEN, l4off, proto, lbState.addr, lbState.port);
+          const be = lbState(rt);
+          lb4Dnat(d, ETH_HLEN, l4off, proto, be.addr, be.port);
           const st = ctLookup4(rt, env, d, ctx.len, ETH_HLEN, l4off, proto, TUPLE_F_IN);
-          if (st === CT_NEW && ctCreate4(rt, env, d, ctx.len, l4off, proto, lbState.revNat, lbState.backendId, srcId, true) !== 0) {
+          if (st === CT_NEW && ctCreate4(rt, env, d, ctx.len, l4off, proto, be.revNat, be.backendId, srcId, true) !== 0) {
             return sendDropNotify(ctx, rt, env, 0, srcId, 0, 0, DROP_CT_CREATE_FAILED, METRIC_INGRESS, FILE_NODEPORT, 3);
           }
-          if (!lookupIp4Endpoint(rt, env, lbState.addr)) return nodePortForward(ctx, rt, env, proto, l4off, srcId);
+          if (!lookupIp4Endpoint(rt, env, be.addr)) return nodePortForward(ctx, rt, env, proto, l4off, srcId);
         } else return TC_ACT_OK;
       }
-      const daddr = parseIp4(d, ctx.len).daddr;
+      const daddr = parseIp4(rt, d, ctx.len).daddr;
       const ep = lookupIp4Endpoint(rt, env, daddr);
       if (!ep || u32le(ep, EPINFO_FLAGS) & ENDPOINT_F_HOST) return TC_ACT_OK;
       return ipv4LocalDelivery(ctx, rt, env, ep, srcId, 0, epSecId(ep), METRIC_INGRESS);

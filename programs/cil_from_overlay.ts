@@ -20,7 +20,7 @@ export function cilFromOverlay(env: DatapathEnv): ProgSpec<SkBuff> {
     name: 'cil_from_overlay', type: 'sched_cls', maps: [m.lxc, m.callPolicy, m.events, m.metrics],
     run(ctx, rt) {
       if (ctx.len < 14 || u16be(ctx.data, 12) !== ETH_P_IP) return TC_ACT_OK;
-      const ip = parseIp4(ctx.data, ctx.len);
+      const ip = parseIp4(rt, ctx.data, ctx.len);
       if (!ip.ok) return sendDropNotify(ctx, rt, env, 0, 0, 0, 0, DROP_INVALID, METRIC_INGRESS, FILE_BPF_OVERLAY, 1);
       const srcId = ctx.tunnel ? ctx.tunnel.tunnelId : WORLD_ID;
       sendTraceNotify(ctx, rt, env, 0, TRACE_FROM_OVERLAY, srcId, 0, 0, ctx.ifindex, TRACE_REASON_UNKNOWN, 0);

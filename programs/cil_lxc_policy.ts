@@ -20,12 +20,12 @@ export function cilLxcPolicy(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff> {
     run(ctx, rt) {
       const d = ctx.data;
       const src = ctx.cb[CB_SRC_LABEL]!;
-      const ip = parseIp4(d, ctx.len);
+      const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return sendDropNotify(ctx, rt, env, ep.lxcId, src, ep.secLabel, ep.lxcId, DROP_INVALID, METRIC_INGRESS, FILE_BPF_LXC, 30);
       const proto = ip.proto, l4off = ip.l4off, origSaddr = ip.saddr;
       const status = ctLookup4(rt, env, d, ctx.len, ETH_HLEN, l4off, proto, TUPLE_F_IN);
-      const monitor = ctState.monitor;
-      if (status === CT_REPLY && ctState.revNat && !ctState.nodePort) lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, ctState.revNat);
+      const cs = ctState(rt), monitor = cs.monitor;
+      if (status === CT_REPLY && cs.revNat && !cs.nodePort) lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, cs.revNat);
       if (status === CT_NEW && ctCreate4(rt, env, d, ctx.len, l4off, proto, 0, 0, src) !== 0) {
         return sendDropNotify(ctx, rt, env, ep.lxcId, src, ep.secLabel, ep.lxcId, DROP_CT_CREATE_FAILED, METRIC_INGRESS, FILE_BPF_LXC, 31);
       }

@@ -17,7 +17,7 @@ export function cilToHost(env: DatapathEnv): ProgSpec<SkBuff> {
     name: 'cil_to_host', type: 'sched_cls', maps: [m.ipcache, m.events, m.metrics],
     run(ctx, rt) {
       if (ctx.len < 14 || u16be(ctx.data, 12) !== ETH_P_IP) return TC_ACT_OK;
-      const ip = parseIp4(ctx.data, ctx.len);
+      const ip = parseIp4(rt, ctx.data, ctx.len);
       if (!ip.ok) return TC_ACT_OK;
       const src = identityOf(lookupIp4RemoteEndpoint(rt, env, ip.saddr));
       sendTraceNotify(ctx, rt, env, env.node.hostEpId, TRACE_TO_HOST, src, HOST_ID, 0, ctx.ifindex, TRACE_REASON_UNKNOWN, 0);

@@ -22,7 +22,7 @@ export function cilToNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
     run(ctx, rt) {
       const d = ctx.data;
       if (ctx.len < 14 || u16be(d, 12) !== ETH_P_IP) return TC_ACT_OK;
-      const ip = parseIp4(d, ctx.len);
+      const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return TC_ACT_OK;
       const n = env.node;
       let srcId = HOST_ID;
