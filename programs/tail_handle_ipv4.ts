@@ -17,7 +17,7 @@ export function tailHandleIpv4(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff>
     name: 'tail_handle_ipv4', type: 'sched_cls', maps: [m.lbServices, m.lbBackends, m.lbAffinity, m.ct4, m.ctAny4, ep.calls],
     run(ctx, rt) {
       const d = ctx.data;
-      const ip = parseIp4(d, ctx.len);
+      const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_INVALID, METRIC_EGRESS, FILE_BPF_LXC, 10);
       if (ip.frag) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_FRAG_NOSUPPORT, METRIC_EGRESS, FILE_BPF_LXC, 11);
       if (ip.saddr !== ep.ipv4) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_INVALID_SIP, METRIC_EGRESS, FILE_BPF_LXC, 12);
@@ -29,8 +29,9 @@ export function tailHandleIpv4(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff>
           if (!lb4Local(rt, env, svc, d, ETH_HLEN, ip.l4off, ip.proto, ip.daddr, ip.dport, ep.secLabel)) {
             return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, WORLD_ID, 0, DROP_NO_SERVICE, METRIC_EGRESS, FILE_BPF_LXC, 13);
           }
-          lb4Dnat(d, ETH_HLEN, ip.l4off, ip.proto, lbState.addr, lbState.port);
-          ctx.cb[CB_CT_STATE] = lbState.revNat; ctx.cb[CB_BACKEND_ID] = lbState.backendId;
+          const be = lbState(rt);
+          lb4Dnat(d, ETH_HLEN, ip.l4off, ip.proto, be.addr, be.port);
+          ctx.cb[CB_CT_STATE] = be.revNat; ctx.cb[CB_BACKEND_ID] = be.backendId;
         }
       }
       const ret = rt.tailCall(ctx, ep.calls, CILIUM_CALL_IPV4_CT_EGRESS);

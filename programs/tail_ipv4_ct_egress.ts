@@ -12,7 +12,7 @@ import { sendTraceNotify, TRACE_TO_STACK, TRACE_TO_OVERLAY, TRACE_TO_NETWORK } f
 import { parseIp4, ETH_HLEN } from './lib/pkt.ts';
 import { ctLookup4, ctCreate4, ctState, CT_NEW, CT_REPLY } from './lib/conntrack.ts';
 import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, tunnelEndpointOf } from './lib/eps.ts';
-import { ipv4LocalDelivery, fibRedirectV4, fibOut } from './lib/l3.ts';
+import { ipv4LocalDelivery, fibRedirectV4, fibOif } from './lib/l3.ts';
 import { encapAndRedirect } from './lib/tunnel.ts';
 import { lb4RevNat } from './lib/lb.ts';
 import { updateMetrics, REASON_FORWARDED } from './lib/metrics.ts';
@@ -21,13 +21,13 @@ import { u32le } from './lib/bytes.ts';
 /** handle_ipv4_from_lxc(): CT, identity of the destination, then local delivery, overlay, FIB or stack. */
 export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep: EpConfig): number {
   const d = ctx.data;
-  const ip = parseIp4(d, ctx.len);
+  const ip = parseIp4(rt, d, ctx.len);
   if (!ip.ok) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_INVALID, METRIC_EGRESS, FILE_BPF_LXC, 20);
   const proto = ip.proto, l4off = ip.l4off;
   const status = ctLookup4(rt, env, d, ctx.len, ETH_HLEN, l4off, proto, TUPLE_F_OUT);
-  const monitor = ctState.monitor;
+  const cs = ctState(rt), monitor = cs.monitor;
   // A reply of a NodePort connection served by this pod: undo the service DNAT here.
-  if (status === CT_REPLY && ctState.nodePort && ctState.revNat) lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, ctState.revNat);
+  if (status === CT_REPLY && cs.nodePort && cs.revNat) lb4RevNat(rt, env, d, ETH_HLEN, l4off, proto, cs.revNat);
   const daddr = ip.daddr;
   const info = lookupIp4RemoteEndpoint(rt, env, daddr);
   const dstId = identityOf(info);
@@ -50,16 +50,11 @@ export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
     sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_OVERLAY, ep.secLabel, dstId, 0, env.node.encapIfindex, status, monitor);
     return encapAndRedirect(ctx, rt, env, tep, ep.secLabel);
   }
+  // BPF host routing: out of the FIB's device, with redirect_neigh when ARP has not resolved the next hop yet.
   const r = fibRedirectV4(ctx, rt, ep.ifindex);
   if (r !== -1) {
-    sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOut.oif, status, monitor);
+    sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOif(rt), status, monitor);
     return r;
-  }
-  // No neighbour yet: Cilium's redirect_neigh() resolves it and sends the packet out (to-network);
-  // here the stack forwards it on the same route while the kernel resolves ARP.
-  if (fibOut.noNeighOif) {
-    sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOut.noNeighOif, status, monitor);
-    return TC_ACT_OK;
   }
   sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_STACK, ep.secLabel, dstId, 0, 0, status, monitor);
   return TC_ACT_OK;

@@ -3,7 +3,8 @@ import { CILIUM_CALL_IPV4_FROM_LXC, CILIUM_CALL_IPV4_CT_EGRESS } from '../maps/c
 import t from 'tap';
 import { IdAllocator } from '../src/bpf/ids.ts';
 import { BpfRuntime, defineProgram } from '../src/bpf/runtime.ts';
-import { TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type FibResult } from '../src/bpf/ctx.ts';
+import { BPF_F_NEIGH, BPF_F_NEXTHOP, BPF_FIB_LKUP_RET_NO_NEIGH, BPF_FIB_LKUP_RET_SUCCESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, type FibResult } from '../src/bpf/ctx.ts';
+import { BPF_FIB_LKUP_RET_NOT_FWDED } from '../src/kernel/helpers.ts';
 import { newSkb, type SkBuff } from '../src/wire/skb.ts';
 import type { SockAddrCtx, BpfProgram } from '../src/bpf/program.ts';
 import { createNodeMaps, type NodeMaps } from '../maps/index.ts';
@@ -12,7 +13,7 @@ import { Backend4KeyV3, Backend4Value } from '../maps/cilium_lb4_backends_v3.ts'
 import { RevNat4Key, RevNat4Value } from '../maps/cilium_lb4_reverse_nat.ts';
 import { IpcacheKey, RemoteEndpointInfo } from '../maps/cilium_ipcache.ts';
 import { EndpointKey, EndpointInfo } from '../maps/cilium_lxc.ts';
-import { CtKey4Global } from '../maps/cilium_ct4_global.ts';
+import { CtEntry, CtKey4Global } from '../maps/cilium_ct4_global.ts';
 import { NatKey4, NatEntry4 } from '../maps/cilium_snat_v4_external.ts';
 import { ipToU32 as ip, macFromString, readU16, readU32 } from '../src/wire/addr.ts';
 import { writeEth, ETH_HLEN } from '../src/wire/ethernet.ts';
@@ -33,7 +34,7 @@ import { cilSock4Getpeername } from '../programs/cil_sock4_getpeername.ts';
 const NODE_MAC = macFromString('5e:b5:9a:19:fb:b3'), POD_MAC = macFromString('92:ef:86:7b:d1:d4');
 const ROUTER_MAC = macFromString('02:00:00:00:00:01'), GW_MAC = macFromString('02:00:00:00:00:fe');
 const NODE_IP = ip('192.168.10.10'), CLIENT = ip('172.16.0.230'), LOCAL_POD = ip('172.16.0.50'), REMOTE_POD = ip('172.16.1.111');
-const VIP = ip('10.96.0.100');
+const VIP = ip('10.96.0.100'), GW = ip('192.168.10.1');
 
 /** bpf/tests/lib helpers. */
 function lbV4AddService(m: NodeMaps, vip: number, port: number, proto: number, count: number, revNat: number): void {
@@ -56,8 +57,13 @@ function setup(opts: Partial<NodeConfig> = {}) {
   const ids = new IdAllocator();
   const maps = createNodeMaps(ids);
   let now = 1000;
-  const fib: FibResult = { ret: 0, ifindex: 2, smac: ROUTER_MAC, dmac: GW_MAC };
-  const rt = new BpfRuntime({ fibLookup: () => fib, ktimeNs: () => now * 1e9, prandomU32: () => 1, monoSeconds: () => now });
+  const fib: FibResult = { ret: 0, ifindex: 2, nh: GW, smac: ROUTER_MAC, dmac: GW_MAC };
+  /** Called from inside bpf_get_prandom_u32, mid-program (to start a nested run). */
+  const hooks: { prandom: (() => void) | null } = { prandom: null };
+  const rt = new BpfRuntime({
+    fibLookup: (_i, _s, _d, out) => Object.assign(out, fib), ktimeNs: () => now * 1e9,
+    prandomU32: () => { hooks.prandom?.(); return 1; }, monoSeconds: () => now,
+  });
   const node: NodeConfig = { tunnel: false, socketLB: false, aggregation: 3, nodeIp: NODE_IP, routerIp: ip('172.16.0.12'),
     clusterCidr: ip('172.16.0.0'), clusterCidrLen: 16, encapIfindex: 0, netdevIfindex: 2, hostIfindex: 4, hostMac: ROUTER_MAC,
     hostEpId: 1541, masquerade: true, ...opts };
@@ -78,7 +84,7 @@ function setup(opts: Partial<NodeConfig> = {}) {
   ipcacheV4AddEntry(maps, 0, 0, 2);
   const events: Uint8Array[] = [];
   maps.events.subscribe((d) => events.push(d.slice()));
-  return { maps, env, rt, eps, events, mk, fib, tick: (s: number) => { now += s; } };
+  return { maps, env, rt, eps, events, mk, fib, hooks, tick: (s: number) => { now += s; } };
 }
 
 /** pktgen: an Ethernet/IPv4/TCP frame. */
@@ -109,7 +115,7 @@ t.test('pod to pod on the same node: local delivery through cil_lxc_policy', asy
   const skb = icmpFrame(CLIENT, LOCAL_POD);
   const ret = s.rt.run(s.eps[416]!.from, skb);
   t.equal(ret, TC_ACT_REDIRECT);
-  t.same(s.rt.takeRedirect(), { ifindex: 12, flags: 0 }, 'redirected to the destination lxc');
+  t.same(s.rt.takeRedirect(), { ifindex: 12, flags: 0, nh: 0 }, 'redirected to the destination lxc');
   t.equal(skb.data[ETH_HLEN + 8], 63, 'TTL decremented once');
   t.ok(ipChecksumOk(skb.data, ETH_HLEN), 'IP checksum still valid');
   t.same(s.events.map(ev), [{ type: 4, sub: 0, src: 39126, dst: 25054, dstId: 905, reason: 0 }], 'one to-endpoint trace, state new');
@@ -124,7 +130,7 @@ t.test('ClusterIP with tc LB: DNAT to the backend, FIB redirect, to-network; rep
   lbV4AddBackend(s.maps, VIP, 80, 6, 1, 3, REMOTE_POD, 8080);
   const skb = tcpFrame(CLIENT, VIP, 41320, 80, TCP_SYN);
   t.equal(s.rt.run(s.eps[416]!.from, skb), TC_ACT_REDIRECT);
-  t.same(s.rt.takeRedirect(), { ifindex: 2, flags: 0 }, 'to the netdev');
+  t.same(s.rt.takeRedirect(), { ifindex: 2, flags: 0, nh: 0 }, 'to the netdev');
   t.equal(readU32(skb.data, ETH_HLEN + 16), REMOTE_POD, 'daddr is the backend');
   t.equal(readU16(skb.data, ETH_HLEN + 22), 8080, 'dport is the backend port');
   t.ok(csumsOk(skb), 'L3 and L4 checksums valid after DNAT');
@@ -192,4 +198,59 @@ t.test('socket LB: connect() goes to the backend, getpeername() shows the VIP', 
   t.same(s.events.map((e) => [e[0], e[1]]), [[7, 3], [7, 4]], 'pre-xlate-rev and post-xlate-rev trace_sock events');
   lbV4AddService(s.maps, ip('10.96.0.200'), 80, 6, 0, 9);
   t.equal(connect.run({ ...ctx, userIp4: ip('10.96.0.200'), userPort: 80 }, s.rt), 0, 'no backends: connect rejected');
+});
+
+t.test('bpf_fib_lookup results: redirect with the FIB MACs, redirect_neigh without a neighbour, the stack without a route', async (t) => {
+  const ZERO = new Uint8Array(6);
+  const cases = [
+    { name: 'neighbour known', fib: { ret: BPF_FIB_LKUP_RET_SUCCESS, dmac: GW_MAC }, ret: TC_ACT_REDIRECT,
+      target: { ifindex: 2, flags: 0, nh: 0 }, dmac: GW_MAC, ttl: 63, trace: [11, 2] },
+    // fib_do_redirect(): NO_NEIGH -> redirect_neigh(oif, next hop); the kernel writes L2 once ARP answers.
+    { name: 'no neighbour yet', fib: { ret: BPF_FIB_LKUP_RET_NO_NEIGH, dmac: ZERO }, ret: TC_ACT_REDIRECT,
+      target: { ifindex: 2, flags: BPF_F_NEIGH | BPF_F_NEXTHOP, nh: GW }, dmac: NODE_MAC, ttl: 63, trace: [11, 2] },
+    { name: 'no route', fib: { ret: BPF_FIB_LKUP_RET_NOT_FWDED, dmac: ZERO }, ret: TC_ACT_OK,
+      target: null, dmac: NODE_MAC, ttl: 64, trace: [3, 0] },
+  ];
+  for (const c of cases) {
+    const s = setup();
+    Object.assign(s.fib, c.fib);
+    const skb = tcpFrame(CLIENT, REMOTE_POD, 41000, 80, TCP_SYN);
+    t.equal(s.rt.run(s.eps[416]!.from, skb), c.ret, `${c.name}: verdict`);
+    t.same(s.rt.takeRedirect(), c.target, `${c.name}: redirect target`);
+    t.same(skb.data.subarray(0, 6), c.dmac, `${c.name}: destination MAC`);
+    t.equal(skb.data[ETH_HLEN + 8], c.ttl, `${c.name}: TTL`);
+    t.ok(csumsOk(skb), `${c.name}: checksums`);
+    t.same(s.events.map((e) => [e[1], readLE32(e, 28)]), [c.trace], `${c.name}: trace point and ifindex`);
+  }
+});
+
+t.test('a program run nested inside a helper leaves the outer run\'s LB and CT state alone', async (t) => {
+  const s = setup();
+  const VIP2 = ip('10.96.0.200');
+  lbV4AddService(s.maps, VIP, 80, 6, 1, 7);
+  lbV4AddBackend(s.maps, VIP, 80, 6, 1, 3, REMOTE_POD, 8080);
+  lbV4AddService(s.maps, VIP2, 81, 6, 1, 8);
+  lbV4AddBackend(s.maps, VIP2, 81, 6, 1, 4, CLIENT, 9090);
+  // The outer packet's backend choice calls bpf_get_prandom_u32; inside it, another pod's packet runs
+  // its programs to the end (LB, CT, local delivery), as a helper that transmitted would make it.
+  const inner = tcpFrame(LOCAL_POD, VIP2, 50000, 81, TCP_SYN);
+  s.hooks.prandom = () => {
+    s.hooks.prandom = null;
+    t.equal(s.rt.run(s.eps[905]!.from, inner), TC_ACT_REDIRECT, 'the nested run delivers to its backend');
+    t.same(s.rt.takeRedirect(), { ifindex: 10, flags: 0, nh: 0 }, 'to the backend pod\'s lxc');
+  };
+  const outer = tcpFrame(CLIENT, VIP, 41320, 80, TCP_SYN);
+  t.equal(s.rt.run(s.eps[416]!.from, outer), TC_ACT_REDIRECT);
+  t.same(s.rt.takeRedirect(), { ifindex: 2, flags: 0, nh: 0 }, 'the outer packet leaves by the FIB');
+  t.same([readU32(outer.data, ETH_HLEN + 16), readU16(outer.data, ETH_HLEN + 22)], [REMOTE_POD, 8080], 'outer DNAT to its own backend');
+  t.same([readU32(inner.data, ETH_HLEN + 16), readU16(inner.data, ETH_HLEN + 22)], [CLIENT, 9090], 'inner DNAT to its backend');
+  t.ok(csumsOk(outer) && csumsOk(inner), 'checksums valid');
+  const ct = s.maps.ct4.entries().map(([k, v]) => `${CtKey4Global.decode(k).toString()}RevNAT=${CtEntry.decode(v).revNat} BackendID=${CtEntry.decode(v).backendId}`);
+  t.same(ct.sort(), [
+    'TCP IN 172.16.0.50:50000 -> 172.16.0.230:9090 RevNAT=0 BackendID=0',
+    'TCP OUT 172.16.0.230:41320 -> 172.16.1.111:8080 RevNAT=7 BackendID=3',
+    'TCP OUT 172.16.0.50:50000 -> 172.16.0.230:9090 RevNAT=8 BackendID=4',
+    'TCP OUT 172.16.0.230:41320 -> 10.96.0.100:80 service RevNAT=7 BackendID=3',
+    'TCP OUT 172.16.0.50:50000 -> 10.96.0.200:81 service RevNAT=8 BackendID=4',
+  ].sort(), 'each flow\'s CT entries under its own tuple, with its own service');
 });

@@ -3,7 +3,7 @@
 // `monitor` value that drives trace aggregation (report on new flows, new TCP
 // flags, close, and at most every CT_REPORT_INTERVAL otherwise).
 
-import type { Runtime } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { BpfMap } from '../../src/bpf/map.ts';
 import type { DatapathEnv } from './common.ts';
 import {
@@ -21,13 +21,18 @@ const TCP_FIN = 1, TCP_SYN = 2, TCP_RST = 4;
 
 /** struct ct_state: what a lookup returns besides the status. */
 export interface CtState { revNat: number; backendId: number; srcSecId: number; monitor: number; closing: boolean; nodePort: boolean }
-/** Reusable result object (programs are synchronous). */
-export const ctState: CtState = { revNat: 0, backendId: 0, srcSecId: 0, monitor: 0, closing: false, nodePort: false };
+/**
+ * The run's conntrack scratch: its struct ct_state, the forward tuple of its last
+ * lookup (what ct_create4 stores), the reverse tuple and the entry being created.
+ */
+interface CtScratch { state: CtState; tuple: Uint8Array; rev: Uint8Array; entry: Uint8Array }
+const CT = runLocal<CtScratch>(() => ({
+  state: { revNat: 0, backendId: 0, srcSecId: 0, monitor: 0, closing: false, nodePort: false },
+  tuple: new Uint8Array(TUPLE_SIZE), rev: new Uint8Array(TUPLE_SIZE), entry: new Uint8Array(CT_SIZE),
+}));
 
-/** The forward tuple of the last lookup (what ct_create4 stores). */
-export const ctTuple = new Uint8Array(TUPLE_SIZE);
-const revTuple = new Uint8Array(TUPLE_SIZE);
-const newEntry = new Uint8Array(CT_SIZE);
+/** The run's struct ct_state, as the last ctLookup4 left it. */
+export function ctState(rt: Runtime): CtState { return rt.local(CT).state; }
 
 /** The CT map for an L4 protocol. */
 export function ctMapFor(env: DatapathEnv, proto: number): BpfMap { return proto === 6 ? env.maps.ct4 : env.maps.ctAny4; }
@@ -97,43 +102,45 @@ function touch(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolean, bytes
   return updateTimeout(e, tcp, tcpFlags, rx, now);
 }
 
-function fillState(e: Uint8Array, monitor: number): void {
-  ctState.revNat = u16be(e, CT_REV_NAT); ctState.backendId = u32le(e, CT_BACKEND_ID);
-  ctState.srcSecId = u32le(e, CT_SRC_SEC_ID); ctState.monitor = monitor;
-  ctState.closing = (u16le(e, CT_FLAGS) & (CTF_RX_CLOSING | CTF_TX_CLOSING)) !== 0;
-  ctState.nodePort = (u16le(e, CT_FLAGS) & CTF_NODE_PORT) !== 0;
+function fillState(st: CtState, e: Uint8Array, monitor: number): void {
+  st.revNat = u16be(e, CT_REV_NAT); st.backendId = u32le(e, CT_BACKEND_ID);
+  st.srcSecId = u32le(e, CT_SRC_SEC_ID); st.monitor = monitor;
+  st.closing = (u16le(e, CT_FLAGS) & (CTF_RX_CLOSING | CTF_TX_CLOSING)) !== 0;
+  st.nodePort = (u16le(e, CT_FLAGS) & CTF_NODE_PORT) !== 0;
 }
 
 /**
  * ct_lookup4(): dir is TUPLE_F_OUT (egress) or TUPLE_F_IN (ingress).
- * Returns CT_NEW / CT_ESTABLISHED / CT_REPLY and fills ctState, ctTuple.
+ * Returns CT_NEW / CT_ESTABLISHED / CT_REPLY and fills the run's ct_state and tuple.
  */
 export function ctLookup4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: number, ipOff: number, l4off: number, proto: number, dir: number): number {
   const map = ctMapFor(env, proto);
   const now = rt.kernel.monoSeconds();
   const tcp = proto === 6;
   const tcpFlags = tcp ? d[l4off + 13]! : 0;
-  buildTuple4(ctTuple, d, ipOff, l4off, proto, dir);
-  let e = rt.mapLookup(map, ctTuple);
+  const s = rt.local(CT), st = s.state;
+  buildTuple4(s.tuple, d, ipOff, l4off, proto, dir);
+  let e = rt.mapLookup(map, s.tuple);
   if (e && u32le(e, CT_LIFETIME) >= now) {
-    fillState(e, touch(e, tcp, tcpFlags, false, len, now));
+    fillState(st, e, touch(e, tcp, tcpFlags, false, len, now));
     return CT_ESTABLISHED;
   }
-  reverseTuple4(revTuple, ctTuple);
-  e = rt.mapLookup(map, revTuple);
+  reverseTuple4(s.rev, s.tuple);
+  e = rt.mapLookup(map, s.rev);
   if (e && u32le(e, CT_LIFETIME) >= now) {
-    fillState(e, touch(e, tcp, tcpFlags, true, len, now));
+    fillState(st, e, touch(e, tcp, tcpFlags, true, len, now));
     return CT_REPLY;
   }
-  ctState.revNat = 0; ctState.backendId = 0; ctState.srcSecId = 0; ctState.monitor = TRACE_PAYLOAD_LEN; ctState.closing = false; ctState.nodePort = false;
+  st.revNat = 0; st.backendId = 0; st.srcSecId = 0; st.monitor = TRACE_PAYLOAD_LEN; st.closing = false; st.nodePort = false;
   return CT_NEW;
 }
 
-/** ct_create4(): store ctTuple (from the last lookup). Returns 0 or a negative errno when the map is full. */
+/** ct_create4(): store the tuple of the run's last lookup. Returns 0 or a negative errno when the map is full. */
 export function ctCreate4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: number, l4off: number, proto: number,
   revNat: number, backendId: number, srcSecId: number, nodePort = false): number {
   const now = rt.kernel.monoSeconds();
-  const e = newEntry; e.fill(0);
+  const s = rt.local(CT);
+  const e = s.entry; e.fill(0);
   setU64le(e, CT_BACKEND_ID, backendId);
   setU64le(e, CT_PACKETS, 1); setU64le(e, CT_BYTES, len);
   setU16be(e, CT_REV_NAT, revNat);
@@ -142,5 +149,5 @@ export function ctCreate4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: num
   const tcp = proto === 6;
   updateTimeout(e, tcp, tcp ? d[l4off + 13]! : 0, false, now);
   setU32le(e, CT_LAST_TX_REPORT, now);
-  return rt.mapUpdate(ctMapFor(env, proto), ctTuple, e, 0);
+  return rt.mapUpdate(ctMapFor(env, proto), s.tuple, e, 0);
 }

@@ -1,15 +1,15 @@
 // Mirrors bpf/lib/eps.h: __lookup_ip4_endpoint (cilium_lxc) and
 // lookup_ip4_remote_endpoint (cilium_ipcache LPM).
 
-import type { Runtime } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
 import { EPKEY_SIZE, EPKEY_FAMILY, IPCKEY_SIZE, IPCKEY_FAMILY, IPCKEY_IP, IPCACHE_STATIC_PREFIX, EPINFO_SEC_ID, IPCVAL_SEC_ID, IPCVAL_TUNNEL } from './layout.ts';
 import { setU32le, setU32be, u32le, u32be } from './bytes.ts';
 import { WORLD_ID } from './common.ts';
 
 const ENDPOINT_KEY_IPV4 = 1;
-const epKey = new Uint8Array(EPKEY_SIZE);
-const ipcKey = new Uint8Array(IPCKEY_SIZE);
+/** The run's lookup keys. */
+const KEYS = runLocal(() => ({ ep: new Uint8Array(EPKEY_SIZE), ipc: new Uint8Array(IPCKEY_SIZE) }));
 
 /** Fill an endpoint_key for ip (v4). */
 export function endpointKey4(k: Uint8Array, ip: number): Uint8Array {
@@ -22,12 +22,12 @@ export function ipcacheKey4(k: Uint8Array, ip: number, prefixLen: number): Uint8
 
 /** endpoint_info of a local endpoint or host IP, or undefined. */
 export function lookupIp4Endpoint(rt: Runtime, env: DatapathEnv, ip: number): Uint8Array | undefined {
-  return rt.mapLookup(env.maps.lxc, endpointKey4(epKey, ip));
+  return rt.mapLookup(env.maps.lxc, endpointKey4(rt.local(KEYS).ep, ip));
 }
 
 /** remote_endpoint_info for ip (longest prefix), or undefined. */
 export function lookupIp4RemoteEndpoint(rt: Runtime, env: DatapathEnv, ip: number): Uint8Array | undefined {
-  return rt.mapLookup(env.maps.ipcache, ipcacheKey4(ipcKey, ip, 32));
+  return rt.mapLookup(env.maps.ipcache, ipcacheKey4(rt.local(KEYS).ipc, ip, 32));
 }
 
 /** Security identity of ip from the ipcache; WORLD_ID on a miss. */

@@ -2,7 +2,7 @@
 // prandom, reuse through the CT_SERVICE entry, session affinity via
 // cilium_lb4_affinity), DNAT with incremental checksums and lb4_rev_nat.
 
-import type { Runtime } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
 import {
   LB4KEY_SIZE, LB4KEY_ADDR, LB4KEY_DPORT, LB4KEY_SLOT, LB4KEY_PROTO, LB4KEY_SCOPE, LB4SVC_BACKEND_ID, LB4SVC_COUNT,
@@ -14,17 +14,23 @@ import { u16le, setU16le, u16be, setU16be, u32le, setU32le, u32be, setU32be, u64
 import { rewriteAddr, rewritePort } from './csum.ts';
 import { buildTuple4, ctMapFor, CT_CONNECTION_LIFETIME_TCP, CT_CONNECTION_LIFETIME_NONTCP } from './conntrack.ts';
 
-const svcKey = new Uint8Array(LB4KEY_SIZE);
-const beKey = new Uint8Array(4);
-const revKey = new Uint8Array(2);
-const affKey = new Uint8Array(AFFKEY_SIZE);
-const affVal = new Uint8Array(AFFVAL_SIZE);
-const svcTuple = new Uint8Array(TUPLE_SIZE);
-const svcEntry = new Uint8Array(CT_SIZE);
-
 /** Result of lb4_local: chosen backend. */
 export interface LbState { backendId: number; revNat: number; addr: number; port: number }
-export const lbState: LbState = { backendId: 0, revNat: 0, addr: 0, port: 0 };
+
+/** The run's LB scratch: the chosen backend and the keys/values it builds. */
+interface LbScratch {
+  state: LbState; svcKey: Uint8Array; beKey: Uint8Array; revKey: Uint8Array;
+  affKey: Uint8Array; affVal: Uint8Array; svcTuple: Uint8Array; svcEntry: Uint8Array;
+}
+const LB = runLocal<LbScratch>(() => ({
+  state: { backendId: 0, revNat: 0, addr: 0, port: 0 },
+  svcKey: new Uint8Array(LB4KEY_SIZE), beKey: new Uint8Array(4), revKey: new Uint8Array(2),
+  affKey: new Uint8Array(AFFKEY_SIZE), affVal: new Uint8Array(AFFVAL_SIZE),
+  svcTuple: new Uint8Array(TUPLE_SIZE), svcEntry: new Uint8Array(CT_SIZE),
+}));
+
+/** The backend lb4Local / lb4PickBackend chose in this run. */
+export function lbState(rt: Runtime): LbState { return rt.local(LB).state; }
 
 /** Fill an lb4_key. */
 export function lb4Key(k: Uint8Array, addr: number, port: number, proto: number, slot: number, scope: number): Uint8Array {
@@ -34,7 +40,7 @@ export function lb4Key(k: Uint8Array, addr: number, port: number, proto: number,
 
 /** lb4_lookup_service(): the master (slot 0) value of addr:port/proto, or undefined. */
 export function lb4LookupService(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, scope = 0): Uint8Array | undefined {
-  return rt.mapLookup(env.maps.lbServices, lb4Key(svcKey, addr, port, proto, 0, scope));
+  return rt.mapLookup(env.maps.lbServices, lb4Key(rt.local(LB).svcKey, addr, port, proto, 0, scope));
 }
 export function svcCount(svc: Uint8Array): number { return u16le(svc, LB4SVC_COUNT); }
 export function svcRevNat(svc: Uint8Array): number { return u16be(svc, LB4SVC_REV_NAT); }
@@ -42,8 +48,9 @@ export function svcFlags(svc: Uint8Array): number { return svc[LB4SVC_FLAGS]!; }
 
 /** lb4_lookup_backend(): fills lbState addr/port; false if the backend is gone. */
 function lookupBackend(rt: Runtime, env: DatapathEnv, id: number): boolean {
-  setU32le(beKey, 0, id);
-  const be = rt.mapLookup(env.maps.lbBackends, beKey);
+  const s = rt.local(LB), lbState = s.state;
+  setU32le(s.beKey, 0, id);
+  const be = rt.mapLookup(env.maps.lbBackends, s.beKey);
   if (!be) return false;
   lbState.backendId = id; lbState.addr = u32be(be, LB4BE_ADDR); lbState.port = u16be(be, LB4BE_PORT);
   return true;
@@ -52,12 +59,12 @@ function lookupBackend(rt: Runtime, env: DatapathEnv, id: number): boolean {
 /** Random slot (lb4_select_backend_id, random algorithm). */
 function selectBackend(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, count: number): boolean {
   const slot = (rt.kernel.prandomU32() % count) + 1;
-  const v = rt.mapLookup(env.maps.lbServices, lb4Key(svcKey, addr, port, proto, slot, 0));
+  const v = rt.mapLookup(env.maps.lbServices, lb4Key(rt.local(LB).svcKey, addr, port, proto, slot, 0));
   return v ? lookupBackend(rt, env, u32le(v, LB4SVC_BACKEND_ID)) : false;
 }
 
 /** Affinity key for a client: IPv4 address (tc) or netns cookie (socket LB). */
-function affinityKey(clientId: number, revNat: number, isCookie: boolean): Uint8Array {
+function affinityKey(affKey: Uint8Array, clientId: number, revNat: number, isCookie: boolean): Uint8Array {
   affKey.fill(0);
   if (isCookie) setU64le(affKey, AFFKEY_CLIENT, clientId); else setU32be(affKey, AFFKEY_CLIENT, clientId);
   setU16le(affKey, AFFKEY_REV_NAT, revNat); affKey[AFFKEY_NETNS] = isCookie ? 1 : 0;
@@ -71,13 +78,14 @@ function affinityKey(clientId: number, revNat: number, isCookie: boolean): Uint8
 export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, addr: number, port: number, proto: number,
   clientId: number, isCookie: boolean): boolean {
   const count = svcCount(svc); const revNat = svcRevNat(svc);
+  const s = rt.local(LB), lbState = s.state;
   lbState.revNat = revNat;
   if (count === 0) return false;
   const aff = (svcFlags(svc) & SVC_FLAG_AFFINITY) !== 0;
   const now = rt.kernel.monoSeconds();
   if (aff) {
     const timeout = u32le(svc, LB4SVC_BACKEND_ID) & 0xffffff;
-    const v = rt.mapLookup(env.maps.lbAffinity, affinityKey(clientId, revNat, isCookie));
+    const v = rt.mapLookup(env.maps.lbAffinity, affinityKey(s.affKey, clientId, revNat, isCookie));
     if (v && u64le(v, AFFVAL_LAST_USED) + timeout >= now && lookupBackend(rt, env, u32le(v, AFFVAL_BACKEND))) {
       setU64le(v, AFFVAL_LAST_USED, now);
       return true;
@@ -85,8 +93,9 @@ export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, a
   }
   if (!selectBackend(rt, env, addr, port, proto, count)) return false;
   if (aff) {
+    const affVal = s.affVal;
     affVal.fill(0); setU64le(affVal, AFFVAL_LAST_USED, now); setU32le(affVal, AFFVAL_BACKEND, lbState.backendId);
-    rt.mapUpdate(env.maps.lbAffinity, affinityKey(clientId, revNat, isCookie), affVal, 0);
+    rt.mapUpdate(env.maps.lbAffinity, affinityKey(s.affKey, clientId, revNat, isCookie), affVal, 0);
   }
   return true;
 }
@@ -98,6 +107,7 @@ export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, a
 export function lb4Local(rt: Runtime, env: DatapathEnv, svc: Uint8Array, d: Uint8Array, ipOff: number, l4off: number,
   proto: number, addr: number, port: number, srcSecId: number): boolean {
   const map = ctMapFor(env, proto);
+  const s = rt.local(LB), lbState = s.state, svcTuple = s.svcTuple, svcEntry = s.svcEntry;
   buildTuple4(svcTuple, d, ipOff, l4off, proto, TUPLE_F_SERVICE);
   const now = rt.kernel.monoSeconds();
   const e = rt.mapLookup(map, svcTuple);
@@ -127,6 +137,7 @@ export function lb4Dnat(d: Uint8Array, ipOff: number, l4off: number, proto: numb
 
 /** lb4_rev_nat(): rewrite the reply's source back to the frontend. Returns false if rev_nat_index is unknown. */
 export function lb4RevNat(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff: number, l4off: number, proto: number, revNat: number): boolean {
+  const revKey = rt.local(LB).revKey;
   setU16be(revKey, 0, revNat);
   const v = rt.mapLookup(env.maps.lbRevNat, revKey);
   if (!v) return false;

@@ -1,7 +1,7 @@
 // Mirrors bpf/lib/metrics.h update_metrics(): per-CPU packet/byte counters in
 // cilium_metrics keyed by (reason, direction, line, file).
 
-import type { Runtime } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
 import { METRICS_KEY_SIZE, METRICS_VAL_SIZE, METRICS_REASON, METRICS_DIR, METRICS_LINE, METRICS_FILE, METRICS_COUNT, METRICS_BYTES } from './layout.ts';
 import { setU16le, u64le, setU64le } from './bytes.ts';
@@ -9,11 +9,12 @@ import { setU16le, u64le, setU64le } from './bytes.ts';
 /** REASON_FORWARDED: reason 0 counts forwarded packets. */
 export const REASON_FORWARDED = 0;
 
-const key = new Uint8Array(METRICS_KEY_SIZE);
-const fresh = new Uint8Array(METRICS_VAL_SIZE);
+/** The run's metrics key and new value. */
+const METRICS = runLocal(() => ({ key: new Uint8Array(METRICS_KEY_SIZE), fresh: new Uint8Array(METRICS_VAL_SIZE) }));
 
 /** Count one packet of `bytes` for reason/dir (drops pass their file/line). */
 export function updateMetrics(rt: Runtime, env: DatapathEnv, bytes: number, dir: number, reason: number, line = 0, file = 0): void {
+  const { key, fresh } = rt.local(METRICS);
   key.fill(0);
   key[METRICS_REASON] = reason; key[METRICS_DIR] = dir;
   if (reason !== REASON_FORWARDED) { setU16le(key, METRICS_LINE, line); key[METRICS_FILE] = file; }

@@ -2,16 +2,14 @@
 // cilium_snat_v4_external entries for both directions. The source port is
 // kept when free, else drawn with prandom (as snat_v4_new_mapping retries).
 
-import type { Runtime } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
 import { TUPLE_SIZE, TUPLE_A0, TUPLE_A1, TUPLE_P8, TUPLE_P10, TUPLE_NEXTHDR, TUPLE_FLAGS, TUPLE_F_OUT, TUPLE_F_IN, NAT_SIZE, NAT_CREATED, NAT_NEEDS_CT, NAT_TO_ADDR, NAT_TO_PORT } from './layout.ts';
 import { u16be, u32be, setU16be, setU32be, setU64le } from './bytes.ts';
 import { rewriteAddr, rewritePort } from './csum.ts';
 
-const outKey = new Uint8Array(TUPLE_SIZE);
-const inKey = new Uint8Array(TUPLE_SIZE);
-const outVal = new Uint8Array(NAT_SIZE);
-const inVal = new Uint8Array(NAT_SIZE);
+/** The run's NAT scratch: both directions' tuples and entries. */
+const NAT = runLocal(() => ({ outKey: new Uint8Array(TUPLE_SIZE), inKey: new Uint8Array(TUPLE_SIZE), outVal: new Uint8Array(NAT_SIZE), inVal: new Uint8Array(NAT_SIZE) }));
 const NAT_MIN_PORT = 32768, NAT_MAX_PORT = 65535, SNAT_COLLISION_RETRIES = 32;
 
 /** Offsets of the (source, destination) "ports" of a packet: L4 ports, or the ICMP echo id. */
@@ -37,6 +35,7 @@ export function snatV4Egress(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff
   const src = u32be(d, ipOff + 12), dst = u32be(d, ipOff + 16);
   const sport = rd(d, so), dport = rd(d, doff);
   const map = env.maps.snat4;
+  const { outKey, inKey, outVal, inVal } = rt.local(NAT);
   natTuple(outKey, dst, src, sport, dport, proto, TUPLE_F_OUT);
   let v = rt.mapLookup(map, outKey);
   if (!v) {
@@ -64,6 +63,7 @@ export function snatV4Egress(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff
 /** snat_v4_rev_nat(): translate a reply to a masqueraded flow back. True when it was one. */
 export function snatV4RevIngress(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff: number, l4off: number, proto: number): boolean {
   const [so, doff] = portOffs(d, l4off, proto);
+  const inKey = rt.local(NAT).inKey;
   natTuple(inKey, u32be(d, ipOff + 16), u32be(d, ipOff + 12), rd(d, so), rd(d, doff), proto, TUPLE_F_IN);
   const v = rt.mapLookup(env.maps.snat4, inKey);
   if (!v) return false;

@@ -1,6 +1,7 @@
 // Mirrors revalidate_data()/ip4 header access: the few parsed fields a program
-// needs, read once into a reusable object (no per-packet allocation).
+// needs, read once into the run's own view (no per-packet allocation).
 
+import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import { u16be, u32be } from './bytes.ts';
 
 export const ETH_HLEN = 14;
@@ -8,11 +9,11 @@ export const ETH_P_IP = 0x0800, ETH_P_ARP = 0x0806;
 
 /** Parsed IPv4 view of the current packet. */
 export interface Ip4View { ok: boolean; saddr: number; daddr: number; proto: number; l4off: number; sport: number; dport: number; frag: boolean }
-export const ip4: Ip4View = { ok: false, saddr: 0, daddr: 0, proto: 0, l4off: 0, sport: 0, dport: 0, frag: false };
+const IP4 = runLocal<Ip4View>(() => ({ ok: false, saddr: 0, daddr: 0, proto: 0, l4off: 0, sport: 0, dport: 0, frag: false }));
 
-/** Parse the IPv4 header at ETH_HLEN; ip4.ok is false when truncated or not v4. */
-export function parseIp4(d: Uint8Array, len: number): Ip4View {
-  const v = ip4;
+/** Parse the IPv4 header at ETH_HLEN into the run's view; .ok is false when truncated or not v4. */
+export function parseIp4(rt: Runtime, d: Uint8Array, len: number): Ip4View {
+  const v = rt.local(IP4);
   v.ok = false;
   if (len < ETH_HLEN + 20 || (d[ETH_HLEN]! >> 4) !== 4) return v;
   const ihl = (d[ETH_HLEN]! & 15) * 4;

@@ -1,7 +1,7 @@
 // Mirrors bpf/bpf_sock.c __sock4_xlate_fwd / __sock4_xlate_rev: socket-level service translation
 // with cilium_lb4_reverse_sk entries keyed by socket cookie.
 
-import type { Runtime, SockAddrCtx } from '../../src/bpf/program.ts';
+import { runLocal, type Runtime, type SockAddrCtx } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
 import { RSKKEY_SIZE, RSKKEY_ADDR, RSKKEY_PORT, RSKVAL_SIZE, RSKVAL_ADDR, RSKVAL_PORT, RSKVAL_REV_NAT } from './layout.ts';
 import { setU16be, setU32be, setU64le, u16be, u32be } from './bytes.ts';
@@ -9,10 +9,10 @@ import { lb4LookupService, lb4PickBackend, lbState, svcCount } from './lb.ts';
 import { sendTraceSockNotify4, XLATE_PRE_DIRECTION_REV, XLATE_POST_DIRECTION_REV } from './trace.ts';
 
 export const SYS_REJECT = 0, SYS_PROCEED = 1;
-const rkey = new Uint8Array(RSKKEY_SIZE);
-const rval = new Uint8Array(RSKVAL_SIZE);
+/** The run's cilium_lb4_reverse_sk key and value. */
+const RSK = runLocal(() => ({ key: new Uint8Array(RSKKEY_SIZE), val: new Uint8Array(RSKVAL_SIZE) }));
 
-function revKey(cookie: number, addr: number, port: number): Uint8Array {
+function revKey(rkey: Uint8Array, cookie: number, addr: number, port: number): Uint8Array {
   rkey.fill(0); setU64le(rkey, 0, cookie); setU32be(rkey, RSKKEY_ADDR, addr); setU16be(rkey, RSKKEY_PORT, port); return rkey;
 }
 
@@ -24,11 +24,13 @@ export function sock4XlateFwd(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): 
   if (svcCount(svc) === 0) return SYS_REJECT; // -EHOSTUNREACH
   if (!lb4PickBackend(rt, env, svc, ctx.userIp4, ctx.userPort, ctx.protocol, ctx.netnsCookie, true)) return SYS_REJECT;
   const rsk = env.maps.lbReverseSk;
+  const be = lbState(rt);
   if (rsk) {
-    rval.fill(0); setU32be(rval, RSKVAL_ADDR, ctx.userIp4); setU16be(rval, RSKVAL_PORT, ctx.userPort); setU16be(rval, RSKVAL_REV_NAT, lbState.revNat);
-    rt.mapUpdate(rsk, revKey(ctx.sockCookie, lbState.addr, lbState.port), rval, 0);
+    const { key, val: rval } = rt.local(RSK);
+    rval.fill(0); setU32be(rval, RSKVAL_ADDR, ctx.userIp4); setU16be(rval, RSKVAL_PORT, ctx.userPort); setU16be(rval, RSKVAL_REV_NAT, be.revNat);
+    rt.mapUpdate(rsk, revKey(key, ctx.sockCookie, be.addr, be.port), rval, 0);
   }
-  ctx.userIp4 = lbState.addr; ctx.userPort = lbState.port;
+  ctx.userIp4 = be.addr; ctx.userPort = be.port;
   return SYS_PROCEED;
 }
 
@@ -37,7 +39,7 @@ export function sock4XlateRev(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): 
   sendTraceSockNotify4(rt, env, XLATE_PRE_DIRECTION_REV, ctx.userIp4, ctx.userPort, ctx.sockCookie, ctx.epId, ctx.protocol);
   const rsk = env.maps.lbReverseSk;
   if (!rsk) return SYS_PROCEED;
-  const v = rt.mapLookup(rsk, revKey(ctx.sockCookie, ctx.userIp4, ctx.userPort));
+  const v = rt.mapLookup(rsk, revKey(rt.local(RSK).key, ctx.sockCookie, ctx.userIp4, ctx.userPort));
   if (!v) return SYS_PROCEED;
   ctx.userIp4 = u32be(v, RSKVAL_ADDR); ctx.userPort = u16be(v, RSKVAL_PORT);
   sendTraceSockNotify4(rt, env, XLATE_POST_DIRECTION_REV, ctx.userIp4, ctx.userPort, ctx.sockCookie, ctx.epId, ctx.protocol);

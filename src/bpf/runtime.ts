@@ -1,45 +1,52 @@
 // The Runtime programs call instead of BPF helpers: map ops, tail calls,
 // redirects and perf output, with an optional recorder for packet walks.
+// Every run gets its own frame (tail-call count, redirect target, scratch), so
+// a program run started while another is in progress cannot corrupt it.
 
 import type { SkBuff, TunnelKey } from '../wire/skb.ts';
-import { BPF_F_INGRESS, TC_ACT_REDIRECT, TC_ACT_SHOT } from './ctx.ts';
+import { BPF_F_INGRESS, BPF_F_NEIGH, BPF_F_NEXTHOP, TC_ACT_REDIRECT, TC_ACT_SHOT, type RedirectInfo } from './ctx.ts';
 import type { BpfMap } from './map.ts';
 import { PerfEventArrayMap } from './maps/perf_event_array.ts';
 import { ProgArrayMap } from './maps/prog_array.ts';
-import type { BpfProgram, KernelHelpers, Recorder, Runtime } from './program.ts';
+import type { BpfProgram, KernelHelpers, Recorder, RunLocal, Runtime } from './program.ts';
 
 export { defineProgram, progTag } from './define.ts';
 export type { DefinedProgram, ProgramDef } from './define.ts';
+export { runLocal } from './program.ts';
 
 /** include/linux/bpf.h MAX_TAIL_CALL_CNT. */
 export const MAX_TAIL_CALL_CNT = 33;
 
 /**
- * One Runtime per emulated kernel (programs run to completion, one at a time).
+ * The state of one program run, handed to the program as its Runtime: the
+ * tail-call count and redirect target the kernel keeps per CPU while a program
+ * runs, and the scratch (RunLocal slots) its libraries use as stack.
  * With `recorder` null (the default) each operation costs one extra null check.
  */
-export class BpfRuntime implements Runtime {
+export class BpfRun implements Runtime {
   readonly kernel: KernelHelpers;
   recorder: Recorder | null = null;
   /** Tail calls currently nested; a call at MAX_TAIL_CALL_CNT fails (falls through), as in the kernel. */
   private tailDepth = 0;
   private hasRedirect = false;
   /** Reused result of takeRedirect(): valid until the next redirect(). */
-  private readonly redirectTarget = { ifindex: 0, flags: 0 };
+  private readonly target: RedirectInfo = { ifindex: 0, flags: 0, nh: 0 };
+  private readonly locals: unknown[] = [];
 
   constructor(kernel: KernelHelpers) {
     this.kernel = kernel;
   }
 
-  /** Run a program as the hook does: resets tail-call and redirect state, records prog + verdict when recording. */
-  run<C>(prog: BpfProgram<C>, ctx: C, ifindex = 0): number {
+  /** Start a run on this frame (the runtime calls it): no tail calls yet, no redirect; scratch is rewritten by its users. */
+  begin(recorder: Recorder | null): void {
     this.tailDepth = 0;
     this.hasRedirect = false;
-    const rec = this.recorder;
-    if (rec !== null) rec({ kind: 'prog', prog: prog.name, ifindex });
-    const ret = prog.run(ctx, this);
-    if (rec !== null) rec({ kind: 'verdict', prog: prog.name, ret });
-    return ret;
+    this.recorder = recorder;
+  }
+
+  local<T>(slot: RunLocal<T>): T {
+    const v = this.locals[slot.id];
+    return (v !== undefined ? v : (this.locals[slot.id] = slot.make())) as T;
   }
 
   mapLookup(map: BpfMap, key: Uint8Array): Uint8Array | undefined {
@@ -81,18 +88,37 @@ export class BpfRuntime implements Runtime {
   /** bpf_redirect: unknown flag bits make it return TC_ACT_SHOT, as the kernel helper does. */
   redirect(ifindex: number, flags: number): number {
     if (flags & ~BPF_F_INGRESS) return TC_ACT_SHOT;
-    this.redirectTarget.ifindex = ifindex;
-    this.redirectTarget.flags = flags;
-    this.hasRedirect = true;
+    this.setRedirect(ifindex, flags, 0);
     if (this.recorder !== null) this.recorder({ kind: 'redirect', ifindex, flags });
     return TC_ACT_REDIRECT;
   }
 
+  /** bpf_redirect_neigh: no flags are defined (any makes it TC_ACT_SHOT); egress only. */
+  redirectNeigh(ifindex: number, nh: number, flags: number): number {
+    if (flags !== 0) return TC_ACT_SHOT;
+    this.setRedirect(ifindex, BPF_F_NEIGH | (nh !== 0 ? BPF_F_NEXTHOP : 0), nh);
+    if (this.recorder !== null) this.recorder({ kind: 'redirect', ifindex, flags: this.target.flags, nh });
+    return TC_ACT_REDIRECT;
+  }
+
+  private setRedirect(ifindex: number, flags: number, nh: number): void {
+    const t = this.target;
+    t.ifindex = ifindex; t.flags = flags; t.nh = nh;
+    this.hasRedirect = true;
+  }
+
   /** The last redirect target (a reused object: read it before the next program runs), or null. */
-  takeRedirect(): { ifindex: number; flags: number } | null {
+  takeRedirect(): RedirectInfo | null {
     if (!this.hasRedirect) return null;
     this.hasRedirect = false;
-    return this.redirectTarget;
+    return this.target;
+  }
+
+  /** Take over the redirect another frame's run left (or none), for the kernel to read next. */
+  protected handOver(from: BpfRun): void {
+    const r = from.takeRedirect();
+    if (r === null) this.hasRedirect = false;
+    else this.setRedirect(r.ifindex, r.flags, r.nh);
   }
 
   perfEventOutput(map: BpfMap, data: Uint8Array): void {
@@ -101,5 +127,35 @@ export class BpfRuntime implements Runtime {
 
   setTunnelKey(ctx: SkBuff, key: TunnelKey): void {
     ctx.tunnel = key;
+  }
+}
+
+/**
+ * One Runtime per emulated kernel. run() gives each program run a frame of its
+ * own from a small pool (one per nesting level, reused: no allocation per
+ * packet); when the run ends, its redirect target is handed to this runtime's
+ * takeRedirect(), which the kernel reads right away (skb_do_redirect). Used
+ * directly as a Runtime (tests calling prog.run(ctx, rt)), it is its own frame.
+ */
+export class BpfRuntime extends BpfRun {
+  private readonly frames: BpfRun[] = [];
+  private depth = 0;
+
+  /** Run a program as the hook does: a fresh frame, records prog + verdict when recording. */
+  run<C>(prog: BpfProgram<C>, ctx: C, ifindex = 0): number {
+    const rec = this.recorder;
+    const f = this.frames[this.depth] ?? (this.frames[this.depth] = new BpfRun(this.kernel));
+    this.depth++;
+    f.begin(rec);
+    if (rec !== null) rec({ kind: 'prog', prog: prog.name, ifindex });
+    let ret: number;
+    try {
+      ret = prog.run(ctx, f);
+    } finally {
+      this.depth--;
+    }
+    if (rec !== null) rec({ kind: 'verdict', prog: prog.name, ret });
+    this.handOver(f);
+    return ret;
   }
 }

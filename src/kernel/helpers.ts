@@ -8,28 +8,32 @@ import type { LinuxNode } from './node.ts';
 export const BPF_FIB_LKUP_RET_NOT_FWDED = 4;
 const ZERO_MAC = new Uint8Array(6);
 
+function fib(out: FibResult, ret: number, ifindex: number, nh: number, smac: Uint8Array, dmac: Uint8Array): FibResult {
+  out.ret = ret; out.ifindex = ifindex; out.nh = nh; out.smac = smac; out.dmac = dmac;
+  return out;
+}
+
 export function makeHelpers(node: LinuxNode): KernelHelpers {
-  // One result per kernel, overwritten by each call: like the struct bpf_fib_lookup a
-  // program passes in, it is read right away (no allocation per packet).
-  const res: FibResult = { ret: 0, ifindex: 0, smac: ZERO_MAC, dmac: ZERO_MAC };
-  const fib = (ret: number, ifindex: number, smac: Uint8Array, dmac: Uint8Array): FibResult => {
-    res.ret = ret; res.ifindex = ifindex; res.smac = smac; res.dmac = dmac;
-    return res;
-  };
   return {
-    fibLookup(ifindex: number, saddr: number, daddr: number): FibResult {
+    /**
+     * bpf_ipv4_fib_lookup(): route, then the neighbour of the next hop if it is valid.
+     * Like the kernel helper it has no side effect: a missing or unresolved neighbour is
+     * NO_NEIGH (with the egress ifindex and next hop), and resolution is left to
+     * bpf_redirect_neigh() or the stack, after the program returned.
+     */
+    fibLookup(ifindex: number, _saddr: number, daddr: number, out: FibResult): FibResult {
       const dev = node.deviceByIndexInternal(ifindex);
       const ns = dev ? dev.netns : node.hostNs;
       const r = ns.isLocal(daddr) ? undefined : ns.lookupRoute(daddr);
-      const out = r ? ns.byIndex.get(r.ifindex) : undefined;
-      if (!r || !out) return fib(BPF_FIB_LKUP_RET_NOT_FWDED, 0, ZERO_MAC, ZERO_MAC);
-      if (out.kind === 'vxlan' || out.kind === 'dummy' || out.kind === 'loopback') {
-        return fib(BPF_FIB_LKUP_RET_SUCCESS, out.ifindex, out.mac, ZERO_MAC);
+      const oif = r ? ns.byIndex.get(r.ifindex) : undefined;
+      if (!r || !oif) return fib(out, BPF_FIB_LKUP_RET_NOT_FWDED, 0, daddr, ZERO_MAC, ZERO_MAC);
+      const nh = r.gateway || daddr;
+      if (oif.kind === 'vxlan' || oif.kind === 'dummy' || oif.kind === 'loopback') {
+        return fib(out, BPF_FIB_LKUP_RET_SUCCESS, oif.ifindex, nh, oif.mac, ZERO_MAC);
       }
-      // Unlike the real helper we also start ARP, so the next packet finds the neighbour.
-      const mac = ns.neigh.lookupOrResolve(out, r.gateway || daddr, saddr);
-      if (!mac) return fib(BPF_FIB_LKUP_RET_NO_NEIGH, out.ifindex, out.mac, ZERO_MAC);
-      return fib(BPF_FIB_LKUP_RET_SUCCESS, out.ifindex, out.mac, mac);
+      const mac = ns.neigh.validMac(oif, nh);
+      if (mac === undefined) return fib(out, BPF_FIB_LKUP_RET_NO_NEIGH, oif.ifindex, nh, ZERO_MAC, ZERO_MAC);
+      return fib(out, BPF_FIB_LKUP_RET_SUCCESS, oif.ifindex, nh, oif.mac, mac);
     },
     ktimeNs: () => node.sim.now(),
     prandomU32: () => node.rng.u32(),

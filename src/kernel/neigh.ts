@@ -13,6 +13,8 @@ import type { NetnsImpl } from './netns.ts';
 import { devXmit } from './path.ts';
 
 export const NUD_INCOMPLETE = 0x01, NUD_REACHABLE = 0x02, NUD_STALE = 0x04, NUD_FAILED = 0x20, NUD_PERMANENT = 0x80;
+/** include/net/neighbour.h NUD_VALID (of the states modelled here). */
+const NUD_VALID = NUD_REACHABLE | NUD_STALE | NUD_PERMANENT;
 
 export interface Neigh {
   ip: number;
@@ -52,25 +54,30 @@ export class NeighTable {
     this.entries.set(this.key(dev, ip), n);
   }
 
-  /** Resolved MAC or undefined (starting resolution, as bpf_fib_lookup's NO_NEIGH path lets the stack do). */
-  lookupOrResolve(dev: Device, ip: number, hintSrc = 0): Uint8Array | undefined {
+  /**
+   * The MAC of a NUD_VALID neighbour (reachable, stale, permanent), else undefined. A pure
+   * lookup, as bpf_fib_lookup's: it never creates an entry or sends a probe.
+   */
+  validMac(dev: Device, ip: number): Uint8Array | undefined {
     const n = this.get(dev, ip);
-    if (n && n.mac && n.state !== NUD_FAILED) return n.mac;
-    this.startResolve(dev, ip, hintSrc, n);
-    return undefined;
+    return n !== undefined && n.mac !== null && (n.state & NUD_VALID) !== 0 ? n.mac : undefined;
   }
 
-  /** Send skb (IPv4 at ETH_HLEN) to next hop ip on dev, resolving first if needed. */
-  output(dev: Device, ip: number, skb: SkBuff): void {
+  /**
+   * neigh_output(): send skb (IPv4 at ETH_HLEN) to next hop ip on dev, resolving first if
+   * needed (the packet then waits in the entry's queue behind the ARP request).
+   * `depth` is the caller's xmit recursion level.
+   */
+  output(dev: Device, ip: number, skb: SkBuff, depth = 0): void {
     if (dev.kind === 'loopback' || dev.kind === 'vxlan' || dev.kind === 'dummy') {
       writeEth(skb.data, dev.kind === 'loopback' ? ZERO_MAC : dev.mac, dev.kind === 'loopback' ? ZERO_MAC : dev.mac, ETH_P_IP);
-      devXmit(dev, skb, 0);
+      devXmit(dev, skb, depth);
       return;
     }
     const n = this.get(dev, ip);
     if (n && n.mac && n.state !== NUD_INCOMPLETE) {
       writeEth(skb.data, n.mac, dev.mac, ETH_P_IP);
-      devXmit(dev, skb, 0);
+      devXmit(dev, skb, depth);
       return;
     }
     this.startResolve(dev, ip, readU32(skb.data, ETH_HLEN + IP_SADDR), n, skb);

@@ -1,9 +1,11 @@
 // The device layer of the packet path: dev_queue_xmit (tcx egress, taps,
 // the wire) and netif_receive_skb (taps, tcx ingress, protocol dispatch).
 
-import { BPF_F_INGRESS, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT } from '../bpf/ctx.ts';
+import { BPF_F_INGRESS, BPF_F_NEIGH, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT } from '../bpf/ctx.ts';
 import { type SkBuff } from '../wire/skb.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from '../wire/ethernet.ts';
+import { IP_DADDR } from '../wire/ipv4.ts';
+import { readU32 } from '../wire/addr.ts';
 import { encapVxlan, type VxlanOuter } from '../wire/vxlan.ts';
 import type { TcxLink } from './api.ts';
 import type { Device } from './device.ts';
@@ -31,7 +33,7 @@ export function runTcx(dev: Device, links: TcxLink[], skb: SkBuff): number {
   return TC_ACT_OK;
 }
 
-/** Apply the target a program left with bpf_redirect(). */
+/** skb_do_redirect(): apply the target a program left with bpf_redirect() or bpf_redirect_neigh(), after it returned. */
 function applyRedirect(dev: Device, skb: SkBuff, depth: number, ingress: boolean): void {
   const node = dev.netns.node;
   const r = node.runtime.takeRedirect();
@@ -42,7 +44,25 @@ function applyRedirect(dev: Device, skb: SkBuff, depth: number, ingress: boolean
   }
   // Ingress redirects go through the backlog (a new softirq round); egress ones are inline.
   if (r.flags & BPF_F_INGRESS) node.hop(target, skb, 0);
+  else if (r.flags & BPF_F_NEIGH) redirectNeigh(target, skb, r.nh, depth + 1);
   else devXmit(target, skb, depth + 1);
+}
+
+/**
+ * __bpf_redirect_neigh_v4(): out of target through the neighbour layer, which fills in
+ * L2 or queues the packet behind an ARP request (bpf_out_neigh_v4 -> neigh_output).
+ * Without a next hop from the program, the route's for daddr is used.
+ */
+function redirectNeigh(target: Device, skb: SkBuff, nh: number, depth: number): void {
+  const d = skb.data;
+  if (skb.len < ETH_HLEN + 20 || ((d[12]! << 8) | d[13]!) !== ETH_P_IP) { target.stats.txDropped++; return; }
+  if (nh === 0) {
+    const daddr = readU32(d, ETH_HLEN + IP_DADDR);
+    const route = target.netns.lookupRoute(daddr);
+    if (!route) { target.stats.txDropped++; return; }
+    nh = route.ifindex === target.ifindex && route.gateway ? route.gateway : daddr;
+  }
+  target.netns.neigh.output(target, nh, skb, depth);
 }
 
 function tap(dev: Device, skb: SkBuff, dir: 'in' | 'out'): void {
