@@ -143,4 +143,13 @@ t.test('bpftool map list: prog_array line as in the seed, names cut to 15 charac
   t.equal(runKernelTool(node.hostNs, ['bpftool', 'map', 'list'])!.stdout,
     '172: prog_array  name cilium_calls_00  flags 0x0\n\tkey 4B  value 4B  max_entries 50  memlock 720B\n\towner_prog_type sched_cls  owner jited\n' +
     '173: hash  name cilium_lxc  flags 0x0\n\tkey 20B  value 48B  max_entries 65535  memlock 8913480B\n');
+  const cases: Array<[string, number, string, string]> = [
+    ['map show id 172', 0, '172: prog_array  name cilium_calls_00  flags 0x0\n\tkey 4B  value 4B  max_entries 50  memlock 720B\n\towner_prog_type sched_cls  owner jited\n', ''],
+    ['map show id 999', 255, '', 'Error: get map by id (999): No such file or directory\n'],
+    ['map show foo', 255, '', "Error: expected 'id', 'name' or 'pinned', got: 'foo'?\n"],
+  ];
+  for (const [cmd, code, stdout, stderr] of cases) {
+    const r = runKernelTool(node.hostNs, ['bpftool', ...cmd.split(' ')])!;
+    t.same([r.exitCode, r.stdout, r.stderr], [code, stdout, stderr], `bpftool ${cmd}`);
+  }
 });

@@ -3,7 +3,7 @@
 import type { Netns } from './api.ts';
 import { formatIpAddr, formatIpLink, formatIpNeigh } from './fmt_ip.ts';
 import { formatIpRoute, formatRouteN } from './fmt_route.ts';
-import { formatMapList, formatNetShow, formatProg, formatProgList } from './fmt_bpftool.ts';
+import { formatMap, formatMapList, formatNetShow, formatProg, formatProgList } from './fmt_bpftool.ts';
 import type { NetnsImpl } from './netns.ts';
 
 export interface ToolResult { stdout: string; stderr: string; exitCode: number }
@@ -85,7 +85,10 @@ function runBpftool(ns: NetnsImpl, args: string[]): ToolResult {
   }
   if (isPrefix(obj, 'map')) {
     if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
-    return ok(formatMapList(node));
+    if (rest.length === 0) return ok(formatMapList(node));
+    if (rest[0] !== 'id' || !/^\d+$/.test(rest[1] ?? '')) return fail(`Error: expected 'id', 'name' or 'pinned', got: '${rest[0] ?? ''}'?`, 255);
+    const m = node.maps.get(Number(rest[1]));
+    return m ? ok(formatMap(m)) : fail(`Error: get map by id (${rest[1]}): No such file or directory`, 255);
   }
   return fail(`Error: unrecognized object '${obj}'`, 255);
 }
