@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchNames, prepareCheckout, repoRoot } from './lib/checkout.ts';
+import { benchExisted, benchNames, prepareCheckout, repoRoot } from './lib/checkout.ts';
 import { median } from './lib/reference.ts';
 import type { Samples } from './lib/stats.ts';
 
@@ -37,7 +37,8 @@ function runOnce(side: Side, bench: string, rounds: number): Record<string, Samp
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', `bench/${bench}.bench.ts`, '--samples', '--rounds', String(rounds)],
     { cwd: side.dir, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) return new Error(`${side.label} ${bench}: exit ${r.status}\n${(r.stderr ?? '').split('\n').slice(0, 8).join('\n')}`);
-  return (JSON.parse(r.stdout) as { samples: Record<string, Samples> }).samples;
+  const samples = (JSON.parse(r.stdout) as { samples?: Record<string, Samples> }).samples;
+  return samples ?? new Error(`${side.label} ${bench}: printed no samples (not run by bench/lib/harness.ts)`);
 }
 
 type Pool = Map<string, { better: 'higher' | 'lower'; values: number[]; calibrated: number[] }>;
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
   const old = prepareCheckout(root, o.oldRev);
   const neu = o.newRev === undefined ? { dir: root, sha: 'working tree' } : prepareCheckout(root, o.newRev);
   const sides: [Side, Side] = [{ label: `old ${o.oldRev}`, dir: old.dir }, { label: `new ${o.newRev ?? 'working tree'}`, dir: neu.dir }];
-  const benches = o.benches.length ? o.benches : benchNames(root);
+  // By default the benches the old revision had too: those are the figures a change must not drop.
+  const benches = o.benches.length ? o.benches : benchNames(root).filter((b) => benchExisted(root, old.sha, b));
   const pools: [Pool, Pool] = [new Map(), new Map()];
   const errors: string[] = [];
   console.error(`old = ${old.sha} in ${old.dir}; new = ${neu.sha} in ${neu.dir}; ${o.pairs} pairs x ${o.rounds} rounds; benches: ${benches.join(' ')}`);

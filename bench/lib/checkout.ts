@@ -15,6 +15,11 @@ export function benchNames(root: string): string[] {
   return readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length)).sort();
 }
 
+/** Whether revision `sha` has bench/<name>.bench.ts of its own. */
+export function benchExisted(root: string, sha: string, name: string): boolean {
+  return git(root, 'ls-tree', '--name-only', sha, `bench/${name}.bench.ts`) !== '';
+}
+
 /** The worktree of `rev` (created on first use, reused after), ready to run today's benches. */
 export function prepareCheckout(root: string, rev: string): { dir: string; sha: string } {
   const sha = git(root, 'rev-parse', '--verify', `${rev}^{commit}`);
