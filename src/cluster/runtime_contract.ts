@@ -85,7 +85,7 @@ export interface NodeExecContext {
   files: Record<string, string>;
   dns: ClusterDns;
   sim: Sim;
-  /** Extra commands on the node: kubectl, cilium-dbg, bpftool..., plugged by the cluster. */
+  /** Extra commands on the node: kubectl and the datapath's node tools (cilium-dbg...), plugged by the cluster. */
   commands?: Record<string, (argv: string[], stdin: string) => Promise<ExecResult>>;
 }
 

@@ -7,10 +7,22 @@ import { ipToU32, parseCidr } from '../wire/addr.ts';
 import { listObjs, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 
+/** EndpointSlices by `namespace/service`, indexed once per sync (not scanned per service). */
+function slicesByService(s: KubeState): Map<string, KObject[]> {
+  const out = new Map<string, KObject[]>();
+  for (const sl of listObjs(s, 'EndpointSlice')) {
+    const svc = sl.metadata.labels?.['kubernetes.io/service-name'];
+    if (svc === undefined) continue;
+    const key = `${sl.metadata.namespace}/${svc}`;
+    const list = out.get(key);
+    if (list) list.push(sl); else out.set(key, [sl]);
+  }
+  return out;
+}
+
 /** Endpoints of one service port from the service's slices (matched by port name and protocol). */
-function endpointsFor(s: KubeState, svc: KObject, port: Any): ServiceEndpoint[] {
+function endpointsFor(slices: KObject[], port: Any): ServiceEndpoint[] {
   const out: ServiceEndpoint[] = [];
-  const slices = listObjs(s, 'EndpointSlice', svc.metadata.namespace).filter((sl) => sl.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
   for (const sl of slices) {
     const sp = (sl.ports ?? []).find((p: Any) => (p.name ?? '') === (port.name ?? '') && p.protocol === port.protocol);
     if (!sp) continue;
@@ -26,6 +38,7 @@ function endpointsFor(s: KubeState, svc: KObject, port: Any): ServiceEndpoint[] 
 
 export function servicePorts(s: KubeState): ServicePort[] {
   const out: ServicePort[] = [];
+  const slices = slicesByService(s);
   for (const svc of listObjs(s, 'Service')) {
     const st = svc.spec;
     if (st.type === 'ExternalName' || !st.clusterIP || st.clusterIP === 'None') continue;
@@ -38,7 +51,7 @@ export function servicePorts(s: KubeState): ServicePort[] {
         loadBalancerSourceRanges: (st.loadBalancerSourceRanges ?? []).map((r: string) => parseCidr(r)),
         affinityTimeoutSec: st.sessionAffinity === 'ClientIP' ? st.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0,
         externalTrafficPolicy: st.externalTrafficPolicy ?? 'Cluster', internalTrafficPolicy: st.internalTrafficPolicy ?? 'Cluster',
-        endpoints: endpointsFor(s, svc, port),
+        endpoints: endpointsFor(slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [], port),
       });
     }
   }
