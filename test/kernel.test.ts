@@ -114,7 +114,9 @@ t.test('TCP segments: SYN carries MSS mtu-40, PSH on last segment of each write,
     if (fl & 2) n.push('SYN'); if (fl & 16) n.push('ACK'); if (fl & 4) n.push('RST'); if (fl & 1) n.push('FIN'); if (fl & 8) n.push('PSH');
     return `${x.dir === 'in' ? '->' : '<-'} ${n.join(', ')}`;
   });
-  t.same(names, ['-> SYN', '<- SYN, ACK', '-> ACK', '-> ACK, PSH', '<- ACK, PSH', '-> ACK, FIN', '<- ACK, FIN', '-> ACK'], 'as in the seed hubble flows');
+  // On the wire as seed 000's tcpdump shows a curl: quickack gives the request and the
+  // response a pure ACK each (Hubble's flows in seed 003 hide them: monitor aggregation).
+  t.same(names, ['-> SYN', '<- SYN, ACK', '-> ACK', '-> ACK, PSH', '<- ACK', '<- ACK, PSH', '-> ACK', '-> ACK, FIN', '<- ACK, FIN', '-> ACK'], 'as in the seed 000 capture');
   const syn = tcp[0]!.f;
   t.equal((syn[34 + 12]! >> 4) * 4, 24); t.same([...syn.subarray(54, 58)], [2, 4, (8961 >> 8) & 255, 8961 & 255], 'MSS 9001-40');
   t.equal((syn[48]! << 8) | syn[49]!, 64240, 'window 64240');
