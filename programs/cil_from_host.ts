@@ -5,12 +5,12 @@ import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { HOST_ID, METRIC_EGRESS } from './lib/common.ts';
-import { EPINFO_FLAGS, ENDPOINT_F_HOST, TUPLE_F_OUT } from './lib/layout.ts';
+import { TUPLE_F_OUT } from '../maps/cilium_ct4_global.ts';
 import { sendTraceNotify, TRACE_FROM_HOST, TRACE_TO_OVERLAY, TRACE_REASON_UNKNOWN } from './lib/trace.ts';
 import { parseIp4, ETH_HLEN, ETH_P_IP } from './lib/pkt.ts';
-import { u16be, u32le } from './lib/bytes.ts';
+import { u16be } from './lib/bytes.ts';
 import { ctLookup4, ctCreate4, ctState, CT_NEW } from './lib/conntrack.ts';
-import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, tunnelEndpointOf, epSecId } from './lib/eps.ts';
+import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, tunnelEndpointOf, epSecId, epIsHost } from './lib/eps.ts';
 import { ipv4LocalDelivery } from './lib/l3.ts';
 import { encapAndRedirect } from './lib/tunnel.ts';
 
@@ -27,7 +27,7 @@ export function cilFromHost(env: DatapathEnv): ProgSpec<SkBuff> {
       const hostEp = env.node.hostEpId;
       sendTraceNotify(ctx, rt, env, hostEp, TRACE_FROM_HOST, HOST_ID, 0, 0, ctx.ifindex, TRACE_REASON_UNKNOWN, 0);
       const ep = lookupIp4Endpoint(rt, env, ip.daddr);
-      if (ep && !(u32le(ep, EPINFO_FLAGS) & ENDPOINT_F_HOST)) {
+      if (ep && !epIsHost(ep)) {
         return ipv4LocalDelivery(ctx, rt, env, ep, HOST_ID, hostEp, epSecId(ep), METRIC_EGRESS);
       }
       const info = lookupIp4RemoteEndpoint(rt, env, ip.daddr);

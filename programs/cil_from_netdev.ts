@@ -6,15 +6,15 @@ import type { Runtime } from '../src/bpf/program.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { DROP_CT_CREATE_FAILED, DROP_NAT_NO_MAPPING, DROP_NO_SERVICE, FILE_BPF_HOST, FILE_NODEPORT, METRIC_INGRESS, UNKNOWN_ID, WORLD_ID } from './lib/common.ts';
-import { EPINFO_FLAGS, ENDPOINT_F_HOST, TUPLE_F_IN, TUPLE_F_OUT } from './lib/layout.ts';
+import { TUPLE_F_IN, TUPLE_F_OUT } from '../maps/cilium_ct4_global.ts';
 import { sendTraceNotify, TRACE_FROM_NETWORK, TRACE_TO_NETWORK, TRACE_REASON_UNKNOWN } from './lib/trace.ts';
 import { sendDropNotify } from './lib/drop.ts';
 import { parseIp4, ETH_HLEN, ETH_P_IP } from './lib/pkt.ts';
-import { u16be, u32le } from './lib/bytes.ts';
+import { u16be } from './lib/bytes.ts';
 import { snatV4RevIngress, snatV4Egress, NAT_OK } from './lib/nat.ts';
 import { lb4LookupService, lb4Local, lb4Dnat, lb4RevNat, lbState } from './lib/lb.ts';
 import { ctLookup4, ctCreate4, ctState, CT_NEW, CT_REPLY } from './lib/conntrack.ts';
-import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, epSecId } from './lib/eps.ts';
+import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, epSecId, epIsHost } from './lib/eps.ts';
 import { ipv4LocalDelivery, fibRedirectV4, fibOif } from './lib/l3.ts';
 
 const VXLAN_PORT = 8472;
@@ -73,7 +73,7 @@ export function cilFromNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
       }
       const daddr = parseIp4(rt, d, ctx.len).daddr;
       const ep = lookupIp4Endpoint(rt, env, daddr);
-      if (!ep || u32le(ep, EPINFO_FLAGS) & ENDPOINT_F_HOST) return TC_ACT_OK;
+      if (!ep || epIsHost(ep)) return TC_ACT_OK;
       return ipv4LocalDelivery(ctx, rt, env, ep, srcId, 0, epSecId(ep), METRIC_INGRESS);
     },
   };

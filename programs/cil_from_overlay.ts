@@ -5,12 +5,11 @@ import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { FILE_BPF_OVERLAY, METRIC_INGRESS, DROP_INVALID, WORLD_ID } from './lib/common.ts';
-import { EPINFO_FLAGS, ENDPOINT_F_HOST } from './lib/layout.ts';
 import { sendTraceNotify, TRACE_FROM_OVERLAY, TRACE_REASON_UNKNOWN } from './lib/trace.ts';
 import { sendDropNotify } from './lib/drop.ts';
 import { parseIp4, ETH_P_IP } from './lib/pkt.ts';
-import { u16be, u32le } from './lib/bytes.ts';
-import { lookupIp4Endpoint, epSecId } from './lib/eps.ts';
+import { u16be } from './lib/bytes.ts';
+import { lookupIp4Endpoint, epSecId, epIsHost } from './lib/eps.ts';
 import { ipv4LocalDelivery } from './lib/l3.ts';
 
 /** Build cil_from_overlay for a node. */
@@ -25,7 +24,7 @@ export function cilFromOverlay(env: DatapathEnv): ProgSpec<SkBuff> {
       const srcId = ctx.tunnel ? ctx.tunnel.tunnelId : WORLD_ID;
       sendTraceNotify(ctx, rt, env, 0, TRACE_FROM_OVERLAY, srcId, 0, 0, ctx.ifindex, TRACE_REASON_UNKNOWN, 0);
       const ep = lookupIp4Endpoint(rt, env, ip.daddr);
-      if (!ep || u32le(ep, EPINFO_FLAGS) & ENDPOINT_F_HOST) return TC_ACT_OK;
+      if (!ep || epIsHost(ep)) return TC_ACT_OK;
       return ipv4LocalDelivery(ctx, rt, env, ep, srcId, 0, epSecId(ep), METRIC_INGRESS);
     },
   };

@@ -4,7 +4,7 @@
 import type { SkBuff } from '../src/wire/skb.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import { CB_SRC_LABEL, DROP_CT_CREATE_FAILED, DROP_INVALID, FILE_BPF_LXC, METRIC_INGRESS, MARK_MAGIC_IDENTITY } from './lib/common.ts';
-import { TUPLE_F_IN } from './lib/layout.ts';
+import { TUPLE_F_IN } from '../maps/cilium_ct4_global.ts';
 import { sendDropNotify } from './lib/drop.ts';
 import { sendTraceNotify, TRACE_TO_LXC } from './lib/trace.ts';
 import { parseIp4, ETH_HLEN } from './lib/pkt.ts';

@@ -5,14 +5,13 @@ import type { SkBuff } from '../src/wire/skb.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, ProgSpec } from './lib/common.ts';
 import { DROP_NAT_NO_MAPPING, FILE_BPF_HOST, METRIC_EGRESS, WORLD_ID, HOST_ID } from './lib/common.ts';
-import { EPINFO_FLAGS, ENDPOINT_F_HOST } from './lib/layout.ts';
 import { sendTraceNotify, TRACE_TO_NETWORK, TRACE_REASON_UNKNOWN } from './lib/trace.ts';
 import { sendDropNotify } from './lib/drop.ts';
 import { parseIp4, ETH_HLEN, ETH_P_IP } from './lib/pkt.ts';
-import { u16be, u32le } from './lib/bytes.ts';
+import { u16be } from './lib/bytes.ts';
 import { inPrefix } from '../src/wire/addr.ts';
 import { snatV4Egress, NAT_OK } from './lib/nat.ts';
-import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, epSecId } from './lib/eps.ts';
+import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, epSecId, epIsHost } from './lib/eps.ts';
 
 /** Build cil_to_netdev for a node. */
 export function cilToNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
@@ -27,7 +26,7 @@ export function cilToNetdev(env: DatapathEnv): ProgSpec<SkBuff> {
       const n = env.node;
       let srcId = HOST_ID;
       const ep = lookupIp4Endpoint(rt, env, ip.saddr);
-      if (ep && !(u32le(ep, EPINFO_FLAGS) & ENDPOINT_F_HOST)) {
+      if (ep && !epIsHost(ep)) {
         srcId = epSecId(ep);
         // snat_v4_needs_masquerade(): pod source, destination outside the cluster and of world identity.
         if (n.masquerade && !inPrefix(ip.daddr, n.clusterCidr, n.clusterCidrLen) &&

@@ -6,17 +6,16 @@ import type { Runtime } from '../src/bpf/program.ts';
 import { TC_ACT_OK } from '../src/bpf/ctx.ts';
 import type { DatapathEnv, EpConfig, ProgSpec } from './lib/common.ts';
 import { CB_BACKEND_ID, CB_CT_STATE, DROP_CT_CREATE_FAILED, DROP_INVALID, FILE_BPF_LXC, METRIC_EGRESS } from './lib/common.ts';
-import { TUPLE_F_OUT, EPINFO_FLAGS, ENDPOINT_F_HOST } from './lib/layout.ts';
+import { TUPLE_F_OUT } from '../maps/cilium_ct4_global.ts';
 import { sendDropNotify } from './lib/drop.ts';
 import { sendTraceNotify, TRACE_TO_STACK, TRACE_TO_OVERLAY, TRACE_TO_NETWORK } from './lib/trace.ts';
 import { parseIp4, ETH_HLEN } from './lib/pkt.ts';
 import { ctLookup4, ctCreate4, ctState, CT_NEW, CT_REPLY } from './lib/conntrack.ts';
-import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, tunnelEndpointOf } from './lib/eps.ts';
+import { lookupIp4Endpoint, lookupIp4RemoteEndpoint, identityOf, tunnelEndpointOf, epIsHost } from './lib/eps.ts';
 import { ipv4LocalDelivery, fibRedirectV4, fibOif } from './lib/l3.ts';
 import { encapAndRedirect } from './lib/tunnel.ts';
 import { lb4RevNat } from './lib/lb.ts';
 import { updateMetrics, REASON_FORWARDED } from './lib/metrics.ts';
-import { u32le } from './lib/bytes.ts';
 
 /** handle_ipv4_from_lxc(): CT, identity of the destination, then local delivery, overlay, FIB or stack. */
 export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep: EpConfig): number {
@@ -39,7 +38,7 @@ export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
   updateMetrics(rt, env, ctx.len, METRIC_EGRESS, REASON_FORWARDED);
   const local = lookupIp4Endpoint(rt, env, daddr);
   if (local) {
-    if (u32le(local, EPINFO_FLAGS) & ENDPOINT_F_HOST) {
+    if (epIsHost(local)) {
       sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_STACK, ep.secLabel, dstId, 0, 0, status, monitor);
       return TC_ACT_OK;
     }

@@ -22,6 +22,7 @@ import { writeTcp, TCP_SYN, TCP_ACK } from '../src/wire/tcp.ts';
 import { writeIcmp, ICMP_ECHO } from '../src/wire/icmp.ts';
 import { checksum } from '../src/wire/checksum.ts';
 import type { DatapathEnv, EpConfig, ProgSpec, NodeConfig } from '../programs/lib/common.ts';
+import { decodeTraceNotify } from '../maps/notify.ts';
 import { cilFromContainer } from '../programs/cil_from_container.ts';
 import { tailHandleIpv4 } from '../programs/tail_handle_ipv4.ts';
 import { tailIpv4CtEgress } from '../programs/tail_ipv4_ct_egress.ts';
@@ -107,8 +108,8 @@ function csumsOk(s: SkBuff): boolean {
   const d = s.data;
   return ipChecksumOk(d, ETH_HLEN) && checksum(d, ETH_HLEN + 20, 20, pseudoHeaderSum(readU32(d, ETH_HLEN + 12), readU32(d, ETH_HLEN + 16), 6, 20)) === 0;
 }
-const ev = (e: Uint8Array) => ({ type: e[0], sub: e[1], src: readLE32(e, 16), dst: readLE32(e, 20), dstId: e[24]! | (e[25]! << 8), reason: e[26] });
-function readLE32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0; }
+/** A trace sample as the monitor decodes it (maps/notify.ts). */
+const ev = (e: Uint8Array) => { const n = decodeTraceNotify(e); return { type: n.type, sub: n.obsPoint, src: n.srcLabel, dst: n.dstLabel, dstId: n.dstId, reason: n.reason }; };
 
 t.test('pod to pod on the same node: local delivery through cil_lxc_policy', async (t) => {
   const s = setup();
@@ -220,7 +221,7 @@ t.test('bpf_fib_lookup results: redirect with the FIB MACs, redirect_neigh witho
     t.same(skb.data.subarray(0, 6), c.dmac, `${c.name}: destination MAC`);
     t.equal(skb.data[ETH_HLEN + 8], c.ttl, `${c.name}: TTL`);
     t.ok(csumsOk(skb), `${c.name}: checksums`);
-    t.same(s.events.map((e) => [e[1], readLE32(e, 28)]), [c.trace], `${c.name}: trace point and ifindex`);
+    t.same(s.events.map((e) => { const n = decodeTraceNotify(e); return [n.obsPoint, n.ifindex]; }), [c.trace], `${c.name}: trace point and ifindex`);
   }
 });
 

@@ -7,12 +7,21 @@ import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { BpfMap } from '../../src/bpf/map.ts';
 import type { DatapathEnv } from './common.ts';
 import {
-  TUPLE_SIZE, TUPLE_A0, TUPLE_A1, TUPLE_P8, TUPLE_P10, TUPLE_NEXTHDR, TUPLE_FLAGS, TUPLE_F_OUT, TUPLE_F_IN,
-  CT_SIZE, CT_BACKEND_ID, CT_PACKETS, CT_BYTES, CT_LIFETIME, CT_FLAGS, CT_REV_NAT, CT_TX_FLAGS_SEEN, CT_RX_FLAGS_SEEN,
-  CT_SRC_SEC_ID, CT_LAST_TX_REPORT, CT_LAST_RX_REPORT, CTF_RX_CLOSING, CTF_TX_CLOSING, CTF_SEEN_NON_SYN, CTF_NODE_PORT,
-} from './layout.ts';
+  CT_ENTRY, IPV4_CT_TUPLE, TUPLE_F_OUT, TUPLE_F_IN, CT_F_RX_CLOSING as CTF_RX_CLOSING, CT_F_TX_CLOSING as CTF_TX_CLOSING,
+  CT_F_SEEN_NON_SYN as CTF_SEEN_NON_SYN, CT_F_NODE_PORT as CTF_NODE_PORT,
+} from '../../maps/cilium_ct4_global.ts';
 import { u16be, u32be, setU16be, setU32be, u16le, setU16le, u32le, setU32le, u64le, setU64le } from './bytes.ts';
 import { TRACE_PAYLOAD_LEN } from './trace.ts';
+
+// Offsets from the structs' one description (maps/). As ct_lookup4 stores a
+// tuple, daddr holds the packet's source and saddr its destination (cilium#5848).
+const TUPLE_SIZE = IPV4_CT_TUPLE.size, TUPLE_A0 = IPV4_CT_TUPLE.off.daddr, TUPLE_A1 = IPV4_CT_TUPLE.off.saddr,
+  TUPLE_P8 = IPV4_CT_TUPLE.off.dport, TUPLE_P10 = IPV4_CT_TUPLE.off.sport, TUPLE_NEXTHDR = IPV4_CT_TUPLE.off.nexthdr,
+  TUPLE_FLAGS = IPV4_CT_TUPLE.off.flags;
+const CT_SIZE = CT_ENTRY.size, CT_BACKEND_ID = CT_ENTRY.off.backend_id, CT_PACKETS = CT_ENTRY.off.packets, CT_BYTES = CT_ENTRY.off.bytes,
+  CT_LIFETIME = CT_ENTRY.off.lifetime, CT_FLAGS = CT_ENTRY.off.flags, CT_REV_NAT = CT_ENTRY.off.rev_nat_index,
+  CT_TX_FLAGS_SEEN = CT_ENTRY.off.tx_flags_seen, CT_RX_FLAGS_SEEN = CT_ENTRY.off.rx_flags_seen, CT_SRC_SEC_ID = CT_ENTRY.off.src_sec_id,
+  CT_LAST_TX_REPORT = CT_ENTRY.off.last_tx_report, CT_LAST_RX_REPORT = CT_ENTRY.off.last_rx_report;
 
 export const CT_NEW = 0, CT_ESTABLISHED = 1, CT_REPLY = 2, CT_RELATED = 3;
 export const CT_CONNECTION_LIFETIME_TCP = 21600, CT_CONNECTION_LIFETIME_NONTCP = 60, CT_SYN_TIMEOUT = 60,
@@ -56,8 +65,8 @@ export function buildTuple4(t: Uint8Array, d: Uint8Array, ipOff: number, l4off: 
 
 /** ipv4_ct_tuple_reverse(): swap addresses and ports, flip IN/OUT. */
 export function reverseTuple4(dst: Uint8Array, src: Uint8Array): void {
-  for (let i = 0; i < 4; i++) { dst[i] = src[4 + i]!; dst[4 + i] = src[i]!; }
-  dst[8] = src[10]!; dst[9] = src[11]!; dst[10] = src[8]!; dst[11] = src[9]!;
+  for (let i = 0; i < 4; i++) { dst[TUPLE_A0 + i] = src[TUPLE_A1 + i]!; dst[TUPLE_A1 + i] = src[TUPLE_A0 + i]!; }
+  for (let i = 0; i < 2; i++) { dst[TUPLE_P8 + i] = src[TUPLE_P10 + i]!; dst[TUPLE_P10 + i] = src[TUPLE_P8 + i]!; }
   dst[TUPLE_NEXTHDR] = src[TUPLE_NEXTHDR]!;
   const f = src[TUPLE_FLAGS]!;
   dst[TUPLE_FLAGS] = (f & ~1) | (f & TUPLE_F_IN ? TUPLE_F_OUT : TUPLE_F_IN);

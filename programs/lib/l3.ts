@@ -7,8 +7,8 @@ import { BPF_FIB_LKUP_RET_SUCCESS, BPF_FIB_LKUP_RET_NO_NEIGH, type FibResult } f
 import { ipDecTtl } from '../../src/wire/ipv4.ts';
 import type { DatapathEnv } from './common.ts';
 import { CB_SRC_LABEL, CB_IFINDEX, CB_ORIG_SADDR, DROP_MISSED_TAIL_CALL, DROP_TTL_EXCEEDED, FILE_LOCAL_DELIVERY } from './common.ts';
-import { EPINFO_MAC, EPINFO_NODE_MAC, EPINFO_LXC_ID, EPINFO_IFINDEX } from './layout.ts';
-import { u16le, u32le, u32be } from './bytes.ts';
+import { epIfindex, epLxcId, epSetMacs } from './eps.ts';
+import { u32be } from './bytes.ts';
 import { sendDropNotify } from './drop.ts';
 
 const ETH_HLEN = 14;
@@ -21,12 +21,12 @@ export function ipv4LocalDelivery(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
   source: number, dstIdentity: number, dir: number): number {
   const d = ctx.data;
   if (d[ETH_HLEN + 8]! <= 1) return sendDropNotify(ctx, rt, env, source, srcLabel, dstIdentity, 0, DROP_TTL_EXCEEDED, dir, FILE_LOCAL_DELIVERY, 0);
-  for (let i = 0; i < 6; i++) { d[i] = ep[EPINFO_MAC + i]!; d[6 + i] = ep[EPINFO_NODE_MAC + i]!; }
+  epSetMacs(d, ep);
   ipDecTtl(d, ETH_HLEN);
   ctx.cb[CB_SRC_LABEL] = srcLabel;
-  ctx.cb[CB_IFINDEX] = u32le(ep, EPINFO_IFINDEX);
+  ctx.cb[CB_IFINDEX] = epIfindex(ep);
   ctx.cb[CB_ORIG_SADDR] = u32be(d, ETH_HLEN + 12);
-  const lxcId = u16le(ep, EPINFO_LXC_ID);
+  const lxcId = epLxcId(ep);
   const ret = rt.tailCall(ctx, env.maps.callPolicy, lxcId);
   if (ret !== undefined) return ret;
   return sendDropNotify(ctx, rt, env, source, srcLabel, dstIdentity, lxcId, DROP_MISSED_TAIL_CALL, dir, FILE_LOCAL_DELIVERY, 0);

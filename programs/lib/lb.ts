@@ -4,15 +4,29 @@
 
 import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
-import {
-  LB4KEY_SIZE, LB4KEY_ADDR, LB4KEY_DPORT, LB4KEY_SLOT, LB4KEY_PROTO, LB4KEY_SCOPE, LB4SVC_BACKEND_ID, LB4SVC_COUNT,
-  LB4SVC_REV_NAT, LB4SVC_FLAGS, LB4BE_ADDR, LB4BE_PORT, REVNAT_ADDR, REVNAT_PORT, AFFKEY_SIZE, AFFKEY_CLIENT,
-  AFFKEY_REV_NAT, AFFKEY_NETNS, AFFVAL_SIZE, AFFVAL_LAST_USED, AFFVAL_BACKEND, SVC_FLAG_AFFINITY, TUPLE_SIZE,
-  TUPLE_F_SERVICE, CT_SIZE, CT_BACKEND_ID, CT_REV_NAT, CT_LIFETIME, CT_SRC_SEC_ID,
-} from './layout.ts';
+import { LB4_KEY, LB4_SERVICE, SVC_FLAG_AFFINITY } from '../../maps/cilium_lb4_services_v2.ts';
+import { LB4_BACKEND, LB4_BACKEND_KEY } from '../../maps/cilium_lb4_backends_v3.ts';
+import { LB4_REVERSE_NAT, LB4_REVERSE_NAT_KEY } from '../../maps/cilium_lb4_reverse_nat.ts';
+import { LB4_AFFINITY_KEY, LB_AFFINITY_VAL } from '../../maps/cilium_lb4_affinity.ts';
+import { CT_ENTRY, IPV4_CT_TUPLE, TUPLE_F_SERVICE } from '../../maps/cilium_ct4_global.ts';
 import { u16le, setU16le, u16be, setU16be, u32le, setU32le, u32be, setU32be, u64le, setU64le } from './bytes.ts';
 import { rewriteAddr, rewritePort } from './csum.ts';
 import { buildTuple4, ctMapFor, CT_CONNECTION_LIFETIME_TCP, CT_CONNECTION_LIFETIME_NONTCP } from './conntrack.ts';
+
+// Offsets from the structs' one description (maps/).
+const LB4KEY_SIZE = LB4_KEY.size, LB4KEY_ADDR = LB4_KEY.off.address, LB4KEY_DPORT = LB4_KEY.off.dport, LB4KEY_SLOT = LB4_KEY.off.backend_slot,
+  LB4KEY_PROTO = LB4_KEY.off.proto, LB4KEY_SCOPE = LB4_KEY.off.scope;
+const LB4SVC_BACKEND_ID = LB4_SERVICE.off.backend_id, LB4SVC_COUNT = LB4_SERVICE.off.count, LB4SVC_REV_NAT = LB4_SERVICE.off.rev_nat_index,
+  LB4SVC_FLAGS = LB4_SERVICE.off.flags;
+const BEKEY_SIZE = LB4_BACKEND_KEY.size, BEKEY_ID = LB4_BACKEND_KEY.off.backend_id, LB4BE_ADDR = LB4_BACKEND.off.address,
+  LB4BE_PORT = LB4_BACKEND.off.port;
+const REVKEY_SIZE = LB4_REVERSE_NAT_KEY.size, REVKEY_INDEX = LB4_REVERSE_NAT_KEY.off.rev_nat_index, REVNAT_ADDR = LB4_REVERSE_NAT.off.address,
+  REVNAT_PORT = LB4_REVERSE_NAT.off.port;
+const AFFKEY_SIZE = LB4_AFFINITY_KEY.size, AFFKEY_CLIENT = LB4_AFFINITY_KEY.off.client_id, AFFKEY_REV_NAT = LB4_AFFINITY_KEY.off.rev_nat_id,
+  AFFKEY_NETNS = LB4_AFFINITY_KEY.off.netns_cookie;
+const AFFVAL_SIZE = LB_AFFINITY_VAL.size, AFFVAL_LAST_USED = LB_AFFINITY_VAL.off.last_used, AFFVAL_BACKEND = LB_AFFINITY_VAL.off.backend_id;
+const TUPLE_SIZE = IPV4_CT_TUPLE.size, CT_SIZE = CT_ENTRY.size, CT_BACKEND_ID = CT_ENTRY.off.backend_id,
+  CT_REV_NAT = CT_ENTRY.off.rev_nat_index, CT_LIFETIME = CT_ENTRY.off.lifetime, CT_SRC_SEC_ID = CT_ENTRY.off.src_sec_id;
 
 /** Result of lb4_local: chosen backend. */
 export interface LbState { backendId: number; revNat: number; addr: number; port: number }
@@ -24,7 +38,7 @@ interface LbScratch {
 }
 const LB = runLocal<LbScratch>(() => ({
   state: { backendId: 0, revNat: 0, addr: 0, port: 0 },
-  svcKey: new Uint8Array(LB4KEY_SIZE), beKey: new Uint8Array(4), revKey: new Uint8Array(2),
+  svcKey: new Uint8Array(LB4KEY_SIZE), beKey: new Uint8Array(BEKEY_SIZE), revKey: new Uint8Array(REVKEY_SIZE),
   affKey: new Uint8Array(AFFKEY_SIZE), affVal: new Uint8Array(AFFVAL_SIZE),
   svcTuple: new Uint8Array(TUPLE_SIZE), svcEntry: new Uint8Array(CT_SIZE),
 }));
@@ -49,7 +63,7 @@ export function svcFlags(svc: Uint8Array): number { return svc[LB4SVC_FLAGS]!; }
 /** lb4_lookup_backend(): fills lbState addr/port; false if the backend is gone. */
 function lookupBackend(rt: Runtime, env: DatapathEnv, id: number): boolean {
   const s = rt.local(LB), lbState = s.state;
-  setU32le(s.beKey, 0, id);
+  setU32le(s.beKey, BEKEY_ID, id);
   const be = rt.mapLookup(env.maps.lbBackends, s.beKey);
   if (!be) return false;
   lbState.backendId = id; lbState.addr = u32be(be, LB4BE_ADDR); lbState.port = u16be(be, LB4BE_PORT);
@@ -138,7 +152,7 @@ export function lb4Dnat(d: Uint8Array, ipOff: number, l4off: number, proto: numb
 /** lb4_rev_nat(): rewrite the reply's source back to the frontend. Returns false if rev_nat_index is unknown. */
 export function lb4RevNat(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff: number, l4off: number, proto: number, revNat: number): boolean {
   const revKey = rt.local(LB).revKey;
-  setU16be(revKey, 0, revNat);
+  setU16be(revKey, REVKEY_INDEX, revNat);
   const v = rt.mapLookup(env.maps.lbRevNat, revKey);
   if (!v) return false;
   rewriteAddr(d, ipOff + 12, proto, l4off, u32be(v, REVNAT_ADDR));

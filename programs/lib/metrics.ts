@@ -3,8 +3,13 @@
 
 import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
-import { METRICS_KEY_SIZE, METRICS_VAL_SIZE, METRICS_REASON, METRICS_DIR, METRICS_LINE, METRICS_FILE, METRICS_COUNT, METRICS_BYTES } from './layout.ts';
+import { METRICS_KEY, METRICS_VALUE } from '../../maps/cilium_metrics.ts';
 import { setU16le, u64le, setU64le } from './bytes.ts';
+
+// Offsets from the structs' one description (maps/).
+const METRICS_KEY_SIZE = METRICS_KEY.size, METRICS_REASON = METRICS_KEY.off.reason, METRICS_DIR = METRICS_KEY.off.dir,
+  METRICS_LINE = METRICS_KEY.off.line, METRICS_FILE = METRICS_KEY.off.file;
+const METRICS_VAL_SIZE = METRICS_VALUE.size, METRICS_COUNT = METRICS_VALUE.off.count, METRICS_BYTES = METRICS_VALUE.off.bytes;
 
 /** REASON_FORWARDED: reason 0 counts forwarded packets. */
 export const REASON_FORWARDED = 0;

@@ -4,9 +4,17 @@
 
 import { runLocal, type Runtime } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
-import { TUPLE_SIZE, TUPLE_A0, TUPLE_A1, TUPLE_P8, TUPLE_P10, TUPLE_NEXTHDR, TUPLE_FLAGS, TUPLE_F_OUT, TUPLE_F_IN, NAT_SIZE, NAT_CREATED, NAT_NEEDS_CT, NAT_TO_ADDR, NAT_TO_PORT } from './layout.ts';
+import { IPV4_CT_TUPLE, TUPLE_F_IN, TUPLE_F_OUT } from '../../maps/cilium_ct4_global.ts';
+import { IPV4_NAT_ENTRY } from '../../maps/cilium_snat_v4_external.ts';
 import { u16be, u32be, setU16be, setU32be, setU64le } from './bytes.ts';
 import { rewriteAddr, rewritePort } from './csum.ts';
+
+// Offsets from the structs' one description (maps/).
+const TUPLE_SIZE = IPV4_CT_TUPLE.size, TUPLE_DADDR = IPV4_CT_TUPLE.off.daddr, TUPLE_SADDR = IPV4_CT_TUPLE.off.saddr,
+  TUPLE_DPORT = IPV4_CT_TUPLE.off.dport, TUPLE_SPORT = IPV4_CT_TUPLE.off.sport, TUPLE_NEXTHDR = IPV4_CT_TUPLE.off.nexthdr,
+  TUPLE_FLAGS = IPV4_CT_TUPLE.off.flags;
+const NAT_SIZE = IPV4_NAT_ENTRY.size, NAT_CREATED = IPV4_NAT_ENTRY.off.created, NAT_NEEDS_CT = IPV4_NAT_ENTRY.off.needs_ct,
+  NAT_TO_ADDR = IPV4_NAT_ENTRY.off.to_saddr, NAT_TO_PORT = IPV4_NAT_ENTRY.off.to_sport;
 
 /** The run's NAT scratch: both directions' tuples and entries. */
 const NAT = runLocal(() => ({ outKey: new Uint8Array(TUPLE_SIZE), inKey: new Uint8Array(TUPLE_SIZE), outVal: new Uint8Array(NAT_SIZE), inVal: new Uint8Array(NAT_SIZE) }));
@@ -20,11 +28,19 @@ function portOffs(d: Uint8Array, l4off: number, proto: number): [number, number]
 }
 function rd(d: Uint8Array, o: number): number { return o < 0 ? 0 : u16be(d, o); }
 
-/** NAT tuple as the nat map stores it (C names, unswapped): daddr@0, saddr@4, dport@8, sport@10. */
-function natTuple(t: Uint8Array, dst: number, src: number, sport: number, dport: number, proto: number, flags: number): Uint8Array {
-  setU32be(t, TUPLE_A0, dst); setU32be(t, TUPLE_A1, src); setU16be(t, TUPLE_P8, dport); setU16be(t, TUPLE_P10, sport);
+/** NAT tuple as the nat map stores it (C names, unswapped). */
+export function natTuple(t: Uint8Array, dst: number, src: number, sport: number, dport: number, proto: number, flags: number): Uint8Array {
+  setU32be(t, TUPLE_DADDR, dst); setU32be(t, TUPLE_SADDR, src); setU16be(t, TUPLE_DPORT, dport); setU16be(t, TUPLE_SPORT, sport);
   t[TUPLE_NEXTHDR] = proto; t[TUPLE_FLAGS] = flags; return t;
 }
+/** An ipv4_nat_entry: created (mono seconds), needs_ct, translation address and port. */
+export function natEntry(v: Uint8Array, created: number, addr: number, port: number): Uint8Array {
+  v.fill(0); setU64le(v, NAT_CREATED, created); setU64le(v, NAT_NEEDS_CT, 1);
+  setU32be(v, NAT_TO_ADDR, addr); setU16be(v, NAT_TO_PORT, port); return v;
+}
+/** The translation address and port of an ipv4_nat_entry. */
+export function natToAddr(v: Uint8Array): number { return u32be(v, NAT_TO_ADDR); }
+export function natToPort(v: Uint8Array): number { return u16be(v, NAT_TO_PORT); }
 
 export const NAT_OK = 0, NAT_NO_MAPPING = -1, NAT_UNSUPP = -2;
 
@@ -47,16 +63,14 @@ export function snatV4Egress(rt: Runtime, env: DatapathEnv, d: Uint8Array, ipOff
       if (!rt.mapLookup(map, inKey)) break;
       if (i === SNAT_COLLISION_RETRIES) return NAT_NO_MAPPING;
     }
-    inVal.fill(0); setU64le(inVal, NAT_CREATED, Math.floor(now)); setU64le(inVal, NAT_NEEDS_CT, 1);
-    setU32be(inVal, NAT_TO_ADDR, src); setU16be(inVal, NAT_TO_PORT, sport);
-    outVal.fill(0); setU64le(outVal, NAT_CREATED, Math.floor(now)); setU64le(outVal, NAT_NEEDS_CT, 1);
-    setU32be(outVal, NAT_TO_ADDR, to); setU16be(outVal, NAT_TO_PORT, port);
+    natEntry(inVal, Math.floor(now), src, sport);
+    natEntry(outVal, Math.floor(now), to, port);
     if (rt.mapUpdate(map, inKey, inVal, 0) !== 0) return NAT_NO_MAPPING;
     if (rt.mapUpdate(map, outKey, outVal, 0) !== 0) { rt.mapDelete(map, inKey); return NAT_NO_MAPPING; }
     v = outVal;
   }
-  rewriteAddr(d, ipOff + 12, proto, l4off, u32be(v, NAT_TO_ADDR));
-  if (so >= 0) rewritePort(d, so, proto, l4off, u16be(v, NAT_TO_PORT));
+  rewriteAddr(d, ipOff + 12, proto, l4off, natToAddr(v));
+  if (so >= 0) rewritePort(d, so, proto, l4off, natToPort(v));
   return NAT_OK;
 }
 
@@ -67,7 +81,7 @@ export function snatV4RevIngress(rt: Runtime, env: DatapathEnv, d: Uint8Array, i
   natTuple(inKey, u32be(d, ipOff + 16), u32be(d, ipOff + 12), rd(d, so), rd(d, doff), proto, TUPLE_F_IN);
   const v = rt.mapLookup(env.maps.snat4, inKey);
   if (!v) return false;
-  rewriteAddr(d, ipOff + 16, proto, l4off, u32be(v, NAT_TO_ADDR));
-  if (doff >= 0) rewritePort(d, doff, proto, l4off, u16be(v, NAT_TO_PORT));
+  rewriteAddr(d, ipOff + 16, proto, l4off, natToAddr(v));
+  if (doff >= 0) rewritePort(d, doff, proto, l4off, natToPort(v));
   return true;
 }

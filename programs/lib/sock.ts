@@ -3,17 +3,23 @@
 
 import { runLocal, type Runtime, type SockAddrCtx } from '../../src/bpf/program.ts';
 import type { DatapathEnv } from './common.ts';
-import { RSKKEY_SIZE, RSKKEY_ADDR, RSKKEY_PORT, RSKVAL_SIZE, RSKVAL_ADDR, RSKVAL_PORT, RSKVAL_REV_NAT } from './layout.ts';
+import { IPV4_REVNAT_ENTRY, IPV4_REVNAT_TUPLE } from '../../maps/cilium_lb4_reverse_sk.ts';
 import { setU16be, setU32be, setU64le, u16be, u32be } from './bytes.ts';
 import { lb4LookupService, lb4PickBackend, lbState, svcCount } from './lb.ts';
 import { sendTraceSockNotify4, XLATE_PRE_DIRECTION_REV, XLATE_POST_DIRECTION_REV } from './trace.ts';
+
+// Offsets from the structs' one description (maps/).
+const RSKKEY_SIZE = IPV4_REVNAT_TUPLE.size, RSKKEY_COOKIE = IPV4_REVNAT_TUPLE.off.cookie, RSKKEY_ADDR = IPV4_REVNAT_TUPLE.off.address,
+  RSKKEY_PORT = IPV4_REVNAT_TUPLE.off.port;
+const RSKVAL_SIZE = IPV4_REVNAT_ENTRY.size, RSKVAL_ADDR = IPV4_REVNAT_ENTRY.off.address, RSKVAL_PORT = IPV4_REVNAT_ENTRY.off.port,
+  RSKVAL_REV_NAT = IPV4_REVNAT_ENTRY.off.rev_nat_index;
 
 export const SYS_REJECT = 0, SYS_PROCEED = 1;
 /** The run's cilium_lb4_reverse_sk key and value. */
 const RSK = runLocal(() => ({ key: new Uint8Array(RSKKEY_SIZE), val: new Uint8Array(RSKVAL_SIZE) }));
 
 function revKey(rkey: Uint8Array, cookie: number, addr: number, port: number): Uint8Array {
-  rkey.fill(0); setU64le(rkey, 0, cookie); setU32be(rkey, RSKKEY_ADDR, addr); setU16be(rkey, RSKKEY_PORT, port); return rkey;
+  rkey.fill(0); setU64le(rkey, RSKKEY_COOKIE, cookie); setU32be(rkey, RSKKEY_ADDR, addr); setU16be(rkey, RSKKEY_PORT, port); return rkey;
 }
 
 /** __sock4_xlate_fwd(): rewrite a service frontend to a backend; reject when it has none. */
