@@ -21,8 +21,11 @@ function parseScenario(text: string): Step[] {
   return steps;
 }
 
+/** iputils prints a reply's time with fewer decimals as it grows: 0.214, 3.21, 33.3, 102. */
+const RTT = '(?:\\d{3,}|\\d\\d\\.\\d|\\d\\.\\d\\d|0\\.\\d{3})';
+
 const PLACEHOLDERS: Record<string, string> = {
-  '{AGE}': '\\d+s', '{MS}': '\\d+\\.\\d{3}', '{PORT}': '\\d{1,5}', '{LL6}': 'fe80::[0-9a-f:]+', '{LXC}': 'lxc[0-9a-f]{12}',
+  '{AGE}': '\\d+s', '{MS}': '\\d+\\.\\d{3}', '{RTT}': RTT, '{PORT}': '\\d{1,5}', '{LL6}': 'fe80::[0-9a-f:]+', '{LXC}': 'lxc[0-9a-f]{12}',
   '{TAG}': '[0-9a-f]{16}', '{TIME}': '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+0000', '{N}': '\\d+', '{ID}': '\\d+', '{EP2}': '\\d\\d',
 };
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -32,9 +35,12 @@ function lineRe(expected: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Output as the blog shows it: blanks collapsed, empty lines dropped, stderr marked with `!`. */
+/**
+ * Output as the blog shows it: text copied from a terminal (no colour escapes), blanks
+ * collapsed, empty lines dropped, stderr marked with `!`.
+ */
 function shown(stdout: string, stderr: string): string[] {
-  const norm = (s: string, mark: string) => s.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => l !== '').map((l) => mark + l);
+  const norm = (s: string, mark: string) => s.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => l !== '').map((l) => mark + l);
   return [...norm(stdout, ''), ...norm(stderr, '!')];
 }
 
@@ -156,7 +162,7 @@ t.test('internet access is masqueraded to the node IP', async (t) => {
   const veth = record(c, 'k8s-s', lxc!);
 
   const ping = await inPod(c, 'netpod', ['ping', '-c', '1', '8.8.8.8']);
-  t.match(ping.stdout, /^64 bytes from 8\.8\.8\.8: icmp_seq=1 ttl=\d+ time=\d+\.\d{3} ms$/m);
+  t.match(ping.stdout, new RegExp(`^64 bytes from 8\\.8\\.8\\.8: icmp_seq=1 ttl=\\d+ time=${RTT} ms$`, 'm'));
   t.match(ping.stdout, /1 packets transmitted, 1 received, 0% packet loss/);
   const curl = await inPod(c, 'netpod', ['curl', '-s', 'wttr.in/seoul']);
   t.match(curl.stdout, /^Weather report: seoul\n/);
