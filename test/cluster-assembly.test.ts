@@ -17,6 +17,7 @@ function fakeDatapath() {
   const added: PodInfo[] = [], deleted: string[] = [], joined: string[] = [];
   const listeners = new Map<string, (line: string) => void>();
   let ports: ServicePort[] = [];
+  const configs: unknown[] = [];
   const kernels = new Map<string, KernelNode>();
   const cni: CniPlugin = {
     name: 'fakenet', routings: ['direct', 'overlay'],
@@ -31,12 +32,20 @@ function fakeDatapath() {
   };
   const proxy: ServiceProxyPlugin = {
     name: 'fakeproxy',
-    create: () => ({
+    // As kube-proxy would check its KubeProxyConfiguration.
+    configError: (c) => {
+      for (const [k, v] of Object.entries(c)) {
+        if (k !== 'masqueradeAll') return `unknown field "${k}"`;
+        if (typeof v !== 'boolean') return 'masqueradeAll: must be true or false';
+      }
+      return undefined;
+    },
+    create: (ctx) => (configs.push(ctx.config.serviceProxyConfig), {
       name: 'fakeproxy', addNode: (_k, n) => { joined.push(`proxy ${n.name}`); }, syncServices: (p) => { ports = p; },
       nodeTools: () => ({}), eventStreams: () => ({}),
     }),
   };
-  return { cni, proxy, added, deleted, joined, listeners, get ports() { return ports; } };
+  return { cni, proxy, added, deleted, joined, listeners, configs, get ports() { return ports; } };
 }
 
 const FAKE_LAB = CILIUM_LAB.replace('datapath: cilium', 'cni: fakenet\n  serviceProxy: fakeproxy').replace('routing: native', 'routing: direct');
@@ -135,6 +144,8 @@ const bad: Array<[string, string, string, string]> = [
   ['unknown service proxy', doc('{serviceProxy: kube-router}'), 'spec.serviceProxy', 'spec.serviceProxy: unknown service proxy "kube-router" (known: cilium)'],
   ['short form not registered', doc('{datapath: iptables}'), 'spec.datapath', 'spec.datapath: unknown datapath "iptables" (known: cilium)'],
   ['routing the CNI lacks', doc('{routing: ipip}'), 'spec.routing', 'spec.routing: CNI cilium routes tunnel or native, got "ipip"'],
+  ['settings Cilium does not take', doc('{cniConfig: {bpfMasquerade: false}}'), 'spec.cniConfig', 'spec.cniConfig: CNI cilium takes no settings, got "bpfMasquerade"'],
+  ['settings that are not a map', doc('{serviceProxyConfig: [1]}'), 'spec.serviceProxyConfig', 'spec.serviceProxyConfig: must be a map, got [1]'],
   ['kind with kube-proxy not registered', 'apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnetworking: {kubeProxyMode: ipvs}\n', 'networking.kubeProxyMode',
     'networking.kubeProxyMode: kubeProxyMode "ipvs" needs CNI kindnet and service proxy kube-proxy-ipvs: unknown CNI "kindnet" (known: cilium)'],
 ];
@@ -154,6 +165,18 @@ t.test('rejected: kube-proxy replacement without Cilium as the CNI', async (t) =
     { status: 400, field: 'spec.serviceProxy', message: 'spec.serviceProxy: service proxy "cilium" runs only with CNI cilium, not "fakenet"' });
   t.throws(() => Cluster.fromYaml(doc('{cni: fakenet}'), { deps: { datapaths } }),
     { field: 'spec.serviceProxy', message: /runs only with CNI cilium/ }, 'datapath: cilium fills only the missing half');
+});
+
+t.test('a service proxy gets its own settings, and rejects bad ones in its words', async (t) => {
+  const fake = fakeDatapath();
+  const datapaths = new DatapathRegistry([{ cnis: [fake.cni], serviceProxies: [fake.proxy] }]);
+  const file = (cfg: string) => doc(`{cni: fakenet, serviceProxy: fakeproxy, serviceProxyConfig: ${cfg}}`);
+  Cluster.fromYaml(file('{masqueradeAll: true}'), { deps: { datapaths } }).close();
+  t.same(fake.configs, [{ masqueradeAll: true }]);
+  t.throws(() => Cluster.fromYaml(file('{masqueradeAll: yes please}'), { deps: { datapaths } }),
+    { status: 400, field: 'spec.serviceProxyConfig', message: 'spec.serviceProxyConfig: masqueradeAll: must be true or false' });
+  t.throws(() => Cluster.fromYaml(file('{ipvs: {scheduler: rr}}'), { deps: { datapaths } }),
+    { field: 'spec.serviceProxyConfig', message: 'spec.serviceProxyConfig: unknown field "ipvs"' });
 });
 
 t.test('unknown node and interface errors', async (t) => {

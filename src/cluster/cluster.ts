@@ -119,6 +119,7 @@ export class Cluster implements ClusterFacade {
     try {
       return this.deps.datapaths.build({ cni: s.cni, serviceProxy: s.serviceProxy }, { sim: this.sim, config: {
         cni: s.cni, serviceProxy: s.serviceProxy, routing: s.routing, netdev: s.netdev, mtu: s.mtu, socketLB: s.socketLB, podCIDR: s.podCIDR, serviceCIDR: s.serviceCIDR,
+        cniConfig: s.cniConfig, serviceProxyConfig: s.serviceProxyConfig,
       } });
     } catch (e) {
       if (e instanceof DatapathError) throw new ClusterError(`spec.${e.problem.field}: ${e.message}`, 400, `spec.${e.problem.field}`);

@@ -1,6 +1,7 @@
 // The Cluster document (dplab.dev/v1alpha1) and kind configs, parsed into
 // one resolved ClusterSpec with every default filled in.
 
+import type { PluginConfig } from '../datapath/contract.ts';
 import type { DatapathChoice, DatapathProblem, DatapathRegistry } from '../datapath/registry.ts';
 import { inPrefix, ipToU32, parseCidr, prefixMask, u32ToIp } from '../wire/addr.ts';
 import { DATAPATHS } from './datapaths.ts';
@@ -26,6 +27,9 @@ export interface ClusterSpec {
   serviceProxy: string;
   /** One of the CNI's routing modes (Cilium: tunnel, native). */
   routing: string;
+  /** The CNI's and the service proxy's own settings (`cniConfig:`, `serviceProxyConfig:`), checked by each. */
+  cniConfig: PluginConfig;
+  serviceProxyConfig: PluginConfig;
   netdev: string;
   mtu: number;
   socketLB: boolean;
@@ -71,7 +75,7 @@ interface RawNode { name?: unknown; ip?: unknown; podCIDR?: unknown; controlPlan
  * `datapath:` (short form) expanded, then `cni:` / `serviceProxy:` override
  * their half; every name checked against the registry.
  */
-function datapathChoice(spec: Doc, datapaths: DatapathRegistry): DatapathChoice & { routing: string } {
+function datapathChoice(spec: Doc, datapaths: DatapathRegistry): DatapathChoice & { routing: string; cniConfig: PluginConfig; serviceProxyConfig: PluginConfig } {
   const given = (v: unknown) => v !== undefined && v !== null;
   // The short form (default cilium) fills what `cni` / `serviceProxy` leave out.
   let short: DatapathChoice | DatapathProblem = { cni: '', serviceProxy: '' };
@@ -79,9 +83,16 @@ function datapathChoice(spec: Doc, datapaths: DatapathRegistry): DatapathChoice 
   if ('field' in short) failOn(short, 'spec.');
   const choice = { cni: str(spec.cni, 'spec.cni', short.cni), serviceProxy: str(spec.serviceProxy, 'spec.serviceProxy', short.serviceProxy) };
   const routing = str(spec.routing, 'spec.routing', datapaths.routings(choice.cni)?.[0] ?? '');
-  const p = datapaths.problem(choice, routing);
+  const settings = { routing, cniConfig: configMap(spec.cniConfig, 'spec.cniConfig'), serviceProxyConfig: configMap(spec.serviceProxyConfig, 'spec.serviceProxyConfig') };
+  const p = datapaths.problem(choice, settings);
   if (p) failOn(p, 'spec.');
-  return { ...choice, routing };
+  return { ...choice, ...settings };
+}
+
+function configMap(v: unknown, field: string): PluginConfig {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail(field, `must be a map, got ${JSON.stringify(v)}`);
+  return v as PluginConfig;
 }
 
 function failOn(p: DatapathProblem, prefix: string): never { return fail(prefix + p.field, p.message); }
@@ -91,7 +102,7 @@ export function parseClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistr
   const meta = (doc?.metadata ?? {}) as Doc;
   const spec = (doc?.spec ?? {}) as Doc;
   const name = str(meta.name, 'metadata.name', 'kind');
-  const { cni, serviceProxy, routing } = datapathChoice(spec, datapaths);
+  const { cni, serviceProxy, routing, cniConfig, serviceProxyConfig } = datapathChoice(spec, datapaths);
   const mtu = spec.mtu ?? 1500;
   if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) fail('spec.mtu', `must be an integer in 1280..65535, got ${JSON.stringify(mtu)}`);
   const podCIDR = cidr(spec.podCIDR, 'spec.podCIDR', '10.244.0.0/16');
@@ -143,7 +154,7 @@ export function parseClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistr
   }
   if (overlaps(podCIDR, serviceCIDR)) fail('spec.serviceCIDR', `${cidrString(serviceCIDR)} overlaps spec.podCIDR`);
   return {
-    name, cni, serviceProxy, routing, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
+    name, cni, serviceProxy, routing, cniConfig, serviceProxyConfig, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
     socketLB: bool(spec.socketLB, 'spec.socketLB', true), podCIDR, serviceCIDR, loadBalancerIPs, underlay, gateway, nodes,
   };
 }

@@ -122,6 +122,9 @@ export interface ServiceProxy extends NodeSurface {
   syncServices(services: ServicePort[]): void;
 }
 
+/** A plugin's own settings from the Cluster spec (`cniConfig:`, `serviceProxyConfig:`), as a KubeProxyConfiguration or Helm values would hold them. */
+export type PluginConfig = Record<string, unknown>;
+
 /** Cluster-wide settings a datapath reads (the Cluster spec's datapath fields). */
 export interface DatapathConfig {
   /** Chosen CNI and service proxy names (a CNI may change behaviour when it is also the proxy). */
@@ -136,6 +139,9 @@ export interface DatapathConfig {
   socketLB: boolean;
   podCIDR: Cidr;
   serviceCIDR: Cidr;
+  /** The chosen plugins' own settings, checked by their configError(). */
+  cniConfig: PluginConfig;
+  serviceProxyConfig: PluginConfig;
 }
 
 export interface DatapathContext { sim: Sim; config: DatapathConfig }
@@ -145,6 +151,8 @@ export interface CniPlugin {
   readonly name: string;
   /** Routing modes it supports; the first is the default. */
   readonly routings: readonly string[];
+  /** Why its settings are wrong, naming the key; absent = it takes none. */
+  configError?(config: PluginConfig): string | undefined;
   create(ctx: DatapathContext): Cni;
 }
 
@@ -153,6 +161,8 @@ export interface ServiceProxyPlugin {
   readonly name: string;
   /** CNIs it can run with; absent = any (kube-proxy runs beside every CNI). */
   readonly cnis?: readonly string[];
+  /** Why its settings are wrong, naming the key; absent = it takes none. */
+  configError?(config: PluginConfig): string | undefined;
   /** Built after the CNI, which it may share state with (Cilium's agent is both). */
   create(ctx: DatapathContext, cni: Cni): ServiceProxy;
 }

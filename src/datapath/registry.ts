@@ -2,7 +2,7 @@
 // (`cni: cilium`, `serviceProxy: cilium`, or the short form `datapath: cilium`).
 // Implementations hand in bundles; the registry knows none of them.
 
-import type { Cni, CniPlugin, DatapathContext, ServiceProxy, ServiceProxyPlugin } from './contract.ts';
+import type { Cni, CniPlugin, DatapathContext, PluginConfig, ServiceProxy, ServiceProxyPlugin } from './contract.ts';
 
 export interface DatapathChoice { cni: string; serviceProxy: string }
 
@@ -15,7 +15,10 @@ export interface DatapathBundle {
 }
 
 /** A choice that cannot be built: the spec field at fault and why. */
-export interface DatapathProblem { field: 'datapath' | 'cni' | 'serviceProxy' | 'routing'; message: string }
+export interface DatapathProblem { field: 'datapath' | 'cni' | 'serviceProxy' | 'routing' | 'cniConfig' | 'serviceProxyConfig'; message: string }
+
+/** The spec's settings for the chosen plugins; absent ones are not checked (routing: the CNI's default). */
+export interface DatapathSettings { routing?: string; cniConfig?: PluginConfig; serviceProxyConfig?: PluginConfig }
 
 export class DatapathError extends Error {
   constructor(readonly problem: DatapathProblem) { super(problem.message); }
@@ -25,6 +28,14 @@ function put<T>(m: Map<string, T>, name: string, v: T, what: string): void {
   // Two bundles claiming one name is a wiring mistake, not user input.
   if (m.has(name)) throw new Error(`${what} "${name}" registered twice`);
   m.set(name, v);
+}
+
+/** A plugin's verdict on its settings; one without configError takes none. */
+function configError(p: { name: string; configError?(c: PluginConfig): string | undefined }, what: string, c: PluginConfig | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  if (p.configError) return p.configError(c);
+  const keys = Object.keys(c);
+  return keys.length ? `${what} ${p.name} takes no settings, got "${keys[0]}"` : undefined;
 }
 
 const known = (names: string[]) => `known: ${names.length ? names.join(', ') : 'none'}`;
@@ -57,8 +68,9 @@ export class DatapathRegistry {
     return { field: 'datapath', message: `unknown datapath "${short}" (${known(this.shortFormNames())})` };
   }
 
-  /** Why a choice cannot be built, or undefined when it can. `routing` undefined = the CNI's default. */
-  problem(choice: DatapathChoice, routing?: string): DatapathProblem | undefined {
+  /** Why a choice cannot be built with these settings, or undefined when it can. */
+  problem(choice: DatapathChoice, settings: DatapathSettings = {}): DatapathProblem | undefined {
+    const { routing } = settings;
     const cni = this.cnis.get(choice.cni);
     if (!cni) return { field: 'cni', message: `unknown CNI "${choice.cni}" (${known(this.cniNames())})` };
     const proxy = this.proxies.get(choice.serviceProxy);
@@ -69,12 +81,15 @@ export class DatapathRegistry {
     if (routing !== undefined && !cni.routings.includes(routing)) {
       return { field: 'routing', message: `CNI ${cni.name} routes ${cni.routings.join(' or ')}, got "${routing}"` };
     }
-    return undefined;
+    const c = configError(cni, 'CNI', settings.cniConfig);
+    if (c) return { field: 'cniConfig', message: c };
+    const s = configError(proxy, 'service proxy', settings.serviceProxyConfig);
+    return s ? { field: 'serviceProxyConfig', message: s } : undefined;
   }
 
   /** Build the CNI, then the service proxy beside it. Throws DatapathError on a choice problem(). */
   build(choice: DatapathChoice, ctx: DatapathContext): { cni: Cni; serviceProxy: ServiceProxy } {
-    const p = this.problem(choice, ctx.config.routing);
+    const p = this.problem(choice, ctx.config);
     if (p) throw new DatapathError(p);
     const cni = this.cnis.get(choice.cni)!.create(ctx);
     return { cni, serviceProxy: this.proxies.get(choice.serviceProxy)!.create(ctx, cni) };
