@@ -54,22 +54,29 @@ function pour(pool: Pool, bench: string, s: Record<string, Samples>): void {
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : Number(x.toPrecision(3)).toString());
 
+type Pooled = Pool extends Map<string, infer V> ? V : never;
+const stats = (p: Pooled) => ({ median: median(p.values), min: Math.min(...p.values), max: Math.max(...p.values), runs: p.values.length,
+  calibrated: p.calibrated.length ? median(p.calibrated) : undefined });
+
+/** One figure old vs new: the JSON row and its table line. */
+function compareFigure(key: string, o: Pooled, n: Pooled): { row: unknown; line: string } {
+  const so = stats(o), sn = stats(n), ratio = sn.median / so.median;
+  // Goodness > 1 is better whichever way the figure points (rates up, costs and sizes down).
+  const goodness = o.better === 'higher' ? ratio : 1 / ratio;
+  const flag = goodness < 0.9 ? 'WORSE >10%' : goodness > 1.1 ? 'better >10%' : '';
+  const side = (x: typeof so) => `${fmt(x.median)} [${fmt(x.min)}-${fmt(x.max)}]`;
+  const cal = so.calibrated !== undefined && sn.calibrated !== undefined ? `${fmt(so.calibrated)}→${fmt(sn.calibrated)} (${(so.calibrated / sn.calibrated).toFixed(3)})` : '-';
+  return { row: { figure: key, better: o.better, old: so, new: sn, newOverOld: ratio, flag }, line: [key, side(so), side(sn), ratio.toFixed(3), cal, flag].join(' | ') };
+}
+
 function report(pools: [Pool, Pool], labels: [string, string]): { rows: unknown[]; text: string } {
-  const rows: unknown[] = [], lines: string[] = [];
-  lines.push(['figure', `${labels[0]} median [min-max]`, `${labels[1]} median [min-max]`, 'new/old', 'calibrated old/new', ''].join(' | '));
+  const rows: unknown[] = [];
+  const lines = [['figure', `${labels[0]} median [min-max]`, `${labels[1]} median [min-max]`, 'new/old', 'calibrated old→new (old/new)', ''].join(' | ')];
   for (const [key, o] of pools[0]) {
     const n = pools[1].get(key);
     if (n === undefined) continue;
-    const mo = median(o.values), mn = median(n.values), ratio = mn / mo;
-    const co = o.calibrated.length ? median(o.calibrated) : undefined, cn = n.calibrated.length ? median(n.calibrated) : undefined;
-    // Goodness: > 1 is better whichever way the figure points (rates up, costs and sizes down).
-    const goodness = o.better === 'higher' ? ratio : 1 / ratio;
-    const flag = goodness < 0.9 ? 'WORSE >10%' : goodness > 1.1 ? 'better >10%' : '';
-    rows.push({ figure: key, better: o.better, old: { median: mo, min: Math.min(...o.values), max: Math.max(...o.values), runs: o.values.length, calibrated: co },
-      new: { median: mn, min: Math.min(...n.values), max: Math.max(...n.values), runs: n.values.length, calibrated: cn }, newOverOld: ratio, flag });
-    const side = (p: typeof o, m: number) => `${fmt(m)} [${fmt(Math.min(...p.values))}-${fmt(Math.max(...p.values))}]`;
-    const cal = co !== undefined && cn !== undefined ? `${fmt(co)}→${fmt(cn)} (${(co / cn).toFixed(3)})` : '-';
-    lines.push([key, side(o, mo), side(n, mn), ratio.toFixed(3), cal, flag].join(' | '));
+    const { row, line } = compareFigure(key, o, n);
+    rows.push(row); lines.push(line);
   }
   return { rows, text: lines.join('\n') };
 }

@@ -56,9 +56,8 @@ function place(out: Record<string, unknown>, path: string, figures: Record<strin
   Object.assign(o, figures);
 }
 
-export async function runBench(b: Bench, args = benchArgs()): Promise<void> {
-  const cases = b.cases.filter((c) => selected(c.name, args.only));
-  const rounds = args.rounds ?? b.rounds;
+/** Every case once per round, in order, the reference loop timed around each run. */
+async function measure(cases: Case[], rounds: number): Promise<{ runs: Map<string, Run[]>; refs: ReferenceCost[] }> {
   const runs = new Map<string, Run[]>(cases.map((c) => [c.name, []]));
   const refs: ReferenceCost[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -73,6 +72,13 @@ export async function runBench(b: Bench, args = benchArgs()): Promise<void> {
       runs.get(c.name)!.push({ figures, ref });
     }
   }
+  return { runs, refs };
+}
+
+export async function runBench(b: Bench, args = benchArgs()): Promise<void> {
+  const cases = b.cases.filter((c) => selected(c.name, args.only));
+  const rounds = args.rounds ?? b.rounds;
+  const { runs, refs } = await measure(cases, rounds);
   b.done?.();
   const out: Record<string, unknown> = {
     ...b.header,
