@@ -117,7 +117,7 @@ export class Cluster implements ClusterFacade {
   private buildDatapath(): { cni: Cni; serviceProxy: ServiceProxy } {
     const s = this.spec;
     try {
-      return this.deps.datapaths.build({ cni: s.cni, serviceProxy: s.serviceProxy }, { sim: this.sim, config: {
+      return this.deps.datapaths.build({ sim: this.sim, config: {
         cni: s.cni, serviceProxy: s.serviceProxy, routing: s.routing, netdev: s.netdev, mtu: s.mtu, socketLB: s.socketLB, podCIDR: s.podCIDR, serviceCIDR: s.serviceCIDR,
         cniConfig: s.cniConfig, serviceProxyConfig: s.serviceProxyConfig,
       } });

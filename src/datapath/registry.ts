@@ -87,11 +87,11 @@ export class DatapathRegistry {
     return s ? { field: 'serviceProxyConfig', message: s } : undefined;
   }
 
-  /** Build the CNI, then the service proxy beside it. Throws DatapathError on a choice problem(). */
-  build(choice: DatapathChoice, ctx: DatapathContext): { cni: Cni; serviceProxy: ServiceProxy } {
-    const p = this.problem(choice, ctx.config);
+  /** Build the configured CNI, then the service proxy beside it. Throws DatapathError on a problem(). */
+  build(ctx: DatapathContext): { cni: Cni; serviceProxy: ServiceProxy } {
+    const p = this.problem(ctx.config, ctx.config);
     if (p) throw new DatapathError(p);
-    const cni = this.cnis.get(choice.cni)!.create(ctx);
-    return { cni, serviceProxy: this.proxies.get(choice.serviceProxy)!.create(ctx, cni) };
+    const cni = this.cnis.get(ctx.config.cni)!.create(ctx);
+    return { cni, serviceProxy: this.proxies.get(ctx.config.serviceProxy)!.create(ctx, cni) };
   }
 }
