@@ -47,6 +47,16 @@ export class KubeApi {
     return r.lines;
   }
 
+  /**
+   * One object in its own request, as `kubectl create` sends each object of a
+   * stream separately: it commits alone, or throws and commits nothing.
+   */
+  createObject(obj: KObject): string {
+    const r = applyDocs(this.state, this.env, [obj], 'create');
+    this.commit(r.state);
+    return r.lines[0]!;
+  }
+
   delete(yaml: string): string[] {
     const r = deleteDocs(this.state, this.env, parseManifests(yaml));
     this.commit(r.state);

@@ -7,6 +7,7 @@ import type { KubeApi } from '../kube/api.ts';
 import { kindInfo, KINDS, type Any, type KObject } from '../kube/types.ts';
 import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
+import { kubectlCreate } from './create.ts';
 import { describe } from './describe.ts';
 import { toJson, toYaml } from './format.ts';
 import { renderJsonPath } from './jsonpath.ts';
@@ -81,7 +82,7 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
     case 'describe': return ok(describeAll(host, f));
     case 'apply': case 'create': {
       if (f.file !== '-') throw new ClusterError(`error: only "-f -" (stdin) is supported`, 400, 'filename');
-      return ok(host.api.apply(stdin, verb).join('\n') + '\n');
+      return verb === 'create' ? kubectlCreate(host.api, stdin) : ok(host.api.apply(stdin).join('\n') + '\n');
     }
     case 'delete': {
       if (f.file === '-') return ok(host.api.delete(stdin).join('\n') + '\n');
