@@ -1,4 +1,6 @@
-// iproute2 output: `ip addr`, `ip link`, `ip neigh` for one netns.
+// iproute2 output: `ip addr`, `ip link`, `ip neigh` for one netns, plain or
+// coloured as `ip -c` prints them (lib/color.c: each coloured field is its
+// printf conversion wrapped in an SGR code and a reset, trailing blank included).
 
 import { macToString, prefixMask, u32ToIp } from '../wire/addr.ts';
 import { ipv6ToString } from '../wire/ipv6addr.ts';
@@ -6,6 +8,16 @@ import type { NetDevice } from './api.ts';
 import type { Device } from './device.ts';
 import type { NetnsImpl } from './netns.ts';
 import { NUD_FAILED, NUD_INCOMPLETE, NUD_PERMANENT, NUD_REACHABLE, NUD_STALE } from './neigh.ts';
+
+/** iproute2's light-background palette (the default: no COLORFGBG in a container). */
+const SGR = { ifname: '\x1b[36m', mac: '\x1b[33m', inet: '\x1b[35m', inet6: '\x1b[34m', up: '\x1b[32m', down: '\x1b[31m' } as const;
+const CLEAR = '\x1b[0m';
+type Attr = keyof typeof SGR;
+/** color_fprintf: `text` in its colour when colours are on. */
+type Paint = (attr: Attr | null, text: string) => string;
+const plain: Paint = (_a, t) => t;
+const coloured: Paint = (a, t) => (a === null ? t : `${SGR[a]}${t}${CLEAR}`);
+export const paint = (color: boolean): Paint => (color ? coloured : plain);
 
 function flags(d: NetDevice): string {
   const f = d.kind === 'loopback' ? ['LOOPBACK'] : d.kind === 'dummy' ? ['BROADCAST', 'NOARP'] : ['BROADCAST', 'MULTICAST'];
@@ -17,6 +29,9 @@ function state(d: NetDevice): string {
   if (!d.up) return 'DOWN';
   return d.kind === 'veth' || d.kind === 'netdev' ? 'UP' : 'UNKNOWN';
 }
+
+/** oper_state_color: UP green, DOWN red, the others uncoloured. */
+function stateAttr(s: string): Attr | null { return s === 'UP' ? 'up' : s === 'DOWN' ? 'down' : null; }
 
 /** `eth0@if10` for a peer in another netns, `cilium_host@cilium_net` for one in the same. */
 function ifname(d: NetDevice): string {
@@ -32,14 +47,15 @@ function linkNetns(d: NetDevice, ns: NetnsImpl): string {
   return id !== undefined ? ` link-netnsid ${id}` : ` link-netns ${p.netns.name}`;
 }
 
-function header(d: NetDevice, mode: boolean): string {
+function header(d: NetDevice, mode: boolean, c: Paint): string {
   const qdisc = d.kind === 'netdev' ? 'mq' : 'noqueue';
-  return `${d.ifindex}: ${ifname(d)}: <${flags(d)}> mtu ${d.mtu} qdisc ${qdisc} state ${state(d)}${mode ? ' mode DEFAULT' : ''} group default qlen 1000`;
+  const st = state(d);
+  return `${d.ifindex}: ${c('ifname', `${ifname(d)}: `)}<${flags(d)}> mtu ${d.mtu} qdisc ${qdisc} state ${c(stateAttr(st), `${st} `)}${mode ? 'mode DEFAULT ' : ''}group default qlen 1000`;
 }
 
-function linkLine(d: NetDevice, ns: NetnsImpl): string {
-  if (d.kind === 'loopback') return '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00';
-  return `    link/ether ${macToString(d.mac)} brd ff:ff:ff:ff:ff:ff${linkNetns(d, ns)}`;
+function linkLine(d: NetDevice, ns: NetnsImpl, c: Paint): string {
+  if (d.kind === 'loopback') return `    link/loopback ${c('mac', '00:00:00:00:00:00')} brd ${c('mac', '00:00:00:00:00:00')}`;
+  return `    link/ether ${c('mac', macToString(d.mac))} brd ${c('mac', 'ff:ff:ff:ff:ff:ff')}${linkNetns(d, ns)}`;
 }
 
 /** fe80::/64 from the MAC by EUI-64, as addrconf assigns it. */
@@ -50,36 +66,38 @@ export function linkLocal6(mac: Uint8Array): string {
   return ipv6ToString(b);
 }
 
-export interface IpAddrOpts { family?: 4 | 6; dev?: string }
+export interface IpAddrOpts { family?: 4 | 6; dev?: string; color?: boolean }
 
 function sorted(ns: NetnsImpl): Device[] { return [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex); }
 
 /** `ip [-4|-6] addr [show [dev X]]`. */
 export function formatIpAddr(ns: NetnsImpl, o: IpAddrOpts = {}): string {
+  const c = paint(o.color === true);
   const out: string[] = [];
   for (const d of sorted(ns)) {
     if (o.dev !== undefined && d.name !== o.dev) continue;
     const v4 = o.family === 6 ? [] : d.addrs;
-    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? ['::1/128 scope host'] : [`${linkLocal6(d.mac)}/64 scope link`];
+    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
     if (o.family === 4 && v4.length === 0) continue;
-    if (o.family === 4) out.push(header(d, false) + linkNetns(d, ns));
-    else { out.push(header(d, false)); out.push(linkLine(d, ns)); }
+    if (o.family === 4) out.push(header(d, false, c) + linkNetns(d, ns));
+    else { out.push(header(d, false, c)); out.push(linkLine(d, ns, c)); }
     for (const a of v4) {
-      const brd = a.prefixLen < 31 && d.kind !== 'loopback' ? ` brd ${u32ToIp((a.ip | ~prefixMask(a.prefixLen)) >>> 0)}` : '';
-      out.push(`    inet ${u32ToIp(a.ip)}/${a.prefixLen}${brd} scope ${a.scope} ${d.name}`);
+      const brd = a.prefixLen < 31 && d.kind !== 'loopback' ? `brd ${c('inet', `${u32ToIp((a.ip | ~prefixMask(a.prefixLen)) >>> 0)} `)}` : '';
+      out.push(`    inet ${c('inet', u32ToIp(a.ip))}/${a.prefixLen} ${brd}scope ${a.scope} ${d.name}`);
       out.push('       valid_lft forever preferred_lft forever');
     }
-    for (const a of v6) { out.push(`    inet6 ${a}`); out.push('       valid_lft forever preferred_lft forever'); }
+    for (const a of v6) { out.push(`    inet6 ${c('inet6', a.ip)}/${a.plen} scope ${a.scope}`); out.push('       valid_lft forever preferred_lft forever'); }
   }
   return out.length ? out.join('\n') + '\n' : '';
 }
 
 /** `ip link [show [dev X]]`. */
-export function formatIpLink(ns: NetnsImpl, dev?: string): string {
+export function formatIpLink(ns: NetnsImpl, dev?: string, color = false): string {
+  const c = paint(color);
   const out: string[] = [];
   for (const d of sorted(ns)) {
     if (dev !== undefined && d.name !== dev) continue;
-    out.push(header(d, true)); out.push(linkLine(d, ns));
+    out.push(header(d, true, c)); out.push(linkLine(d, ns, c));
   }
   return out.length ? out.join('\n') + '\n' : '';
 }
@@ -96,11 +114,12 @@ function nudName(s: number): string {
 }
 
 /** `ip neigh`: one line per entry, `IP dev DEV lladdr MAC STATE`. */
-export function formatIpNeigh(ns: NetnsImpl): string {
+export function formatIpNeigh(ns: NetnsImpl, color = false): string {
+  const c = paint(color);
   const out: string[] = [];
   for (const e of ns.neigh.entries.values()) {
-    const ll = e.mac ? ` lladdr ${macToString(e.mac)}` : '';
-    out.push(`${u32ToIp(e.ip)} dev ${e.dev.name}${ll} ${nudName(e.state)}`);
+    const ll = e.mac ? `lladdr ${c('mac', `${macToString(e.mac)} `)}` : '';
+    out.push(`${c('inet', `${u32ToIp(e.ip)} `)}dev ${c('ifname', `${e.dev.name} `)}${ll}${nudName(e.state)}`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

@@ -25,15 +25,32 @@ export function runKernelTool(ns: Netns, argv: string[]): ToolResult | undefined
 const SHOW = new Set(['show', 'list', 'lst', 'ls', 'sh', 'l']);
 function isPrefix(word: string, full: string): boolean { return word.length > 0 && full.startsWith(word); }
 
+/**
+ * iproute2's matches_color(): -c, -co ... -color (a prefix of "-color"),
+ * optionally =always|auto|never; a bare flag means always. An exec's stdout
+ * here is never a terminal, so auto stays plain.
+ */
+function colorOpt(opt: string): boolean | undefined {
+  const eq = opt.indexOf('=');
+  const name = eq < 0 ? opt : opt.slice(0, eq), value = eq < 0 ? '' : opt.slice(eq + 1);
+  if (name.length < 2 || !'-color'.startsWith(name)) return undefined;
+  if (value === '' || value === 'always') return true;
+  if (value === 'auto' || value === 'never') return false;
+  return undefined;
+}
+
 function runIp(ns: NetnsImpl, args: string[]): ToolResult {
   let family: 4 | 6 | undefined;
+  let color = false;
   let i = 0;
   for (; i < args.length && args[i]!.startsWith('-'); i++) {
-    const o = args[i]!.replace(/^--?/, '');
+    const opt = args[i]!.replace(/^--/, '-'), o = opt.slice(1);
+    const c = colorOpt(opt);
     if (o === '4') family = 4;
     else if (o === '6') family = 6;
-    else if (/^(c|col|colo|color|colour)(=.*)?$/.test(o) || /^(d|details|s|stats|statistics|h|human|n|netns)$/.test(o)) { /* accepted, no effect */ }
-    else return fail(`Option "${args[i]}" is unknown, try "ip -help".`, 255);
+    else if (c !== undefined) color = c;
+    else if (/^(d|details|s|stats|statistics|h|human|n|netns)$/.test(o)) { /* accepted, no effect */ }
+    else return fail(`Option "${opt}" is unknown, try "ip -help".`, 255);
   }
   const obj = args[i];
   if (obj === undefined) return fail('Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }', 255);
@@ -44,12 +61,12 @@ function runIp(ns: NetnsImpl, args: string[]): ToolResult {
   if (isPrefix(obj, 'address') || obj === 'a') {
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip address help".`, 1);
     const dev = devArg();
-    return checkDev(dev) ?? ok(formatIpAddr(ns, { family, dev }));
+    return checkDev(dev) ?? ok(formatIpAddr(ns, { family, dev, color }));
   }
   if (isPrefix(obj, 'link')) {
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip link help".`, 1);
     const dev = devArg();
-    return checkDev(dev) ?? ok(formatIpLink(ns, dev));
+    return checkDev(dev) ?? ok(formatIpLink(ns, dev, color));
   }
   if (isPrefix(obj, 'route') || obj === 'r') {
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip route help".`, 1);
@@ -57,7 +74,7 @@ function runIp(ns: NetnsImpl, args: string[]): ToolResult {
   }
   if (isPrefix(obj, 'neighbour') || isPrefix(obj, 'neighbor')) {
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip neigh help".`, 1);
-    return ok(formatIpNeigh(ns));
+    return ok(formatIpNeigh(ns, color));
   }
   return fail(`Object "${obj}" is unknown, try "ip help".`, 1);
 }
