@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { MOVED_MODULES, REWRITES } from './compat.ts';
+import { MOVED_MODULES, MOVED_SYMBOLS, REWRITES } from './compat.ts';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
@@ -38,7 +38,7 @@ function copyBench(root: string, dir: string): void {
   for (const f of readdirSync(join(root, 'bench', 'lib'))) copyFileSync(join(root, 'bench', 'lib', f), join(dir, 'bench', 'lib', f));
   const has = (p: string) => existsSync(join(dir, p));
   for (const f of readdirSync(join(root, 'bench')).filter((x) => x.endsWith('.bench.ts'))) {
-    let text = readFileSync(join(root, 'bench', f), 'utf8');
+    let text = importMovedSymbols(readFileSync(join(root, 'bench', f), 'utf8'), dir);
     for (const r of REWRITES) {
       if ((r.file !== '*' && r.file !== f) || has(r.unless)) continue;
       text = typeof r.from === 'string' ? text.split(r.from).join(r.to) : text.replace(r.from, r.to);
@@ -46,6 +46,24 @@ function copyBench(root: string, dir: string): void {
     writeFileSync(join(dir, 'bench', f), text);
   }
   writeShims(dir, has);
+}
+
+const exportsSymbol = (file: string, sym: string): boolean => existsSync(file) &&
+  new RegExp(`export\\s+(?:(?:const|let|var|function|class|interface|type|enum)\\s+${sym}\\b|const\\s[^;]*\\b${sym}\\s*=|\\{[^}]*\\b${sym}\\b)`).test(readFileSync(file, 'utf8'));
+
+/** `import { A, B } from '../x.ts'` where the checkout's x.ts lacks B: B comes from its old home instead. */
+export function importMovedSymbols(text: string, dir: string): string {
+  return text.replace(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'\.\.\/([^']+)';$/gm, (line, type: string | undefined, names: string, path: string) => {
+    const keep: string[] = [], extra: string[] = [];
+    for (const spec of names.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const sym = spec.replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
+      const m = MOVED_SYMBOLS.find((x) => x.symbol === sym && x.path === path);
+      const home = m && !exportsSymbol(join(dir, path), sym) ? m.from.find((f) => exportsSymbol(join(dir, f), sym)) : undefined;
+      if (home === undefined) keep.push(spec); else extra.push(`import ${type ?? ''}{ ${spec} } from '../${home}';`);
+    }
+    if (extra.length === 0) return line;
+    return [...(keep.length ? [`import ${type ?? ''}{ ${keep.join(', ')} } from '../${path}';`] : []), ...extra].join('\n');
+  });
 }
 
 /** A moved module missing from the checkout becomes `export * from` its old home. */

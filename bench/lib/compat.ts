@@ -1,7 +1,8 @@
 // How the current bench files run against an older checkout (bench/compare.ts):
 // modules that moved since are given back under their new path as re-export
-// shims, and symbol moves between modules that exist in both are text edits
-// on the copied bench files. When code moves, add a line here.
+// shims; a symbol that moved between modules existing in both is imported
+// from its old home; anything else is a text edit on the copied bench files.
+// When code moves, add a line here.
 
 export interface MovedModule {
   /** Path the bench files import today (relative to the repository root). */
@@ -15,6 +16,18 @@ export const MOVED_MODULES: MovedModule[] = [
   { path: 'src/sim/sim.ts', from: ['src/kernel/sim.ts'], why: 'c02b582: clock and random source moved to src/sim' },
   { path: 'src/wire/skb.ts', from: ['src/bpf/ctx.ts'], why: 'c02b582: SkBuff and newSkb moved out of src/bpf/ctx.ts' },
 ];
+
+export interface MovedSymbol {
+  symbol: string;
+  /** Module the bench files import it from today. */
+  path: string;
+  /** Its older homes; used when the checkout's `path` does not export it. */
+  from: string[];
+  why: string;
+}
+
+// e.g. { symbol: 'TUPLE_F_OUT', path: 'maps/cilium_ct4_global.ts', from: ['programs/lib/layout.ts'], why: '...' }
+export const MOVED_SYMBOLS: MovedSymbol[] = [];
 
 export interface Rewrite {
   /** Bench file name (e.g. 'apply.bench.ts'), or '*' for every copied file. */
