@@ -36,6 +36,8 @@ export interface ClusterFacade {
   nodeExec(node: string, argv: string[]): Promise<ExecResult>;
   /** Capture frames on node/ifname until the returned function is called. Throws ClusterError on unknown node/iface. */
   capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void;
-  /** Follow the datapath's `monitor` stream of a node (Cilium: `cilium-dbg monitor` from cilium_events); 501 if it has none. */
+  /** Follow a node's event stream by name (the datapath's: `monitor` with Cilium); ClusterError 404 for the node, 501 for a stream it lacks. */
+  events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void;
+  /** events(node, 'monitor'): `cilium-dbg monitor` from cilium_events with Cilium. */
   monitor(node: string, cb: (l: MonitorLine) => void): () => void;
 }

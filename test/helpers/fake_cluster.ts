@@ -93,12 +93,16 @@ export class FakeCluster implements ClusterFacade {
     return () => { this.captures = this.captures.filter((s) => s !== sub); };
   }
 
-  monitor(node: string, cb: (l: MonitorLine) => void): () => void {
+  /** Only `monitor`, as with Cilium; other streams answer 501 as the real cluster does. */
+  events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void {
     if (!this.nodeNames().includes(node)) throw new ClusterError(`node "${node}" not found`, 404, 'node');
+    if (stream !== 'monitor') throw new ClusterError(`${stream} is not available on node ${node} (cni fake, service proxy fake)`, 501, stream);
     const sub = { node, cb };
     this.monitors.push(sub);
     return () => { this.monitors = this.monitors.filter((s) => s !== sub); };
   }
+
+  monitor(node: string, cb: (l: MonitorLine) => void): () => void { return this.events(node, 'monitor', cb); }
 
   /** Number of live capture subscriptions (to check streams unsubscribe on close). */
   captureCount(): number { return this.captures.length; }
