@@ -2,20 +2,20 @@
 // against the request's copy of the state.
 
 import { ClusterError } from '../facade.ts';
-import { normalizePodSpec } from './pods.ts';
+import { normalizePodSpec, qualifyImage } from './pods.ts';
 import { admitService } from './services.ts';
 import { getObj, type KubeEnv, type KubeState } from './state.ts';
 import { kindInfo, POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
-import { asArray, badValue, checkIp, checkLabels, checkName, checkPort, checkProtocol, invalid, matchesSelector } from './validate.ts';
+import { asArray, badValue, checkAnnotations, checkIp, checkLabels, checkName, checkNonSpecialIp, checkPort, checkProtocol, invalid, matchesSelector } from './validate.ts';
 
 /** Normalize obj (in place) for storage; `old` is the stored object on update. */
 export function admit(s: KubeState, env: KubeEnv, obj: KObject, old?: KObject): void {
   const info = kindInfo(obj.kind)!;
-  checkName(obj, obj.kind === 'Namespace' || obj.kind === 'Service');
+  checkName(obj, obj.kind === 'Namespace' ? 'dns1123label' : obj.kind === 'Service' ? 'dns1035' : 'subdomain');
   obj.apiVersion = info.apiVersion;
   obj.metadata.labels = checkLabels(obj, 'metadata.labels', obj.metadata.labels);
   if (Object.keys(obj.metadata.labels).length === 0) delete obj.metadata.labels;
-  if (obj.metadata.annotations !== undefined) obj.metadata.annotations = checkLabels(obj, 'metadata.annotations', obj.metadata.annotations);
+  if (obj.metadata.annotations !== undefined) obj.metadata.annotations = checkAnnotations(obj, 'metadata.annotations', obj.metadata.annotations);
   if (info.namespaced) {
     const ns = (obj.metadata.namespace ??= 'default');
     if (!getObj(s, 'Namespace', undefined, ns)) throw new ClusterError(`Error from server (NotFound): namespaces "${ns}" not found`, 404, 'metadata.namespace');
@@ -51,12 +51,31 @@ function admitPod(obj: KObject, old?: KObject): void {
   if (old) {
     const keep = { ...old.spec }; const next = { ...obj.spec };
     if (!next.nodeName) next.nodeName = keep.nodeName;
-    if (JSON.stringify(sortKeys(keep)) !== JSON.stringify(sortKeys(next))) {
+    // The API server lets an update change container images (kubelet restarts the container), nothing else here.
+    if (JSON.stringify(sortKeys(withoutImages(keep))) !== JSON.stringify(sortKeys(withoutImages(next)))) {
       invalid(obj, 'spec', 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
     }
-    obj.spec = old.spec; obj.status = old.status;
     if (pin !== old.metadata.annotations?.[POD_IP_ANNOTATION]) invalid(obj, `metadata.annotations[${POD_IP_ANNOTATION}]`, 'Forbidden: the pod IP cannot change on a running pod');
+    const images = (obj.spec.containers as Any[]).map((c) => c.image);
+    obj.spec = { ...old.spec, containers: old.spec.containers.map((c: Any, i: number) => ({ ...c, image: images[i] })) };
+    obj.status = restartedFor(old, images);
   } else delete obj.status;
+}
+
+function withoutImages(spec: Any): Any {
+  return { ...spec, containers: (spec.containers ?? []).map((c: Any) => ({ ...c, image: '', imagePullPolicy: '' })) };
+}
+
+/** kubelet's status after an image change: the changed containers restarted once. */
+function restartedFor(old: KObject, images: string[]): Any {
+  if (!old.status?.containerStatuses) return old.status;
+  return {
+    ...old.status,
+    containerStatuses: old.status.containerStatuses.map((cs: Any, i: number) => {
+      const was = old.spec.containers[i]?.image;
+      return was === images[i] || images[i] === undefined ? cs : { ...cs, image: qualifyImage(images[i]!), restartCount: (cs.restartCount ?? 0) + 1 };
+    }),
+  };
 }
 
 function sortKeys(v: Any): Any {
@@ -68,12 +87,18 @@ function sortKeys(v: Any): Any {
 function admitWorkload(obj: KObject): void {
   const spec: Any = (obj.spec ??= {});
   const r = spec.replicas ?? 1;
+  // replicas is an int32: larger numbers fail to decode.
+  if (typeof r === 'number' && Number.isInteger(r) && r > 2 ** 31 - 1) throw new ClusterError(`Error from server (BadRequest): ${obj.kind} in version "v1" cannot be handled as a ${obj.kind}: json: cannot unmarshal number ${r} into Go struct field ${obj.kind}Spec.spec.replicas of type int32`, 400, 'spec.replicas');
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) badValue(obj, 'spec.replicas', r, 'must be greater than or equal to 0');
   spec.replicas = r;
-  const sel = spec.selector?.matchLabels;
-  if (!sel || typeof sel !== 'object' || Object.keys(sel).length === 0) invalid(obj, 'spec.selector', 'Required value');
-  if (!spec.template || typeof spec.template !== 'object') invalid(obj, 'spec.template', 'Required value');
+  if (spec.selector !== undefined && (spec.selector === null || typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(obj, 'spec.selector', spec.selector, 'must be a label selector');
+  const sel = spec.selector?.matchLabels === undefined ? undefined : checkLabels(obj, 'spec.selector.matchLabels', spec.selector.matchLabels);
+  if (!sel || Object.keys(sel).length === 0) invalid(obj, 'spec.selector', 'Required value');
+  spec.selector.matchLabels = sel;
+  if (!spec.template || typeof spec.template !== 'object' || Array.isArray(spec.template)) invalid(obj, 'spec.template', 'Required value');
   spec.template.metadata ??= {};
+  if (typeof spec.template.metadata !== 'object' || Array.isArray(spec.template.metadata)) badValue(obj, 'spec.template.metadata', spec.template.metadata, 'must be an object');
+  if (spec.template.metadata.annotations !== undefined) spec.template.metadata.annotations = checkAnnotations(obj, 'spec.template.metadata.annotations', spec.template.metadata.annotations);
   spec.template.metadata.labels = checkLabels(obj, 'spec.template.metadata.labels', spec.template.metadata.labels);
   if (!matchesSelector(spec.template.metadata.labels, sel)) badValue(obj, 'spec.template.metadata.labels', spec.template.metadata.labels, '`selector` does not match template `labels`');
   normalizePodSpec(obj, 'spec.template.spec', spec.template.spec);
@@ -88,7 +113,7 @@ function admitWorkload(obj: KObject): void {
 function admitEndpoints(obj: KObject): void {
   obj.subsets = asArray(obj, 'subsets', obj.subsets).map((sub: Any, i) => {
     const f = `subsets[${i}]`;
-    const addrs = (k: string) => asArray(obj, `${f}.${k}`, sub?.[k]).map((a: Any, j) => { checkIp(obj, `${f}.${k}[${j}].ip`, a?.ip); return a; });
+    const addrs = (k: string) => asArray(obj, `${f}.${k}`, sub?.[k]).map((a: Any, j) => { checkNonSpecialIp(obj, `${f}.${k}[${j}].ip`, a?.ip); return a; });
     const ports = asArray(obj, `${f}.ports`, sub?.ports).map((p: Any, j) => ({ ...p, port: checkPort(obj, `${f}.ports[${j}].port`, p?.port), protocol: checkProtocol(obj, `${f}.ports[${j}].protocol`, p?.protocol) }));
     const a = addrs('addresses'), n = addrs('notReadyAddresses');
     return { ...(a.length ? { addresses: a } : {}), ...(n.length ? { notReadyAddresses: n } : {}), ports };

@@ -8,34 +8,94 @@ import { admit } from './admit.ts';
 import { yamlParseError } from './yaml_errors.ts';
 import { reconcile } from './controllers.ts';
 import { cloneState, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
-import { clone, kindInfo, KINDS, type Any, type KObject } from './types.ts';
+import { clone, kindInfo, KINDS, MAX_DEPTH, ownGet, protoKeyPath, setOwn, type Any, type KObject } from './types.ts';
+
+/** Documents one request may carry (dplab's quota; the README says so). */
+export const MAX_DOCUMENTS = 20000;
+
+/** go-yaml's words for a document nested deeper than the parser goes. */
+const TOO_DEEP = `error: error parsing STDIN: error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`;
+
+/**
+ * Deepest `[`/`{` nesting outside quotes and comments: the yaml library
+ * recurses per level (and runs out of memory on ~50,000), so deeper input is
+ * refused before it is parsed.
+ */
+function flowDepth(text: string): number {
+  let depth = 0, max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') { if (++depth > max) max = depth; } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '"' || c === "'") { i = text.indexOf(c, i + 1); if (i < 0) break; }
+    else if (c === '#') { i = text.indexOf('\n', i); if (i < 0) break; }
+  }
+  return max;
+}
 
 /** Parse multi-document YAML (or JSON) manifests; `List` documents expand to their items. */
 export function parseManifests(text: string): KObject[] {
+  if (flowDepth(text) > MAX_DEPTH) throw new ClusterError(TOO_DEEP, 400, 'yaml');
   return manifestsFromDocuments(parseAllDocuments(text), text);
+}
+
+/** A document's value; an alias bomb or a too deep tree is a 400 with go-yaml's words. */
+function toJs(d: ReturnType<typeof parseAllDocuments>[number]): Any {
+  try { return d.toJS({ maxAliasCount: 100 }); } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new ClusterError('error: error parsing STDIN: error converting YAML to JSON: yaml: document contains excessive aliasing', 400, 'yaml');
+    if (e instanceof RangeError) throw new ClusterError(TOO_DEEP, 400, 'yaml');
+    throw e;
+  }
 }
 
 /** parseManifests over documents already parsed (the cluster's YAML is parsed once for both the Cluster doc and the manifests); `text` numbers error lines as kubectl does. */
 export function manifestsFromDocuments(docs: ReturnType<typeof parseAllDocuments>, text?: string): KObject[] {
   const out: KObject[] = [];
   docs.forEach((d, i) => {
+    if (d.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')) throw new ClusterError(TOO_DEEP, 400, 'yaml');
     if (d.errors.length > 0) throw new ClusterError(yamlParseError(text, d.errors), 400, 'yaml');
-    const v = d.toJS() as Any;
+    const v = toJs(d);
     if (v === null || v === undefined) return;
     if (typeof v !== 'object' || Array.isArray(v)) throw new ClusterError(`error parsing manifests: document ${i + 1} is not an object`, 400, 'yaml');
     if (v.kind === 'List' || (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))) out.push(...v.items);
     else out.push(v);
+    if (out.length > MAX_DOCUMENTS) throw new ClusterError(`Error from server (RequestEntityTooLarge): the request holds more than ${MAX_DOCUMENTS} objects; dplab admits at most ${MAX_DOCUMENTS} per request`, 413, 'yaml');
   });
   return out;
 }
 
+/** Go's strict decoding refuses a field no Kubernetes type has; here, one that reaches the prototype chain. */
+function strictDecode(o: KObject): void {
+  const bad = protoKeyPath(o);
+  if (!bad) return;
+  const what = `${o.kind} in version "${String(o.apiVersion).split('/').pop()}" cannot be handled as a ${o.kind}`;
+  if (bad.depth) throw new ClusterError(TOO_DEEP, 400, 'yaml');
+  throw new ClusterError(`Error from server (BadRequest): ${what}: strict decoding error: unknown field "${bad.path}"`, 400, bad.path);
+}
+
+/** Top-level fields whose Go type is a struct: any other JSON type fails to decode. */
+const STRUCT_FIELDS: Record<string, string> = { spec: 'Spec', status: 'Status' };
+
+function checkTypes(o: KObject): void {
+  for (const [f, suffix] of Object.entries(STRUCT_FIELDS)) {
+    const v = ownGet(o, f);
+    if (v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v))) continue;
+    const got = Array.isArray(v) ? 'array' : typeof v;
+    if (o.apiVersion.startsWith('cilium.io/')) throw new ClusterError(`The ${o.kind} "${o.metadata.name ?? ''}" is invalid: ${f}: Invalid value: "${got}": ${f} in body must be of type object: "${got}"`, 422, f);
+    const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[1] : o.apiVersion;
+    throw new ClusterError(`Error from server (BadRequest): ${o.kind} in version "${group}" cannot be handled as a ${o.kind}: json: cannot unmarshal ${got} into Go struct field ${o.kind}.${f} of type ${group}.${o.kind}${suffix}`, 400, f);
+  }
+}
+
 function checkShape(o: KObject, i: number): void {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ClusterError(`error validating document ${i + 1}: not an object`, 400, 'yaml');
   if (typeof o.kind !== 'string' || o.kind === '') throw new ClusterError(`error validating document ${i + 1}: kind not set`, 400, 'kind');
   if (typeof o.apiVersion !== 'string' || o.apiVersion === '') throw new ClusterError(`error validating document ${i + 1}: apiVersion not set`, 400, 'apiVersion');
   const info = KINDS.find((k) => k.kind === o.kind);
   if (!info) throw new ClusterError(`resource mapping not found for name: "${o.metadata?.name ?? ''}" namespace: "${o.metadata?.namespace ?? ''}" from "STDIN": no matches for kind "${o.kind}" in version "${o.apiVersion}"`, 400, 'kind');
   if (o.apiVersion !== info.apiVersion) throw new ClusterError(`resource mapping not found for name: "${o.metadata?.name ?? ''}": no matches for kind "${o.kind}" in version "${o.apiVersion}"`, 400, 'apiVersion');
-  if (!o.metadata || typeof o.metadata !== 'object') throw new ClusterError(`The ${o.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 422, 'metadata.name');
+  if (!o.metadata || typeof o.metadata !== 'object' || Array.isArray(o.metadata)) throw new ClusterError(`The ${o.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, 422, 'metadata.name');
+  strictDecode(o);
+  checkTypes(o);
 }
 
 /** kubectl's resource label: `pod`, `deployment.apps`, `ciliumnetworkpolicy.cilium.io`. */
@@ -108,42 +168,67 @@ export function patchObject(state: KubeState, env: KubeEnv, kind: string, namesp
   if (!old) throw new ClusterError(`Error from server (NotFound): ${info.resource} "${name}" not found`, 404, 'metadata.name');
   let p: Any;
   try { p = JSON.parse(patch); } catch { throw new ClusterError(`error: unable to parse "${patch}": yaml: did not find expected node content`, 400, 'patch'); }
+  const deep = protoKeyPath(p);
+  if (deep?.depth) throw new ClusterError(`error: unable to parse the patch: exceeded max depth of ${MAX_DEPTH}`, 400, 'patch');
   const next = type === 'json' ? jsonPatch(clone(old), p) : mergePatch(clone(old), p);
+  if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new ClusterError(`Error from server (BadRequest): ${old.kind} in version "${old.apiVersion.split('/').pop()}" cannot be handled as a ${old.kind}: the patched object is not an object`, 400, 'patch');
   if (next.kind !== old.kind || next.metadata?.name !== name) throw new ClusterError('error: patch may not change kind or name', 400, 'metadata.name');
   const res = applyDocs(state, env, [next], 'apply');
   const unchanged = res.lines[0]?.endsWith('unchanged');
   return { state: res.state, lines: [`${kindLabel(info.kind)}/${name} ${unchanged ? 'patched (no change)' : 'patched'}`] };
 }
 
+/** RFC 7386 merge patch; reads and writes own properties only, so `__proto__` or `constructor` in a patch is just a key. */
 export function mergePatch(target: Any, patch: Any): Any {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out = target && typeof target === 'object' && !Array.isArray(target) ? target : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    if (v === null) { if (Object.hasOwn(out, k)) delete out[k]; } else setOwn(out, k, mergePatch(ownGet(out, k), v));
   }
   return out;
 }
 
+const notFound = (path: unknown) => new ClusterError(`The request is invalid: the server rejected our request due to an error in our request: path ${String(path)} not found`, 400, 'patch');
+
+/** RFC 6902 JSON patch; paths walk own properties only (`/constructor/prototype/x` is a missing path, as on a JSON document). */
 function jsonPatch(doc: Any, ops: Any): Any {
   if (!Array.isArray(ops)) throw new ClusterError('error: json patch must be a list of operations', 400, 'patch');
   for (const op of ops) {
-    const path = String(op.path ?? '').split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (op === null || typeof op !== 'object' || typeof op.path !== 'string' || (op.path !== '' && !op.path.startsWith('/'))) throw new ClusterError(`error: invalid json patch operation ${JSON.stringify(op)}`, 400, 'patch');
+    const path = op.path.split('/').slice(1).map((x: string) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = path.pop();
     if (last === undefined) throw new ClusterError(`error: invalid json patch path "${op.path}"`, 400, 'patch');
     let parent = doc;
     for (const seg of path) {
-      parent = parent?.[Array.isArray(parent) ? Number(seg) : seg];
-      if (parent === undefined) throw new ClusterError(`The request is invalid: the server rejected our request due to an error in our request: path ${op.path} not found`, 400, 'patch');
+      parent = Array.isArray(parent) ? parent[arrayIndex(parent, seg, op.path, false)] : ownGet(parent, seg);
+      if (parent === null || typeof parent !== 'object') throw notFound(op.path);
     }
-    const idx = Array.isArray(parent) ? (last === '-' ? parent.length : Number(last)) : last;
+    const has = Array.isArray(parent) ? /^\d+$/.test(last) && Number(last) < parent.length : Object.hasOwn(parent, last);
     switch (op.op) {
-      case 'add': if (Array.isArray(parent)) parent.splice(idx as number, 0, op.value); else parent[idx] = op.value; break;
-      case 'replace': if (!(idx in parent)) throw new ClusterError(`The request is invalid: replace operation does not apply: doc is missing key: ${op.path}`, 400, 'patch'); parent[idx] = op.value; break;
-      case 'remove': if (!(idx in parent)) throw new ClusterError(`The request is invalid: remove operation does not apply: doc is missing path: ${op.path}`, 400, 'patch'); if (Array.isArray(parent)) parent.splice(idx as number, 1); else delete parent[idx]; break;
-      case 'test': if (JSON.stringify(parent[idx]) !== JSON.stringify(op.value)) throw new ClusterError(`The request is invalid: testing value ${op.path} failed`, 400, 'patch'); break;
+      case 'add':
+        if (!('value' in op)) throw new ClusterError(`The request is invalid: add operation does not apply: missing value: ${op.path}`, 400, 'patch');
+        if (Array.isArray(parent)) parent.splice(last === '-' ? parent.length : arrayIndex(parent, last, op.path, true), 0, op.value); else setOwn(parent, last, op.value);
+        break;
+      case 'replace':
+        if (!has) throw new ClusterError(`The request is invalid: replace operation does not apply: doc is missing key: ${op.path}`, 400, 'patch');
+        if (Array.isArray(parent)) parent[Number(last)] = op.value; else setOwn(parent, last, op.value);
+        break;
+      case 'remove':
+        if (!has) throw new ClusterError(`The request is invalid: remove operation does not apply: doc is missing path: ${op.path}`, 400, 'patch');
+        if (Array.isArray(parent)) parent.splice(Number(last), 1); else delete parent[last];
+        break;
+      case 'test':
+        if (JSON.stringify(has ? (Array.isArray(parent) ? parent[Number(last)] : parent[last]) : undefined) !== JSON.stringify(op.value)) throw new ClusterError(`The request is invalid: testing value ${op.path} failed`, 400, 'patch');
+        break;
       default: throw new ClusterError(`error: unsupported json patch operation ${JSON.stringify(op.op)}`, 400, 'patch');
     }
   }
   return doc;
+}
+
+/** An array index segment: digits within bounds (one past the end for add). */
+function arrayIndex(arr: unknown[], seg: string, path: unknown, forAdd: boolean): number {
+  const n = /^\d+$/.test(seg) ? Number(seg) : NaN;
+  if (!(n < arr.length || (forAdd && n === arr.length))) throw notFound(path);
+  return n;
 }

@@ -2,10 +2,10 @@
 // allocation from the service CIDR, NodePort allocation (30000-32767) and
 // LoadBalancer ingress IPs from the cluster's pool.
 
-import { inPrefix, parseCidr, u32ToIp } from '../../wire/addr.ts';
+import { inPrefix, u32ToIp } from '../../wire/addr.ts';
 import { draw, listObjs, type KubeEnv, type KubeState } from './state.ts';
 import type { Any, KObject } from './types.ts';
-import { asArray, badValue, checkIp, checkPort, checkPortName, checkProtocol, invalid } from './validate.ts';
+import { asArray, badValue, checkIp, checkLabels, checkNonSpecialIp, checkPort, checkPortName, checkProtocol, dns1123SubdomainErrors, invalid, parseCidrStrict } from './validate.ts';
 
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 export const NODEPORT_MIN = 30000, NODEPORT_MAX = 32767;
@@ -23,7 +23,14 @@ export function admitService(s: KubeState, env: KubeEnv, svc: KObject, old?: KOb
   const rest = others(s, svc);
   if (type === 'ExternalName') {
     if (typeof spec.externalName !== 'string' || spec.externalName === '') invalid(svc, 'spec.externalName', 'Required value');
+    // A fully qualified name may end with a dot.
+    const clean = spec.externalName.replace(/\.$/, '');
+    const errs = dns1123SubdomainErrors(clean);
+    if (errs.length > 0) badValue(svc, 'spec.externalName', clean, errs[0]!);
     delete spec.clusterIP; delete spec.clusterIPs;
+  }
+  if ((type === 'NodePort' || type === 'LoadBalancer') && (spec.clusterIP === 'None' || spec.clusterIPs?.[0] === 'None')) {
+    badValue(svc, 'spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`);
   }
   const ports = asArray(svc, 'spec.ports', spec.ports);
   if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') invalid(svc, 'spec.ports', 'Required value');
@@ -56,6 +63,7 @@ export function admitService(s: KubeState, env: KubeEnv, svc: KObject, old?: KOb
     }
     return out;
   });
+  checkDuplicatePorts(svc, spec.ports);
   if (wantNodePorts) {
     spec.ports.forEach((p: Any, i: number) => {
       if (p.nodePort) return;
@@ -76,21 +84,31 @@ export function admitService(s: KubeState, env: KubeEnv, svc: KObject, old?: KOb
     if (spec[k] === undefined) { if (allowed && type !== 'ExternalName') spec[k] = 'Cluster'; continue; }
     if (spec[k] !== 'Cluster' && spec[k] !== 'Local') invalid(svc, `spec.${k}`, `Unsupported value: ${JSON.stringify(spec[k])}: supported values: "Cluster", "Local"`);
   }
-  spec.externalIPs = asArray(svc, 'spec.externalIPs', spec.externalIPs).map((ip, i) => { checkIp(svc, `spec.externalIPs[${i}]`, ip); return ip; });
+  spec.externalIPs = asArray(svc, 'spec.externalIPs', spec.externalIPs).map((ip, i) => { checkNonSpecialIp(svc, `spec.externalIPs[${i}]`, ip); return ip; });
   if (spec.externalIPs.length === 0) delete spec.externalIPs;
   spec.loadBalancerSourceRanges = asArray(svc, 'spec.loadBalancerSourceRanges', spec.loadBalancerSourceRanges).map((r, i) => {
     if (type !== 'LoadBalancer') invalid(svc, 'spec.loadBalancerSourceRanges', "Forbidden: may only be used when `type` is 'LoadBalancer'");
     const v = typeof r === 'string' ? r.trim() : r;
-    try { parseCidr(v as string); } catch { badValue(svc, `spec.loadBalancerSourceRanges[${i}]`, r, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'); }
+    if (!parseCidrStrict(v)) badValue(svc, `spec.loadBalancerSourceRanges[${i}]`, r, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)');
     return v;
   });
   if (spec.loadBalancerSourceRanges.length === 0) delete spec.loadBalancerSourceRanges;
-  if (spec.selector !== undefined && (typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(svc, 'spec.selector', spec.selector, 'must be a map of strings');
+  if (spec.selector !== undefined) spec.selector = checkLabels(svc, 'spec.selector', spec.selector);
   svc.status = { loadBalancer: {} };
   if (type === 'LoadBalancer') {
     const ip = allocateLbIp(s, env, svc, rest, old);
     svc.status = { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } };
   }
+}
+
+/** Two ports with the same (port, protocol) pair: the API server names the second with Go's %#v of the pair. */
+function checkDuplicatePorts(svc: KObject, ports: Any[]): void {
+  const seen = new Set<string>();
+  ports.forEach((p, i) => {
+    const key = `${p.protocol}/${p.port}`;
+    if (seen.has(key)) invalid(svc, `spec.ports[${i}]`, `Duplicate value: core.ServicePort{Name:"", Protocol:"${p.protocol}", AppProtocol:(*string)(nil), Port:${p.port}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`);
+    seen.add(key);
+  });
 }
 
 function pickNodePort(s: KubeState, used: Set<number>): number {
@@ -113,7 +131,9 @@ function allocateClusterIp(s: KubeState, env: KubeEnv, svc: KObject, rest: KObje
   if (want === 'None') ip = 'None';
   else if (want !== undefined && want !== '') {
     const v = checkIp(svc, 'spec.clusterIP', want);
-    if (!inPrefix(v, cidr.ip, cidr.prefixLen)) badValue(svc, 'spec.clusterIP', want, `provided IP is not in the valid range. The range of valid IPs is ${u32ToIp(cidr.ip)}/${cidr.prefixLen}`);
+    const last = (cidr.ip + 2 ** (32 - cidr.prefixLen) - 1) >>> 0;
+    // The allocator's range leaves out the network and broadcast addresses.
+    if (!inPrefix(v, cidr.ip, cidr.prefixLen) || v === cidr.ip || v === last) badValue(svc, 'spec.clusterIP', want, `provided IP is not in the valid range. The range of valid IPs is ${u32ToIp(cidr.ip)}/${cidr.prefixLen}`);
     if (used.has(want)) badValue(svc, 'spec.clusterIP', want, 'provided IP is already allocated');
     ip = want;
   } else {
@@ -140,7 +160,8 @@ function allocateLbIp(s: KubeState, env: KubeEnv, svc: KObject, rest: KObject[],
   const used = new Set<string>(rest.flatMap((o) => (o.status?.loadBalancer?.ingress ?? []).map((i: Any) => i.ip)));
   const want = svc.spec.loadBalancerIP;
   if (want) {
-    checkIp(svc, 'spec.loadBalancerIP', want);
+    const v = checkIp(svc, 'spec.loadBalancerIP', want);
+    if (!inPrefix(v, pool.ip, pool.prefixLen)) badValue(svc, 'spec.loadBalancerIP', want, `not in the LoadBalancer IP pool ${u32ToIp(pool.ip)}/${pool.prefixLen}`);
     if (used.has(want)) badValue(svc, 'spec.loadBalancerIP', want, 'address already in use by another LoadBalancer service');
     return want;
   }
