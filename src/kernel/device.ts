@@ -7,6 +7,12 @@ import type { Underlay } from './underlay.ts';
 
 export type CaptureCb = (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => void;
 
+/**
+ * A one-way link into a device (an underlay port, a WAN path): its seeded base
+ * latency and jitter, and the delay frames take while it is busy (FIFO).
+ */
+export interface Link { baseNs: number; jitter: { meanNs: number; maxNs: number }; delayNs: number; busyUntil: number }
+
 /** Kind-specific state of a vxlan device (Linux vxlan with `external`, as Cilium creates it). */
 export interface VxlanInfo { port: number }
 
@@ -28,6 +34,8 @@ export class Device implements NetDevice {
   fdbMemo?: { gen: number; src: number; dst: number; to: Device };
   /** Set when the device is plugged into an underlay segment. */
   underlay?: Underlay;
+  /** The underlay link into this port, drawn at its first frame. */
+  link?: Link;
 
   constructor(
     readonly ifindex: number,
