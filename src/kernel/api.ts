@@ -107,6 +107,8 @@ export interface Netns {
   ipForward: boolean;
   /** IP_TRANSPARENT-like: every destination counts as local, listeners accept any address ("the internet"). */
   acceptAnyDestination?: boolean;
+  /** With acceptAnyDestination: destinations it still does not own, dropped on input (an upstream router's bogon filter). */
+  refuseDestination?: (daddr: number) => boolean;
   /** net.ipv4.ip_default_ttl (64). */
   defaultTtl?: number;
   /** Cilium endpoint id of the pod owning this netns (SockAddrCtx.epId); 0/undefined for the host. */

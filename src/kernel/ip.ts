@@ -24,7 +24,7 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
   if (ihl < 20 || tot < ihl || o + tot > skb.len || checksum(f, o, ihl) !== 0) { dev.stats.rxDropped++; return; }
   skb.len = o + tot;
   const daddr = readU32(f, o + IP_DADDR);
-  if (ns.acceptAnyDestination || ns.isLocal(daddr) || daddr === 0xffffffff) { ipLocalDeliver(ns, dev, skb, ihl); return; }
+  if ((ns.acceptAnyDestination && ns.refuseDestination?.(daddr) !== true) || ns.isLocal(daddr) || daddr === 0xffffffff) { ipLocalDeliver(ns, dev, skb, ihl); return; }
   if (!ns.ipForward) { dev.stats.rxDropped++; return; }
   ipForward(ns, dev, skb);
 }

@@ -14,6 +14,7 @@ export class NetnsImpl implements Netns {
   readonly routes: Route[] = [];
   ipForward = false;
   acceptAnyDestination = false;
+  refuseDestination?: (daddr: number) => boolean;
   defaultTtl = 64;
   epId = 0;
   /** Local addresses -> owning device (the local routing table). */

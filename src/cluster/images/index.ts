@@ -37,7 +37,7 @@ export function startContainers(ctx: PodRuntimeContext): RunningPod {
     const name = imageName(c.image);
     const base = baseName(name);
     const tcpPorts = c.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
-    if (name === INTERNET_IMAGE) running.push(startInternet(ctx.netns, ctx.sim, ctx.dns.externalHosts));
+    if (name === INTERNET_IMAGE) running.push(startInternet(ctx.netns, ctx.sim, ctx.dns.externalHosts, ctx.env));
     else if (base === 'whoami') {
       const port = flagPort(c.args) ?? Number(c.env.WHOAMI_PORT_NUMBER ?? ctx.env.WHOAMI_PORT_NUMBER ?? 80);
       running.push(startWhoami(ctx.netns, ctx.sim, ctx.hostname, port, c.env.WHOAMI_NAME));

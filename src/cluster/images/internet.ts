@@ -1,13 +1,17 @@
 // The emulated outside world behind the nodes' gateway: one resolver (fixed
 // table, else a stable hash-derived public IP) and a web server answering
-// on :80 for every address (wttr.in gets a weather report).
+// on :80 for every public address (wttr.in gets a weather report). It
+// configures its host as the WAN: bogons and the cluster's own ranges are
+// dropped, public addresses answer after their path delay (internet_paths.ts).
 
 import type { Netns } from '../../kernel/api.ts';
+import type { Device } from '../../kernel/device.ts';
 import type { Sim } from '../../sim/sim.ts';
 import { DNS_CLASS_IN, DNS_RCODE, DNS_TYPE, type DnsMessage, type DnsRecord } from '../../wire/dns.ts';
 import { httpHeader } from '../../wire/http.ts';
 import { replyTo, serveDns } from './dns_server.ts';
 import { httpDate, serveHttp } from './http_server.ts';
+import { clusterCidrs, internetWan, isPublicAddress } from './internet_paths.ts';
 
 export const DEFAULT_EXTERNAL_HOSTS: Record<string, string> = {
   'wttr.in': '5.9.243.187', 'google.com': '172.217.174.110', 'www.google.com': '142.250.206.228',
@@ -60,7 +64,12 @@ export function weatherReport(location: string): string {
     + '                0.0 mm\n';
 }
 
-export function startInternet(netns: Netns, sim: Sim, table: Record<string, string> = DEFAULT_EXTERNAL_HOSTS): { close(): void } {
+/** `env.DPLAB_CLUSTER_CIDRS` names the cluster's pod and service ranges, which nothing on the internet owns. */
+export function startInternet(netns: Netns, sim: Sim, table: Record<string, string> = DEFAULT_EXTERNAL_HOSTS, env: Record<string, string> = {}): { close(): void } {
+  const cidrs = clusterCidrs(env);
+  netns.refuseDestination = (ip) => !isPublicAddress(ip, cidrs);
+  const uplink = netns.device('eth0') as Device | undefined;
+  uplink?.underlay?.setWan(uplink, internetWan(cidrs));
   const dns = serveDns(netns, 53, (q) => internetDnsAnswer(q, table));
   const web = serveHttp(netns, 80, (req, c) => {
     const host = (httpHeader(req.headers, 'host') ?? '').split(':')[0]!.toLowerCase();
