@@ -232,7 +232,8 @@ export class Cluster implements ClusterFacade {
       if (l.net) this.cni.deletePod(key.split('/')[0]!, key.split('/')[1]!);
       this.live.delete(key);
     }
-    for (const [key, p] of pods) if (!this.live.has(key)) this.startPod(after, key, p);
+    // A Pending pod (no node or address yet) has no sandbox to start.
+    for (const [key, p] of pods) if (!this.live.has(key) && p.status?.podIP) this.startPod(after, key, p);
     if (JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice])) {
       this.serviceProxy.syncServices(servicePorts(after));
     }

@@ -3,7 +3,7 @@
 // endpoints and endpointslices (with named targetPorts resolved per pod).
 
 import { u32ToIp } from '../../wire/addr.ts';
-import { allocatePodIp, runningStatus, schedulePod } from './pods.ts';
+import { isUnschedulable, pendingStatus, placePod, rejectedStatus, runningStatus } from './pods.ts';
 import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { trackerOf, type Tracker } from './tracker.ts';
 import { clone, objKey, type Any, type KObject } from './types.ts';
@@ -37,7 +37,10 @@ export function reconcile(s: KubeState, env: KubeEnv): void {
   const rsKeys = full ? null : [...t.dirtyReplicaSets];
   t.dirtyReplicaSets.clear();
   for (const rs of rsKeys ? objsByKeys(s, 'ReplicaSet', rsKeys) : listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs, t);
-  for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t);
+  // Pods the scheduler could not place are tried again when room may have appeared (a new request, a delete).
+  const retry = full || deleted || t.deleted;
+  for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t, retry);
+  if (t.pending.size > 0) countReady(s, t);
   const svcKeys = full ? null : [...t.dirtyServices];
   t.dirtyServices.clear();
   t.phase = 'services';
@@ -131,11 +134,27 @@ function withoutHash(t: Any): Any {
   return c;
 }
 
+/**
+ * Pods without an address the cluster holds at most (kube-controller-manager's
+ * burstReplicas): a replica set creates pods up to the free pod addresses plus
+ * this many, so `replicas: 1000000000` makes a bounded number of Pending pods.
+ */
+export const MAX_UNSCHEDULED_PODS = 500;
+
+/** Pod addresses still free in every node's podCIDR (network, broadcast and the agents' reserved ones excluded). */
+function freePodIps(env: KubeEnv, t: Tracker): number {
+  let total = 0;
+  for (const n of env.spec.nodes) total += 2 ** (32 - n.podCIDR.prefixLen) - 2 - env.reservedIPs(n.name).size;
+  return Math.max(0, total - t.usedIps.size);
+}
+
 function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject, tr: Tracker): void {
   const pods = ownedBy(s, 'Pod', rs, tr);
   const want = rs.spec.replicas as number;
   for (const p of pods.slice(want).reverse()) delObj(s, 'Pod', p.metadata.namespace, p.metadata.name);
-  for (let i = pods.length; i < want; i++) {
+  const room = pods.length < want ? freePodIps(env, tr) + MAX_UNSCHEDULED_PODS - tr.pending.size : 0;
+  const create = Math.max(0, Math.min(want - pods.length, room));
+  for (let i = 0; i < create; i++) {
     let name: string;
     do name = `${rs.metadata.name}-${randSuffix(s)}`; while (getObj(s, 'Pod', rs.metadata.namespace, name));
     const t = rs.spec.template;
@@ -145,17 +164,36 @@ function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject, tr: Tracke
       spec: clone(t.spec),
     });
   }
-  const n = Math.min(want, ownedBy(s, 'Pod', rs, tr).length);
+  const owned = ownedBy(s, 'Pod', rs, tr);
+  const n = Math.min(want, owned.length);
   rs.status = n === 0 ? { observedGeneration: 1, replicas: 0 } : { availableReplicas: n, fullyLabeledReplicas: n, observedGeneration: 1, readyReplicas: n, replicas: n };
 }
 
-/** Scheduler, IPAM and kubelet in one step: the pod is Running with its IP. */
-function startPod(s: KubeState, env: KubeEnv, p: KObject, t: Tracker): void {
-  const node = schedulePod(s, env, p, t);
+/** Ready counts once the pods started: a replica set with pods left Pending, and its deployment, count only pods that run. */
+function countReady(s: KubeState, tr: Tracker): void {
+  const owners = new Set<string>();
+  for (const p of objsByKeys(s, 'Pod', tr.pending)) for (const r of p.metadata.ownerReferences ?? []) if (r.controller && r.kind === 'ReplicaSet') owners.add(r.uid);
+  for (const uid of owners) {
+    const key = tr.rsByUid.get(uid);
+    const rs = key === undefined ? undefined : s.objects.ReplicaSet?.[key];
+    if (!rs?.status?.replicas) continue;
+    const ready = ownedBy(s, 'Pod', rs, tr).filter((p) => p.status?.podIP).length;
+    rs.status = { ...rs.status, availableReplicas: ready, readyReplicas: ready };
+    const owner = rs.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
+    const d = owner && getObj(s, 'Deployment', rs.metadata.namespace, owner.name);
+    if (d?.status?.readyReplicas !== undefined) d.status = { ...d.status, availableReplicas: ready, readyReplicas: ready, replicas: rs.status.replicas, updatedReplicas: rs.status.replicas };
+  }
+}
+
+/** Scheduler, IPAM and kubelet in one step: the pod is Running with its IP, or Pending with the scheduler's reason. */
+function startPod(s: KubeState, env: KubeEnv, p: KObject, t: Tracker, retry: boolean): void {
+  if (p.status?.phase === 'Failed' || (!retry && isUnschedulable(p))) return;
+  const placed = placePod(s, env, p, t);
+  if ('unschedulable' in placed) { p.status = pendingStatus(placed.unschedulable, env.nowIso()); return; }
+  if ('rejected' in placed) { p.status = rejectedStatus(env.nowIso()); return; }
   t.onPodStarting(p);
-  p.spec.nodeName = node.name;
-  const ip = allocatePodIp(s, env, p, node, t);
-  p.status = runningStatus(p, node, ip, env.nowIso());
+  p.spec.nodeName = placed.node.name;
+  p.status = runningStatus(p, placed.node, placed.ip, env.nowIso());
   t.onPodStarted(p);
 }
 

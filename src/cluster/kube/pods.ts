@@ -80,23 +80,59 @@ function spread(s: KubeState, pod: KObject, nodes: NodeSpec[], all: NodeSpec[]):
   return nodes;
 }
 
+/** A pod the scheduler could not place: why, per node, in kube-scheduler's words. */
+export interface Unschedulable { unschedulable: string }
+
+/** kube-scheduler's FitError text: reasons counted per node and sorted, then the preemption verdict. */
+function fitError(total: number, reasons: Map<string, number>, preemption: Map<string, number>): string {
+  const hist = (m: Map<string, number>) => [...m].map(([k, n]) => `${n} ${k}`).sort().join(', ');
+  return `0/${total} nodes are available: ${hist(reasons)}. preemption: 0/${total} nodes are available: ${hist(preemption)}.`;
+}
+
+const TAINTED = `node(s) had untolerated taint {${CONTROL_PLANE_TAINT.key}: }`;
+const FULL = 'Too many pods';
+
+/** The node whose podCIDR holds a pinned pod IP (the pin chooses the node when spec.nodeName does not). */
+function nodeOfPin(env: KubeEnv, pod: KObject): NodeSpec | undefined {
+  const pinned = pod.metadata.annotations?.[POD_IP_ANNOTATION];
+  if (pinned === undefined || pod.spec.nodeName) return undefined;
+  const ip = checkIp(pod, `metadata.annotations[${POD_IP_ANNOTATION}]`, pinned);
+  const n = env.spec.nodes.find((x) => inPrefix(ip, x.podCIDR.ip, x.podCIDR.prefixLen));
+  if (!n) badValue(pod, `metadata.annotations[${POD_IP_ANNOTATION}]`, pinned, `outside every node's podCIDR (${env.spec.nodes.map((x) => `${u32ToIp(x.podCIDR.ip)}/${x.podCIDR.prefixLen}`).join(', ')})`);
+  return n;
+}
+
 /**
- * Pick the node: spec.nodeName, else the least-loaded matching node allowed by
- * topologySpreadConstraints (workers before control planes unless the pod
- * tolerates the control-plane taint, then spec order).
+ * Pick the node: spec.nodeName, else the node of a pinned IP, else the
+ * least-loaded matching node allowed by topologySpreadConstraints (workers
+ * before control planes unless the pod tolerates the control-plane taint,
+ * then spec order). `full` holds nodes with no pod address left; a pod no
+ * node can take gets kube-scheduler's FitError.
  */
-export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject, t?: Tracker): NodeSpec {
+export function schedulePod(s: KubeState, env: KubeEnv, pod: KObject, t?: Tracker, full: ReadonlySet<string> = new Set()): NodeSpec | Unschedulable {
   const nodes = env.spec.nodes;
   if (pod.spec.nodeName) {
     const n = nodes.find((x) => x.name === pod.spec.nodeName);
     if (!n) invalid(pod, 'spec.nodeName', `Not found: ${JSON.stringify(pod.spec.nodeName)}`);
     return n;
   }
+  const pin = nodeOfPin(env, pod);
   const sel = pod.spec.nodeSelector as Record<string, string> | undefined;
-  const fits = nodes.filter((n) => !sel || matchesSelector(n.labels, sel));
+  const fits = (pin ? [pin] : nodes).filter((n) => !sel || matchesSelector(n.labels, sel));
   if (fits.length === 0) invalid(pod, 'spec.nodeSelector', `Invalid value: ${JSON.stringify(sel)}: no node matches`);
-  const allowed = tolerates(pod, CONTROL_PLANE_TAINT) ? fits : fits.filter((n) => !n.controlPlane);
-  const pool = spread(s, pod, allowed.length ? allowed : fits, nodes);
+  const tolerated = tolerates(pod, CONTROL_PLANE_TAINT);
+  // A pinned IP leaves no choice of node, taint or not.
+  const allowed = tolerated || pin ? fits : fits.filter((n) => !n.controlPlane);
+  const open = (allowed.length ? allowed : fits).filter((n) => !full.has(n.name));
+  if (open.length === 0) {
+    const reasons = new Map<string, number>(), preemption = new Map<string, number>();
+    const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+    for (const n of nodes) {
+      if (n.controlPlane && !tolerated && !pin && allowed.length > 0) { add(reasons, TAINTED); add(preemption, 'Preemption is not helpful for scheduling'); } else if (full.has(n.name)) { add(reasons, FULL); add(preemption, 'No preemption victims found for incoming pod'); } else { add(reasons, "node(s) didn't match Pod's node affinity/selector"); add(preemption, 'Preemption is not helpful for scheduling'); }
+    }
+    return { unschedulable: fitError(nodes.length, reasons, preemption) };
+  }
+  const pool = spread(s, pod, open, nodes);
   const load = t ? (n: NodeSpec) => t.podsOnNode.get(n.name) ?? 0 : (n: NodeSpec) => listObjs(s, 'Pod').filter((p) => p.spec.nodeName === n.name).length;
   let best = pool[0]!;
   for (const n of pool) if (load(n) < load(best)) best = n;
@@ -118,8 +154,8 @@ function ipOf(s: string): number {
   return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
 }
 
-/** Assign the pod IP: the pinned annotation, else a random free address of the node's podCIDR (as Cilium's cluster-pool does). */
-export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec, t?: Tracker): number {
+/** Assign the pod IP: the pinned annotation, else a random free address of the node's podCIDR (as Cilium's cluster-pool does); undefined when none is left. */
+export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec, t?: Tracker): number | undefined {
   if (pod.spec.hostNetwork) return node.ip;
   const field = `metadata.annotations[${POD_IP_ANNOTATION}]`;
   // The tracker's index holds the same addresses (the pod being placed has none yet).
@@ -140,7 +176,41 @@ export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: No
     const ip = (net + 1 + ((start + i) % (size - 2))) >>> 0;
     if (!taken.has(ip) && !reserved.has(ip)) return ip;
   }
-  return invalid(pod, 'spec.nodeName', `Invalid value: ${JSON.stringify(node.name)}: podCIDR ${u32ToIp(net)}/${prefixLen} is exhausted`);
+  return undefined;
+}
+
+/**
+ * Scheduler and IPAM together: the node and address the pod runs with, or
+ * why it stays Pending. A node whose podCIDR is exhausted counts as full
+ * (kubelet's max-pods is sized to the podCIDR), and the scheduler tries the
+ * next one.
+ */
+export function placePod(s: KubeState, env: KubeEnv, pod: KObject, t?: Tracker): { node: NodeSpec; ip: number } | Unschedulable | { rejected: string } {
+  const full = new Set<string>();
+  for (;;) {
+    const node = schedulePod(s, env, pod, t, full);
+    if ('unschedulable' in node) return node;
+    const ip = allocatePodIp(s, env, pod, node, t);
+    if (ip !== undefined) return { node, ip };
+    // kubelet admits a pod bound to a full node only to reject it.
+    if (pod.spec.nodeName) return { rejected: node.name };
+    full.add(node.name);
+  }
+}
+
+/** A pod no node can take: Pending with the scheduler's PodScheduled condition (its FailedScheduling event). */
+export function pendingStatus(why: string, now: string): Any {
+  return { conditions: [{ lastProbeTime: null, lastTransitionTime: now, message: why, reason: 'Unschedulable', status: 'False', type: 'PodScheduled' }], phase: 'Pending', qosClass: 'BestEffort' };
+}
+
+/** kubelet's answer to a pod bound to a node that has no room: Failed, OutOfpods. */
+export function rejectedStatus(now: string): Any {
+  return { message: "Pod was rejected: Node didn't have enough resource: pods", phase: 'Failed', reason: 'OutOfpods', startTime: now };
+}
+
+/** Whether the scheduler already found no node for this pod (it is retried when capacity frees up). */
+export function isUnschedulable(p: KObject): boolean {
+  return p.status?.phase === 'Failed' || (p.status?.conditions ?? []).some((c: Any) => c.type === 'PodScheduled' && c.status === 'False');
 }
 
 /** The status kubelet reports once the containers run (everything starts at once here). */
