@@ -1,4 +1,5 @@
 // Mirrors Cilium's cilium_events perf event array (bpf/lib/events.h, pkg/maps/eventsmap): datapath -> agent notifications.
+// The samples' structs and decoders are in notify.ts, their enums (types, trace points, drop reasons) in monitor_api.ts.
 
 import type { MapSpec } from '../src/bpf/map.ts';
 import { DEFAULT_NCPUS } from '../src/bpf/maps/index.ts';

@@ -14,9 +14,6 @@ const RESERVED: Record<number, string> = { 1: 'host', 2: 'world', 3: 'unmanaged'
 const ICMP: Record<number, string> = { 0: 'EchoReply', 3: 'DestinationUnreachable', 8: 'EchoRequest', 11: 'TimeExceeded' };
 const NOTIFY_DROP = notifyType('CILIUM_NOTIFY_DROP'), NOTIFY_TRACE = notifyType('CILIUM_NOTIFY_TRACE'), NOTIFY_TRACE_SOCK = notifyType('CILIUM_NOTIFY_TRACE_SOCK');
 
-/** monitorAPI.DropReason() and BPFFileName(): one table each, in maps/monitor_api.ts. */
-export { dropReasonText, sourceFileName as fileName };
-
 function be32(b: Uint8Array, o: number): number { return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0; }
 function be16(b: Uint8Array, o: number): number { return (b[o]! << 8) | b[o + 1]!; }
 function ident(id: number, numeric: boolean): string { return !numeric && RESERVED[id] ? RESERVED[id]! : String(id); }

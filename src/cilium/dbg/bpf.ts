@@ -12,7 +12,7 @@ import { MetricsKey, MetricsValue } from '../../../maps/cilium_metrics.ts';
 import { Service4Key, Service4Value, serviceFlagsString } from '../../../maps/cilium_lb4_services_v2.ts';
 import { Backend4KeyV3, Backend4Value } from '../../../maps/cilium_lb4_backends_v3.ts';
 import type { NodeAgent } from '../agent.ts';
-import { dropReasonText, fileName } from '../monitor.ts';
+import { dropReasonText, sourceFileName as fileName } from '../../../maps/monitor_api.ts';
 
 export { formatBpfEndpointList };
 
