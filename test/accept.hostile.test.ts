@@ -2,7 +2,7 @@
 // `dplab serve` sees it. Each row asserts the status and the JSON message,
 // that /healthz still answers, that no prototype was polluted, and that the
 // state is unchanged when the request was refused.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildApp } from '../src/api/app.ts';
 import type { Cluster } from '../src/cluster/cluster.ts';
 import { seedLab } from './helpers/lab.ts';
@@ -49,13 +49,13 @@ const REFUSED: Refused[] = [
 
 /** Own-property names of Object.prototype, to see that nothing was added. */
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
-const unpolluted = (t: Tap.Test) => {
+const unpolluted = (t: Test) => {
   t.equal(Object.getOwnPropertyNames(Object.prototype).sort().join(','), PROTO_NAMES, 'Object.prototype untouched');
   t.equal(({} as Record<string, unknown>).nodeName, undefined, 'a fresh object has no nodeName');
 };
 const stateOf = (c: Cluster) => JSON.stringify(c.api.snapshot());
 
-function lab(t: Tap.Test) {
+function lab(t: Test) {
   const c = seedLab();
   const app = buildApp(c);
   t.teardown(async () => { await app.close(); c.close(); });
