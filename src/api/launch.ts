@@ -1,8 +1,12 @@
 // `dplab serve`'s way in: builds the cluster (a built-in lab or a cluster
 // file) and serves it, so the CLI never imports the cluster model itself.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import { Cluster } from '../cluster/cluster.ts';
+import { defaultDataDir } from '../cluster/store/persist.ts';
+import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
@@ -18,13 +22,36 @@ export interface LaunchOptions {
   port?: number;
   clock?: ClockMode;
   demoTraffic?: boolean;
+  /** Where the objects are kept (default: $XDG_STATE_HOME/dplab/<lab>). */
+  dataDir?: string;
+  /** Keep nothing: every start is a fresh lab. */
+  ephemeral?: boolean;
+  /** Delete what the data directory holds first. */
+  reset?: boolean;
 }
 
 /** A served cluster: the server, the lab or cluster name, and a close that stops both. */
 export interface LaunchedServer extends RunningServer { label: string }
 
-function buildCluster(opts: LaunchOptions): Cluster {
-  const clusterOpts = { seed: opts.seed, epochMs: Date.now() };
+/** The data directory's default name: the lab's, or the cluster file's name plus a hash of its path. */
+function storeName(opts: LaunchOptions): string {
+  if (opts.clusterFile === undefined) return opts.lab ?? 'cilium';
+  const path = resolve(opts.clusterFile);
+  return `${basename(path, extname(path))}-${createHash('sha256').update(path).digest('hex').slice(0, 8)}`;
+}
+
+/** The store the server keeps its objects in (SQLite, loaded only here), or none with --ephemeral. */
+async function openStore(opts: LaunchOptions): Promise<KubeStore | undefined> {
+  if (opts.ephemeral) {
+    if (opts.dataDir !== undefined || opts.reset) throw new Error('--ephemeral keeps nothing: give it without --data-dir and --reset');
+    return undefined;
+  }
+  const { openSqliteStore } = await import('../cluster/store/sqlite.ts');
+  return openSqliteStore(resolve(opts.dataDir ?? defaultDataDir(storeName(opts))), { reset: opts.reset });
+}
+
+function buildCluster(opts: LaunchOptions, store: KubeStore | undefined): Cluster {
+  const clusterOpts = { seed: opts.seed, epochMs: Date.now(), store };
   if (opts.clusterFile === undefined) return Cluster.lab(opts.lab ?? 'cilium', clusterOpts);
   let text: string;
   try { text = readFileSync(opts.clusterFile, 'utf8'); } catch { throw new Error(`cannot read cluster file "${opts.clusterFile}"`); }
@@ -34,7 +61,9 @@ function buildCluster(opts: LaunchOptions): Cluster {
 /** Builds the cluster and listens; errors are one-line messages a CLI can print as they are. */
 export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer> {
   if (opts.lab !== undefined && opts.clusterFile !== undefined) throw new Error('give --lab or --cluster, not both');
-  const cluster = buildCluster(opts);
+  const store = await openStore(opts);
+  let cluster: Cluster;
+  try { cluster = buildCluster(opts, store); } catch (e) { store?.close(); throw e; }
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 9876;
   let server: RunningServer;
@@ -42,12 +71,13 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
     server = await startServer(cluster, { host, port, clock: opts.clock ?? 'wall', demoTraffic: !!opts.demoTraffic });
   } catch (err) {
     cluster.close();
+    store?.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`);
   }
   return {
     ...server,
     label: opts.clusterFile !== undefined ? cluster.name : (opts.lab ?? 'cilium'),
-    close: async () => { try { await server.close(); } finally { cluster.close(); } },
+    close: async () => { try { await server.close(); } finally { cluster.close(); store?.close(); } },
   };
 }

@@ -27,6 +27,8 @@ export interface CiliumCluster extends CiliumControl {
   subscribeMonitor(node: string, cb: (line: string) => void, opts?: MonitorOptions): () => void;
   endpoints(node: string): EndpointModel[];
   identities(): Array<{ id: number; labels: string[] }>;
+  /** The cluster-wide allocator (its save/restore keep identities across a restart). */
+  readonly identityAllocator: IdentityAllocator;
   allocatedAddresses(node: string): string[];
   /** Nodes with an agent, in the order they were added. */
   nodeNames(): string[];
@@ -141,6 +143,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
     },
     endpoints(node) { return [...agentOf(node).endpoints.values()].sort((x, y) => x.id - y.id); },
     identities() { return identities.list(); },
+    identityAllocator: identities,
     allocatedAddresses(node) { return agentOf(node).allocatedAddresses(); },
     nodeNames() { return [...agents.keys()]; },
     ipcacheSource(ip, prefixLen) { return ipcache.get(`${ip}/${prefixLen}`)?.kind === 'pod' ? 'custom-resource' : ''; },

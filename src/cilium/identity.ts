@@ -29,6 +29,8 @@ export function podSecurityLabels(pod: PodInfo, clusterName: string): string[] {
   return [...new Set(l)].sort();
 }
 
+export interface SavedIdentities { ids: Array<{ id: number; labels: string[] }>; rng: number[] }
+
 /** Allocates identities by label set; reference counted so unused ones are released. */
 export class IdentityAllocator {
   private readonly byKey = new Map<string, { id: number; labels: string[]; refs: number }>();
@@ -59,6 +61,27 @@ export class IdentityAllocator {
     const out = RESERVED_IDENTITIES.map(([id, labels]) => ({ id, labels }));
     for (const e of this.byKey.values()) out.push({ id: e.id, labels: e.labels });
     return out.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * What a real cluster keeps in etcd (CiliumIdentity objects): every label
+   * set's identity, plus where the draws stand, so that a restart hands out
+   * the same numbers as a run that never stopped.
+   */
+  save(): SavedIdentities {
+    return { ids: [...this.byKey.values()].map((e) => ({ id: e.id, labels: e.labels })), rng: this.rng.save() };
+  }
+
+  /** Before any acquire: label sets get their saved identity back when their pods come back. */
+  restore(saved: unknown): void {
+    const s = saved as SavedIdentities;
+    if (!s || !Array.isArray(s.ids) || !Array.isArray(s.rng)) throw new Error('saved identities: not {ids, rng}');
+    for (const e of s.ids) {
+      if (!Number.isInteger(e?.id) || e.id < MIN_IDENTITY || e.id > MAX_IDENTITY || !Array.isArray(e.labels)) throw new Error(`saved identities: bad entry ${JSON.stringify(e)}`);
+      this.byKey.set(e.labels.join(';'), { id: e.id, labels: [...e.labels], refs: 0 });
+      this.used.add(e.id);
+    }
+    this.rng.restore(s.rng);
   }
 
   labelsOf(id: number): string[] | undefined {

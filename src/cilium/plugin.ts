@@ -57,6 +57,8 @@ export const ciliumCni: CniPlugin = {
       deletePod: (namespace, name) => ctl.deletePod(namespace, name),
       nodeTools: (node) => tools(ctl, sim, node),
       eventStreams: (node) => streams(ctl, node),
+      // Identities live in etcd (CiliumIdentity objects) on a real cluster: they survive a restart.
+      memory: { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) },
     };
     controls.set(cni, ctl);
     return cni;

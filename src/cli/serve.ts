@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { ClockMode } from '../api/launch.ts';
 import { CliError } from './errors.ts';
 
-interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string }
+interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean }
 
 const CLOCKS: readonly ClockMode[] = ['wall', 'fast'];
 
@@ -29,7 +29,8 @@ async function serve(opts: ServeOpts): Promise<void> {
   const seed = intOption('seed', opts.seed, 0, 0xffffffff);
   const clock = clockOption(opts.clock);
   const { launchServer } = await import('../api/launch.ts');
-  const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic });
+  const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
+    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset });
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
@@ -48,5 +49,8 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--clock <mode>', 'virtual time: "wall" follows the wall clock, "fast" runs as fast as the CPU allows (scripts)', 'wall')
     .option('--demo-traffic', 'generate gentle periodic traffic so captures show something')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'keep the applied objects here (default: $XDG_STATE_HOME/dplab/<lab>, ~/.local/state/dplab/<lab>)')
+    .option('--ephemeral', 'keep nothing: every start is a fresh lab')
+    .option('--reset', 'delete the saved objects first (a way out of a damaged store)')
     .action(async (opts: ServeOpts) => { await serve(opts); exit(0); });
 }

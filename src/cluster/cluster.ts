@@ -19,6 +19,8 @@ import { manifestsFromDocuments } from './kube/request.ts';
 import { listObjs, newState, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
+import { datapathMemory, restoreDatapath, storeOwner } from './store/persist.ts';
+import { StoreError, type KubeStore } from './store/store.ts';
 import { LABS } from './labs/index.ts';
 import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
@@ -31,6 +33,8 @@ export interface ClusterOptions {
   deps?: Partial<ClusterDeps>;
   /** Wall-clock ms of virtual time 0. A server passes Date.now() so ages and timestamps read as now; tests keep the fixed default. */
   epochMs?: number;
+  /** Keep the objects here and start from what it holds (none: in memory only). The caller closes it. */
+  store?: KubeStore;
 }
 
 interface LivePod { uid: string; net?: PodNetwork; ctx?: PodRuntimeContext; running?: RunningPod }
@@ -85,6 +89,7 @@ export class Cluster implements ClusterFacade {
 
   constructor(readonly spec: ClusterSpec, opts: ClusterOptions & { manifests?: KObject[]; coredns?: CorednsPin } = {}) {
     const seed = opts.seed ?? 1;
+    const saved = opts.store?.load(storeOwner(spec, opts.manifests ?? [], opts.coredns, seed));
     this.name = spec.name;
     this.sim = new Sim(seed, opts.epochMs);
     this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
@@ -99,7 +104,7 @@ export class Cluster implements ClusterFacade {
     ({ cni: this.cni, serviceProxy: this.serviceProxy } = this.buildDatapath());
     for (const n of spec.nodes) this.cni.addNode(this.kernels.get(n.name)!, nodeInfo(n));
     for (const n of spec.nodes) this.serviceProxy.addNode(this.kernels.get(n.name)!, nodeInfo(n));
-    this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns });
+    this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns, restore: saved?.state });
     this.dns = buildDns(this.api, spec);
     if (this.deps.startContainers) {
       this.internetApp = this.deps.startContainers({
@@ -108,10 +113,22 @@ export class Cluster implements ClusterFacade {
         labels: {}, env: { DPLAB_CLUSTER_CIDRS: [spec.podCIDR, spec.serviceCIDR, spec.loadBalancerIPs].map((c) => `${u32ToIp(c.ip)}/${c.prefixLen}`).join(',') }, files: { '/etc/hostname': 'internet\n' }, containers: [{ name: 'internet', image: INTERNET_IMAGE, ports: [], env: {} }], dns: this.dns, sim: this.sim,
       });
     }
+    if (saved) restoreDatapath(this.cni, this.serviceProxy, saved.datapath, opts.store!.path);
     this.api.watch((before, after) => this.sync(before, after));
     this.sync(newState(0), this.api.snapshot());
     this.bootstrapping = false;
-    if (opts.manifests?.length) this.api.applyObjects(opts.manifests, 'create');
+    // The manifests are the store's first content; once saved, the store holds what is left of them.
+    if (!saved && opts.manifests?.length) this.api.applyObjects(opts.manifests, 'create');
+    if (opts.store) this.keepIn(opts.store, !saved);
+  }
+
+  /** Saves the first state of a new store, then every commit before its request returns. */
+  private keepIn(store: KubeStore, fresh: boolean): void {
+    const save = (s: KubeState): void => store.save(s, datapathMemory(this.cni, this.serviceProxy));
+    if (fresh) save(this.api.snapshot());
+    this.api.persistWith((s) => {
+      try { save(s); } catch (e) { throw e instanceof StoreError ? new ClusterError(`storage: ${e.message}`, 503, 'store') : e; }
+    });
   }
 
   /** The spec's CNI and service proxy from the registry; a choice it cannot build is a 400 on the spec field. */

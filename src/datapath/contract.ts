@@ -102,9 +102,22 @@ export interface NodeSurface {
   eventStreams(node: string): Record<string, EventStream>;
 }
 
+/**
+ * What a datapath keeps in the cluster's store beside the objects, as JSON
+ * (Cilium: its identities, CiliumIdentity objects in etcd on a real cluster).
+ */
+export interface DatapathMemory {
+  /** The state to keep, after each committed change. */
+  save(): unknown;
+  /** On start, before any pod is added: what save() returned before the restart. Throws on a value it cannot use. */
+  restore(saved: unknown): void;
+}
+
 /** Pod plumbing: node routing at join, netns/veth/addresses/routes at CNI ADD, teardown at CNI DEL. */
 export interface Cni extends NodeSurface {
   readonly name: string;
+  /** State to keep across a restart, if the CNI has any. */
+  readonly memory?: DatapathMemory;
   /** A node joins: host devices and routes to the other nodes' pod CIDRs. Nodes join in spec order. */
   addNode(kernel: KernelNode, node: NodeInfo): void;
   /** CNI ADD. */
@@ -116,6 +129,8 @@ export interface Cni extends NodeSurface {
 /** Services and EndpointSlices -> datapath state, on every node. */
 export interface ServiceProxy extends NodeSurface {
   readonly name: string;
+  /** State to keep across a restart, if the proxy has any. */
+  readonly memory?: DatapathMemory;
   /** A node joins (after the CNI has plumbed it). */
   addNode(kernel: KernelNode, node: NodeInfo): void;
   /** The whole set of service ports after a change (the proxy diffs or rewrites). */

@@ -22,6 +22,12 @@ export class Rng {
   below(n: number): number { return this.u32() % n; }
   /** A fresh generator derived from this one, for an independent stream. */
   fork(): Rng { return new Rng(this.u32()); }
+  /** The stream's position, to continue it after a restart (restore). */
+  save(): number[] { return [this.a, this.b, this.c, this.d]; }
+  restore(state: readonly number[]): void {
+    if (state.length !== 4 || !state.every((v) => Number.isInteger(v))) throw new Error(`bad random stream state ${JSON.stringify(state)}`);
+    [this.a, this.b, this.c, this.d] = state.map((v) => v | 0) as [number, number, number, number];
+  }
 }
 
 /** Handle returned by Sim.schedule. */

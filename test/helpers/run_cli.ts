@@ -1,7 +1,9 @@
 // Spawns `node bin/dplab.js` the way a user runs it, for CLI tests.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dplab.js');
 
@@ -30,8 +32,11 @@ export class LiveCli {
 
 /** Starts dplab with args; env adds to (or, with undefined, removes from) the test's environment. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}, stdin?: string): LiveCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // A server keeps its objects under $XDG_STATE_HOME: each gets its own, gone when it exits, so runs never share a store.
+  const state = args[0] === 'serve' && !('XDG_STATE_HOME' in env) ? mkdtempSync(join(tmpdir(), 'dplab-state-')) : undefined;
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...(state ? { XDG_STATE_HOME: state } : {}), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.end(stdin ?? '');
+  if (state) child.on('close', () => rmSync(state, { recursive: true, force: true }));
   return new LiveCli(child);
 }
 

@@ -16,23 +16,38 @@ export class KubeApi {
   private state: KubeState;
   readonly env: KubeEnv;
   private watchers: Watcher[] = [];
+  private durable?: (state: KubeState) => void;
 
-  constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin }) {
+  /** `restore`: the state a store kept (no bootstrap then). */
+  constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin; restore?: KubeState }) {
     this.env = {
       spec,
       nowIso: () => new Date(Math.floor(sim.wallMs() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       reservedIPs: (n) => opts.reservedIPs?.(n) ?? new Set(),
     };
-    this.state = newState(opts.seed);
-    bootstrap(this.state, this.env, opts.coredns);
+    this.state = opts.restore ?? newState(opts.seed);
+    if (!opts.restore) bootstrap(this.state, this.env, opts.coredns);
   }
 
   watch(w: Watcher): void { this.watchers.push(w); }
+
+  /**
+   * Every later commit is made durable by save (after the watchers, so it
+   * sees the datapath's part too) before the request returns; if save throws,
+   * the commit is undone and the error is the request's.
+   */
+  persistWith(save: (state: KubeState) => void): void { this.durable = save; }
 
   private commit(next: KubeState): void {
     const before = this.state;
     this.state = next;
     for (const w of this.watchers) w(before, next);
+    if (!this.durable) return;
+    try { this.durable(next); } catch (e) {
+      this.state = before;
+      for (const w of this.watchers) w(next, before);
+      throw e;
+    }
   }
 
   apply(yaml: string, mode: 'apply' | 'create' = 'apply'): string[] {
