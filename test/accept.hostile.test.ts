@@ -201,6 +201,14 @@ t.test('accepted as the API server accepts it', async (t) => {
     const cond = pending[0]!.status.conditions[0];
     t.same([cond.type, cond.status, cond.reason], ['PodScheduled', 'False', 'Unschedulable']);
     t.equal(cond.message, '0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Too many pods. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.');
+    const kubectl = async (argv: string[]) => (await app.inject({ method: 'POST', url: '/v1/kubectl', payload: { argv } })).json();
+    const name = pending[0]!.metadata.name;
+    const row = await kubectl(['get', 'pod', name]);
+    t.match(row.stdout, new RegExp(`^NAME +READY +STATUS +RESTARTS +AGE\n${name} +0/1 +Pending +0 +`), 'kubectl get: Pending, 0/1');
+    const desc = (await kubectl(['describe', 'pod', name])).stdout;
+    t.match(desc, /^Node: +<none>$/m, 'describe: no node');
+    t.match(desc, /^Events:\n  Type +Reason +Age +From +Message\n  ---- +------ +---- +---- +-------\n  Warning +FailedScheduling +\d+s +default-scheduler +0\/3 nodes are available: 1 node\(s\) had untolerated taint/m, 'describe: the scheduler\'s event');
+    t.notMatch(desc, /State: +Running/, 'no container state before scheduling');
     const again = await apply(dep('huge', '1000000000'));
     t.equal(again.statusCode, 200);
     t.equal(c.api.list('Pod').filter((p) => p.metadata.labels?.app === 'huge').length, pods.length, 'a second apply adds no Pending pods');

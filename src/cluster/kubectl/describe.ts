@@ -23,7 +23,15 @@ function when(ts: string | undefined): string {
   return ts ? new Date(ts).toUTCString().replace('GMT', '+0000') : '<unknown>';
 }
 
-export function describe(_host: KubectlHost, o: KObject): string {
+/** The scheduler's FailedScheduling event of a Pending pod (kept as its PodScheduled condition), else none. */
+function podEvents(o: KObject, nowMs: number): string {
+  const c = (o.status?.conditions ?? []).find((x: Any) => x.type === 'PodScheduled' && x.status === 'False');
+  if (!c) return 'Events:                      <none>';
+  const age = Math.max(0, Math.round((nowMs - Date.parse(c.lastTransitionTime)) / 1000));
+  return `Events:\n${tabwrite([['  Type', 'Reason', 'Age', 'From', 'Message'], ['  ----', '------', '----', '----', '-------'], ['  Warning', 'FailedScheduling', `${age}s`, 'default-scheduler', c.message]]).trimEnd()}`;
+}
+
+export function describe(host: KubectlHost, o: KObject): string {
   const m = o.metadata;
   switch (o.kind) {
     case 'Pod': {
@@ -36,14 +44,15 @@ export function describe(_host: KubectlHost, o: KObject): string {
           `    Port:          ${port}`, `    Host Port:     ${port === '<none>' ? '<none>' : port.replace(/\d+\//g, '0/')}`,
           ...(c.command ? ['    Command:', ...c.command.map((x: string) => `      ${x}`)] : []),
           ...(c.args ? ['    Args:', ...c.args.map((x: string) => `      ${x}`)] : []),
-          '    State:          Running', `      Started:      ${when(st?.state?.running?.startedAt)}`,
-          `    Ready:          ${st?.ready ? 'True' : 'False'}`, `    Restart Count:  ${st?.restartCount ?? 0}`,
+          // An unscheduled pod has no container yet: kubectl prints no state for it.
+          ...(st ? ['    State:          Running', `      Started:      ${when(st.state?.running?.startedAt)}`,
+            `    Ready:          ${st.ready ? 'True' : 'False'}`, `    Restart Count:  ${st.restartCount ?? 0}`] : []),
           `    Environment:    ${(c.env ?? []).length ? '' : '<none>'}`, ...(c.env ?? []).map((e: Any) => `      ${e.name}:  ${e.value}`),
         ].join('\n');
       }).join('\n');
       return `${block([['Name', m.name], ['Namespace', m.namespace!], ['Priority', String(o.spec.priority ?? 0)], ['Service Account', o.spec.serviceAccountName],
-        ['Node', `${o.spec.nodeName}/${o.status?.hostIP ?? ''}`], ['Start Time', when(o.status?.startTime)], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')],
-        ['Status', o.status?.phase ?? 'Pending'], ['IP', o.status?.podIP ?? '']])}\nIPs:\n  IP:  ${o.status?.podIP ?? ''}\n${m.ownerReferences?.length ? `Controlled By:  ${m.ownerReferences[0]!.kind}/${m.ownerReferences[0]!.name}\n` : ''}Containers:\n${containers}\nConditions:\n${tabwrite([['  Type', 'Status'], ...(o.status?.conditions ?? []).map((c: Any) => [`  ${c.type}`, c.status])]).trimEnd()}\nQoS Class:                   ${o.status?.qosClass ?? 'BestEffort'}\nNode-Selectors:              ${kv(o.spec.nodeSelector, '')}\nEvents:                      <none>`;
+        ['Node', o.spec.nodeName ? `${o.spec.nodeName}/${o.status?.hostIP ?? ''}` : '<none>'], ['Start Time', when(o.status?.startTime)], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')],
+        ['Status', o.status?.phase ?? 'Pending'], ['IP', o.status?.podIP ?? '']])}\nIPs:\n  IP:  ${o.status?.podIP ?? ''}\n${m.ownerReferences?.length ? `Controlled By:  ${m.ownerReferences[0]!.kind}/${m.ownerReferences[0]!.name}\n` : ''}Containers:\n${containers}\nConditions:\n${tabwrite([['  Type', 'Status'], ...(o.status?.conditions ?? []).map((c: Any) => [`  ${c.type}`, c.status])]).trimEnd()}\nQoS Class:                   ${o.status?.qosClass ?? 'BestEffort'}\nNode-Selectors:              ${kv(o.spec.nodeSelector, '')}\n${podEvents(o, host.sim.wallMs())}`;
     }
     case 'Service': {
       const s = o.spec;
