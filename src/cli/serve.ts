@@ -24,6 +24,7 @@ function clockOption(v: string): ClockMode {
 
 async function serve(opts: ServeOpts): Promise<void> {
   if (opts.lab && opts.cluster) throw new CliError('give --lab or --cluster, not both');
+  if (opts.ephemeral && (opts.dataDir !== undefined || opts.reset)) throw new CliError('--ephemeral keeps nothing: give it without --data-dir and --reset');
   const port = intOption('port', opts.port, 0, 65535);
   intOption('hubble-port', opts.hubblePort, 0, 65535); // reserved for the Hubble relay (gRPC)
   const seed = intOption('seed', opts.seed, 0, 0xffffffff);
