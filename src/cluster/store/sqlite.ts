@@ -37,7 +37,8 @@ export function openSqliteStore(dir: string, opts: { reset?: boolean } = {}): Ku
 /** Deletes the store's files; refuses while a server holds it. */
 function reset(path: string): void {
   if (existsSync(path)) {
-    try { openLocked(path).close(); } catch (e) { if (e instanceof StoreError && /in use/.test(e.message)) throw e; }
+    // A damaged file is what --reset is for; only a store in use is left alone.
+    try { openLocked(path).close(); } catch (e) { if (e instanceof StoreError && e.inUse) throw e; }
   }
   for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
 }
@@ -62,7 +63,7 @@ function openLocked(path: string): Db {
 function sqliteError(e: unknown, path: string, doing: string): StoreError {
   const code = String((e as { code?: string }).code ?? '');
   const msg = (e as Error).message;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new StoreError(`the store ${path} is in use by another dplab serve: stop it, or give another --data-dir, or --ephemeral`);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new StoreError(`the store ${path} is in use by another dplab serve: stop it, or give another --data-dir, or --ephemeral`, true);
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`the store ${path} is damaged (${msg}): ${RESET_HINT}`);
   return new StoreError(`cannot ${doing} the store ${path}: ${msg}`);
 }

@@ -34,4 +34,7 @@ export interface KubeStore {
 }
 
 /** A store that cannot be used as it is; the message says why and what to do. */
-export class StoreError extends Error {}
+export class StoreError extends Error {
+  /** `inUse`: another server holds it (--reset must not delete it then). */
+  constructor(message: string, readonly inUse = false) { super(message); }
+}
