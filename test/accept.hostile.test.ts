@@ -219,3 +219,47 @@ t.test('accepted as the API server accepts it', async (t) => {
     t.equal(c.api.get('Pod', 'default', 'late')!.status.phase, 'Running', 'freed addresses serve new pods');
   });
 });
+
+t.test('WebSocket abuse and exec escape attempts leave the lab as it was', async (t) => {
+  const { c, app, healthy } = lab(t);
+  await app.ready(); // the websocket plugin decorates injectWS once ready
+  const before = stateOf(c);
+  const streams = [
+    { url: '/v1/nodes/k8s-w9/capture?iface=eth0', code: 4404, error: 'node "k8s-w9" not found' },
+    { url: '/v1/nodes/k8s-w1/capture', code: 4400, error: 'capture needs ?iface=NAME' },
+    { url: '/v1/nodes/..%2F..%2Fetc/monitor', code: 4404, error: 'node "../../etc" not found' },
+    { url: '/v1/nodes/__proto__/monitor', code: 4404, error: 'node "__proto__" not found' },
+  ];
+  for (const k of streams) {
+    const got = await new Promise<{ msgs: string[]; code: number }>((resolve, reject) => {
+      const msgs: string[] = [];
+      app.injectWS(k.url, {}, {
+        onInit: (ws) => {
+          ws.on('message', (d: Buffer) => msgs.push(d.toString()));
+          ws.on('close', (code: number) => { resolve({ msgs, code }); ws.terminate(); });
+          ws.on('open', () => ws.send('garbage the server must ignore'));
+        },
+      }).catch(reject);
+    });
+    t.equal(got.code, k.code, `${k.url}: close code`);
+    t.equal(JSON.parse(got.msgs[0]!).error, k.error, `${k.url}: message`);
+  }
+  const execs: Array<{ argv: string[]; exitCode: number; stderr: string | RegExp }> = [
+    { argv: ['cat', '/etc/shadow'], exitCode: 1, stderr: 'cat: /etc/shadow: No such file or directory\n' },
+    { argv: ['cat', '../../../../../../etc/passwd'], exitCode: 1, stderr: 'cat: ../../../../../../etc/passwd: No such file or directory\n' },
+    { argv: ['cat', `${process.cwd()}/package.json`], exitCode: 1, stderr: `cat: ${process.cwd()}/package.json: No such file or directory\n` },
+    { argv: ['sh', '-c', 'cat /proc/self/environ'], exitCode: 1, stderr: /No such file or directory/ },
+    { argv: ['sh', '-c', 'node -e "process.exit(3)"'], exitCode: 127, stderr: /node: (command )?not found/ },
+  ];
+  for (const k of execs) {
+    const r = await app.inject({ method: 'POST', url: '/v1/exec', payload: { pod: 'netpod', argv: k.argv } });
+    t.equal(r.statusCode, 200, `${k.argv.join(' ')}: answered`);
+    const out = r.json();
+    t.equal(out.exitCode, k.exitCode, `${k.argv.join(' ')}: exit code`);
+    if (typeof k.stderr === 'string') t.equal(out.stderr, k.stderr, `${k.argv.join(' ')}: message`); else t.match(out.stderr, k.stderr, `${k.argv.join(' ')}: message`);
+    t.notMatch(out.stdout, /dplab|root:x:0|"name"/, 'nothing of the host');
+  }
+  t.equal(stateOf(c), before, 'state unchanged');
+  unpolluted(t);
+  await healthy();
+});
