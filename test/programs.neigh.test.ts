@@ -5,7 +5,11 @@
 // then the forwarded packet, and no program ever starts while another one runs.
 import t from 'tap';
 import type { LinuxNode } from '../src/kernel/node.ts';
-import { macToString } from '../src/wire/addr.ts';
+import { BPF_FIB_LKUP_RET_NO_NEIGH, BPF_FIB_LKUP_RET_SUCCESS, type FibResult } from '../src/bpf/ctx.ts';
+import { BPF_FIB_LKUP_RET_NOT_FWDED } from '../src/kernel/helpers.ts';
+import { buildTestbed } from '../src/kernel/testbed.ts';
+import { Sim } from '../src/sim/sim.ts';
+import { ipToU32, macToString, u32ToIp } from '../src/wire/addr.ts';
 import { TcpdumpFormatter } from '../src/wire/tcpdump.ts';
 import { inPod, onNode, seedLab } from './helpers/lab.ts';
 
@@ -68,4 +72,32 @@ t.test('once resolved, the next packet leaves by a plain redirect with the FIB\'
   t.same(arps, [], 'no ARP on ens5');
   t.ok(redirects.includes('ifindex 2 flags 0'), 'bpf_redirect to ens5 (ifindex 2)');
   t.notOk(redirects.some((l) => l.includes(' nh ')), 'no bpf_redirect_neigh');
+});
+
+t.test('bpf_fib_lookup is a lookup only: no neighbour entry made, nothing sent', async (t) => {
+  const sim = new Sim(1);
+  const { nodes: [a, b] } = buildTestbed(sim);
+  if (!a || !b) throw new Error('two nodes');
+  const pa = a.pods[0]!, pb = b.pods[0]!;
+  const ens5 = a.node.netdev!;
+  const sent: number[] = [];
+  a.node.capture(ens5, (_f, dir) => { if (dir === 'out') sent.push(1); });
+  const lookup = (daddr: number) => {
+    const out: FibResult = { ret: -1, ifindex: -1, nh: -1, smac: new Uint8Array(6), dmac: new Uint8Array(6) };
+    const r = a.node.helpers.fibLookup(pa.lxc.ifindex, pa.ip, daddr, out);
+    return { ret: r.ret, ifindex: r.ifindex, nh: u32ToIp(r.nh), smac: macToString(r.smac), dmac: macToString(r.dmac), same: r === out };
+  };
+  const ZERO = '00:00:00:00:00:00';
+  const cold = [
+    { name: 'remote pod, next hop not resolved', daddr: pb.ip, want: { ret: BPF_FIB_LKUP_RET_NO_NEIGH, ifindex: ens5.ifindex, nh: '192.168.10.101', smac: ZERO, dmac: ZERO, same: true } },
+    { name: 'no route', daddr: ipToU32('10.99.0.1'), want: { ret: BPF_FIB_LKUP_RET_NOT_FWDED, ifindex: 0, nh: '10.99.0.1', smac: ZERO, dmac: ZERO, same: true } },
+    { name: 'local address', daddr: a.ip, want: { ret: BPF_FIB_LKUP_RET_NOT_FWDED, ifindex: 0, nh: '192.168.10.10', smac: ZERO, dmac: ZERO, same: true } },
+  ];
+  for (const c of cold) t.same(lookup(c.daddr), c.want, c.name);
+  sim.runSync();
+  t.same(sent, [], 'no ARP request left ens5');
+  t.same([...a.node.hostNs.neigh.entries.values()].map((n) => u32ToIp(n.ip)), [], 'no neighbour entry was created');
+  // Once the stack has resolved k8s-w1 (a ping from the host), the same lookup finds its MAC.
+  await sim.settle(a.node.hostNs.sockets.ping(b.ip, { seq: 1, id: 9, payloadBytes: 8, timeoutNs: 1e9 }));
+  t.same(lookup(pb.ip), { ret: BPF_FIB_LKUP_RET_SUCCESS, ifindex: ens5.ifindex, nh: '192.168.10.101', smac: macToString(ens5.mac), dmac: macToString(b.node.netdev!.mac), same: true }, 'resolved: success with both MACs');
 });
