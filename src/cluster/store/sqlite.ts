@@ -90,11 +90,18 @@ function checkFormat(db: Db, path: string): void {
   }
 }
 
+/** What tells a changed object: its resourceVersion (its JSON in the odd case it has none). */
+function versionOf(obj: KObject): string { return obj.metadata.resourceVersion ?? JSON.stringify(obj); }
+
 /** Table + key of an object, as one cache key. */
 const rowId = (kind: string, key: string): string => `${kind}\0${key}`;
 
 class SqliteStore implements KubeStore {
-  /** Each stored object's JSON as last written: a save writes only what differs. */
+  /**
+   * Each stored object's resourceVersion as last written: a save writes only
+   * the objects whose version moved (the API server gives a changed object a
+   * new one, as etcd's revision), not the whole state.
+   */
   private readonly written = new Map<string, string>();
   private datapathJson: string | undefined;
   private owner: StoreOwner | undefined;
@@ -124,7 +131,7 @@ class SqliteStore implements KubeStore {
         const obj = parse(row.body, this.path, `${row.kind} ${row.key}`) as KObject;
         if (obj?.kind !== row.kind || typeof obj.metadata?.name !== 'string') throw this.damaged(`row ${row.kind} ${row.key} is not that object`);
         (state.objects[row.kind] ??= {})[row.key] = obj;
-        this.written.set(rowId(row.kind, row.key), row.body);
+        this.written.set(rowId(row.kind, row.key), versionOf(obj));
       }
     } catch (e) { throw e instanceof StoreError ? e : sqliteError(e, this.path, 'read'); }
     this.datapathJson = meta.datapath;
@@ -132,13 +139,13 @@ class SqliteStore implements KubeStore {
   }
 
   save(state: KubeState, datapath: unknown): void {
-    const puts: Array<[string, string, string]> = [];
+    const puts: Array<[string, string, string, string]> = [];
     const seen = new Set<string>();
     for (const [kind, table] of Object.entries(state.objects)) {
       for (const [key, obj] of Object.entries(table)) {
-        const id = rowId(kind, key), body = JSON.stringify(obj);
+        const id = rowId(kind, key), version = versionOf(obj);
         seen.add(id);
-        if (this.written.get(id) !== body) puts.push([kind, key, body]);
+        if (this.written.get(id) !== version) puts.push([kind, key, JSON.stringify(obj), version]);
       }
     }
     const dels = [...this.written.keys()].filter((id) => !seen.has(id));
@@ -151,7 +158,7 @@ class SqliteStore implements KubeStore {
       if (dp !== undefined && dp !== this.datapathJson) this.setMeta.run('datapath', dp);
     });
     try { write(); } catch (e) { throw sqliteError(e, this.path, 'write to'); }
-    for (const [kind, key, body] of puts) this.written.set(rowId(kind, key), body);
+    for (const [kind, key, , version] of puts) this.written.set(rowId(kind, key), version);
     for (const id of dels) this.written.delete(id);
     this.datapathJson = dp;
     this.ownerSaved = true;
