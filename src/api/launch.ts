@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { Cluster } from '../cluster/cluster.ts';
+import { checkExecLimits, execRuntime, type ExecLimits } from '../cluster/exec/index.ts';
 import { defaultDataDir } from '../cluster/store/persist.ts';
 import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
@@ -22,6 +23,8 @@ export interface LaunchOptions {
   port?: number;
   clock?: ClockMode;
   demoTraffic?: boolean;
+  /** Budgets of each exec (`--exec-cpu-ms`, `--exec-memory-mb`, `--exec-output-kb`); the others keep their defaults. */
+  exec?: Partial<ExecLimits>;
   /** Where the objects are kept (default: $XDG_STATE_HOME/dplab/<lab>). */
   dataDir?: string;
   /** Keep nothing: every start is a fresh lab. */
@@ -29,6 +32,10 @@ export interface LaunchOptions {
   /** Delete what the data directory holds first. */
   reset?: boolean;
 }
+
+const EXEC_FLAGS: Record<keyof ExecLimits, string> = { cpuMs: '--exec-cpu-ms', memoryMb: '--exec-memory-mb', outputKb: '--exec-output-kb' };
+
+function execLimitsOf(opts: LaunchOptions): ExecLimits { return checkExecLimits(opts.exec ?? {}, (k) => EXEC_FLAGS[k]); }
 
 /** A served cluster: the server, the lab or cluster name, and a close that stops both. */
 export interface LaunchedServer extends RunningServer { label: string }
@@ -51,7 +58,7 @@ async function openStore(opts: LaunchOptions): Promise<KubeStore | undefined> {
 }
 
 function buildCluster(opts: LaunchOptions, store: KubeStore | undefined): Cluster {
-  const clusterOpts = { seed: opts.seed, epochMs: Date.now(), store };
+  const clusterOpts = { seed: opts.seed, epochMs: Date.now(), store, deps: execRuntime(execLimitsOf(opts)) };
   if (opts.clusterFile === undefined) return Cluster.lab(opts.lab ?? 'cilium', clusterOpts);
   let text: string;
   try { text = readFileSync(opts.clusterFile, 'utf8'); } catch { throw new Error(`cannot read cluster file "${opts.clusterFile}"`); }
@@ -61,6 +68,7 @@ function buildCluster(opts: LaunchOptions, store: KubeStore | undefined): Cluste
 /** Builds the cluster and listens; errors are one-line messages a CLI can print as they are. */
 export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer> {
   if (opts.lab !== undefined && opts.clusterFile !== undefined) throw new Error('give --lab or --cluster, not both');
+  execLimitsOf(opts);
   const store = await openStore(opts);
   let cluster: Cluster;
   try { cluster = buildCluster(opts, store); } catch (e) { store?.close(); throw e; }

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import type { ClockMode } from '../api/launch.ts';
 import { CliError } from './errors.ts';
 
-interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean }
+interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
+  execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string }
 
 const CLOCKS: readonly ClockMode[] = ['wall', 'fast'];
 
@@ -22,6 +23,12 @@ function clockOption(v: string): ClockMode {
   return mode;
 }
 
+/** --exec-* flags as numbers; their ranges are checked where the budgets live (launchServer). */
+function execBudgets(opts: ServeOpts): { cpuMs?: number; memoryMb?: number; outputKb?: number } {
+  const n = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : intOption(name, v, 0, Number.MAX_SAFE_INTEGER));
+  return { cpuMs: n('exec-cpu-ms', opts.execCpuMs), memoryMb: n('exec-memory-mb', opts.execMemoryMb), outputKb: n('exec-output-kb', opts.execOutputKb) };
+}
+
 async function serve(opts: ServeOpts): Promise<void> {
   if (opts.lab && opts.cluster) throw new CliError('give --lab or --cluster, not both');
   if (opts.ephemeral && (opts.dataDir !== undefined || opts.reset)) throw new CliError('--ephemeral keeps nothing: give it without --data-dir and --reset');
@@ -31,7 +38,7 @@ async function serve(opts: ServeOpts): Promise<void> {
   const clock = clockOption(opts.clock);
   const { launchServer } = await import('../api/launch.ts');
   const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
-    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset });
+    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts) });
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
@@ -53,5 +60,8 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--data-dir <dir>', 'keep the applied objects here (default: $XDG_STATE_HOME/dplab/<lab>, ~/.local/state/dplab/<lab>)')
     .option('--ephemeral', 'keep nothing: every start is a fresh lab')
     .option('--reset', 'delete the saved objects first (a way out of a damaged store)')
+    .option('--exec-cpu-ms <ms>', 'CPU time one exec may use before it is killed (default: 10000)')
+    .option('--exec-memory-mb <MiB>', 'memory one exec may hold: strings, arrays, files (default: 64)')
+    .option('--exec-output-kb <KiB>', 'output one exec may write, pipes included (default: 4096)')
     .action(async (opts: ServeOpts) => { await serve(opts); exit(0); });
 }

@@ -4,6 +4,7 @@
 import type { Netns } from '../../kernel/api.ts';
 import type { Sim } from '../../sim/sim.ts';
 import type { ExecResult } from '../facade.ts';
+import type { ExecLimits } from './budget.ts';
 import { parseResolvConf, type ResolvConf } from './resolver.ts';
 
 export interface ShellCtx {
@@ -15,6 +16,8 @@ export interface ShellCtx {
   env: Record<string, string>;
   /** Extra commands plugged by the cluster (kubectl, cilium-dbg, bpftool...). */
   commands?: Record<string, (argv: string[], stdin: string) => Promise<ExecResult>>;
+  /** CPU, memory and output budgets of one exec (default: DEFAULT_EXEC_LIMITS). */
+  limits?: ExecLimits;
 }
 
 /** A command of ours: argv without the command name; stdin as text. */

@@ -1,7 +1,9 @@
 // Small commands whose output must reflect the pod, not the host: hostname,
-// env/printenv, uniq -c (GNU width), date on the virtual clock.
+// env/printenv, uniq -c (GNU width), date and sleep on the virtual clock.
 
-import { ok, type Cmd } from './context.ts';
+import type { Sim } from '../../sim/sim.ts';
+import type { ExecResult } from '../facade.ts';
+import { fail, ok, type Cmd } from './context.ts';
 
 export const hostname: Cmd = async (args, _stdin, sh) => {
   if (args.includes('-i')) {
@@ -45,3 +47,28 @@ export const date: Cmd = async (_args, _stdin, sh) => {
   const p = (n: number): string => String(n).padStart(2, '0');
   return ok(`${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}\n`);
 };
+
+const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
+const SLEEP_UNIT: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** coreutils sleep's operands (NUMBER[smhd], summed) in ns, or its error. */
+export function sleepNs(args: string[]): number | ExecResult {
+  if (args.length === 0) return fail(1, `sleep: missing operand\n${SLEEP_TRY}`);
+  let s = 0;
+  for (const a of args) {
+    const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
+    if (!m) return fail(1, `sleep: invalid time interval ‘${a}’\n${SLEEP_TRY}`);
+    s += Number(m[1]) * SLEEP_UNIT[m[2]!]!;
+  }
+  return s * 1e9;
+}
+
+/** A virtual-time sleep that an abort (timeout, a kill) ends at once, its timer cancelled so the clock does not run to it. */
+export function abortableSleep(sim: Sim, ns: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = (): void => { timer.cancel(); resolve(); };
+    const timer = sim.schedule(ns, () => { signal?.removeEventListener('abort', onAbort); resolve(); });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,23 +1,30 @@
 // The exec shell: just-bash over an in-memory FS holding only the pod's own
 // files, with our network commands plugged in. just-bash's network (its curl)
-// stays off; nothing on the host is reachable.
+// stays off; nothing on the host is reachable. Each exec runs in slices under
+// CPU, memory and output budgets (budget.ts, slicing.ts).
 
-import { Bash, decodeBytesToUtf8, defineCommand, InMemoryFs } from 'just-bash';
+import { Bash, decodeBytesToUtf8, DefenseInDepthBox, defineCommand, getCommandNames, InMemoryFs, type CommandName } from 'just-bash';
 import type { SimActor } from '../../sim/sim.ts';
 import type { ExecResult } from '../facade.ts';
+import { DEFAULT_EXEC_LIMITS, interpreterLimits, KILL_EXIT, killMessage, type ExecLimits } from './budget.ts';
 import type { Cmd, ShellCtx } from './context.ts';
+import { attachMeter, ExecMeter, installSlicing } from './slicing.ts';
+import { timeoutCommand } from './timeout.ts';
 import { makeCurl } from './curl.ts';
-import { date, envCommand, hostname, uniq } from './misc.ts';
+import { abortableSleep, date, envCommand, hostname, sleepNs, uniq } from './misc.ts';
 import { kernelTool } from './kernel_tools.ts';
 import { nslookup } from './nslookup.ts';
 import { ping } from './ping.ts';
 
+import { shellQuote } from './quote.ts';
+
+export { shellQuote };
+
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'ash', 'dash', '/bin/sh', '/bin/bash', '/bin/zsh', '/bin/ash', '/usr/bin/zsh']);
 
-/** Single-quote an argument for the shell. */
-export function shellQuote(a: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}
+/** The library's commands that no container image here ships: they are "not found", as in a pod. */
+const NOT_IN_IMAGES = new Set(['python3', 'python', 'sqlite3', 'js-exec', 'node', 'html-to-markdown', 'xan']);
+const IMAGE_COMMANDS = getCommandNames().filter((n) => !NOT_IN_IMAGES.has(n)) as CommandName[];
 
 function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
   const writeFile = async (p: string, s: string): Promise<void> => { await fs.writeFile(p, s); };
@@ -37,6 +44,7 @@ function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
  * network command or a sleep waits on simulation events.
  */
 export async function runShell(sh: ShellCtx, argv: string[], stdin = ''): Promise<ExecResult> {
+  await installSlicing();
   const actor = sh.sim.actor();
   try { return await runShellInner(sh, argv, stdin, actor); } finally { actor.done(); }
 }
@@ -45,17 +53,32 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
   if (argv.length === 0) return { stdout: '', stderr: 'error: you must specify at least one command for the container\n', exitCode: 1 };
   // `tail -f /dev/null` is how idle containers wait; in an exec it would hang forever.
   if (argv[0] === 'tail' && argv.includes('-f')) return { stdout: '', stderr: '', exitCode: 0 };
-  const fs = new InMemoryFs();
+  const limits = sh.limits ?? DEFAULT_EXEC_LIMITS;
+  // Files count against the memory budget: a full disk says so (ENOSPC), as a pod's would.
+  const fs = new InMemoryFs(undefined, { maxTotalBytes: limits.memoryMb * 2 ** 20 });
   for (const [path, content] of Object.entries(sh.files)) {
     await fs.mkdir(path.slice(0, path.lastIndexOf('/')) || '/', { recursive: true });
     await fs.writeFile(path, content);
   }
+  const meter = new ExecMeter(limits.cpuMs);
+  // Waiting on the simulation is not CPU time. An abort (timeout, a kill) ends the wait at once:
+  // the actor must not stay parked, or the clock would run on to the abandoned command's events.
+  const wait = <T>(p: Promise<T>): Promise<T> => { meter.park(); return actor.wait(p).finally(() => meter.unpark()); };
   const custom = Object.entries(ourCommands(sh, fs)).map(([name, fn]) =>
-    defineCommand(name, async (args, ctx) => actor.wait(fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env) }))));
+    defineCommand(name, async (args, ctx) => wait(untilAborted(fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env) }), ctx.signal))));
+  custom.push(defineCommand('timeout', (args, ctx) => timeoutCommand(args, ctx, sh.sim)));
+  custom.push(defineCommand('sleep', async (args, ctx) => {
+    const ns = sleepNs(args);
+    if (typeof ns !== 'number') return ns;
+    await wait(abortableSleep(sh.sim, ns, ctx.signal));
+    return { stdout: '', stderr: '', exitCode: 0 };
+  }));
+  // The interpreter's sleep hook: our `sleep` replaces its user; the function is how slicing.ts finds this exec's meter.
+  const sleep = (ms: number): Promise<void> => DefenseInDepthBox.runTrustedAsync(() => wait(sh.sim.sleep(ms * 1e6)));
+  attachMeter(sleep, meter);
   const bash = new Bash({
-    fs, cwd: '/', env: { ...sh.env }, customCommands: custom,
-    sleep: (ms) => actor.wait(sh.sim.sleep(ms * 1e6)),
-    executionLimits: { maxExecutionTimeMs: 10 * 60_000, maxCommandCount: 1_000_000, maxLoopIterations: 1_000_000 },
+    fs, cwd: '/', env: { ...sh.env }, customCommands: custom, commands: IMAGE_COMMANDS, sleep,
+    executionLimits: interpreterLimits(limits),
     processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 },
   });
   // The container image has no /proc in this emulation: keep only what the pod owns.
@@ -63,7 +86,45 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
   const isShell = SHELLS.has(argv[0]!) && argv[1] === '-c' && argv[2] !== undefined;
   const script = isShell ? argv[2]! : argv.map(shellQuote).join(' ');
   const r = await bash.exec(script, { stdin, cwd: '/' });
-  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  return finish(r, meter, limits);
+}
+
+/** The exec's answer: a killed exec ends with our one-line reason and its signal's status; library wording becomes the shell's. */
+function finish(r: ExecResult, meter: ExecMeter, limits: ExecLimits): ExecResult {
+  let stderr = r.stderr;
+  if (meter.killed && meter.limitMessage) stderr = dropLinesWith(stderr, meter.limitMessage);
+  stderr = shellWording(stderr);
+  if (!meter.killed) return { stdout: notFound(r.stdout), stderr, exitCode: r.exitCode };
+  return { stdout: r.stdout, stderr: stderr + killMessage(meter.killed, limits), exitCode: KILL_EXIT[meter.killed] };
+}
+
+/** The interpreter's own advice to its embedder never reaches a user; bash's words for the same limits do. */
+function shellWording(stderr: string): string {
+  return notFound(stderr)
+    .replace(/^bash: execution aborted\n/gm, '')
+    .replace(/^(.*): maximum recursion depth \((\d+)\) exceeded, increase executionLimits\.maxCallDepth$/gm, '$1: maximum function nesting level exceeded ($2)')
+    .replace(/,? increase executionLimits\.\w+/g, '');
+}
+
+/** The library's stub for the interpreters it leaves out reads as a missing command, as in a pod. */
+function notFound(text: string): string {
+  return text.replace(/^(\S+): (\S+): command not available in browser environments\. Exclude '[^'\n]*' from your commands or use the Node\.js bundle\.$/gm, '$1: $2: command not found');
+}
+
+/** Nested shells (sh -c, timeout) each report the limit once: drop every line of it. */
+function dropLinesWith(text: string, needle: string): string {
+  return text.split('\n').filter((l) => !l.includes(needle)).join('\n');
+}
+
+/** A command of ours stops waiting when the exec is aborted (timeout, budget kill); its late answer is dropped. */
+function untilAborted(p: Promise<ExecResult>, signal: AbortSignal | undefined): Promise<ExecResult> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve({ stdout: '', stderr: '', exitCode: 143 });
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve({ stdout: '', stderr: '', exitCode: 143 });
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Variables the shell tracks internally that `env` must not list. */
