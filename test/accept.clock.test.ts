@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '../src/api/server.ts';
 import { CAPTURE_HEADER_LEN } from '../src/api/capture_codec.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { LABS } from '../src/cluster/labs/index.ts';
-import { ip4, IPPROTO_TCP, scenario, seedLab } from './helpers/lab.ts';
+import { ip4, IPPROTO_TCP, scenario, seedLab, stepArgv, transcript } from './helpers/lab.ts';
 import { TCP_FIN } from '../src/wire/tcp.ts';
 
 const wallLab = (): Cluster => Cluster.fromYaml(LABS.cilium!, { seed: 3, epochMs: Date.now() });
@@ -74,12 +74,13 @@ t.test('wall mode: the seed-003 transcript against a server keeps its clock on t
   const s = await startServer(c, { port: 0, clock: 'wall' });
   t.teardown(async () => { await s.close(); c.close(); });
   const cap = await capture(s, 'k8s-s', 'ens5');
-  const steps = scenario('seed003.txt').split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2).split(' '));
+  const steps = transcript(scenario('seed003.txt'));
   t.ok(steps.length >= 12, 'transcript steps');
   const skews: number[] = [];
-  for (const argv of steps) {
-    const r = argv[0] === 'kubectl' ? await post(s, '/v1/kubectl', { argv: argv.slice(1) }) : await post(s, '/v1/nodes/k8s-s/exec', { argv });
-    t.ok(r.exitCode === 0 || r.exitCode === 7, `${argv.join(' ')}: exit ${r.exitCode}`);
+  for (const { node, cmd } of steps) {
+    const argv = stepArgv(cmd);
+    const r = argv[0] === 'kubectl' ? await post(s, '/v1/kubectl', { argv: argv.slice(1) }) : await post(s, `/v1/nodes/${node}/exec`, { argv });
+    t.ok(r.exitCode === 0 || r.exitCode === 7, `${node}: ${cmd}: exit ${r.exitCode}`);
     skews.push(c.sim.wallMs() - Date.now());
   }
   cap.close();

@@ -5,21 +5,7 @@ import t from 'tap';
 import { ciliumOf } from '../src/cilium/plugin.ts';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../src/wire/icmp.ts';
 import { TCP_ACK, TCP_PSH } from '../src/wire/tcp.ts';
-import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab } from './helpers/lab.ts';
-
-interface Step { node: string; cmd: string; expected: string[] }
-
-/** `$ [@node] command` then its output lines; the node defaults to k8s-s. */
-function parseScenario(text: string): Step[] {
-  const steps: Step[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const m = /^\$ (?:@(\S+) )?(.*)$/.exec(line);
-    if (m) steps.push({ node: m[1] ?? 'k8s-s', cmd: m[2]!, expected: [] });
-    else steps[steps.length - 1]!.expected.push(line);
-  }
-  return steps;
-}
+import { drain, inPod, ip4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, kubectl, onNode, podVeth, record, scenario, seedLab, stepArgv, transcript } from './helpers/lab.ts';
 
 /** iputils prints a reply's time with fewer decimals as it grows: 0.214, 3.21, 33.3, 102. */
 const RTT = '(?:\\d{3,}|\\d\\d\\.\\d|\\d\\.\\d\\d|0\\.\\d{3})';
@@ -78,10 +64,10 @@ const mapIdsOf = (lines: string[]) => (/ map_ids ([\d,]+)$/.exec(lines.find((l) 
 t.test('seed 003 transcript', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
-  const steps = parseScenario(scenario('seed003.txt'));
+  const steps = transcript(scenario('seed003.txt'));
   t.equal(steps.length, 18, 'all transcript steps parsed');
   const run = (node: string, cmd: string) => {
-    const argv = cmd.includes('|') ? ['sh', '-c', cmd] : cmd.split(' ');
+    const argv = stepArgv(cmd);
     return argv[0] === 'kubectl' ? kubectl(c, argv.slice(1)) : onNode(c, node, argv);
   };
   for (const { node, cmd, expected } of steps) {

@@ -21,6 +21,24 @@ export function scenario(name: string): string {
   return readFileSync(new URL(`../scenarios/${name}`, import.meta.url), 'utf8');
 }
 
+/** One command of a transcript in test/scenarios: `$ [@node] command`, then its output lines. */
+export interface Step { node: string; cmd: string; expected: string[] }
+
+/** The steps of a transcript; the node defaults to k8s-s, `#` lines are comments. */
+export function transcript(text: string): Step[] {
+  const steps: Step[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const m = /^\$ (?:@(\S+) )?(.*)$/.exec(line);
+    if (m) steps.push({ node: m[1] ?? 'k8s-s', cmd: m[2]!, expected: [] });
+    else steps[steps.length - 1]!.expected.push(line);
+  }
+  return steps;
+}
+
+/** A step's argv as a user types it: a pipeline runs in the node's shell. */
+export const stepArgv = (cmd: string): string[] => (cmd.includes('|') ? ['sh', '-c', cmd] : cmd.split(' '));
+
 export const kubectl = (c: Cluster, argv: string[], stdin?: string): Promise<ExecResult> => c.sim.settle(c.kubectl(argv, stdin));
 export const inPod = (c: Cluster, pod: string, cmd: string[]): Promise<ExecResult> => kubectl(c, ['exec', pod, '--', ...cmd]);
 export const onNode = (c: Cluster, node: string, cmd: string[]): Promise<ExecResult> => c.sim.settle(c.nodeExec(node, cmd));
