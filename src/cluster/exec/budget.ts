@@ -46,8 +46,8 @@ export function killMessage(reason: KillReason, l: ExecLimits): string {
 /**
  * The interpreter's own limits, derived from the budgets. Loops and command
  * counts are unbounded (the CPU budget ends a runaway loop, as on a real
- * node); a single string may take a quarter of the memory budget, since
- * building one (x=$x$x) briefly holds several copies.
+ * node); a single string may take an eighth of the memory budget, since
+ * building one (y=$y$x) holds several copies until the GC runs
  */
 export function interpreterLimits(l: ExecLimits): ExecutionLimits {
   const mem = l.memoryMb * MiB;
@@ -56,8 +56,8 @@ export function interpreterLimits(l: ExecLimits): ExecutionLimits {
     maxLoopIterations: Number.MAX_SAFE_INTEGER,
     maxWorkUnits: Number.MAX_SAFE_INTEGER,
     maxExecutionTimeMs: 24 * 3_600_000,
-    maxStringLength: Math.max(64 * 1024, Math.floor(mem / 4)),
-    maxHeredocSize: Math.max(64 * 1024, Math.floor(mem / 4)),
+    maxStringLength: Math.max(64 * 1024, Math.floor(mem / 8)),
+    maxHeredocSize: Math.max(64 * 1024, Math.floor(mem / 8)),
     maxLiveBytes: mem,
     maxInputBytes: mem,
     maxFileSystemBytes: mem,
