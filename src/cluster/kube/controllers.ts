@@ -5,6 +5,7 @@
 import { u32ToIp } from '../../wire/addr.ts';
 import { isUnschedulable, pendingStatus, placePod, rejectedStatus, runningStatus } from './pods.ts';
 import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
+import { MAX_DOCUMENTS, MAX_PODS, MAX_UNSCHEDULED_PODS, podCount } from './quota.ts';
 import { trackerOf, type Tracker } from './tracker.ts';
 import { clone, objKey, type Any, type KObject } from './types.ts';
 import { matchesSelector } from './validate.ts';
@@ -134,13 +135,6 @@ function withoutHash(t: Any): Any {
   return c;
 }
 
-/**
- * Pods without an address the cluster holds at most (kube-controller-manager's
- * burstReplicas): a replica set creates pods up to the free pod addresses plus
- * this many, so `replicas: 1000000000` makes a bounded number of Pending pods.
- */
-export const MAX_UNSCHEDULED_PODS = 500;
-
 /** Pod addresses still free in every node's podCIDR (network, broadcast and the agents' reserved ones excluded). */
 function freePodIps(env: KubeEnv, t: Tracker): number {
   let total = 0;
@@ -152,7 +146,8 @@ function reconcileReplicaSet(s: KubeState, env: KubeEnv, rs: KObject, tr: Tracke
   const pods = ownedBy(s, 'Pod', rs, tr);
   const want = rs.spec.replicas as number;
   for (const p of pods.slice(want).reverse()) delObj(s, 'Pod', p.metadata.namespace, p.metadata.name);
-  const room = pods.length < want ? freePodIps(env, tr) + MAX_UNSCHEDULED_PODS - tr.pending.size : 0;
+  // Bounded by the addresses left (plus a few Pending), by what one request may create, and by the cluster's pod quota.
+  const room = pods.length < want ? Math.min(freePodIps(env, tr) + MAX_UNSCHEDULED_PODS - tr.pending.size, MAX_DOCUMENTS, MAX_PODS - podCount(s)) : 0;
   const create = Math.max(0, Math.min(want - pods.length, room));
   for (let i = 0; i < create; i++) {
     let name: string;

@@ -7,11 +7,10 @@ import { ClusterError } from '../facade.ts';
 import { admit } from './admit.ts';
 import { yamlParseError } from './yaml_errors.ts';
 import { reconcile } from './controllers.ts';
+import { checkPodQuota, MAX_DOCUMENTS } from './quota.ts';
 import { cloneState, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
 import { clone, kindInfo, KINDS, MAX_DEPTH, ownGet, protoKeyPath, setOwn, type Any, type KObject } from './types.ts';
 
-/** Documents one request may carry (dplab's quota; the README says so). */
-export const MAX_DOCUMENTS = 20000;
 
 /** go-yaml's words for a document nested deeper than the parser goes. */
 const TOO_DEEP = `error: error parsing STDIN: error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`;
@@ -125,6 +124,7 @@ export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode:
       const after = getObj(s, obj.kind, obj.metadata.namespace, obj.metadata.name)!;
       lines.push(`${label(obj)} ${before === JSON.stringify({ ...after, metadata: { ...after.metadata, resourceVersion: '' } }) ? 'unchanged' : 'configured'}`);
     } else {
+      checkPodQuota(s, obj);
       putObj(s, env, obj);
       reconcile(s, env);
       lines.push(`${label(obj)} created`);
