@@ -44,6 +44,7 @@ export class BpfRun implements Runtime {
     this.recorder = recorder;
   }
 
+  /** This frame's instance of a scratch slot, made on first use and kept for the frame's later runs. */
   local<T>(slot: RunLocal<T>): T {
     const v = this.locals[slot.id];
     return (v !== undefined ? v : (this.locals[slot.id] = slot.make())) as T;
