@@ -6,6 +6,7 @@ import t from 'tap';
 import { launchServer, type LaunchedServer } from '../src/api/launch.ts';
 import { execInPod } from '../src/cluster/exec/index.ts';
 import { fakeCluster } from './helpers/fake_pods.ts';
+import { startCli } from './helpers/run_cli.ts';
 
 interface Res { stdout: string; stderr: string; exitCode: number }
 
@@ -38,7 +39,7 @@ t.test('each budget ends an exec with its reason and status', async (t) => {
       stderr: /^Killed \(out of memory: exec budget 16 MiB; dplab serve --exec-memory-mb\)\n$/ },
     { name: 'growing array: memory or CPU, never the server', script: 'a=(); while true; do a+=(xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx); done', exitCode: -1,
       stderr: /^(Killed \(out of memory|CPU time limit exceeded)/ },
-    { name: 'output flood: output', script: 'while true; do echo 0123456789abcdef; done', exitCode: 153,
+    { name: 'output flood: output', script: 'x=$(printf "%01000d" 1); while true; do echo "$x"; done', exitCode: 153,
       stderr: /^File size limit exceeded \(exec budget 64 KiB of output; dplab serve --exec-output-kb\)\n$/ },
     { name: 'deep recursion: bash\'s nesting message', script: 'f() { f; }; f', exitCode: 126,
       stderr: /^bash: f: maximum function nesting level exceeded \(1000\)\n$/ },
@@ -102,12 +103,20 @@ t.test('/healthz answers while four execs and a node exec spin', async (t) => {
 });
 
 t.test('budget flags are checked', async (t) => {
-  const bad: Array<[Record<string, number>, string]> = [
+  const bad: Array<[Record<string, number | string>, string]> = [
     [{ cpuMs: 5 }, '--exec-cpu-ms must be an integer from 10 to 3600000, not "5"'],
     [{ memoryMb: 0 }, '--exec-memory-mb must be an integer from 1 to 4096, not "0"'],
     [{ outputKb: 2 ** 40 }, `--exec-output-kb must be an integer from 1 to 1048576, not "${2 ** 40}"`],
   ];
   for (const [exec, msg] of bad) await t.rejects(launchServer({ lab: 'cilium', seed: 1, port: 0, ephemeral: true, exec }), { message: msg });
+  const cli: Array<[string[], string]> = [
+    [['--exec-memory-mb', 'abc'], 'dplab: --exec-memory-mb must be an integer from 1 to 4096, not "abc"\n'],
+    [['--exec-output-kb', '-1'], 'dplab: --exec-output-kb must be an integer from 1 to 1048576, not "-1"\n'],
+  ];
+  for (const [flags, stderr] of cli) {
+    const r = await startCli(['serve', '--ephemeral', '--port', '0', ...flags]).exited;
+    t.same({ code: r.code, stderr: r.stderr }, { code: 1, stderr }, `dplab serve ${flags.join(' ')}`);
+  }
 });
 
 t.test('fast clock (library, tests): timeout counts wall time while busy, virtual time while waiting', async (t) => {

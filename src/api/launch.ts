@@ -24,7 +24,7 @@ export interface LaunchOptions {
   clock?: ClockMode;
   demoTraffic?: boolean;
   /** Budgets of each exec (`--exec-cpu-ms`, `--exec-memory-mb`, `--exec-output-kb`); the others keep their defaults. */
-  exec?: Partial<ExecLimits>;
+  exec?: Partial<Record<keyof ExecLimits, number | string>>;
   /** Where the objects are kept (default: $XDG_STATE_HOME/dplab/<lab>). */
   dataDir?: string;
   /** Keep nothing: every start is a fresh lab. */

@@ -23,10 +23,9 @@ function clockOption(v: string): ClockMode {
   return mode;
 }
 
-/** --exec-* flags as numbers; their ranges are checked where the budgets live (launchServer). */
-function execBudgets(opts: ServeOpts): { cpuMs?: number; memoryMb?: number; outputKb?: number } {
-  const n = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : intOption(name, v, 0, Number.MAX_SAFE_INTEGER));
-  return { cpuMs: n('exec-cpu-ms', opts.execCpuMs), memoryMb: n('exec-memory-mb', opts.execMemoryMb), outputKb: n('exec-output-kb', opts.execOutputKb) };
+/** --exec-* flags as given: launchServer checks them where the budgets and their ranges live. */
+function execBudgets(opts: ServeOpts): { cpuMs?: string; memoryMb?: string; outputKb?: string } {
+  return { cpuMs: opts.execCpuMs, memoryMb: opts.execMemoryMb, outputKb: opts.execOutputKb };
 }
 
 async function serve(opts: ServeOpts): Promise<void> {

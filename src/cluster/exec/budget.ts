@@ -74,14 +74,15 @@ export function reasonOfLimit(limitType: unknown): KillReason | undefined {
   return undefined;
 }
 
-/** Check flag or option values; throws a one-line message naming the bad one. */
-export function checkExecLimits(l: Partial<ExecLimits>, flag: (k: keyof ExecLimits) => string = (k) => k): ExecLimits {
+/** Check flag or option values (numbers, or flag text); throws a one-line message naming the bad one. */
+export function checkExecLimits(l: Partial<Record<keyof ExecLimits, number | string>>, flag: (k: keyof ExecLimits) => string = (k) => k): ExecLimits {
   const out = { ...DEFAULT_EXEC_LIMITS };
   for (const k of Object.keys(EXEC_LIMIT_RANGES) as Array<keyof ExecLimits>) {
-    const v = l[k];
-    if (v === undefined) continue;
+    const raw = l[k];
+    if (raw === undefined) continue;
+    const v = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
     const [min, max] = EXEC_LIMIT_RANGES[k];
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${flag(k)} must be an integer from ${min} to ${max}, not "${v}"`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${flag(k)} must be an integer from ${min} to ${max}, not "${raw}"`);
     out[k] = v;
   }
   return out;
