@@ -1,19 +1,21 @@
 // WebSocket streams: live capture of a node interface and `cilium-dbg monitor`.
 // The capture message format is documented in ../capture_codec.ts; monitor
-// sends one MonitorLine as JSON text per message.
+// sends one MonitorLine as JSON text per message, and `{"lost": N}` when it
+// skipped N lines for a reader that did not keep up. Both are bounded
+// (../stream_limits.ts): streams per client and in total, unsent bytes per stream.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../../cluster/facade.ts';
 import { encodeCaptureMessage, type CaptureControl } from '../capture_codec.ts';
 import { closeCodeFor, errorBody } from '../errors.ts';
+import { BoundedSender, StreamRegistry, streamLimits, type StreamLimits } from '../stream_limits.ts';
 import { requireNode } from './nodes.ts';
 import type { RouteOptions } from './options.ts';
 
-/** Above this many unsent bytes a slow client loses frames instead of the server buffering without bound. */
-const MAX_BUFFERED = 8 << 20;
+export interface StreamRouteOptions extends RouteOptions { limits?: Partial<StreamLimits> }
 
-/** Sends `{error}` then closes with 4000+status: how a stream reports a bad node or interface. */
+/** Sends `{error}` then closes with 4000+status: how a stream reports a bad node or interface, or a refusal. */
 function refuse(socket: WebSocket, err: unknown): void {
   const { status, body } = errorBody(err);
   socket.send(JSON.stringify(body));
@@ -22,40 +24,52 @@ function refuse(socket: WebSocket, err: unknown): void {
   setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
 }
 
-/** Runs `subscribe` and wires its stop function to the socket's close, or refuses on error. */
-function stream(socket: WebSocket, subscribe: () => () => void): void {
-  let stop: () => void;
-  try { stop = subscribe(); } catch (err) { refuse(socket, err); return; }
-  socket.on('close', () => stop());
-  socket.on('error', () => stop());
+/** A stream's subscription: what stops it, and its sender (stopped with it). */
+interface Subscription { stop: () => void; sender: BoundedSender }
+
+/**
+ * Takes a slot for the client, runs `subscribe`, and frees both when the
+ * socket closes; refuses (limits, bad node) with `{error}` and a close code.
+ */
+function stream(socket: WebSocket, req: FastifyRequest, registry: StreamRegistry, subscribe: () => Subscription): void {
+  let release: (() => void) | undefined;
+  let sub: Subscription;
+  try {
+    release = registry.admit(req.ip);
+    sub = subscribe();
+  } catch (err) { release?.(); refuse(socket, err); return; }
+  let ended = false;
+  const end = (): void => { if (ended) return; ended = true; sub.stop(); sub.sender.close(); release?.(); };
+  socket.once('close', end);
+  socket.once('error', end);
   // Clients only listen; anything they send is ignored.
   socket.on('message', () => {});
 }
 
-export const streamRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cluster }) => {
+export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, { cluster, limits }) => {
+  const registry = new StreamRegistry(streamLimits(limits));
+  const budget = registry.limits.bufferBytes;
+
   app.get<{ Params: { node: string }; Querystring: { iface?: string } }>('/v1/nodes/:node/capture', { websocket: true }, (socket, req) => {
-    stream(socket, () => {
+    stream(socket, req, registry, () => {
       requireNode(cluster, req.params.node);
       const iface = req.query.iface;
       if (!iface) throw new ClusterError('capture needs ?iface=NAME', 400, 'iface');
-      let dropped = 0; let reported = 0;
-      const stop = cluster.capture(req.params.node, iface, (f) => {
-        if (socket.readyState !== socket.OPEN) return;
-        if (socket.bufferedAmount > MAX_BUFFERED) { dropped++; return; }
-        if (dropped !== reported) { reported = dropped; socket.send(JSON.stringify({ dropped })); }
-        socket.send(encodeCaptureMessage(f, cluster.sim.epochMs), { binary: true });
-      });
+      // `dropped` is the running total, as tcpdump's "dropped by kernel".
+      const sender = new BoundedSender(socket, budget, (total) => JSON.stringify({ dropped: total } satisfies CaptureControl));
+      const stop = cluster.capture(req.params.node, iface, (f) => sender.send(encodeCaptureMessage(f, cluster.sim.epochMs)));
       socket.send(JSON.stringify({ listening: { node: req.params.node, iface } } satisfies CaptureControl));
-      return stop;
+      return { stop, sender };
     });
   });
 
   app.get<{ Params: { node: string } }>('/v1/nodes/:node/monitor', { websocket: true }, (socket, req) => {
-    stream(socket, () => {
+    stream(socket, req, registry, () => {
       requireNode(cluster, req.params.node);
-      return cluster.monitor(req.params.node, (l) => {
-        if (socket.readyState === socket.OPEN && socket.bufferedAmount <= MAX_BUFFERED) socket.send(JSON.stringify(l));
-      });
+      // `lost` counts since the previous report, as a perf ring's lost record.
+      const sender = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
+      const stop = cluster.monitor(req.params.node, (l) => sender.send(JSON.stringify(l)));
+      return { stop, sender };
     });
   });
 };
