@@ -6,12 +6,13 @@ import websocket from '@fastify/websocket';
 import type { ClusterFacade } from '../cluster/facade.ts';
 import { startDemoTraffic, type DemoOptions } from './demo.ts';
 import { startSimDriver, type Background } from './driver.ts';
-import { installErrorHandlers } from './errors.ts';
+import { clientErrorHandler, installErrorHandlers } from './errors.ts';
 import { execRoutes } from './routes/exec.ts';
 import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { streamRoutes } from './routes/streams.ts';
+import type { StreamLimits } from './stream_limits.ts';
 
 export interface AppOptions {
   /**
@@ -28,12 +29,16 @@ export interface AppOptions {
   demoTraffic?: boolean | DemoOptions;
   /** fastify logger (off by default: the CLI prints its own lines). */
   logger?: boolean;
+  /** Bounds on WebSocket streams (defaults: DEFAULT_STREAM_LIMITS). */
+  streams?: Partial<StreamLimits>;
+  /** The lab name `/healthz` reports: what `dplab serve` printed at start-up (default: the cluster's name). */
+  label?: string;
 }
 
 /** Builds the app without listening (tests use app.inject / app.injectWS). */
 export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): FastifyInstance {
   // No type coercion: a number where a string belongs is a 400, not a guess.
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 4 << 20, ajv: { customOptions: { coerceTypes: false } } });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 4 << 20, clientErrorHandler, ajv: { customOptions: { coerceTypes: false } } });
   installErrorHandlers(app);
   void app.register(websocket, { options: { maxPayload: 1 << 20 } });
 
@@ -48,10 +53,10 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   app.addHook('preClose', async () => { await Promise.all(background.splice(0).map((b) => b.stop())); });
 
   const routeOpts = { cluster };
-  void app.register(healthRoutes, routeOpts);
+  void app.register(healthRoutes, { ...routeOpts, lab: opts.label });
   void app.register(manifestRoutes, routeOpts);
   void app.register(execRoutes, routeOpts);
   void app.register(nodeRoutes, routeOpts);
-  void app.register(streamRoutes, routeOpts);
+  void app.register(streamRoutes, { ...routeOpts, limits: opts.streams });
   return app;
 }

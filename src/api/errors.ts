@@ -1,6 +1,8 @@
 // One error shape for every route: `{ error, field? }` with a 4xx status for
 // user mistakes, so clients print one line and never a stack trace.
 
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ClusterError } from '../cluster/facade.ts';
 
@@ -41,4 +43,22 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` } satisfies ErrorBody);
   });
+}
+
+/**
+ * The answer to a request Node's HTTP parser refused before any route ran
+ * (fastify's clientErrorHandler): the same `{error}` shape as every other
+ * answer, then the connection is closed, as Node does.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let error = `malformed HTTP request: ${err.reason ?? err.message.replace(/^Parse Error: /, '')}`;
+  if (err.code === 'HPE_HEADER_OVERFLOW') { status = 431; error = `request headers too large (the server takes ${maxHeaderSize} bytes)`; }
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { status = 408; error = 'request timed out before its headers were complete'; }
+  const body = JSON.stringify({ error } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

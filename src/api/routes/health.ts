@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from './options.ts';
 
-export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cluster }) => {
-  app.get('/healthz', async () => ({ ok: true, lab: cluster.name, nowNs: cluster.sim.now() }));
+/** `lab`: the name `dplab serve` printed at start-up (the built-in lab's, or the cluster file's); the cluster's own name otherwise. */
+export const healthRoutes: FastifyPluginAsync<RouteOptions & { lab?: string }> = async (app, { cluster, lab }) => {
+  app.get('/healthz', async () => ({ ok: true, lab: lab ?? cluster.name, nowNs: cluster.sim.now() }));
 };
