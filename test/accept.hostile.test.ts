@@ -12,6 +12,7 @@ const pod = (name: string, meta = '', spec = '') =>
 const svc = (name: string, spec: string) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec:\n${spec}`;
 const dep = (name: string, replicas: string) =>
   `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: c, image: traefik/whoami}]}\n`;
+const netpol = (spec: string) => `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n${spec}`;
 const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`)].join('\n');
 const LABEL_RE = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const NAME_PART = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
@@ -36,6 +37,12 @@ const REFUSED: Refused[] = [
   { name: 'clusterIP None with type NodePort', yaml: svc('s', '  type: NodePort\n  clusterIP: None\n  ports: [{port: 80}]\n'), status: 422, field: 'spec.clusterIPs[0]', error: 'The Service "s" is invalid: spec.clusterIPs[0]: Invalid value: "None": may not be set to \'None\' for NodePort services' },
   { name: 'Service name that is not a DNS-1035 label', yaml: svc('1web', '  ports: [{port: 80}]\n'), status: 422, field: 'metadata.name', error: /^The Service "1web" is invalid: metadata\.name: Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character/ },
   { name: 'NetworkPolicy whose spec is a string', yaml: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec: allow-all\n', status: 400, field: 'spec', error: 'Error from server (BadRequest): NetworkPolicy in version "v1" cannot be handled as a NetworkPolicy: json: cannot unmarshal string into Go struct field NetworkPolicy.spec of type v1.NetworkPolicySpec' },
+  { name: 'NetworkPolicy ipBlock with a bad CIDR', yaml: netpol('  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]\n'), status: 422, field: 'spec.ingress[0].from[0].ipBlock.cidr', error: 'The NetworkPolicy "np" is invalid: spec.ingress[0].from[0].ipBlock.cidr: Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)' },
+  { name: 'NetworkPolicy except outside its CIDR', yaml: netpol('  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.1.0.0/24]}}]}]\n'), status: 422, field: 'spec.egress[0].to[0].ipBlock.except[0]', error: 'The NetworkPolicy "np" is invalid: spec.egress[0].to[0].ipBlock.except[0]: Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`' },
+  { name: 'NetworkPolicy peer of two types', yaml: netpol('  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]\n'), status: 422, field: 'spec.ingress[0].from[0]', error: 'The NetworkPolicy "np" is invalid: spec.ingress[0].from[0]: Forbidden: may not specify more than 1 peer type' },
+  { name: 'NetworkPolicy empty peer', yaml: netpol('  ingress: [{from: [{}]}]\n'), status: 422, field: 'spec.ingress[0].from[0]', error: 'The NetworkPolicy "np" is invalid: spec.ingress[0].from[0]: Required value: must specify a peer' },
+  { name: 'NetworkPolicy unknown policy type', yaml: netpol('  policyTypes: [Sideways]\n'), status: 422, field: 'spec.policyTypes[0]', error: 'The NetworkPolicy "np" is invalid: spec.policyTypes[0]: Unsupported value: "Sideways": supported values: "Ingress", "Egress"' },
+  { name: 'NetworkPolicy selector operator', yaml: netpol('  podSelector: {matchExpressions: [{key: app, operator: Near, values: [a]}]}\n'), status: 422, field: 'spec.podSelector.matchExpressions[0].operator', error: 'The NetworkPolicy "np" is invalid: spec.podSelector.matchExpressions[0].operator: Unsupported value: "Near": supported values: "In", "NotIn", "Exists", "DoesNotExist"' },
   { name: 'replicas beyond int32', yaml: dep('d', '3000000000'), status: 400, field: 'spec.replicas', error: 'Error from server (BadRequest): Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number 3000000000 into Go struct field DeploymentSpec.spec.replicas of type int32' },
   { name: 'YAML alias bomb', yaml: aliasBomb, status: 400, field: 'yaml', error: 'error: error parsing STDIN: error converting YAML to JSON: yaml: document contains excessive aliasing' },
   { name: '100,000 nested lists', yaml: `a: ${'['.repeat(100_000)}`, status: 400, field: 'yaml', error: 'error: error parsing STDIN: error converting YAML to JSON: yaml: exceeded max depth of 512' },
@@ -172,6 +179,11 @@ t.test('accepted as the API server accepts it', async (t) => {
     t.equal(now.spec.containers[0].image, 'nicolaka/netshoot:v0.13');
     t.equal(now.status.containerStatuses[0].restartCount, 1, 'kubelet restarted the container');
     t.equal(now.status.podIP, old.status.podIP, 'same pod, same IP');
+  });
+
+  t.test('a NetworkPolicy with ipBlock, except and named ports', async (t) => {
+    const r = await apply(netpol('  podSelector: {matchLabels: {app: webpod}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{from: [{ipBlock: {cidr: 172.16.0.0/16, except: [172.16.1.0/24]}}, {namespaceSelector: {}, podSelector: {matchExpressions: [{key: app, operator: Exists}]}}], ports: [{port: http}, {protocol: UDP, port: 53}]}]\n  egress: [{}]\n'));
+    t.same([r.statusCode, r.json()], [200, { lines: ['networkpolicy.networking.k8s.io/np created'] }]);
   });
 
   t.test('a pinned pod IP without nodeName runs on the node owning that address', async (t) => {

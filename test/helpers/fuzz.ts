@@ -109,7 +109,11 @@ function validObject(g: Gen, kind: string, ns: string, name: string): KObject {
       const app = name;
       return { apiVersion: 'apps/v1', kind, metadata, spec: { replicas: g.int(4), selector: { matchLabels: { app } }, template: { metadata: { labels: { app, ...(g.chance(0.3) ? { tier: 'web' } : {}) } }, spec: podSpec(g) } } };
     }
-    default: return { apiVersion: 'networking.k8s.io/v1', kind, metadata, spec: { podSelector: { matchLabels: { app: g.pick(['a', 'web']) } }, policyTypes: ['Ingress'] } };
+    default: {
+      const cidr = g.pick(['10.0.0.0/8', '172.16.0.0/16']);
+      const peer: Any = g.chance(0.5) ? { ipBlock: { cidr, ...(g.chance(0.5) ? { except: [cidr.startsWith('10.') ? '10.1.0.0/24' : '172.16.1.0/24'] } : {}) } } : { podSelector: {} };
+      return { apiVersion: 'networking.k8s.io/v1', kind, metadata, spec: { podSelector: { matchLabels: { app: g.pick(['a', 'web']) } }, policyTypes: ['Ingress'], ingress: [{ from: [peer], ports: [{ port: g.pick([80, 'http']) }] }] } };
+    }
   }
 }
 
@@ -131,7 +135,7 @@ const BREAKERS: Array<(g: Gen, o: Any) => void> = [
       case 'Pod': o.spec.containers = g.pick([[], [{ name: 'c' }], 'c', [{ name: 'c', image: 'x' }, { name: 'c', image: 'y' }]]); break;
       case 'Service': o.spec.ports = g.pick([[{ port: 0 }], [{ port: 70000 }], [{ name: 'a', port: 80 }, { name: 'b', port: 80 }], []]); break;
       case 'Deployment': o.spec.replicas = g.pick([-1, 'three', 1.5, 3e9]); break;
-      default: o.spec = 'allow-all';
+      default: o.spec.ingress = [{ from: [g.pick([{ ipBlock: { cidr: '10.0.0.0/33' } }, { ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.0.0/8'] } }, {}, { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }])] }];
     }
   },
   (g, o) => {
@@ -139,7 +143,7 @@ const BREAKERS: Array<(g: Gen, o: Any) => void> = [
       case 'Pod': o.spec.nodeName = 'k8s-nope'; break;
       case 'Service': if (g.chance(0.5)) o.spec.externalIPs = [g.pick(['0.0.0.0', '127.0.0.1', '1.2.3', '010.1.1.1'])]; else { o.spec.type = 'NodePort'; o.spec.clusterIP = 'None'; } break;
       case 'Deployment': o.spec.template.metadata.labels = { app: 'other' }; break;
-      default: o.spec = [o.spec];
+      default: if (g.chance(0.5)) o.spec = [o.spec]; else o.spec.policyTypes = [g.pick(['Sideways', 'ingress', 'Ingress,Egress'])];
     }
   },
   (_g, o) => { if (o.kind === 'Service') o.spec.selector = { app: ['a', 'b'] }; else o.metadata.annotations = { big: 'x'.repeat(262_145) }; },
