@@ -9,6 +9,7 @@ import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
 import { kubectlCreate } from './create.ts';
 import { describe } from './describe.ts';
+import { KUBECTL_HELP, wantsRootHelp } from './help.ts';
 import { toJson, toYaml } from './format.ts';
 import { renderJsonPath } from './jsonpath.ts';
 import { printTable, type TableCtx } from './tables.ts';
@@ -21,17 +22,17 @@ export interface KubectlHost {
   identityOf(namespace: string, pod: string): number | undefined;
 }
 
-interface Flags { ns?: string; all: boolean; out?: string; sel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; showKind: boolean; container?: string; pos: string[]; rest: string[] }
+interface Flags { ns?: string; all: boolean; out?: string; sel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; showKind: boolean; container?: string; quiet: boolean; dash: boolean; pos: string[]; rest: string[] }
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, showKind: false, pos: [], rest: [] };
+  const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, showKind: false, quiet: false, dash: false, pos: [], rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => { const v = argv[++i]; if (v === undefined) throw new ClusterError(`error: flag needs an argument: ${a}`, 400, a); return v; };
     const eq = a.indexOf('=');
     const [k, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
     const v = (): string => inline ?? val();
-    if (a === '--') { f.rest = argv.slice(i + 1); break; }
+    if (a === '--') { f.dash = true; f.rest = argv.slice(i + 1); break; }
     else if (k === '-n' || k === '--namespace') f.ns = v();
     else if (/^-n./.test(a)) f.ns = a.slice(2);
     else if (k === '-A' || k === '--all-namespaces') f.all = true;
@@ -45,7 +46,8 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--no-headers') f.noHeaders = true;
     else if (k === '--show-labels') f.showLabels = true;
     else if (k === '--show-kind') f.showKind = true;
-    else if (['-i', '-t', '-it', '-ti', '--stdin', '--tty', '-q', '--quiet', '-w', '--wait', '--force'].includes(k) || k.startsWith('--grace-period') || k.startsWith('--now')) { /* accepted, no effect */ }
+    else if (k === '-q' || k === '--quiet') f.quiet = true;
+    else if (['-i', '-t', '-it', '-ti', '--stdin', '--tty', '-w', '--wait', '--force'].includes(k) || k.startsWith('--grace-period') || k.startsWith('--now')) { /* accepted, no effect */ }
     else if (a.startsWith('-') && a !== '-') throw new ClusterError(`error: unknown flag: ${a}`, 400, a);
     else f.pos.push(a);
   }
@@ -67,13 +69,18 @@ export async function runKubectl(host: KubectlHost, argv: string[], stdin = ''):
   try {
     return await dispatch(host, argv, stdin);
   } catch (e) {
-    // kubectl prints 422 Invalid errors bare ("The Service "s" is invalid: ..."), others after "Error from server: ".
-    if (e instanceof ClusterError) return { stdout: '', stderr: `${/^(error|Error)|^The \S+ ".*" is invalid: /.test(e.message) ? '' : 'Error from server: '}${e.message}\n`, exitCode: 1 };
-    return { stdout: '', stderr: `error: ${(e as Error).message}\n`, exitCode: 1 };
+    return errorResult(e);
   }
 }
 
+/** What kubectl prints for a failure: 422 Invalid errors bare ("The Service "s" is invalid: ..."), others after "Error from server: ". */
+function errorResult(e: unknown): ExecResult {
+  if (e instanceof ClusterError) return { stdout: '', stderr: `${/^(error|Error)|^The \S+ ".*" is invalid: /.test(e.message) ? '' : 'Error from server: '}${e.message}\n`, exitCode: 1 };
+  return { stdout: '', stderr: `error: ${(e as Error).message}\n`, exitCode: 1 };
+}
+
 async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promise<ExecResult> {
+  if (wantsRootHelp(argv)) return { stdout: KUBECTL_HELP, stderr: '', exitCode: 0 };
   const [verb, ...args] = argv;
   const f = parseFlags(args);
   const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', exitCode: 0 });
@@ -82,10 +89,14 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
     case 'describe': return ok(describeAll(host, f));
     case 'apply': case 'create': {
       if (f.file !== '-') throw new ClusterError(`error: only "-f -" (stdin) is supported`, 400, 'filename');
-      return verb === 'create' ? kubectlCreate(host.api, stdin) : ok(host.api.apply(stdin).join('\n') + '\n');
+      if (verb === 'create') return kubectlCreate(host.api, stdin);
+      const lines = host.api.apply(stdin);
+      if (lines.length === 0) throw new ClusterError('error: no objects passed to apply', 400, 'filename');
+      return ok(lines.join('\n') + '\n');
     }
     case 'delete': {
-      if (f.file === '-') return ok(host.api.delete(stdin).join('\n') + '\n');
+      // kubectl delete on input without objects says so on stdout and succeeds.
+      if (f.file === '-') return ok((host.api.delete(stdin).join('\n') || 'No resources found') + '\n');
       const { kind, names } = target(f);
       if (names.length === 0) throw new ClusterError('error: resource(s) were provided, but no name was specified', 400, 'name');
       return ok(host.api.deleteNamed(kind, f.ns ?? 'default', names).join('\n') + '\n');
@@ -96,15 +107,38 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
       if (!['merge', 'strategic', 'json'].includes(f.type)) throw new ClusterError(`error: --type must be one of [json merge strategic], not "${f.type}"`, 400, 'type');
       return ok(host.api.patch(kind, f.ns ?? 'default', names[0]!, f.type as 'merge', f.patch).join('\n') + '\n');
     }
-    case 'exec': {
-      const pod = f.pos[0]?.replace(/^(pods?|po)\//, '');
-      if (!pod || f.rest.length === 0) throw new ClusterError('error: you must specify at least one command for the container', 400, 'command');
-      const r = await host.exec(f.ns ?? 'default', pod, f.rest, stdin);
-      return r.exitCode === 0 ? r : { ...r, stderr: `${r.stderr}command terminated with exit code ${r.exitCode}\n` };
-    }
+    case 'exec': return exec(host, f, stdin);
     case 'version': return ok('Client Version: v1.30.4\nKustomize Version: v5.0.4-0.20230601165947-6ce0bf390ce3\nServer Version: v1.30.4\n');
     default: throw new ClusterError(`error: unknown command "${verb ?? ''}" for "kubectl"`, 400, 'verb');
   }
+}
+
+/**
+ * kubectl 1.30's exec (ExecOptions.Complete/Validate/Run): the command after
+ * `--`, or, deprecated, the words after the pod; a container named with -c
+ * is checked by the API server (pod/strategy.go streamLocation).
+ */
+async function exec(host: KubectlHost, f: Flags, stdin: string): Promise<ExecResult> {
+  const pod = f.pos[0]?.replace(/^(pods?|po)\//, '');
+  let warning = '';
+  let command = f.rest;
+  if (!f.dash && f.pos.length > 1) {
+    if (!f.quiet) warning = 'kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. Use kubectl exec [POD] -- [COMMAND] instead.\n';
+    command = f.pos.slice(1);
+  }
+  if (!pod) throw new ClusterError('error: pod, type/name or --filename must be specified', 400, 'pod');
+  if (command.length === 0) throw new ClusterError('error: you must specify at least one command for the container', 400, 'command');
+  const ns = f.ns ?? 'default';
+  const obj = host.api.list('Pod', ns).find((p) => p.metadata.name === pod);
+  if (obj && f.container !== undefined) {
+    const names = [...(obj.spec.containers ?? []), ...(obj.spec.initContainers ?? [])].map((c: { name: string }) => c.name);
+    if (!names.includes(f.container)) return { stdout: '', stderr: `${warning}Error from server (BadRequest): container ${f.container} is not valid for pod ${pod}\n`, exitCode: 1 };
+  }
+  let r: ExecResult;
+  // The deprecation warning comes first, whatever follows (kubectl prints it while parsing its arguments).
+  try { r = await host.exec(ns, pod, command, stdin); } catch (e) { const err = errorResult(e); return { ...err, stderr: warning + err.stderr }; }
+  const stderr = `${warning}${r.stderr}`;
+  return r.exitCode === 0 ? { ...r, stderr } : { ...r, stderr: `${stderr}command terminated with exit code ${r.exitCode}\n` };
 }
 
 /** The `all` category as kubectl expands it, restricted to the kinds the lab serves (pods, services, deployments, replicasets). */
