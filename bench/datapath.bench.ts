@@ -185,7 +185,8 @@ async function newConnections(l: Lab, n: number): Promise<Figures> {
 
 /** Packets sent before measuring, so that the measured part runs optimised code. */
 const WARMUP = 50_000;
-const UDP_N = Number(process.env.BENCH_UDP_N ?? 200_000), TCP_BYTES = 64 << 20, CONNS = 20_000;
+// Per run; the rounds multiply them (sizes halved when runs became 5 interleaved rounds, so `npm run bench` stays under 10 minutes).
+const UDP_N = Number(process.env.BENCH_UDP_N ?? 100_000), TCP_BYTES = 32 << 20, CONNS = 10_000;
 const header = {
   method: 'Cluster.fromYaml(seed lab + client/sink pods + sink Service); traffic through pod netns SocketApi (UDP sendmsg of 64-byte datagrams on one flow / TCP stream / connect+accept+close), hops on the Sim event queue (runSync), all programs, maps and CT live; UDP cases measured after a 50k-packet warm-up (steady state, JIT done); packetsPerSec = packets delivered to the destination socket(s) per CPU second of this single-threaded process (process.cpuUsage), packetsPerWallSec per wall second; one lab per group, built on first use and kept across rounds',
   methodDatapath: 'udpDatapath = the datapath alone (pktgen-style): copies of one captured 64-byte-payload UDP frame handed to dev_queue_xmit on the client pod eth0, counted and dropped by a tc ingress program on the destination pod eth0 (no socket send/receive); packetsPerSec per CPU second as above',
