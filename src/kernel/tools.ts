@@ -79,13 +79,29 @@ function runIp(ns: NetnsImpl, args: string[]): ToolResult {
   return fail(`Object "${obj}" is unknown, try "ip help".`, 1);
 }
 
+/** bpftool's do_help() (main.c), printed on stderr. */
+export const BPFTOOL_HELP = `Usage: bpftool [OPTIONS] OBJECT { COMMAND | help }
+       bpftool batch file FILE
+       bpftool version
+
+       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | struct_ops | iter }
+       OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
+                    {-V|--version} }
+`;
+
+/** bpftool's usage(): the help, then exit(-1), i.e. 255. */
+const usage = (error?: string): ToolResult => ({ stdout: '', stderr: `${error === undefined ? '' : `Error: ${error}\n`}${BPFTOOL_HELP}`, exitCode: 255 });
+
 function runBpftool(ns: NetnsImpl, args: string[]): ToolResult {
   const node = ns.node;
+  // getopt: -h/--help prints the help and exits 0, whatever follows.
+  if (args.some((a) => a === '--help' || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a))) return { stdout: '', stderr: BPFTOOL_HELP, exitCode: 0 };
   const words = args.filter((a) => !/^-(-?(color|colour)(=.*)?|c|p|-pretty|f|-bpffs|m|-mapcompat|n|-nomount)$/.test(a));
   const bad = words.find((w) => w.startsWith('-'));
-  if (bad) return fail(`Error: ${bad === '-j' || bad === '--json' ? 'JSON output is not supported here' : `unrecognized option '${bad}'`}`, 255);
+  if (bad) return bad === '-j' || bad === '--json' ? fail('Error: JSON output is not supported here', 255) : usage(`unrecognized option '${bad}'`);
   const [obj, cmd = 'show', ...rest] = words;
-  if (obj === undefined) return fail('Usage: bpftool [OPTIONS] OBJECT { COMMAND | help }', 255);
+  // cmd_select(): no object runs the first command, "help" (exit 0); a word that prefixes none prints the help, exit 255.
+  if (obj === undefined || isPrefix(obj, 'help')) return { stdout: '', stderr: BPFTOOL_HELP, exitCode: 0 };
   const isShow = cmd === 'show' || cmd === 'list';
   if (isPrefix(obj, 'net')) {
     if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
@@ -107,5 +123,5 @@ function runBpftool(ns: NetnsImpl, args: string[]): ToolResult {
     const m = node.maps.get(Number(rest[1]));
     return m ? ok(formatMap(m)) : fail(`Error: get map by id (${rest[1]}): No such file or directory`, 255);
   }
-  return fail(`Error: unrecognized object '${obj}'`, 255);
+  return usage();
 }

@@ -12,7 +12,6 @@ const K8S_APIS = ['EndpointSliceOrEndpoint', 'cilium/v2::CiliumClusterwideNetwor
   'core/v1::Pods', 'core/v1::Service', 'networking.k8s.io/v1::NetworkPolicy'];
 /** The seed's nodes have 2 CPUs (`Listening for events on 2 CPUs`). */
 export const NODE_CPUS = 2;
-const MAX_FLOWS = 4095;
 const CONTROLLERS = 29, MODULES = 45;
 
 export interface StatusOptions { verbose: boolean; wallMs: number; uptimeNs: number }
@@ -36,9 +35,6 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   const cidr = `${u32ToIp(cfg.clusterCIDR.ip)}/${cfg.clusterCIDR.prefixLen}`;
   const pod = `${u32ToIp(a.node.podCIDR.ip)}/${a.node.podCIDR.prefixLen}`;
   const size = 2 ** (32 - a.node.podCIDR.prefixLen) - 2;
-  const seen = a.maps.events.lost + a.maps.events.delivered;
-  const current = Math.min(seen, MAX_FLOWS);
-  const flowsPerSec = o.uptimeNs > 0 ? seen / (o.uptimeNs / 1e9) : 0;
   const nodes = ctl.nodeNames().length;
   let s = 'KVStore:\tOk\tDisabled\n';
   s += `Kubernetes:\tOk\t${K8S_VERSION.slice(1).split('.').slice(0, 2).join('.')} (${K8S_VERSION}) [linux/amd64]\n`;
@@ -64,7 +60,9 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   s += `Controller Status:\t${CONTROLLERS}/${CONTROLLERS} healthy\n`;
   s += `Proxy Status:\tOK, ip ${u32ToIp(a.routerIp)}, 0 redirects active on ports 10000-20000, Envoy: external\n`;
   s += 'Global Identity Range:\tmin 256, max 65535\n';
-  s += `Hubble:\tOk\tCurrent/Max Flows: ${current}/${MAX_FLOWS} (${(current / MAX_FLOWS * 100).toFixed(2)}%), Flows/s: ${flowsPerSec.toFixed(2)}\tMetrics: Ok\n`;
+  // No Hubble server runs in the lab (nothing listens on 4244 or the relay port): the agent's
+  // status is what Cilium reports with Hubble off (models.HubbleStatusStateDisabled), no observer, no metrics.
+  s += 'Hubble:\tDisabled\n';
   if (o.verbose) s += kprDetails(cfg.socketLB, `${devName}\t${devIps} (Direct Routing)`);
   s += 'Encryption:\tDisabled\t\n';
   s += `Cluster health:\t${nodes}/${nodes} reachable\t(${rfc3339(o.wallMs)})\n`;
