@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli, type LiveCli } from './helpers/run_cli.ts';
 
+// Several real servers start and stop here: give a loaded 2-core machine time (tap's default is 120 s a file).
+t.setTimeout(300_000);
+
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: kept}\nspec: {containers: [{name: c, image: traefik/whoami}]}\n';
 
 function tempDir(t: Test): string {

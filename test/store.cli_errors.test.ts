@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { defaultDataDir } from '../src/cluster/store/persist.ts';
 import { runCli, startCli, type LiveCli } from './helpers/run_cli.ts';
 
+// Several real servers start and stop here: give a loaded 2-core machine time (tap's default is 120 s a file).
+t.setTimeout(300_000);
+
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-store-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { Rng } from '../src/sim/sim.ts';
 import { startCli, type LiveCli } from './helpers/run_cli.ts';
 
+// Several real servers start and stop here: give a loaded 2-core machine time (tap's default is 120 s a file).
+t.setTimeout(300_000);
+
 const N = 100;
 
 /** Apply i of round r: two objects in one request. */
