@@ -2,11 +2,11 @@
 // admitted and the controllers run on a copy; the caller commits the copy
 // only if nothing threw.
 
-import { parseAllDocuments } from 'yaml';
+import { CST, Lexer, parseAllDocuments } from 'yaml';
 import { ClusterError } from '../facade.ts';
 import { admit } from './admit.ts';
 import { yamlParseError } from './yaml_errors.ts';
-import { reconcile } from './controllers.ts';
+import { reconcile, settleEndpoints } from './controllers.ts';
 import { checkPodQuota, MAX_DOCUMENTS } from './quota.ts';
 import { cloneState, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
 import { jsonPatch, mergePatch } from './patch.ts';
@@ -16,17 +16,20 @@ import { clone, kindInfo, KINDS, MAX_DEPTH, ownGet, protoKeyPath, type Any, type
 const TOO_DEEP = `error: error parsing STDIN: error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`;
 
 /**
- * Deepest `[`/`{` nesting outside quotes and comments: the yaml library
- * recurses per level (and runs out of memory on ~50,000), so deeper input is
- * refused before it is parsed.
+ * Deepest `[`/`{` nesting, as yaml's lexer (iterative, quotes and block
+ * scalars understood) sees it: the parser recurses per level and runs out of
+ * memory near 50,000, so deeper input is refused before it is parsed. Text
+ * with fewer brackets than the limit cannot nest deeper and is not lexed.
  */
 function flowDepth(text: string): number {
+  let opens = 0;
+  for (let i = 0; i < text.length && opens <= MAX_DEPTH; i++) { const c = text.charCodeAt(i); if (c === 0x5b || c === 0x7b) opens++; }
+  if (opens <= MAX_DEPTH) return opens;
   let depth = 0, max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '[' || c === '{') { if (++depth > max) max = depth; } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
-    else if (c === '"' || c === "'") { i = text.indexOf(c, i + 1); if (i < 0) break; }
-    else if (c === '#') { i = text.indexOf('\n', i); if (i < 0) break; }
+  for (const tok of new Lexer().lex(text)) {
+    const type = CST.tokenType(tok);
+    if (type === 'flow-seq-start' || type === 'flow-map-start') max = Math.max(max, ++depth);
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
   }
   return max;
 }
@@ -120,16 +123,17 @@ export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode:
     if (old) {
       const before = JSON.stringify({ ...old, metadata: { ...old.metadata, resourceVersion: '' } });
       putObj(s, env, obj);
-      reconcile(s, env);
+      reconcile(s, env, true);
       const after = getObj(s, obj.kind, obj.metadata.namespace, obj.metadata.name)!;
       lines.push(`${label(obj)} ${before === JSON.stringify({ ...after, metadata: { ...after.metadata, resourceVersion: '' } }) ? 'unchanged' : 'configured'}`);
     } else {
       checkPodQuota(s, obj);
       putObj(s, env, obj);
-      reconcile(s, env);
+      reconcile(s, env, true);
       lines.push(`${label(obj)} created`);
     }
   });
+  settleEndpoints(s, env);
   return { state: s, lines };
 }
 
@@ -148,9 +152,10 @@ export function deleteObjects(state: KubeState, env: KubeEnv, refs: Array<{ kind
     delObj(s, info.kind, ns, r.name);
     if (info.kind === 'Namespace') for (const k of KINDS) if (k.namespaced) for (const o of listObjs(s, k.kind, r.name)) delObj(s, k.kind, r.name, o.metadata.name);
     if (info.kind === 'Service') delObj(s, 'Endpoints', ns, r.name);
-    reconcile(s, env);
+    reconcile(s, env, true);
     lines.push(`${kindLabel(info.kind)} "${r.name}" deleted`);
   }
+  settleEndpoints(s, env);
   return { state: s, lines };
 }
 
