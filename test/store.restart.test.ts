@@ -40,7 +40,8 @@ async function view(c: Cluster): Promise<Record<string, string>> {
   const get = await c.kubectl(['get', 'ns,nodes,pods,svc,ep,endpointslices,deploy,rs', '-A', '-o', 'json']);
   const ids = await c.nodeExec('k8s-w1', ['cilium-dbg', 'identity', 'list']);
   const ips = await c.nodeExec('k8s-s', ['cilium-dbg', 'ip', 'list']);
-  return { objects: get.stdout, identities: ids.stdout, ipcache: ips.stdout };
+  const svcs = await c.nodeExec('k8s-w2', ['cilium-dbg', 'service', 'list']);
+  return { objects: get.stdout, identities: ids.stdout, ipcache: ips.stdout, services: svcs.stdout };
 }
 
 /** Edits before the restart: creates, a patch, deletes (of a lab pod and of a pod whose identity is released). */
@@ -73,6 +74,7 @@ t.test('a restart brings back the objects, IPs, nodePorts, resourceVersions and 
   t.equal(after.objects, before.objects, 'kubectl get -o json: same objects, resourceVersions, pod IPs, nodePorts');
   t.equal(after.identities, before.identities, 'cilium-dbg identity list: same numbers for the same labels');
   t.equal(after.ipcache, before.ipcache, 'cilium-dbg ip list: same IP -> identity');
+  t.equal(after.services, before.services, 'cilium-dbg service list: same service and backend ids');
   const pods = (await c2.kubectl(['get', 'pods'])).stdout;
   t.notMatch(pods, /webpod2|gone/, 'deleted pods stay deleted');
   t.match(pods, /webapp-\w+-\w+ +1\/1 +Running/, 'applied pods are back');
@@ -107,6 +109,7 @@ t.test('after a restart the cluster goes on as one that never stopped (names, IP
   t.same(untimed(a.objects!), untimed(b.objects!), 'same objects as without the restart');
   t.equal(a.identities, b.identities, 'the new label set draws the identity it would have drawn');
   t.equal(a.ipcache, b.ipcache);
+  t.equal(a.services, b.services, 'the new service takes the id it would have taken');
 });
 
 /** A store whose writes fail on demand (a full disk). */

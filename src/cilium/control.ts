@@ -29,6 +29,8 @@ export interface CiliumCluster extends CiliumControl {
   identities(): Array<{ id: number; labels: string[] }>;
   /** The cluster-wide allocator (its save/restore keep identities across a restart). */
   readonly identityAllocator: IdentityAllocator;
+  /** Cluster-wide service and backend ids (save/restore keep them across a restart). */
+  readonly lbIds: LbIds;
   allocatedAddresses(node: string): string[];
   /** Nodes with an agent, in the order they were added. */
   nodeNames(): string[];
@@ -144,6 +146,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
     endpoints(node) { return [...agentOf(node).endpoints.values()].sort((x, y) => x.id - y.id); },
     identities() { return identities.list(); },
     identityAllocator: identities,
+    lbIds,
     allocatedAddresses(node) { return agentOf(node).allocatedAddresses(); },
     nodeNames() { return [...agents.keys()]; },
     ipcacheSource(ip, prefixLen) { return ipcache.get(`${ip}/${prefixLen}`)?.kind === 'pod' ? 'custom-resource' : ''; },

@@ -80,6 +80,8 @@ export const ciliumServiceProxy: ServiceProxyPlugin = {
       // cilium-dbg and the monitor are the CNI's (one agent); nothing more to offer.
       nodeTools: () => ({}),
       eventStreams: () => ({}),
+      // Service and backend ids stay what `cilium-dbg service list` showed before a restart.
+      memory: { save: () => ctl.lbIds.save(), restore: (saved) => ctl.lbIds.restore(saved) },
     };
     controls.set(proxy, ctl);
     return proxy;

@@ -19,7 +19,19 @@ export class LbIds {
   private readonly revNats = new IdTable();
   backendId(ip: number, port: number, proto: number): number { return this.backends.get(ip, port, proto); }
   revNatId(ip: number, port: number, proto: number): number { return this.revNats.get(ip, port, proto); }
+  /** The tables, to keep service and backend ids across a restart. */
+  save(): SavedLbIds { return { backends: this.backends.save(), revNats: this.revNats.save() }; }
+  /** Before the first sync: the ids save() returned come back for the same addresses. */
+  restore(saved: unknown): void {
+    const s = saved as SavedLbIds;
+    this.backends.restore(s?.backends, 'backends');
+    this.revNats.restore(s?.revNats, 'revNats');
+  }
 }
+
+/** One id table: its counter and its [port * 256 + proto, address, id] entries. */
+export interface SavedIds { size: number; ids: Array<[number, number, number]> }
+export interface SavedLbIds { backends: SavedIds; revNats: SavedIds }
 
 class IdTable {
   private readonly byPortProto = new Map<number, Map<number, number>>();
@@ -31,6 +43,21 @@ class IdTable {
     let v = m.get(ip);
     if (v === undefined) { v = ++this.size; m.set(ip, v); }
     return v;
+  }
+  save(): SavedIds {
+    const ids: Array<[number, number, number]> = [];
+    for (const [pp, m] of this.byPortProto) for (const [ip, id] of m) ids.push([pp, ip, id]);
+    return { size: this.size, ids };
+  }
+  restore(s: SavedIds | undefined, what: string): void {
+    const ok = (e: unknown): e is [number, number, number] => Array.isArray(e) && e.length === 3 && e.every(Number.isInteger);
+    if (!s || !Number.isInteger(s.size) || !Array.isArray(s.ids) || !s.ids.every(ok)) throw new Error(`saved service ids: bad ${what} table`);
+    for (const [pp, ip, id] of s.ids) {
+      let m = this.byPortProto.get(pp);
+      if (!m) { m = new Map(); this.byPortProto.set(pp, m); }
+      m.set(ip, id);
+    }
+    this.size = s.size;
   }
 }
 
