@@ -16,7 +16,7 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
-async function serve(t: Tap.Test, streams: Partial<StreamLimits>): Promise<{ cluster: FakeCluster; server: RunningServer }> {
+async function serve(t: { teardown(fn: () => unknown): void }, streams: Partial<StreamLimits>): Promise<{ cluster: FakeCluster; server: RunningServer }> {
   const cluster = new FakeCluster();
   const server = await startServer(cluster, { port: 0, clock: 'manual', streams });
   t.teardown(() => server.close());

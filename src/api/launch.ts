@@ -9,6 +9,7 @@ import { checkExecLimits, execRuntime, type ExecLimits } from '../cluster/exec/i
 import { defaultDataDir } from '../cluster/store/persist.ts';
 import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
+import { streamLimits, type StreamLimits } from './stream_limits.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
 export type ClockMode = 'wall' | 'fast';
@@ -31,6 +32,8 @@ export interface LaunchOptions {
   ephemeral?: boolean;
   /** Delete what the data directory holds first. */
   reset?: boolean;
+  /** Bounds on WebSocket streams (`--max-streams`, `--max-streams-per-client`, `--stream-buffer-kb`); the others keep their defaults. */
+  streams?: Partial<StreamLimits>;
 }
 
 const EXEC_FLAGS: Record<keyof ExecLimits, string> = { cpuMs: '--exec-cpu-ms', memoryMb: '--exec-memory-mb', outputKb: '--exec-output-kb' };
@@ -69,14 +72,17 @@ function buildCluster(opts: LaunchOptions, store: KubeStore | undefined): Cluste
 export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer> {
   if (opts.lab !== undefined && opts.clusterFile !== undefined) throw new Error('give --lab or --cluster, not both');
   execLimitsOf(opts);
+  const streams = streamLimits(opts.streams);
   const store = await openStore(opts);
   let cluster: Cluster;
   try { cluster = buildCluster(opts, store); } catch (e) { store?.close(); throw e; }
+  // The name start-up prints and /healthz reports: the lab the user chose, or the cluster file's.
+  const label = opts.clusterFile !== undefined ? cluster.name : (opts.lab ?? 'cilium');
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 9876;
   let server: RunningServer;
   try {
-    server = await startServer(cluster, { host, port, clock: opts.clock ?? 'wall', demoTraffic: !!opts.demoTraffic });
+    server = await startServer(cluster, { host, port, clock: opts.clock ?? 'wall', demoTraffic: !!opts.demoTraffic, streams, label });
   } catch (err) {
     cluster.close();
     store?.close();
@@ -85,7 +91,7 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
   }
   return {
     ...server,
-    label: opts.clusterFile !== undefined ? cluster.name : (opts.lab ?? 'cilium'),
+    label,
     close: async () => { try { await server.close(); } finally { cluster.close(); store?.close(); } },
   };
 }

@@ -16,10 +16,19 @@ export function serverUrl(flag?: string): string {
 
 export class DplabClient {
   private readonly base: URL;
+  /** A path in the server URL (a server behind a reverse proxy at http://h/dplab): prefixed to every route. */
+  private readonly basePath: string;
   constructor(readonly server: string) {
     try { this.base = new URL(server); } catch { throw new CliError(`invalid server URL "${server}"`); }
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new CliError(`invalid server URL "${server}" (want http://HOST:PORT)`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new CliError(`invalid server URL "${server}" (want http://HOST:PORT[/PATH])`);
+    if (this.base.search || this.base.hash || this.base.username || this.base.password) {
+      throw new CliError(`invalid server URL "${server}": only http://HOST:PORT[/PATH], no query, fragment or credentials`);
+    }
+    this.basePath = this.base.pathname.replace(/\/+$/, '');
   }
+
+  /** The URL of a route (path with its query), under the server URL's own path. */
+  private url(path: string): URL { return new URL(this.basePath + path, this.base.origin); }
 
   private unreachable(): CliError {
     return new CliError(`cannot reach the dplab server at ${this.server} (is "dplab serve" running?)`);
@@ -29,7 +38,7 @@ export class DplabClient {
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(new URL(path, this.base), {
+      res = await fetch(this.url(path), {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -57,7 +66,7 @@ export class DplabClient {
   async openStream(path: string, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
     // Loaded here: only the streaming verbs need ws, the others start without it.
     const { default: WebSocket } = await import('ws');
-    const url = new URL(path, this.base);
+    const url = this.url(path);
     url.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);

@@ -7,7 +7,7 @@ import type { ClockMode } from '../api/launch.ts';
 import { CliError } from './errors.ts';
 
 interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
-  execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string }
+  execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string; maxStreams?: string; maxStreamsPerClient?: string; streamBufferKb?: string }
 
 const CLOCKS: readonly ClockMode[] = ['wall', 'fast'];
 
@@ -28,6 +28,13 @@ function execBudgets(opts: ServeOpts): { cpuMs?: string; memoryMb?: string; outp
   return { cpuMs: opts.execCpuMs, memoryMb: opts.execMemoryMb, outputKb: opts.execOutputKb };
 }
 
+/** --max-streams* and --stream-buffer-kb as numbers; their ranges are checked where the limits live (launchServer). */
+function streamFlags(opts: ServeOpts): { maxStreams?: number; maxPerClient?: number; bufferBytes?: number } {
+  const n = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : intOption(name, v, 0, Number.MAX_SAFE_INTEGER));
+  const kb = n('stream-buffer-kb', opts.streamBufferKb);
+  return { maxStreams: n('max-streams', opts.maxStreams), maxPerClient: n('max-streams-per-client', opts.maxStreamsPerClient), bufferBytes: kb === undefined ? undefined : kb * 1024 };
+}
+
 async function serve(opts: ServeOpts): Promise<void> {
   if (opts.lab && opts.cluster) throw new CliError('give --lab or --cluster, not both');
   if (opts.ephemeral && (opts.dataDir !== undefined || opts.reset)) throw new CliError('--ephemeral keeps nothing: give it without --data-dir and --reset');
@@ -37,7 +44,7 @@ async function serve(opts: ServeOpts): Promise<void> {
   const clock = clockOption(opts.clock);
   const { launchServer } = await import('../api/launch.ts');
   const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
-    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts) });
+    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts), streams: streamFlags(opts) });
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
@@ -62,5 +69,8 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--exec-cpu-ms <ms>', 'CPU time one exec may use before it is killed (default: 10000)')
     .option('--exec-memory-mb <MiB>', 'memory one exec may hold: strings, arrays, files (default: 64)')
     .option('--exec-output-kb <KiB>', 'output one exec may write, pipes included (default: 4096)')
+    .option('--max-streams <n>', 'WebSocket streams (capture, monitor) open at once, all clients (default: 128)')
+    .option('--max-streams-per-client <n>', 'streams open at once from one client address (default: 32)')
+    .option('--stream-buffer-kb <KiB>', 'unsent data one stream may hold; a reader further behind loses messages, counted (default: 256)')
     .action(async (opts: ServeOpts) => { await serve(opts); exit(0); });
 }

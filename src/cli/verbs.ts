@@ -46,8 +46,10 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
       .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
       .action(act(async (client, opts: { filename: string }) => {
         const yaml = await readManifest(opts.filename);
-        const { lines } = await (verb === 'apply' ? client.apply(yaml) : client.delete(yaml)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
-        for (const l of lines) process.stdout.write(`${l}\n`);
+        const { lines } = yaml.trim() === '' ? { lines: [] } : await (verb === 'apply' ? client.apply(yaml) : client.delete(yaml)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
+        // kubectl on input without objects: apply fails, delete says so on stdout and succeeds.
+        if (lines.length === 0 && verb === 'apply') throw new CliError('error: no objects passed to apply');
+        for (const l of lines.length ? lines : ['No resources found']) process.stdout.write(`${l}\n`);
         return 0;
       }));
   }
@@ -80,13 +82,29 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
     }));
 }
 
+/** A monitor stream message: a line, `{lost}` when the server skipped lines for us, or `{error}` before it closes. */
+export interface MonitorMessage { text?: string; lost?: number; error?: string }
+
+/**
+ * What `cilium-dbg monitor` prints for a message: the line, or for lines the
+ * server skipped because we fell behind, its lost-record line
+ * (monitor/format LostEvent: "CPU %02d: Lost %d events"; the server's queue is
+ * not per CPU, so CPU 00).
+ */
+export function monitorOutput(msg: MonitorMessage): string | undefined {
+  if (msg.text !== undefined) return `${msg.text}\n`;
+  if (msg.lost !== undefined) return `CPU 00: Lost ${msg.lost} events\n`;
+  return undefined;
+}
+
 /** Streams `cilium-dbg monitor` lines until Ctrl-C or the server closes. */
 async function monitor(client: DplabClient, node: string): Promise<number> {
   let error: string | undefined;
   const ws = await client.openStream(`/v1/nodes/${encodeURIComponent(node)}/monitor`, (data) => {
-    const msg = JSON.parse(String(data)) as { text?: string; error?: string };
+    const msg = JSON.parse(String(data)) as MonitorMessage;
     if (msg.error) error = msg.error;
-    else if (msg.text !== undefined) process.stdout.write(`${msg.text}\n`);
+    const out = monitorOutput(msg);
+    if (out !== undefined) process.stdout.write(out);
   });
   return new Promise((resolve, reject) => {
     const onSig = (): void => { ws.close(); resolve(0); };
