@@ -15,7 +15,6 @@ import { abortableSleep, date, envCommand, hostname, sleepNs, uniq } from './mis
 import { kernelTool } from './kernel_tools.ts';
 import { nslookup } from './nslookup.ts';
 import { ping } from './ping.ts';
-
 import { shellQuote } from './quote.ts';
 
 export { shellQuote };
@@ -61,7 +60,7 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
     await fs.writeFile(path, content);
   }
   const meter = new ExecMeter(limits.cpuMs);
-  // Waiting on the simulation is not CPU time. An abort (timeout, a kill) ends the wait at once:
+  // Waiting on the simulation is not CPU time. An abort (timeout) ends the wait at once:
   // the actor must not stay parked, or the clock would run on to the abandoned command's events.
   const wait = <T>(p: Promise<T>): Promise<T> => { meter.park(); return actor.wait(p).finally(() => meter.unpark()); };
   const custom = Object.entries(ourCommands(sh, fs)).map(([name, fn]) =>
@@ -95,7 +94,7 @@ function finish(r: ExecResult, meter: ExecMeter, limits: ExecLimits): ExecResult
   if (meter.killed && meter.limitMessage) stderr = dropLinesWith(stderr, meter.limitMessage);
   stderr = shellWording(stderr);
   if (!meter.killed) return { stdout: notFound(r.stdout), stderr, exitCode: r.exitCode };
-  return { stdout: r.stdout, stderr: stderr + killMessage(meter.killed, limits), exitCode: KILL_EXIT[meter.killed] };
+  return { stdout: notFound(r.stdout), stderr: stderr + killMessage(meter.killed, limits), exitCode: KILL_EXIT[meter.killed] };
 }
 
 /** The interpreter's own advice to its embedder never reaches a user; bash's words for the same limits do. */
@@ -116,7 +115,7 @@ function dropLinesWith(text: string, needle: string): string {
   return text.split('\n').filter((l) => !l.includes(needle)).join('\n');
 }
 
-/** A command of ours stops waiting when the exec is aborted (timeout, budget kill); its late answer is dropped. */
+/** A command of ours stops waiting when `timeout` aborts it; its late answer is dropped. */
 function untilAborted(p: Promise<ExecResult>, signal: AbortSignal | undefined): Promise<ExecResult> {
   if (!signal) return p;
   if (signal.aborted) return Promise.resolve({ stdout: '', stderr: '', exitCode: 143 });

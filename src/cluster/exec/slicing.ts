@@ -128,7 +128,8 @@ function patch(proto: InterpreterLike): void {
   };
   proto.executeStatement = function (this: InterpreterLike, s: unknown): Promise<unknown> {
     const m = this.ctx.sleep && meters.get(this.ctx.sleep);
-    const pause = m?.step();
+    let pause: Promise<void> | undefined;
+    try { pause = m?.step(); } catch (e) { return Promise.reject(e); } // a kill rejects, as the async original would
     return pause ? pause.then(() => statement.call(this, s)) : statement.call(this, s);
   };
   proto.executeScript = function (this: InterpreterLike, s: unknown): Promise<unknown> {
