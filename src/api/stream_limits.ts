@@ -86,11 +86,13 @@ export class BoundedSender {
   constructor(private readonly socket: WebSocket, private readonly limit: number,
     private readonly report: (total: number, since: number) => string) {}
 
-  send(data: Uint8Array | string): void {
+  /** Sends a message, built only when it goes out (a skipped frame costs no copy); text for strings. */
+  send(message: () => Uint8Array | string): void {
     const s = this.socket;
     if (s.readyState !== s.OPEN) return;
     if (s.bufferedAmount >= this.limit) { this.skipped++; this.watch(); return; }
     this.flush();
+    const data = message();
     s.send(data, { binary: typeof data !== 'string' });
   }
 

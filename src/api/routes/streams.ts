@@ -57,7 +57,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       if (!iface) throw new ClusterError('capture needs ?iface=NAME', 400, 'iface');
       // `dropped` is the running total, as tcpdump's "dropped by kernel".
       const sender = new BoundedSender(socket, budget, (total) => JSON.stringify({ dropped: total } satisfies CaptureControl));
-      const stop = cluster.capture(req.params.node, iface, (f) => sender.send(encodeCaptureMessage(f, cluster.sim.epochMs)));
+      const stop = cluster.capture(req.params.node, iface, (f) => sender.send(() => encodeCaptureMessage(f, cluster.sim.epochMs)));
       socket.send(JSON.stringify({ listening: { node: req.params.node, iface } } satisfies CaptureControl));
       return { stop, sender };
     });
@@ -68,7 +68,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       requireNode(cluster, req.params.node);
       // `lost` counts since the previous report, as a perf ring's lost record.
       const sender = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
-      const stop = cluster.monitor(req.params.node, (l) => sender.send(JSON.stringify(l)));
+      const stop = cluster.monitor(req.params.node, (l) => sender.send(() => JSON.stringify(l)));
       return { stop, sender };
     });
   });
