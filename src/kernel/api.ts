@@ -50,7 +50,7 @@ export interface Route {
 }
 
 /** Connection failure codes surfaced to apps (curl maps them to exit codes). */
-export type SocketErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE';
+export type SocketErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE' | 'EMSGSIZE';
 export class SocketError extends Error {
   constructor(readonly code: SocketErrorCode, message?: string) { super(message ?? code); }
 }
@@ -80,7 +80,17 @@ export interface UdpSocket {
   close(): void;
 }
 
-export interface PingReply { ttl: number; rttNs: number; bytes: number; from: number }
+/**
+ * An echo reply, or (with `icmp`) the ICMP error the probe earned, as IP_RECVERR
+ * queues it (SO_EE_ORIGIN_ICMP: ee_type, ee_code, ee_info = the MTU for "frag needed").
+ */
+export interface PingReply { ttl: number; rttNs: number; bytes: number; from: number; icmp?: { type: number; code: number; info: number } }
+/** IP_MTU_DISCOVER for a ping socket: IP_PMTUDISC_DO / WANT (Linux's default) / DONT. */
+export type PmtuDisc = 'do' | 'want' | 'dont';
+/** A probe refused locally (SO_EE_ORIGIN_LOCAL): EMSGSIZE carries the path MTU as ee_info. */
+export class PingLocalError extends SocketError {
+  constructor(code: SocketErrorCode, readonly mtu: number, message?: string) { super(code, message); }
+}
 
 /** The socket layer of one netns. */
 export interface SocketApi {
@@ -90,7 +100,7 @@ export interface SocketApi {
   /** Bind a UDP socket; port 0 picks an ephemeral port. onMessage makes it a server socket. */
   udpBind(port: number, onMessage?: (data: Uint8Array, from: Endpoint4, reply: (d: Uint8Array) => void) => void): UdpSocket;
   /** One ICMP echo; null on timeout. */
-  ping(to: number, opts: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number }): Promise<PingReply | null>;
+  ping(to: number, opts: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number; pmtudisc?: PmtuDisc }): Promise<PingReply | null>;
 }
 
 /** cgroup sock_addr attach points used by socket LB. */

@@ -13,6 +13,7 @@ import type { Device } from './device.ts';
 import type { NetnsImpl } from './netns.ts';
 import { devReceive } from './path.ts';
 import { vxlanInnerOffset, vxlanVni, VXLAN_HLEN } from '../wire/vxlan.ts';
+import { ipFragment, isFragment, PmtuCache, Reassembler } from './frag.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 
@@ -24,7 +25,15 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
   if (ihl < 20 || tot < ihl || o + tot > skb.len || checksum(f, o, ihl) !== 0) { dev.stats.rxDropped++; return; }
   skb.len = o + tot;
   const daddr = readU32(f, o + IP_DADDR);
-  if ((ns.acceptAnyDestination && ns.refuseDestination?.(daddr) !== true) || ns.isLocal(daddr) || daddr === 0xffffffff) { ipLocalDeliver(ns, dev, skb, ihl); return; }
+  if ((ns.acceptAnyDestination && ns.refuseDestination?.(daddr) !== true) || ns.isLocal(daddr) || daddr === 0xffffffff) {
+    if (isFragment(f)) {
+      const whole = defragOf(ns).add(skb);
+      if (whole === null) return;
+      skb = whole;
+    }
+    ipLocalDeliver(ns, dev, skb, ihl);
+    return;
+  }
   if (!ns.ipForward) { dev.stats.rxDropped++; return; }
   ipForward(ns, dev, skb);
 }
@@ -38,9 +47,51 @@ function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff): void {
   const out = r ? ns.byIndex.get(r.ifindex) : undefined;
   if (!r || !out) { icmpError(ns, skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0); inDev.stats.rxDropped++; return; }
   const mtu = r.mtu ?? out.mtu;
-  if (skb.len - ETH_HLEN > mtu && (f[o + 6]! & 0x40) !== 0) { icmpError(ns, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu); return; }
+  // ip_forward: DF over the next hop's MTU earns "fragmentation needed" with that MTU; without DF, ip_fragment after the TTL.
+  const big = skb.len - ETH_HLEN > mtu;
+  if (big && (f[o + 6]! & 0x40) !== 0) { icmpError(ns, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu); inDev.stats.rxDropped++; return; }
   ipDecTtl(f, o);
+  if (big) {
+    const nh = r.gateway || daddr;
+    if (ipFragment(skb, mtu, (fr) => ns.neigh.output(out, nh, fr)) === 0) inDev.stats.rxDropped++;
+    return;
+  }
   ns.neigh.output(out, r.gateway || daddr, skb);
+}
+
+const defrags = new WeakMap<NetnsImpl, Reassembler>();
+const pmtus = new WeakMap<NetnsImpl, PmtuCache>();
+/** Set once any netns has learnt a PMTU: until then local output skips the cache lookup. */
+let anyPmtu = false;
+
+/** The netns's fragment queues (built at its first fragment). */
+export function defragOf(ns: NetnsImpl): Reassembler {
+  let d = defrags.get(ns);
+  if (d === undefined) {
+    d = new Reassembler({
+      schedule: (delayNs, fn) => ns.node.sim.schedule(delayNs, fn),
+      // ip_expire: ICMP time exceeded, "fragment reassembly time exceeded", about the first fragment.
+      timeExceeded: (first) => icmpError(ns, newSkb(first, first.length, 0), ICMP_TIME_EXCEEDED, 1, 0),
+    });
+    defrags.set(ns, d);
+  }
+  return d;
+}
+
+/** The netns's learnt path MTUs. */
+export function pmtuOf(ns: NetnsImpl): PmtuCache {
+  let p = pmtus.get(ns);
+  if (p === undefined) { p = new PmtuCache(); pmtus.set(ns, p); anyPmtu = true; }
+  return p;
+}
+
+/** The MTU towards dst on route r out of dev: a learnt PMTU, else the route's mtu metric, else the device's (ip_dst_mtu_maybe_forward / dst_mtu). */
+export function pathMtu(ns: NetnsImpl, dst: number, r: Route | undefined, dev: Device): number {
+  const base = r?.mtu ?? dev.mtu;
+  const p = pmtus.get(ns);
+  if (p === undefined) return base;
+  const learnt = p.get(dst, ns.node.sim.now());
+  return learnt !== 0 && learnt < base ? learnt : base;
 }
 
 /** ip_local_out for locally generated packets (IPv4 header at ETH_HLEN written). Returns false without a route. */
@@ -55,7 +106,17 @@ export function ipLocalOut(ns: NetnsImpl, skb: SkBuff, route?: Route): boolean {
   const r = route ?? ns.lookupRoute(dst);
   const dev = r ? ns.byIndex.get(r.ifindex) : undefined;
   if (!r || !dev) return false;
-  ns.neigh.output(dev, r.gateway || dst, skb);
+  const nh = r.gateway || dst;
+  if (skb.len - ETH_HLEN > dev.mtu || (r.mtu !== undefined && skb.len - ETH_HLEN > r.mtu) || (anyPmtu && pmtus.has(ns))) {
+    const mtu = pathMtu(ns, dst, r, dev);
+    if (skb.len - ETH_HLEN > mtu) {
+      // ip_finish_output -> ip_fragment; a local DF packet over the MTU is the socket's EMSGSIZE, checked before it got here.
+      if ((skb.data[ETH_HLEN + 6]! & 0x40) !== 0) { dev.stats.txDropped++; return true; }
+      if (ipFragment(skb, mtu, (fr) => ns.neigh.output(dev, nh, fr)) === 0) dev.stats.txDropped++;
+      return true;
+    }
+  }
+  ns.neigh.output(dev, nh, skb);
   return true;
 }
 
@@ -77,14 +138,24 @@ function icmpRcv(ns: NetnsImpl, dev: Device, skb: SkBuff, l4: number): void {
   const type = f[l4]!;
   if (type === ICMP_ECHO) {
     const saddr = readU32(f, o + IP_SADDR), daddr = readU32(f, o + IP_DADDR);
+    // A reply too big for the path back goes without DF, to be fragmented (icmp_reply's socket does not set DF on what exceeds the MTU).
+    const back = ns.isLocal(saddr) ? undefined : ns.lookupRoute(saddr);
+    const backDev = back ? ns.byIndex.get(back.ifindex) : undefined;
+    const fits = backDev === undefined || skb.len - ETH_HLEN <= pathMtu(ns, saddr, back, backDev);
     const reply = buildIcmpEchoFrame({
-      srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: daddr, dst: saddr, ttl: ns.defaultTtl, id: ns.nextIpId(), df: (f[o + 6]! & 0x40) !== 0,
+      srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: daddr, dst: saddr, ttl: ns.defaultTtl, id: ns.nextIpId(), df: fits && (f[o + 6]! & 0x40) !== 0,
       reply: true, echoId: readU16(f, l4 + 4), seq: readU16(f, l4 + 6),
     }, f.subarray(l4 + ICMP_HLEN, skb.len));
     ipLocalOut(ns, newSkb(reply, reply.length, 0));
   } else if (type === ICMP_ECHOREPLY) {
     ns.sock.pingRcv(skb, l4);
   } else if (type === ICMP_DEST_UNREACH || type === ICMP_TIME_EXCEEDED) {
+    // icmp_unreach -> ipv4_update_pmtu: "fragmentation needed" teaches the route towards the quoted destination its PMTU.
+    if (type === ICMP_DEST_UNREACH && f[l4 + 1] === ICMP_FRAG_NEEDED && skb.len >= l4 + ICMP_HLEN + 20) {
+      const qdst = readU32(f, l4 + ICMP_HLEN + IP_DADDR), mtu = readU16(f, l4 + 6);
+      const r = ns.lookupRoute(qdst), d = r ? ns.byIndex.get(r.ifindex) : undefined;
+      if (r && d && mtu >= 68) pmtuOf(ns).update(qdst, mtu, r.mtu ?? d.mtu, ns.node.sim.now());
+    }
     ns.sock.icmpErrorRcv(skb, l4);
   }
 }

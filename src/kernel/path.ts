@@ -10,6 +10,7 @@ import { encapVxlan, type VxlanOuter } from '../wire/vxlan.ts';
 import type { TcxLink } from './api.ts';
 import type { Device } from './device.ts';
 import { ipRcv } from './ip.ts';
+import { ipFragment } from './frag.ts';
 
 /** XMIT_RECURSION_LIMIT: nested egress redirects beyond this are dropped, as in the kernel. */
 const XMIT_RECURSION_LIMIT = 8;
@@ -94,13 +95,15 @@ export function devXmit(dev: Device, skb: SkBuff, depth: number): void {
   switch (dev.kind) {
     case 'veth': {
       const peer = dev.peer;
-      if (!peer || !peer.up) { dev.stats.txDropped++; return; }
+      // veth_xmit -> is_skb_forwardable: a frame over the peer's MTU (plus a VLAN tag's room) is dropped.
+      if (!peer || !peer.up || skb.len > peer.mtu + ETH_HLEN + 4) { dev.stats.txDropped++; return; }
       scrub(skb, peer.netns !== dev.netns);
       node.hop(peer, skb, node.latency.vethNs);
       return;
     }
     case 'netdev':
-      if (!dev.underlay) { dev.stats.txDropped++; return; }
+      // The NIC sends no frame over its MTU.
+      if (!dev.underlay || skb.len > dev.mtu + ETH_HLEN) { dev.stats.txDropped++; return; }
       scrub(skb, true);
       dev.underlay.transmit(dev, skb);
       return;
@@ -136,6 +139,12 @@ function vxlanXmit(dev: Device, skb: SkBuff): void {
   skb.data = frame; skb.len = frame.length; skb.ifindex = out.ifindex; skb.ingressIfindex = 0;
   skb.tunnel = undefined; skb.sockCookie = 0;
   const cb = skb.cb; cb[0] = 0; cb[1] = 0; cb[2] = 0; cb[3] = 0; cb[4] = 0;
+  // The outer datagram (DF clear, as vxlan sends without `df set`) is fragmented when it exceeds the underlay's MTU.
+  if (frame.length - ETH_HLEN > out.mtu) {
+    const nh = c.nextHop;
+    if (ipFragment(skb, out.mtu, (fr) => ns.neigh.output(out, nh, fr)) === 0) dev.stats.txDropped++;
+    return;
+  }
   ns.neigh.output(out, c.nextHop, skb);
 }
 /** Reused outer-header fields for encapVxlan (read synchronously). */

@@ -7,9 +7,9 @@ import { readU16, readU32 } from '../wire/addr.ts';
 import { buildTcpFrame } from '../wire/build.ts';
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
-import { IPPROTO_TCP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.ts';
-import type { CgroupHook, Endpoint4, PingReply, SocketApi, TcpConnection, UdpSocket } from './api.ts';
+import type { CgroupHook, Endpoint4, PingReply, PmtuDisc, SocketApi, TcpConnection, UdpSocket } from './api.ts';
 import { SocketError } from './api.ts';
 import { ipLocalOut } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
@@ -183,7 +183,7 @@ export class Sockets implements SocketApi {
 
   udpRcv(skb: SkBuff, l4: number): void { UdpSock.rcv(this, skb, l4); }
 
-  ping(to: number, opts: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number }): Promise<PingReply | null> {
+  ping(to: number, opts: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number; pmtudisc?: PmtuDisc }): Promise<PingReply | null> {
     return this.pings.send(to, opts);
   }
 
@@ -193,6 +193,7 @@ export class Sockets implements SocketApi {
   icmpErrorRcv(skb: SkBuff, l4: number): void {
     const f = skb.data;
     const inner = l4 + 8;
+    if (skb.len >= inner + 28 && f[inner + 9] === IPPROTO_ICMP && this.pingTable !== null) { this.pingTable.errorRcv(skb, l4); return; }
     if (skb.len < inner + 28 || f[inner + 9] !== IPPROTO_TCP || f[l4] !== 3) return;
     const ihl = (f[inner]! & 15) * 4;
     const dst = readU32(f, inner + 16);

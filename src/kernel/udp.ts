@@ -6,11 +6,12 @@ import { buildIcmpEchoFrame, buildPortUnreachFrame, buildUdpFrame } from '../wir
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
 import { IPPROTO_UDP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
-import type { Endpoint4, PingReply, Route, UdpSocket } from './api.ts';
+import type { Endpoint4, PingReply, PmtuDisc, Route, UdpSocket } from './api.ts';
 import type { SockAddrCtx } from '../bpf/program.ts';
 import type { Device } from './device.ts';
-import { SocketError } from './api.ts';
-import { ipLocalOut } from './ip.ts';
+import { PingLocalError, SocketError } from './api.ts';
+import { ipLocalOut, pathMtu } from './ip.ts';
+import { IP_MAX_LEN } from './frag.ts';
 import type { NetnsImpl } from './netns.ts';
 import type { Sockets } from './sockets.ts';
 import type { TimerHandle } from '../sim/sim.ts';
@@ -118,11 +119,17 @@ export class PingTable {
   private readonly pending = new Map<number, { resolve: (r: PingReply | null) => void; sentNs: number; timer: TimerHandle }>();
   constructor(private readonly ns: NetnsImpl) {}
 
-  send(to: number, o: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number }): Promise<PingReply | null> {
+  send(to: number, o: { seq: number; id: number; payloadBytes: number; timeoutNs: number; ttl?: number; pmtudisc?: PmtuDisc }): Promise<PingReply | null> {
     const ns = this.ns;
     const route = ns.isLocal(to) ? undefined : ns.lookupRoute(to);
     const dev = route ? ns.byIndex.get(route.ifindex) : ns.isLocal(to) ? ns.byIndex.get(1) : undefined;
     if (!dev) return Promise.reject(new SocketError('ENETUNREACH', 'Network is unreachable'));
+    // __ip_append_data: with IP_PMTUDISC_DO nothing goes over the path MTU, otherwise nothing over 64 KiB (EMSGSIZE,
+    // queued by ip_local_error with the MTU); __ip_make_skb sets DF for DO, and for WANT while the datagram fits the MTU.
+    const mtu = route ? pathMtu(ns, to >>> 0, route, dev) : dev.mtu;
+    const ipLen = 20 + 8 + o.payloadBytes, pmtud = o.pmtudisc ?? 'want';
+    if (ipLen > (pmtud === 'do' ? mtu : IP_MAX_LEN)) return Promise.reject(new PingLocalError('EMSGSIZE', mtu, 'Message too long'));
+    const df = pmtud === 'do' || (pmtud === 'want' && ipLen <= mtu);
     const src = ns.isLocal(to) ? to : ns.selectSource(dev, route);
     // iputils ping: struct timeval (16 bytes) then bytes counting up from 0x10.
     const payload = new Uint8Array(o.payloadBytes);
@@ -133,7 +140,7 @@ export class PingTable {
       dv.setUint32(0, sec >>> 0, true); dv.setUint32(4, Math.floor(sec / 2 ** 32), true); dv.setUint32(8, usec, true);
     }
     for (let i = 16; i < payload.length; i++) payload[i] = i & 255;
-    const f = buildIcmpEchoFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst: to >>> 0, ttl: o.ttl ?? ns.defaultTtl, id: ns.nextIpId(), df: true, reply: false, echoId: o.id, seq: o.seq }, payload);
+    const f = buildIcmpEchoFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst: to >>> 0, ttl: o.ttl ?? ns.defaultTtl, id: ns.nextIpId(), df, reply: false, echoId: o.id, seq: o.seq }, payload);
     const key = (o.id & 0xffff) * 65536 + (o.seq & 0xffff);
     const p = new Promise<PingReply | null>((resolve) => {
       const timer = ns.node.sim.schedule(o.timeoutNs, () => { this.pending.delete(key); resolve(null); });
@@ -151,5 +158,20 @@ export class PingTable {
     this.pending.delete(key);
     w.timer.cancel();
     w.resolve({ ttl: f[o + 8]!, rttNs: this.ns.node.sim.now() - w.sentNs, bytes: skb.len - l4, from: readU32(f, o + IP_SADDR) });
+  }
+
+  /** An ICMP error quoting one of our echo requests (IP_RECVERR): the probe ends with it. */
+  errorRcv(skb: SkBuff, l4: number): void {
+    const f = skb.data, o = ETH_HLEN, inner = l4 + 8;
+    const il4 = inner + (f[inner]! & 15) * 4;
+    if (skb.len < il4 + 8 || f[il4] !== 8) return;
+    const key = readU16(f, il4 + 4) * 65536 + readU16(f, il4 + 6);
+    const w = this.pending.get(key);
+    if (!w) return;
+    this.pending.delete(key);
+    w.timer.cancel();
+    const type = f[l4]!, code = f[l4 + 1]!;
+    const info = type === 3 && code === 4 ? readU16(f, l4 + 6) : 0;
+    w.resolve({ ttl: f[o + 8]!, rttNs: this.ns.node.sim.now() - w.sentNs, bytes: skb.len - l4, from: readU32(f, o + IP_SADDR), icmp: { type, code, info } });
   }
 }

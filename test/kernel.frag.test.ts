@@ -1,0 +1,155 @@
+// MTU, fragmentation, reassembly and PMTU discovery in the emulated kernel (no Cilium):
+// what a sender sees (replies, ICMP errors, EMSGSIZE) and the fragments on the wire.
+import t from 'tap';
+import { Sim } from '../src/sim/sim.ts';
+import { buildTestbed } from '../src/kernel/testbed.ts';
+import { PingLocalError, type NetDevice } from '../src/kernel/api.ts';
+import type { LinuxNode } from '../src/kernel/node.ts';
+import { ETH_HLEN, ETH_P_IP, ethType } from '../src/wire/ethernet.ts';
+import { ipChecksumOk, ipId, ipTotLen } from '../src/wire/ipv4.ts';
+import { readU16 } from '../src/wire/addr.ts';
+import { checksum } from '../src/wire/checksum.ts';
+import { ipFragment, Reassembler } from '../src/kernel/frag.ts';
+import { buildIcmpEchoFrame } from '../src/wire/build.ts';
+import { newSkb, type SkBuff } from '../src/wire/skb.ts';
+import { TcpdumpFormatter } from '../src/wire/tcpdump.ts';
+
+function lab(podMtu: number, linkMtu: number) {
+  const sim = new Sim(3);
+  const { nodes } = buildTestbed(sim, {
+    mtu: podMtu,
+    nodes: [
+      { name: 'a', ip: '192.168.10.10', routerIp: '172.16.0.12', podCidr: '172.16.0.0', pods: [{ name: 'pa', ip: '172.16.0.230' }] },
+      { name: 'b', ip: '192.168.10.101', routerIp: '172.16.1.198', podCidr: '172.16.1.0', pods: [{ name: 'pb', ip: '172.16.1.111' }] },
+    ],
+  });
+  for (const n of nodes) n.node.netdev!.mtu = linkMtu;
+  return { sim, a: nodes[0]!, b: nodes[1]!, pa: nodes[0]!.pods[0]!, pb: nodes[1]!.pods[0]! };
+}
+
+function tap(node: LinuxNode, dev: NetDevice, want: 'in' | 'out' = 'out'): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  node.capture(dev, (f, dir) => { if (dir === want && ethType(f) === ETH_P_IP) out.push(f); });
+  return out;
+}
+const fragField = (f: Uint8Array): number => readU16(f, ETH_HLEN + 6);
+
+t.test('ping across a smaller link: -M do, want and dont as Linux treats them', async (t) => {
+  const cases: Array<{ name: string; pmtudisc: 'do' | 'want' | 'dont'; size: number; first: string; second: string }> = [
+    { name: 'fits the link', pmtudisc: 'do', size: 1400, first: 'reply', second: 'reply' },
+    { name: 'do: frag needed from the router, then EMSGSIZE with the learnt PMTU', pmtudisc: 'do', size: 4000, first: 'icmp 3/4 mtu 1500', second: 'EMSGSIZE mtu 1500' },
+    { name: 'want: DF while it fits the route, frag needed, then fragmented locally', pmtudisc: 'want', size: 4000, first: 'icmp 3/4 mtu 1500', second: 'reply' },
+    { name: 'dont: fragmented by the forwarding node from the start', pmtudisc: 'dont', size: 4000, first: 'reply', second: 'reply' },
+  ];
+  for (const c of cases) {
+    const { sim, a, pa, pb } = lab(9001, 1500);
+    const show = async (seq: number): Promise<string> => {
+      try {
+        const r = await sim.settle(pa.ns.sockets.ping(pb.ip, { seq, id: 5, payloadBytes: c.size, timeoutNs: 2e9, pmtudisc: c.pmtudisc }));
+        if (!r) return 'timeout';
+        if (r.icmp) return `icmp ${r.icmp.type}/${r.icmp.code} mtu ${r.icmp.info}`;
+        return r.bytes === c.size + 8 ? 'reply' : `reply of ${r.bytes}`;
+      } catch (e) {
+        return e instanceof PingLocalError ? `${e.code} mtu ${e.mtu}` : String(e);
+      }
+    };
+    const wire = tap(a.node, a.node.netdev!);
+    t.equal(await show(1), c.first, `${c.name}: first probe`);
+    t.equal(await show(2), c.second, `${c.name}: second probe`);
+    for (const f of wire) {
+      t.ok(ipTotLen(f, ETH_HLEN) <= 1500 && f.length <= 1514, `${c.name}: nothing over the link MTU leaves node a`);
+      t.ok(ipChecksumOk(f, ETH_HLEN), `${c.name}: header checksum`);
+    }
+  }
+});
+
+t.test('local sender over its own route MTU: EMSGSIZE for do, fragments for want', async (t) => {
+  const { sim, pa, pb } = lab(1500, 9001);
+  const err = await sim.settle(pa.ns.sockets.ping(pb.ip, { seq: 1, id: 1, payloadBytes: 9000, timeoutNs: 1e9, pmtudisc: 'do' }).catch((e: unknown) => e));
+  t.ok(err instanceof PingLocalError);
+  t.equal((err as PingLocalError).code, 'EMSGSIZE');
+  t.equal((err as PingLocalError).mtu, 1500);
+  const wire = tap(pa.ns.node as LinuxNode, pa.lxc, 'in');
+  const r = await sim.settle(pa.ns.sockets.ping(pb.ip, { seq: 2, id: 1, payloadBytes: 9000, timeoutNs: 1e9 }));
+  t.equal(r?.bytes, 9008, 'reassembled reply');
+  const req = wire.filter((f) => ipId(f, ETH_HLEN) === ipId(wire[0]!, ETH_HLEN));
+  t.same(req.map((f) => [fragField(f) & 0x1fff, (fragField(f) & 0x2000) !== 0, ipTotLen(f, ETH_HLEN)]),
+    [[0, true, 1500], [185, true, 1500], [370, true, 1500], [555, true, 1500], [740, true, 1500], [925, true, 1500], [1110, false, 148]],
+    'offsets in 8-byte units, MF on all but the last, one ID, DF clear');
+  const out = new TcpdumpFormatter();
+  t.match(out.format(req[0]!, 0), /ICMP echo request, id 1, seq 2, length 1480/);
+  t.match(out.format(req[1]!, 0), /172\.16\.0\.230 > 172\.16\.1\.111: ip-proto-1$/);
+  const over = await sim.settle(pa.ns.sockets.ping(pb.ip, { seq: 3, id: 1, payloadBytes: 65508, timeoutNs: 1e9 }).catch((e: unknown) => e));
+  t.ok(over instanceof PingLocalError && over.code === 'EMSGSIZE', 'nothing over 64 KiB, even fragmented');
+});
+
+function echo(size: number, df = false): SkBuff {
+  const payload = new Uint8Array(size);
+  for (let i = 0; i < size; i++) payload[i] = (i * 7) & 255;
+  const f = buildIcmpEchoFrame({ srcMac: new Uint8Array(6), dstMac: new Uint8Array(6), src: 0x0a000001, dst: 0x0a000002, ttl: 64, id: 0x1234, df, reply: false, echoId: 1, seq: 1 }, payload);
+  return newSkb(f, f.length, 0);
+}
+function frags(skb: SkBuff, mtu: number): SkBuff[] { const out: SkBuff[] = []; ipFragment(skb, mtu, (s) => out.push(s)); return out; }
+
+t.test('reassembly: any order, duplicates, overlaps, timeouts and the memory bound', async (t) => {
+  const sim = new Sim(1);
+  const expired: Uint8Array[] = [];
+  const mk = (thresh?: number) => new Reassembler({ schedule: (d, fn) => sim.schedule(d, fn), timeExceeded: (f) => expired.push(f) }, undefined, thresh);
+  const whole = echo(3000);
+  const orig = whole.data.slice(0, whole.len);
+  const orders: Array<{ name: string; order: number[]; dup?: number }> = [
+    { name: 'in order', order: [0, 1, 2] },
+    { name: 'reversed', order: [2, 1, 0] },
+    { name: 'last first, duplicate middle', order: [2, 1, 1, 0], dup: 1 },
+  ];
+  for (const c of orders) {
+    const r = mk();
+    const fs = frags(echo(3000), 1500);
+    t.equal(fs.length, 3);
+    let got: SkBuff | null = null;
+    for (const i of c.order) got = r.add(newSkb(fs[i]!.data.slice(), fs[i]!.len, 0)) ?? got;
+    t.ok(got, `${c.name}: complete`);
+    const g = got!.data.subarray(0, got!.len);
+    t.equal(g.length, orig.length);
+    t.same(g.subarray(ETH_HLEN + 20), orig.subarray(ETH_HLEN + 20), `${c.name}: same bytes`);
+    t.equal(readU16(g, ETH_HLEN + 6), 0, `${c.name}: fragment fields cleared`);
+    t.ok(ipChecksumOk(g, ETH_HLEN) && checksum(g, ETH_HLEN + 20, g.length - ETH_HLEN - 20) === 0, `${c.name}: checksums`);
+    t.equal(r.queueCount, 0); t.equal(r.mem, 0);
+  }
+  // Overlap: a second first fragment of another size kills the queue.
+  {
+    const r = mk();
+    const a = frags(echo(3000), 1500), b = frags(echo(3000), 1000);
+    t.equal(r.add(a[0]!), null);
+    t.equal(r.add(b[1]!), null);
+    t.equal(r.add(a[1]!), null);
+    t.equal(r.add(a[2]!), null, 'overlapping data never completes');
+    t.ok(r.stats.fails >= 1);
+  }
+  // Timeout: ipfrag_time (30 s), ICMP time exceeded only when the first fragment arrived.
+  {
+    const r = mk();
+    const fs = frags(echo(3000), 1500);
+    r.add(fs[0]!); r.add(fs[2]!);
+    await sim.settle(new Promise<void>((res) => sim.schedule(29.9e9, res)));
+    t.equal(r.queueCount, 1, 'still queued at 29.9 s');
+    await sim.settle(new Promise<void>((res) => sim.schedule(0.2e9, res)));
+    t.equal(r.queueCount, 0, 'expired after 30 s');
+    t.equal(expired.length, 1, 'time exceeded about the first fragment');
+    t.equal(r.mem, 0);
+    const r2 = mk();
+    r2.add(frags(echo(3000), 1500)[1]!);
+    await sim.settle(new Promise<void>((res) => sim.schedule(31e9, res)));
+    t.equal(expired.length, 1, 'no first fragment, no ICMP');
+  }
+  // Memory bound: over the threshold new fragments are dropped.
+  {
+    const r = mk(4000);
+    for (let id = 0; id < 10; id++) {
+      const s = echo(3000); s.data[ETH_HLEN + 5] = id; // distinct IDs
+      r.add(frags(s, 1500)[0]!);
+    }
+    t.ok(r.mem <= 4000, `held ${r.mem} bytes`);
+    t.equal(r.queueCount, 2);
+  }
+});
