@@ -19,7 +19,9 @@ export function tailHandleIpv4(env: DatapathEnv, ep: EpConfig): ProgSpec<SkBuff>
       const d = ctx.data;
       const ip = parseIp4(rt, d, ctx.len);
       if (!ip.ok) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_INVALID, METRIC_EGRESS, FILE_BPF_LXC, 10);
-      if (ip.frag) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_FRAG_NOSUPPORT, METRIC_EGRESS, FILE_BPF_LXC, 11);
+      // ipv4_load_l4_ports without ENABLE_IPV4_FRAGMENTS (fragment tracking off): a TCP/UDP fragment
+      // without its L4 header cannot be translated or tracked; first fragments and ICMP pass.
+      if (ip.frag && (ip.proto === 6 || ip.proto === 17) && (((d[ETH_HLEN + 6]! & 0x1f) << 8) | d[ETH_HLEN + 7]!) !== 0) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_FRAG_NOSUPPORT, METRIC_EGRESS, FILE_BPF_LXC, 11);
       if (ip.saddr !== ep.ipv4) return sendDropNotify(ctx, rt, env, ep.lxcId, ep.secLabel, 0, 0, DROP_INVALID_SIP, METRIC_EGRESS, FILE_BPF_LXC, 12);
       ctx.cb[CB_CT_STATE] = 0; ctx.cb[CB_BACKEND_ID] = 0;
       // Per-packet LB: with socket LB on, translated connections carry a backend address and miss here.

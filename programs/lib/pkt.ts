@@ -19,9 +19,11 @@ export function parseIp4(rt: Runtime, d: Uint8Array, len: number): Ip4View {
   const ihl = (d[ETH_HLEN]! & 15) * 4;
   v.saddr = u32be(d, ETH_HLEN + 12); v.daddr = u32be(d, ETH_HLEN + 16);
   v.proto = d[ETH_HLEN + 9]!; v.l4off = ETH_HLEN + ihl;
-  v.frag = (u16be(d, ETH_HLEN + 6) & 0x3fff) !== 0;
+  const fw = u16be(d, ETH_HLEN + 6);
+  v.frag = (fw & 0x3fff) !== 0;
   v.sport = 0; v.dport = 0;
-  if ((v.proto === 6 || v.proto === 17) && len >= v.l4off + 4) { v.sport = u16be(d, v.l4off); v.dport = u16be(d, v.l4off + 2); }
+  // ipv4_has_l4_header: only an unfragmented datagram or a first fragment carries the L4 header.
+  if ((v.proto === 6 || v.proto === 17) && (fw & 0x1fff) === 0 && len >= v.l4off + 4) { v.sport = u16be(d, v.l4off); v.dport = u16be(d, v.l4off + 2); }
   v.ok = true;
   return v;
 }
