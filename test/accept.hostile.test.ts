@@ -7,6 +7,9 @@ import { buildApp } from '../src/api/app.ts';
 import type { Cluster } from '../src/cluster/cluster.ts';
 import { seedLab } from './helpers/lab.ts';
 
+// Several labs, a 1,256-pod deployment and multi-megabyte bodies: more than tap's 120 s on a loaded 2-core machine.
+t.setTimeout(300_000);
+
 const pod = (name: string, meta = '', spec = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${meta}spec:\n${spec}  containers: [{name: c, image: nicolaka/netshoot}]\n`;
 const svc = (name: string, spec: string) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec:\n${spec}`;

@@ -8,6 +8,9 @@ import { ClusterError } from '../src/cluster/facade.ts';
 import { apiTarget, fuzz, type Outcome, type Target } from './helpers/fuzz.ts';
 import { seedLab } from './helpers/lab.ts';
 
+// 3,400 requests, each checked against the model: generous on a loaded 2-core machine.
+t.setTimeout(300_000);
+
 const report = (t: Test, r: Awaited<ReturnType<typeof fuzz>>, ops: number) => {
   t.same(r.failures, [], 'no failure');
   t.equal(r.ops, ops, 'every request answered');
