@@ -13,6 +13,13 @@ import { ipFragment, Reassembler } from '../src/kernel/frag.ts';
 import { buildIcmpEchoFrame } from '../src/wire/build.ts';
 import { newSkb, type SkBuff } from '../src/wire/skb.ts';
 import { TcpdumpFormatter } from '../src/wire/tcpdump.ts';
+import { pcapFile } from '../src/wire/pcap.ts';
+import { checkPcapChecksums, findTshark } from './helpers/tshark.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function lab(podMtu: number, linkMtu: number) {
   const sim = new Sim(3);
@@ -152,4 +159,27 @@ t.test('reassembly: any order, duplicates, overlaps, timeouts and the memory bou
     t.ok(r.mem <= 4000, `held ${r.mem} bytes`);
     t.equal(r.queueCount, 2);
   }
+});
+
+const tshark = await findTshark();
+const skipTshark = tshark ? false : process.env.CI ? false : 'tshark not installed (CI installs it with apt-get)';
+
+t.test('Wireshark dissects the fragments and reassembles the datagram', { skip: skipTshark }, async (t) => {
+  if (!tshark) { t.fail('tshark is required in CI but is not installed'); return; }
+  const { sim, pa, pb } = lab(1500, 9001);
+  const frames: Array<{ frame: Uint8Array; wallMs: number }> = [];
+  (pa.ns.node as LinuxNode).capture(pa.lxc, (f, dir) => { if (dir === 'in' && ethType(f) === ETH_P_IP) frames.push({ frame: f, wallMs: 1_700_000_000_000 + frames.length }); });
+  const r = await sim.settle(pa.ns.sockets.ping(pb.ip, { seq: 1, id: 9, payloadBytes: 4000, timeoutNs: 1e9 }));
+  t.equal(r?.bytes, 4008);
+  t.equal(frames.length, 3, 'three fragments');
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-frag-'));
+  const path = join(dir, 'frags.pcap');
+  writeFileSync(path, pcapFile(frames));
+  const c = await checkPcapChecksums(path);
+  t.same(c.bad, [], 'header checksums good, no expert errors');
+  const { stdout } = await promisify(execFile)('tshark', ['-n', '-2', '-r', path, '-o', 'ip.check_checksum:TRUE', '-T', 'fields',
+    '-e', 'frame.number', '-e', 'ip.reassembled_in', '-e', 'icmp.type', '-e', 'icmp.checksum.status', '-e', 'ip.reassembled.length', '-E', 'separator=|']);
+  const rows = stdout.trim().split('\n').map((l) => l.split('|'));
+  t.same(rows.map((x) => x[1]), ['3', '3', ''], 'the first two are reassembled in frame 3');
+  t.same(rows[2]!.slice(2), ['8', '1', '4008'], 'frame 3: an echo request of 4008 bytes whose ICMP checksum is good');
 });
