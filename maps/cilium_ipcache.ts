@@ -52,7 +52,8 @@ export function ipcacheKeyString(b: Uint8Array): string {
 /** ipcache key for a full /32 lookup of ip, written into `out` (one reused buffer). */
 export function ipcacheLookupKey(out: Uint8Array, ip: number): Uint8Array {
   out.fill(0);
-  dv(out).setUint32(IPCACHE_KEY_OFF_PREFIXLEN, IPCACHE_STATIC_PREFIX_BITS + 32, true); out[IPCACHE_KEY_OFF_FAMILY] = 1;
+  // prefixlen is a little-endian u32 below 256: its low byte is all there is to write (no DataView per lookup).
+  out[IPCACHE_KEY_OFF_PREFIXLEN] = IPCACHE_STATIC_PREFIX_BITS + 32; out[IPCACHE_KEY_OFF_FAMILY] = 1;
   putIp4(out, IPCACHE_KEY_OFF_IP, ip);
   return out;
 }
