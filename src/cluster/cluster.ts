@@ -56,6 +56,12 @@ export class Cluster implements ClusterFacade {
   private readonly deps: ClusterDeps;
   private internetApp?: RunningPod;
   /**
+   * agentIps per node, for one synchronous run (a request: IPAM asks once per
+   * pod placed); cleared on the next microtask, and by sync() (the datapath
+   * changes there), so a node exec between requests is seen.
+   */
+  private readonly agentIpCache = new Map<string, Set<number>>();
+  /**
    * True while the constructor starts the pods bootstrap made (coredns). They
    * were there before the datapath agent's restart that the lab replays, so
    * CNI ADD gets them as restored (Cilium marks their IPs `[restored]`).
@@ -157,6 +163,16 @@ export class Cluster implements ClusterFacade {
 
   /** Pod-CIDR addresses configured on the node by the agent (cilium_host router IP, health endpoint). */
   private agentIps(node: string): Set<number> {
+    let out = this.agentIpCache.get(node);
+    if (!out) {
+      if (this.agentIpCache.size === 0) queueMicrotask(() => this.agentIpCache.clear());
+      out = this.scanAgentIps(node);
+      this.agentIpCache.set(node, out);
+    }
+    return new Set(out);
+  }
+
+  private scanAgentIps(node: string): Set<number> {
     const out = new Set<number>();
     const k = this.kernels.get(node);
     const n = this.spec.nodes.find((x) => x.name === node);
@@ -241,6 +257,7 @@ export class Cluster implements ClusterFacade {
 
   /** Apply committed changes to the datapath: CNI DEL/ADD, containers, services. */
   private sync(before: KubeState, after: KubeState): void {
+    this.agentIpCache.clear();
     const pods = new Map(listObjs(after, 'Pod').map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
     for (const [key, l] of [...this.live]) {
       const p = pods.get(key);

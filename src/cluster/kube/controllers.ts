@@ -6,7 +6,7 @@ import { u32ToIp } from '../../wire/addr.ts';
 import { isUnschedulable, pendingStatus, placePod, rejectedStatus, runningStatus } from './pods.ts';
 import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { MAX_DOCUMENTS, MAX_PODS, MAX_UNSCHEDULED_PODS, podCount } from './quota.ts';
-import { trackerOf, type Tracker } from './tracker.ts';
+import { trackerIfAny, trackerOf, type EndpointModel, type Tracker } from './tracker.ts';
 import { clone, objKey, type Any, type KObject } from './types.ts';
 import { matchesSelector } from './validate.ts';
 
@@ -16,14 +16,25 @@ import { matchesSelector } from './validate.ts';
  * tracker saw change, in the same order, which gives the same objects, names,
  * IPs and resourceVersions as a full pass (that one would find the rest
  * unchanged).
+ *
+ * `deferEndpoints` (a request's passes, one per document): the endpoints
+ * controller creates and deletes Endpoints and EndpointSlice objects when it
+ * would (so names, uids and every later random draw stay the same), but
+ * writes their content (one address per selected pod) once, in
+ * settleEndpoints at the end of the request: N pods under a Service cost
+ * O(N) per request, not O(N) per document.
  */
-export function reconcile(s: KubeState, env: KubeEnv): void {
+export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): void {
   const t = trackerOf(s);
   const full = t.beginPass();
   // Deletes seen before this pass; those made during it are for the next pass's GC.
   const deleted = t.deleted;
   t.deleted = false;
-  garbageCollect(s, t, full || deleted);
+  const gone = t.deletedUids;
+  t.deletedUids = [];
+  const serviceDeleted = t.serviceDeleted;
+  t.serviceDeleted = false;
+  garbageCollect(s, t, full, gone);
   const allDeployments = full || t.allDeployments;
   const dirtyDeps = new Set(t.dirtyDeployments);
   t.allDeployments = false; t.dirtyDeployments.clear();
@@ -46,10 +57,16 @@ export function reconcile(s: KubeState, env: KubeEnv): void {
   t.dirtyServices.clear();
   t.phase = 'services';
   try {
-    for (const svc of svcKeys ? objsByKeys(s, 'Service', svcKeys) : listObjs(s, 'Service')) reconcileEndpoints(s, env, svc, t);
+    for (const svc of svcKeys ? objsByKeys(s, 'Service', svcKeys) : listObjs(s, 'Service')) {
+      if (deferEndpoints) shapeEndpoints(s, env, svc, t); else t.owedEndpoints.add(objKey(svc.metadata.namespace, svc.metadata.name));
+    }
+    // A client wrote an Endpoints object: its service's controller output is due now (kubectl reports it configured or unchanged).
+    const now = deferEndpoints ? [...t.endpointsWritten].filter((k) => t.owedEndpoints.has(k)) : [...t.owedEndpoints];
+    t.endpointsWritten.clear();
+    writeOwedEndpoints(s, env, t, now);
   } finally { t.phase = ''; }
   // Slices outlive their service only after a delete.
-  if (full || deleted || t.deleted) {
+  if (full || serviceDeleted || t.serviceDeleted) {
     for (const sl of listObjs(s, 'EndpointSlice')) {
       const svcName = sl.metadata.labels?.['kubernetes.io/service-name'];
       if (svcName && !getObj(s, 'Service', sl.metadata.namespace, svcName)) delObj(s, 'EndpointSlice', sl.metadata.namespace, sl.metadata.name);
@@ -77,16 +94,37 @@ function isOrphan(s: KubeState, o: KObject): boolean {
   return !live || live.metadata.uid !== owner.uid;
 }
 
-/** Delete objects whose controller owner is gone (deployment -> rs -> pods). Without deletes only new objects can be orphans. */
-function garbageCollect(s: KubeState, t: Tracker, full: boolean): void {
+/**
+ * Delete objects whose controller owner is gone (deployment -> rs -> pods),
+ * replica sets first, each kind in key order. Only objects put since the last
+ * pass and those owned by an object deleted before this pass (`gone`, uids)
+ * can be orphans, so only they are checked, plus the pods of a replica set
+ * this pass deletes; the first pass on a state checks everything.
+ */
+function garbageCollect(s: KubeState, t: Tracker, full: boolean, gone: string[]): void {
   const puts = t.ownedPuts.splice(0);
-  if (!full) {
-    const table = (o: KObject) => s.objects[o.kind]?.[objKey(o.metadata.namespace, o.metadata.name)] === o;
-    if (!puts.some((o) => (o.kind === 'ReplicaSet' || o.kind === 'Pod') && table(o) && isOrphan(s, o))) return;
+  if (full) {
+    for (const kind of ['ReplicaSet', 'Pod']) {
+      for (const o of listObjs(s, kind)) if (isOrphan(s, o)) delObj(s, kind, o.metadata.namespace, o.metadata.name);
+    }
+    return;
   }
-  for (const kind of ['ReplicaSet', 'Pod']) {
-    for (const o of listObjs(s, kind)) if (isOrphan(s, o)) delObj(s, kind, o.metadata.namespace, o.metadata.name);
+  const rsKeys = new Set<string>(), podKeys = new Set<string>();
+  for (const o of puts) {
+    const key = objKey(o.metadata.namespace, o.metadata.name);
+    if (s.objects[o.kind]?.[key] !== o) continue;
+    if (o.kind === 'ReplicaSet') rsKeys.add(key); else if (o.kind === 'Pod') podKeys.add(key);
   }
+  for (const uid of gone) {
+    for (const k of t.rsByOwner.get(uid) ?? []) rsKeys.add(k);
+    for (const k of t.podsByOwner.get(uid) ?? []) podKeys.add(k);
+  }
+  for (const rs of objsByKeys(s, 'ReplicaSet', rsKeys)) {
+    if (!isOrphan(s, rs)) continue;
+    for (const k of t.podsByOwner.get(rs.metadata.uid!) ?? []) podKeys.add(k);
+    delObj(s, 'ReplicaSet', rs.metadata.namespace, rs.metadata.name);
+  }
+  for (const p of objsByKeys(s, 'Pod', podKeys)) if (isOrphan(s, p)) delObj(s, 'Pod', p.metadata.namespace, p.metadata.name);
 }
 
 function ownerRef(o: KObject): Any {
@@ -203,6 +241,110 @@ export function resolveTargetPort(svcPort: Any, pod: KObject | undefined): numbe
   return undefined;
 }
 
+/** The port group of a pod for a service (the key reconcileEndpoints groups by), or undefined when the service does not take the pod as an endpoint. */
+function groupOf(svc: KObject, sel: Record<string, string>, pod: KObject | undefined): string | undefined {
+  if (!pod || pod.metadata.namespace !== svc.metadata.namespace || !pod.status?.podIP || !matchesSelector(pod.metadata.labels, sel)) return undefined;
+  const ports: PortRes[] = [];
+  for (const sp of svc.spec.ports ?? []) {
+    const port = resolveTargetPort(sp, pod);
+    if (port !== undefined) ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol });
+  }
+  return JSON.stringify(ports);
+}
+
+/** A selector service's endpoint model, built from its selected pods or brought up to date with the pods changed since. */
+function endpointModel(s: KubeState, svc: KObject, sel: Record<string, string>, t: Tracker): EndpointModel {
+  const key = objKey(svc.metadata.namespace, svc.metadata.name);
+  let m = t.endpointModels.get(key);
+  const table = s.objects.Pod ?? {};
+  const enter = (podKey: string) => {
+    const g = groupOf(svc, sel, table[podKey]);
+    if (g === undefined) return;
+    m!.members.set(podKey, g);
+    m!.groups.set(g, (m!.groups.get(g) ?? 0) + 1);
+  };
+  if (!m) {
+    m = { members: new Map(), groups: new Map() };
+    t.work.modelBuilds++;
+    for (const podKey of t.podsSelectedBy(svc.metadata.namespace, sel)) enter(podKey);
+    t.endpointModels.set(key, m);
+  } else {
+    for (const podKey of t.podsChangedFor.get(key) ?? []) {
+      t.work.modelPodUpdates++;
+      const was = m.members.get(podKey);
+      if (was !== undefined) {
+        m.members.delete(podKey);
+        const n = m.groups.get(was)! - 1;
+        if (n > 0) m.groups.set(was, n); else m.groups.delete(was);
+      }
+      enter(podKey);
+    }
+  }
+  t.podsChangedFor.delete(key);
+  return m;
+}
+
+/**
+ * What reconcileEndpoints would create or delete for svc, without the
+ * content: the Endpoints object (selector services) if absent, one
+ * EndpointSlice per port group (at least one), extra slices deleted, in
+ * reconcileEndpoints' order, so the same names and uids are drawn; the
+ * content is owed to the end of the request (settleEndpoints).
+ */
+function shapeEndpoints(s: KubeState, env: KubeEnv, svc: KObject, t: Tracker): void {
+  const ns = svc.metadata.namespace;
+  const name = svc.metadata.name;
+  const sel = svc.spec.selector as Record<string, string> | undefined;
+  if (svc.spec.type === 'ExternalName') return;
+  if (name === 'kubernetes' && ns === 'default') return writeKubernetesEndpoints(s, env, svc);
+  let groups: number;
+  let managedBy = 'endpointslice-controller.k8s.io';
+  if (sel && Object.keys(sel).length > 0) {
+    groups = endpointModel(s, svc, sel, t).groups.size;
+    if (!getObj(s, 'Endpoints', ns, name)) {
+      putObj(s, env, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns, labels: { ...(svc.metadata.labels ?? {}) } } });
+    }
+  } else {
+    managedBy = 'endpointslicemirroring-controller.k8s.io';
+    groups = (getObj(s, 'Endpoints', ns, name)?.subsets ?? []).length;
+  }
+  const mine = slicesOf(s, svc, t);
+  const want = Math.max(1, groups);
+  for (let i = mine.length; i < want; i++) {
+    putObj(s, env, {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+      metadata: {
+        name: `${name}-${randSuffix(s)}`, namespace: ns, generateName: `${name}-`,
+        labels: { ...(svc.metadata.labels ?? {}), 'endpointslice.kubernetes.io/managed-by': managedBy, 'kubernetes.io/service-name': name },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      endpoints: null, ports: null,
+    });
+  }
+  for (const extra of mine.slice(want)) delObj(s, 'EndpointSlice', ns, extra.metadata.name);
+  t.owedEndpoints.add(objKey(ns, name));
+}
+
+/** The EndpointSlices labelled for svc, by name. */
+function slicesOf(s: KubeState, svc: KObject, t: Tracker): KObject[] {
+  return objsByKeys(s, 'EndpointSlice', t.slicesOf.get(`${svc.metadata.namespace}\0${svc.metadata.name}`) ?? []);
+}
+
+/** reconcileEndpoints for the given service keys (those still there), in key order. */
+function writeOwedEndpoints(s: KubeState, env: KubeEnv, t: Tracker, keys: string[]): void {
+  if (keys.length === 0) return;
+  for (const k of keys) t.owedEndpoints.delete(k);
+  for (const svc of objsByKeys(s, 'Service', keys)) { t.work.endpointWrites++; reconcileEndpoints(s, env, svc, t); }
+}
+
+/** End of a request whose passes deferred the endpoints' content: write it, once per affected service. */
+export function settleEndpoints(s: KubeState, env: KubeEnv): void {
+  const t = trackerIfAny(s);
+  if (!t || t.owedEndpoints.size === 0) return;
+  t.phase = 'services';
+  try { writeOwedEndpoints(s, env, t, [...t.owedEndpoints]); } finally { t.phase = ''; }
+}
+
 function reconcileEndpoints(s: KubeState, env: KubeEnv, svc: KObject, t: Tracker): void {
   const ns = svc.metadata.namespace;
   const name = svc.metadata.name;
@@ -275,7 +417,8 @@ function writeKubernetesEndpoints(s: KubeState, env: KubeEnv, svc: KObject): voi
 
 function writeSlices(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ ports: PortRes[]; backends: Backend[] }>, managedBy: string, fixedName?: string): void {
   const ns = svc.metadata.namespace;
-  const mine = listObjs(s, 'EndpointSlice', ns).filter((sl) => sl.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
+  const t = trackerIfAny(s);
+  const mine = t ? slicesOf(s, svc, t) : listObjs(s, 'EndpointSlice', ns).filter((sl) => sl.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
   if (groups.length === 0) groups = [{ ports: [], backends: [] }];
   groups.forEach((g, i) => {
     const old = mine[i];

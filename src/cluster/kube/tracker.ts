@@ -40,9 +40,25 @@ export class Tracker {
   readonly rsOfDeployment = new Map<string, string>();
   /** Set while a controller phase writes objects it owns (their writes do not dirty the phase again). */
   phase: '' | 'deployments' | 'services' = '';
+  /** uids of objects deleted since the last GC: what they owned may be orphaned (GC checks only that). */
+  deletedUids: string[] = [];
+  /** A Service was deleted since the last pass: its EndpointSlices are orphans. */
+  serviceDeleted = false;
+  /** `ns\0service-name` -> keys of the EndpointSlices labelled for it. */
+  readonly slicesOf = new Map<string, Set<string>>();
+  /** Selector service key -> keys of pods changed since its endpoint model was last brought up to date. */
+  readonly podsChangedFor = new Map<string, Set<string>>();
+  /** Selector service key -> which of its selected pods (with an IP) fall in which port group; see controllers' endpoint models. */
+  readonly endpointModels = new Map<string, EndpointModel>();
+  /** Services whose Endpoints/EndpointSlices content is owed (written once, when the request settles). */
+  readonly owedEndpoints = new Set<string>();
+  /** Services whose Endpoints object a client wrote: the controller rewrites it in the same pass. */
+  readonly endpointsWritten = new Set<string>();
+  /** Work counters (tests count the work per request): endpoint models built, pod updates applied to them, Endpoints/slices contents computed. */
+  readonly work = { modelBuilds: 0, modelPodUpdates: 0, endpointWrites: 0 };
 
   constructor(objects: Record<string, Record<string, KObject>>) {
-    for (const kind of ['Pod', 'Service', 'ReplicaSet']) for (const o of Object.values(objects[kind] ?? {})) this.add(o);
+    for (const kind of ['Pod', 'Service', 'ReplicaSet', 'EndpointSlice']) for (const o of Object.values(objects[kind] ?? {})) this.add(o);
   }
 
   /** Index obj (just stored). */
@@ -59,6 +75,9 @@ export class Tracker {
     } else if (o.kind === 'ReplicaSet') {
       if (o.metadata.uid) this.rsByUid.set(o.metadata.uid, key);
       for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setAdd(this.rsByOwner, r.uid, key);
+    } else if (o.kind === 'EndpointSlice') {
+      const svc = o.metadata.labels?.['kubernetes.io/service-name'];
+      if (svc !== undefined) setAdd(this.slicesOf, `${o.metadata.namespace}\0${svc}`, key);
     }
   }
 
@@ -76,6 +95,9 @@ export class Tracker {
     } else if (o.kind === 'ReplicaSet') {
       if (o.metadata.uid && this.rsByUid.get(o.metadata.uid) === key) this.rsByUid.delete(o.metadata.uid);
       for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setDel(this.rsByOwner, r.uid, key);
+    } else if (o.kind === 'EndpointSlice') {
+      const svc = o.metadata.labels?.['kubernetes.io/service-name'];
+      if (svc !== undefined) setDel(this.slicesOf, `${o.metadata.namespace}\0${svc}`, key);
     }
   }
 
@@ -101,8 +123,8 @@ export class Tracker {
         if (this.phase !== 'deployments') this.allDeployments = true;
         break;
       case 'Pod': this.podChanged(old); this.podChanged(obj); break;
-      case 'Service': this.dirtyServices.add(key); break;
-      case 'Endpoints': if (this.phase !== 'services') this.dirtyServices.add(key); break;
+      case 'Service': this.dirtyServices.add(key); this.endpointModels.delete(key); this.podsChangedFor.delete(key); break;
+      case 'Endpoints': if (this.phase !== 'services') { this.dirtyServices.add(key); this.endpointsWritten.add(key); } break;
       default: break;
     }
   }
@@ -111,7 +133,9 @@ export class Tracker {
   onDelete(obj: KObject): void {
     this.remove(obj);
     this.deleted = true;
+    if (obj.metadata.uid) this.deletedUids.push(obj.metadata.uid);
     const key = objKey(obj.metadata.namespace, obj.metadata.name);
+    if (obj.kind === 'Service') { this.serviceDeleted = true; this.endpointModels.delete(key); this.podsChangedFor.delete(key); this.owedEndpoints.delete(key); }
     if (obj.kind === 'ReplicaSet') this.allDeployments = true;
     if (obj.kind === 'Pod') this.podChanged(obj);
     if (obj.kind === 'Endpoints' && this.phase !== 'services') this.dirtyServices.add(key);
@@ -131,7 +155,13 @@ export class Tracker {
     }
     const ns = p.metadata.namespace;
     for (const k of this.svcBySelector.get(`${ns}\0`) ?? []) this.dirtyServices.add(k);
-    for (const [k, v] of Object.entries(p.metadata.labels ?? {})) for (const s of this.svcBySelector.get(`${ns}\0${k}\0${v}`) ?? []) this.dirtyServices.add(s);
+    const podKey = objKey(ns, p.metadata.name);
+    for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
+      for (const s of this.svcBySelector.get(`${ns}\0${k}\0${v}`) ?? []) {
+        this.dirtyServices.add(s);
+        if (this.endpointModels.has(s)) setAdd(this.podsChangedFor, s, podKey);
+      }
+    }
   }
 
   /** Keys of pods in ns carrying every label of sel (a superset filter; callers re-check). */
@@ -154,6 +184,14 @@ export class Tracker {
 }
 
 const EMPTY: Set<string> = new Set();
+
+/** A selector service's selected pods with an address, by port group (the JSON of the ports resolved on the pod), kept up to date pod by pod. */
+export interface EndpointModel {
+  /** Pod key -> its group. */
+  readonly members: Map<string, string>;
+  /** Group -> how many members. */
+  readonly groups: Map<string, number>;
+}
 
 /** Index keys of a service: one per selector pair (selectors with pairs), or `ns\0` (none: mirrors Endpoints). */
 function selectorKeys(svc: KObject): string[] {
