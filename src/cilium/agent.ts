@@ -29,6 +29,8 @@ import type { CiliumConfig, NodeInfo } from './api.ts';
 import { BPF_LXC_HEALTH_OBJECT, BPF_LXC_OBJECT, bpfHostObject, Loader, type LoaderKernel } from './loader.ts';
 import { connectPod, type PodLink } from './cni.ts';
 
+const MAX_ENDPOINT_ID = 4095;
+
 /** A Cilium endpoint as `cilium-dbg endpoint list` shows it. */
 export interface EndpointModel {
   id: number; identity: number; labels: string[]; ipv4: number; ifindex: number; ifname: string;
@@ -83,7 +85,9 @@ export class NodeAgent {
   }
   /** Endpoint ids are random in 1..4095, as Cilium's idpool hands them out. */
   allocEpId(): number {
-    for (;;) { const id = 1 + this.rng.below(4095); if (!this.usedEpIds.has(id)) { this.usedEpIds.add(id); return id; } }
+    // Cilium's endpoint ids are 1..4095 (MaxEndpointID): a full node must fail, not draw forever.
+    if (this.usedEpIds.size >= MAX_ENDPOINT_ID) throw new Error('no more endpoint IDs available');
+    for (;;) { const id = 1 + this.rng.below(MAX_ENDPOINT_ID); if (!this.usedEpIds.has(id)) { this.usedEpIds.add(id); return id; } }
   }
 
   /** Devices, host programs, routes and host map entries (what the agent does at start-up). */
