@@ -1,35 +1,16 @@
 // `dplab serve` and its data directory as a user meets them: the default
 // place, what comes back after a restart, one server per store, --ephemeral.
 // Refusals and flags: store.cli_errors.test.ts.
-import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, startCli, type LiveCli } from './helpers/run_cli.ts';
+import { runCli } from './helpers/run_cli.ts';
+import { serve, stop, tempDir } from './helpers/serve_cli.ts';
 
 // Several real servers start and stop here: give a loaded 2-core machine time (tap's default is 120 s a file).
 t.setTimeout(300_000);
 
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: kept}\nspec: {containers: [{name: c, image: traefik/whoami}]}\n';
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function serve(t: Test, args: string[], env: Record<string, string>): Promise<{ live: LiveCli; env: Record<string, string> }> {
-  const live = startCli(['serve', '--port', '0', '--clock', 'fast', ...args], env);
-  t.teardown(() => { live.child.kill('SIGKILL'); });
-  await live.waitFor('stdout', /\n/);
-  const url = /on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(live.stdout)![1]!;
-  return { live, env: { ...env, DPLAB_SERVER: url } };
-}
-
-async function stop(s: { live: LiveCli }): Promise<number | null> {
-  s.live.child.kill('SIGINT');
-  return (await s.live.exited).code;
-}
 
 const getKept = (env: Record<string, string>) => runCli(['kubectl', 'get', 'pod', 'kept', '-o', 'name'], env);
 

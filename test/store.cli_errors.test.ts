@@ -1,34 +1,15 @@
 // `dplab serve`'s data directory when something is wrong: a damaged store is
 // refused with the way out (--reset), flags that contradict each other, a
 // directory that cannot be made; and where the data directory is by default.
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDataDir } from '../src/cluster/store/persist.ts';
-import { runCli, startCli, type LiveCli } from './helpers/run_cli.ts';
+import { runCli } from './helpers/run_cli.ts';
+import { serve, stop, tempDir } from './helpers/serve_cli.ts';
 
 // Several real servers start and stop here: give a loaded 2-core machine time (tap's default is 120 s a file).
 t.setTimeout(300_000);
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function serve(t: Test, args: string[], env: Record<string, string>): Promise<{ live: LiveCli; env: Record<string, string> }> {
-  const live = startCli(['serve', '--port', '0', '--clock', 'fast', ...args], env);
-  t.teardown(() => { live.child.kill('SIGKILL'); });
-  await live.waitFor('stdout', /\n/);
-  const url = /on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(live.stdout)![1]!;
-  return { live, env: { ...env, DPLAB_SERVER: url } };
-}
-
-async function stop(s: { live: LiveCli }): Promise<number | null> {
-  s.live.child.kill('SIGINT');
-  return (await s.live.exited).code;
-}
 
 t.test('a damaged store is refused with the way out, and --reset takes it', async (t) => {
   const dir = tempDir(t);

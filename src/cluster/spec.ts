@@ -1,24 +1,16 @@
 // The Cluster document (dplab.dev/v1alpha1) and kind configs, parsed into
 // one resolved ClusterSpec with every default filled in.
 
-import type { PluginConfig } from '../datapath/contract.ts';
+import type { Cidr, NodeInfo, PluginConfig } from '../datapath/contract.ts';
 import type { DatapathChoice, DatapathProblem, DatapathRegistry } from '../datapath/registry.ts';
 import { inPrefix, ipToU32, parseCidr, prefixMask, u32ToIp } from '../wire/addr.ts';
 import { DATAPATHS } from './datapaths.ts';
 import { ClusterError } from './facade.ts';
 
-export interface Cidr { ip: number; prefixLen: number }
+export type { Cidr } from '../datapath/contract.ts';
 
-export interface NodeSpec {
-  name: string;
-  ip: number;
-  podCIDR: Cidr;
-  controlPlane: boolean;
-  labels: Record<string, string>;
-  /** Optional pins for the cilium_host router IP and the health endpoint IP (the seed's values). */
-  routerIP?: number;
-  healthIP?: number;
-}
+/** A node of the cluster file: what the datapath's NodeInfo holds (the pins are the seed's values where given). */
+export type NodeSpec = NodeInfo;
 
 export interface ClusterSpec {
   name: string;
