@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ClockMode } from '../sim/sim.ts';
 import { basename, extname, resolve } from 'node:path';
 import { Cluster } from '../cluster/cluster.ts';
 import { checkExecLimits, execRuntime, type ExecLimits } from '../cluster/exec/index.ts';
@@ -12,7 +13,7 @@ import { startServer, type RunningServer } from './server.ts';
 import { streamLimits, type StreamLimits } from './stream_limits.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
-export type ClockMode = 'wall' | 'fast';
+export type { ClockMode } from '../sim/sim.ts';
 
 export interface LaunchOptions {
   /** Built-in lab name (default: cilium); give this or clusterFile. */
