@@ -163,8 +163,6 @@ export class Sim {
   }
   /** Virtual wall-clock time in milliseconds since the Unix epoch. */
   wallMs(): number { return this.epochMs + this.now() / 1e6; }
-  /** 'wall' once useWallClock() ran. */
-  clockMode(): ClockMode { return this.mode; }
 
   /** Run fn after delayNs of virtual time (0 = after events already due now). */
   schedule(delayNs: number, fn: () => void): TimerHandle {
