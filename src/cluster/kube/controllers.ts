@@ -315,8 +315,7 @@ function shapeEndpoints(s: KubeState, env: KubeEnv, svc: KObject, t: Tracker): v
       apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
       metadata: {
         name: `${name}-${randSuffix(s)}`, namespace: ns, generateName: `${name}-`,
-        labels: { ...(svc.metadata.labels ?? {}), 'endpointslice.kubernetes.io/managed-by': managedBy, 'kubernetes.io/service-name': name },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ...sliceOwnership(svc, managedBy),
       },
       endpoints: null, ports: null,
     });
@@ -415,6 +414,15 @@ function writeKubernetesEndpoints(s: KubeState, env: KubeEnv, svc: KObject): voi
   writeSlices(s, env, svc, [{ ports, backends: cps.map((n) => fake(n.ip)) }], 'endpointslice-controller.k8s.io', 'kubernetes');
 }
 
+/** An EndpointSlice's labels and owner reference: the service's labels, who manages it, the service it serves. */
+function sliceOwnership(svc: KObject, managedBy: string): Pick<KObject['metadata'], 'labels' | 'ownerReferences'> {
+  const name = svc.metadata.name;
+  return {
+    labels: { ...(svc.metadata.labels ?? {}), 'endpointslice.kubernetes.io/managed-by': managedBy, 'kubernetes.io/service-name': name },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+  };
+}
+
 function writeSlices(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ ports: PortRes[]; backends: Backend[] }>, managedBy: string, fixedName?: string): void {
   const ns = svc.metadata.namespace;
   const t = trackerIfAny(s);
@@ -432,8 +440,7 @@ function writeSlices(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ p
       apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
       metadata: {
         name, namespace: ns, ...(fixedName || old ? {} : { generateName: `${svc.metadata.name}-` }),
-        labels: { ...(svc.metadata.labels ?? {}), 'endpointslice.kubernetes.io/managed-by': managedBy, 'kubernetes.io/service-name': svc.metadata.name },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ...sliceOwnership(svc, managedBy),
         ...(old ? { uid: old.metadata.uid, creationTimestamp: old.metadata.creationTimestamp, generateName: old.metadata.generateName } : {}),
       },
       endpoints: endpoints.length ? endpoints : null,
