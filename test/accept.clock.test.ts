@@ -75,24 +75,22 @@ t.test('wall mode: the seed-003 transcript against a server keeps its clock on t
   const steps = transcript(scenario('seed003.txt'));
   t.ok(steps.length >= 12, 'transcript steps');
   const skews: number[] = [];
-  const windows: Array<[number, number]> = [];
+  const began = Date.now();
   for (const { node, cmd } of steps) {
     const argv = stepArgv(cmd);
-    const start = Date.now();
     const r = argv[0] === 'kubectl' ? await post(s, '/v1/kubectl', { argv: argv.slice(1) }) : await post(s, `/v1/nodes/${node}/exec`, { argv });
-    windows.push([start, Date.now()]);
     t.ok(r.exitCode === 0 || r.exitCode === 7, `${node}: ${cmd}: exit ${r.exitCode}`);
     skews.push(c.sim.wallMs() - Date.now());
   }
   cap.close();
   t.ok(skews.every((d) => Math.abs(d) <= 50), `clock within 50 ms of the wall clock after every command (${skews.map((d) => d.toFixed(1)).join(', ')})`);
   t.ok(cap.frames.length > 0, `frames captured on ens5 (${cap.frames.length})`);
-  // A frame is stamped between the start of the command that sent it and the moment it reached us:
-  // never ahead of the wall clock, never from a clock left behind (however loaded the machine is).
+  // A frame is stamped between the replay's start and the moment it reached us: never ahead of
+  // the wall clock, never from a clock left behind (bounds that hold however loaded the machine is).
   const ahead = Math.max(...cap.frames.map((f) => f.tsMs - f.seenMs));
   t.ok(ahead <= 5, `no capture timestamp is ahead of the wall clock (max ${ahead.toFixed(2)} ms)`);
-  const early = cap.frames.filter((f) => f.tsMs < windows[0]![0] - 5 || !windows.some(([a]) => f.tsMs >= a - 5 && f.tsMs <= f.seenMs + 5));
-  t.same(early.map((f) => f.tsMs), [], 'every capture timestamp falls after the command that sent it began');
+  const early = cap.frames.filter((f) => f.tsMs < began - 5);
+  t.same(early.map((f) => f.tsMs), [], 'no capture timestamp is from before the replay began');
 });
 
 t.test('wall mode: ping -c 3 takes two seconds, as on a pod', async (t) => {
