@@ -7,6 +7,7 @@ import type { ClusterFacade } from '../cluster/facade.ts';
 import { startDemoTraffic, type DemoOptions } from './demo.ts';
 import { startSimDriver, type Background } from './driver.ts';
 import { clientErrorHandler, installErrorHandlers } from './errors.ts';
+import { agentRoutes } from './routes/agent.ts';
 import { execRoutes } from './routes/exec.ts';
 import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
@@ -58,5 +59,6 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(execRoutes, routeOpts);
   void app.register(nodeRoutes, routeOpts);
   void app.register(streamRoutes, { ...routeOpts, limits: opts.streams });
+  void app.register(agentRoutes, { ...routeOpts, limits: opts.streams });
   return app;
 }

@@ -11,6 +11,7 @@ import { defaultDataDir } from '../cluster/store/persist.ts';
 import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { streamLimits, type StreamLimits } from './stream_limits.ts';
+import { startAgentListeners, type AgentListener, type AgentListeners } from './agent_listeners.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
 export type { ClockMode } from '../sim/sim.ts';
@@ -35,14 +36,17 @@ export interface LaunchOptions {
   reset?: boolean;
   /** Bounds on WebSocket streams (`--max-streams`, `--max-streams-per-client`, `--stream-buffer-kb`); the others keep their defaults. */
   streams?: Partial<StreamLimits>;
+  /** Agent API listeners per node: node i on 127.0.0.1:agentPortBase+i (`--agent-port-base`), unix sockets in agentSockets/<node>.sock (`--agent-sockets`). */
+  agentPortBase?: number;
+  agentSockets?: string;
 }
 
 const EXEC_FLAGS: Record<keyof ExecLimits, string> = { cpuMs: '--exec-cpu-ms', memoryMb: '--exec-memory-mb', outputKb: '--exec-output-kb' };
 
 function execLimitsOf(opts: LaunchOptions): ExecLimits { return checkExecLimits(opts.exec ?? {}, (k) => EXEC_FLAGS[k]); }
 
-/** A served cluster: the server, the lab or cluster name, and a close that stops both. */
-export interface LaunchedServer extends RunningServer { label: string }
+/** A served cluster: the server, the lab or cluster name, the per-node agent listeners, and a close that stops all. */
+export interface LaunchedServer extends RunningServer { label: string; agentListeners: AgentListener[] }
 
 /** The data directory's default name: the lab's, or the cluster file's name plus a hash of its path. */
 function storeName(opts: LaunchOptions): string {
@@ -90,9 +94,17 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`);
   }
+  let agents: AgentListeners | undefined;
+  if (opts.agentPortBase !== undefined || opts.agentSockets !== undefined) {
+    try { agents = await startAgentListeners(cluster, { portBase: opts.agentPortBase, socketDir: opts.agentSockets, streams }); } catch (e) {
+      await server.close(); cluster.close(); store?.close();
+      throw e;
+    }
+  }
   return {
     ...server,
     label,
-    close: async () => { try { await server.close(); } finally { cluster.close(); store?.close(); } },
+    agentListeners: agents?.listeners ?? [],
+    close: async () => { try { await agents?.close(); await server.close(); } finally { cluster.close(); store?.close(); } },
   };
 }

@@ -46,4 +46,21 @@ export interface BpfMap {
   readonly size: number;
   /** Bytes `bpftool map show` prints as memlock (estimate of the kernel's *_mem_usage). */
   readonly memlock?: number;
+  /**
+   * Follow every update and delete (user space, programs, LRU evictions, GC
+   * sweeps); returns the function that stops. Values a program changes in place
+   * through lookup() are not updates, as in the kernel. Absent on map types
+   * without entries (perf event arrays).
+   */
+  watch?(fn: MapWatcher): () => void;
 }
+
+/** What changed: an update (new or replaced value) or a delete. */
+export type MapChange = 'update' | 'delete';
+
+/**
+ * Called synchronously after a change with the key and the value stored (an
+ * update) or the value removed (a delete; undefined when the map has none to
+ * show). The bytes are the map's own or the caller's: copy what you keep.
+ */
+export type MapWatcher = (change: MapChange, key: Uint8Array, value: Uint8Array | undefined) => void;

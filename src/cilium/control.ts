@@ -12,6 +12,7 @@ import { IdentityAllocator, podSecurityLabels } from './identity.ts';
 import { formatMonitorEvent, type MonitorOptions } from './monitor.ts';
 import { LbIds, syncAllNodeServices, syncNodeServices } from './services.ts';
 import { ipcacheKeyBytes, remoteEndpointInfoBytes } from './codec.ts';
+import { startMapEventBuffers } from './rest/map_events.ts';
 
 const HOST_ID = 1, WORLD_ID = 2, HEALTH_ID = 4, REMOTE_NODE_ID = 6, KUBE_APISERVER_ID = 7;
 
@@ -38,6 +39,10 @@ export interface CiliumCluster extends CiliumControl {
   ipcacheSource(ip: number, prefixLen: number): string;
   /** Labels of an identity as one node's agent sees them (the host identity gains kube-apiserver on the control plane). */
   identityLabels(node: string, id: number): string[] | undefined;
+  /** The service frontends last synced (names, types and policies behind the LB maps). */
+  frontends(): LbFrontend[];
+  /** The pod behind an ipcache entry (`ip list` metadata), if a pod owns it. */
+  ipcachePod(ip: number, prefixLen: number): { namespace: string; name: string } | undefined;
 }
 
 export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster {
@@ -48,6 +53,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   const pods = new Map<string, PodState>();
   const lbIds = new LbIds();
   let frontends: LbFrontend[] = [];
+  const podByIp = new Map<number, { namespace: string; name: string }>();
 
   const podValLocal = new Uint8Array(remoteEndpointInfoBytes(0, 0, 0, 0).length), podValRemote = new Uint8Array(podValLocal.length);
   const agentOf = (name: string): NodeAgent => {
@@ -90,6 +96,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   const ctl: CiliumCluster = {
     addNode(kernel: KernelNode, node: NodeInfo): void {
       const agent = new NodeAgent(kernel as LoaderKernel, node, cfg, rng.fork(), { routerIp: node.routerIP, healthIp: node.healthIP });
+      startMapEventBuffers(agent, agent.maps.list(), () => sim.wallMs());
       agent.start();
       for (const other of agents.values()) { other.addRemoteNode(node); agent.addRemoteNode(other.node); }
       agents.set(node.name, agent);
@@ -119,6 +126,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
       ep.podName = pod.name; ep.namespace = pod.namespace;
       pods.set(`${pod.namespace}/${pod.name}`, { pod, labels, identity, epId: ep.id });
       upsert({ ip: pod.ip, prefixLen: 32, identity, node: pod.nodeName, kind: 'pod' });
+      podByIp.set(pod.ip, { namespace: pod.namespace, name: pod.name });
       return { netns: ep.netns!, endpointId: ep.id, identity, hostIfName: ep.ifname };
     },
 
@@ -130,6 +138,7 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
       if (netns) disconnectPod(agent.kernel, netns);
       identities.release(st.labels);
       remove(st.pod.ip, 32);
+      podByIp.delete(st.pod.ip);
       pods.delete(`${namespace}/${name}`);
     },
 
@@ -154,6 +163,8 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
       if (id === HOST_ID && agentOf(node).node.controlPlane) return ['reserved:host', 'reserved:kube-apiserver'];
       return identities.labelsOf(id);
     },
+    frontends() { return frontends; },
+    ipcachePod(ip, prefixLen) { return prefixLen === 32 ? podByIp.get(ip) : undefined; },
   };
   return ctl;
 }

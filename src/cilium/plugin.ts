@@ -9,6 +9,7 @@ import type { Sim } from '../sim/sim.ts';
 import type { CiliumConfig } from './api.ts';
 import { createCiliumControl, type CiliumCluster } from './control.ts';
 import { runCiliumDbg } from './dbg/index.ts';
+import { agentApi } from './rest/router.ts';
 import { NODE_CPUS } from './dbg/status.ts';
 import { expandFrontends } from './frontends.ts';
 import { monitorHeader } from './monitor.ts';
@@ -57,6 +58,8 @@ export const ciliumCni: CniPlugin = {
       deletePod: (namespace, name) => ctl.deletePod(namespace, name),
       nodeTools: (node) => tools(ctl, sim, node),
       eventStreams: (node) => streams(ctl, node),
+      // The agent's REST API (`/v1/...`) on each node with an agent.
+      nodeApi: (node) => (ctl.nodeNames().includes(node) ? agentApi(ctl, node, { wallMs: () => sim.wallMs(), nowNs: () => sim.now() }) : undefined),
       // Identities live in etcd (CiliumIdentity objects) on a real cluster: they survive a restart.
       memory: { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) },
     };

@@ -7,7 +7,8 @@ import type { ClockMode } from '../api/launch.ts';
 import { CliError } from './errors.ts';
 
 interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
-  execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string; maxStreams?: string; maxStreamsPerClient?: string; streamBufferKb?: string }
+  execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string; maxStreams?: string; maxStreamsPerClient?: string; streamBufferKb?: string;
+  agentPortBase?: string; agentSockets?: string }
 
 const CLOCKS: readonly ClockMode[] = ['wall', 'fast'];
 
@@ -44,8 +45,10 @@ async function serve(opts: ServeOpts): Promise<void> {
   const clock = clockOption(opts.clock);
   const { launchServer } = await import('../api/launch.ts');
   const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
-    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts), streams: streamFlags(opts) });
+    dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts), streams: streamFlags(opts),
+    agentPortBase: opts.agentPortBase === undefined ? undefined : intOption('agent-port-base', opts.agentPortBase, 0, 65535), agentSockets: opts.agentSockets });
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
+  for (const l of server.agentListeners) process.stdout.write(`agent API of node ${l.node} on ${l.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
     process.on('SIGINT', stop);
@@ -71,6 +74,8 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--exec-output-kb <KiB>', 'output one exec may write, pipes included (default: 4096)')
     .option('--max-streams <n>', 'WebSocket streams (capture, monitor) open at once, all clients (default: 128)')
     .option('--max-streams-per-client <n>', 'streams open at once from one client address (default: 32)')
+    .option('--agent-port-base <port>', "the Cilium agent API of node i (kubectl get nodes order) on 127.0.0.1:<port>+i, /v1/... at the root")
+    .option('--agent-sockets <dir>', 'the Cilium agent API of each node on a unix socket <dir>/<node>.sock, as /var/run/cilium/cilium.sock')
     .option('--stream-buffer-kb <KiB>', 'unsent data one stream may hold; a reader further behind loses messages, counted (default: 256)')
     .action(async (opts: ServeOpts) => { await serve(opts); exit(0); });
 }

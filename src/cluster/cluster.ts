@@ -4,7 +4,7 @@
 // service sync.
 
 import { parseAllDocuments } from 'yaml';
-import type { Cni, EventStream, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
+import type { Cni, EventStream, NodeApi, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
 import { DatapathError } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { createNode, type LinuxNode } from '../kernel/node.ts';
@@ -249,6 +249,12 @@ export class Cluster implements ClusterFacade {
   }
 
   monitor(node: string, cb: (l: MonitorLine) => void): () => void { return this.events(node, 'monitor', cb); }
+
+  /** The datapath's own API on a node (Cilium's agent REST), undefined when it has none. */
+  nodeApi(node: string): NodeApi | undefined {
+    this.kernelOf(node);
+    return this.cni.nodeApi?.(node) ?? this.serviceProxy.nodeApi?.(node);
+  }
 
   /** Security identity of a pod's endpoint (kubectl get cep), for CNIs that have endpoints. */
   identityOf(namespace: string, pod: string): number | undefined {

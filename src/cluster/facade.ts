@@ -1,7 +1,7 @@
 // Contract of the emulated cluster as the server (src/api) and the CLI see
 // it. src/cluster/cluster.ts implements it.
 
-import type { ExecResult } from '../datapath/contract.ts';
+import type { ExecResult, NodeApi } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
 
@@ -40,4 +40,6 @@ export interface ClusterFacade {
   events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void;
   /** events(node, 'monitor'): `cilium-dbg monitor` from cilium_events with Cilium. */
   monitor(node: string, cb: (l: MonitorLine) => void): () => void;
+  /** The datapath's own API on a node (Cilium's agent REST `/v1/...`); undefined when it has none. Throws ClusterError 404 for an unknown node. */
+  nodeApi?(node: string): NodeApi | undefined;
 }

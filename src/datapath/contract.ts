@@ -95,11 +95,30 @@ export type NodeTool = (argv: string[], stdin: string) => Promise<ExecResult>;
 /** A live stream of printed lines (`cilium-dbg monitor`, later `conntrack -E`); returns unsubscribe. */
 export type EventStream = (cb: (line: string) => void) => () => void;
 
+/** A GET to a datapath's own per-node API (Cilium's agent REST, `/v1/...`): path under the API root, query parameters. */
+export interface NodeApiRequest { path: string; query: Record<string, string | undefined> }
+
+/**
+ * The answer: a status and a JSON body, or (a followed stream) a status and a
+ * function that starts sending JSON messages, calls `end` if the stream ends
+ * on its own, and returns the function that stops it. A message may be given
+ * as a function that builds it, called only if the message goes out (a reader
+ * that fell behind skips it).
+ */
+export type NodeApiAnswer =
+  | { status: number; body: unknown }
+  | { status: number; stream: (send: (msg: unknown) => void, end: () => void) => () => void };
+
+/** A node's API: one function from request to answer. */
+export type NodeApi = (req: NodeApiRequest) => NodeApiAnswer;
+
 /** What a datapath offers on one node beside its state: tools by command name, event streams by name. */
 export interface NodeSurface {
   nodeTools(node: string): Record<string, NodeTool>;
   /** Streams by name; `monitor` is what `dplab cilium monitor` and `/v1/nodes/:node/monitor` follow. */
   eventStreams(node: string): Record<string, EventStream>;
+  /** The datapath's own API on the node, if it has one (Cilium's agent REST). */
+  nodeApi?(node: string): NodeApi | undefined;
 }
 
 /**

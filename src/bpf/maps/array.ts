@@ -1,7 +1,8 @@
 // BPF_MAP_TYPE_ARRAY: u32 index keys, every slot exists (zeroed), delete is -EINVAL.
 
-import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, type BpfMap, type MapSpec } from '../map.ts';
+import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, type BpfMap, type MapSpec, type MapWatcher } from '../map.ts';
 import { arrayMemlock, DEFAULT_NCPUS, readU32LE, u32Key } from './base.ts';
+import { Watchers } from './watch.ts';
 
 /** Array map; with nCpus > 1 it is a per-CPU array whose program view is CPU 0's copy. */
 export class ArrayMap implements BpfMap {
@@ -12,6 +13,7 @@ export class ArrayMap implements BpfMap {
   private readonly data: Uint8Array;
   private readonly views: Array<Uint8Array | undefined>;
   private readonly percpu: boolean;
+  private readonly watchers = new Watchers();
 
   constructor(spec: MapSpec, id: number, percpuCpus = 0) {
     this.spec = spec; this.id = id;
@@ -44,10 +46,14 @@ export class ArrayMap implements BpfMap {
     if (flags === BPF_NOEXIST) return -EEXIST;
     const n = value.length >= this.stride ? this.stride : this.spec.valueSize;
     this.data.set(value.subarray(0, n), i * this.stride);
+    const e = this.watchers.emit;
+    if (e !== null) e('update', key, this.data.subarray(i * this.stride, (i + 1) * this.stride));
     return 0;
   }
 
   delete(_key: Uint8Array): number { return -EINVAL; }
+
+  watch(fn: MapWatcher): () => void { return this.watchers.add(fn); }
 
   entries(): Array<[Uint8Array, Uint8Array]> {
     const out: Array<[Uint8Array, Uint8Array]> = [];

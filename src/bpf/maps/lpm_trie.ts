@@ -1,9 +1,10 @@
 // BPF_MAP_TYPE_LPM_TRIE: key = u32 prefixlen (host order, struct bpf_lpm_trie_key) + data;
 // lookups return the longest matching prefix, update/delete match exactly.
 
-import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOSPC, type BpfMap, type MapSpec } from '../map.ts';
+import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOSPC, type BpfMap, type MapSpec, type MapWatcher } from '../map.ts';
 import { lpmMemlock, readU32LE } from './base.ts';
 import { SlabTable } from './slab_table.ts';
+import { Watchers } from './watch.ts';
 
 /**
  * One hash table per prefix length present; lookup probes the present lengths
@@ -20,6 +21,7 @@ export class LpmTrieMap implements BpfMap {
   private lengths: number[] = [];
   private readonly scratch: Uint8Array;
   private count = 0;
+  private readonly watchers = new Watchers();
 
   constructor(spec: MapSpec, id: number) {
     if (spec.keySize <= 4) throw new Error(`lpm_trie ${spec.name}: key must hold prefixlen + data`);
@@ -73,6 +75,8 @@ export class LpmTrieMap implements BpfMap {
       this.count++;
     }
     t!.writeValue(s, value, this.spec.valueSize);
+    const e = this.watchers.emit;
+    if (e !== null) e('update', key, t!.value(s));
     return 0;
   }
 
@@ -88,8 +92,12 @@ export class LpmTrieMap implements BpfMap {
     t.remove(s);
     this.count--;
     if (t.count === 0) this.lengths = this.lengths.filter((x) => x !== L);
+    const e = this.watchers.emit;
+    if (e !== null) e('delete', key, t.value(s));
     return 0;
   }
+
+  watch(fn: MapWatcher): () => void { return this.watchers.add(fn); }
 
   /** Entries by prefix length (longest first), then insertion order. */
   entries(): Array<[Uint8Array, Uint8Array]> {

@@ -28,14 +28,14 @@ export class LruHashMap extends SlabHashMap {
   }
 
   protected override onUpdateHit(s: number): void { this.t.touch(s); }
-  protected makeRoom(): number { this.t.remove(this.t.head); this.evictions++; return 0; }
+  protected makeRoom(): number { this.removeSlot(this.t.head); this.evictions++; return 0; }
 
   /** Visit live entries without copying (GC sweeps over CT): return true from fn to delete the entry. */
   sweep(fn: (key: Uint8Array, value: Uint8Array) => boolean): number {
     let removed = 0;
     for (let s = this.t.head; s >= 0;) {
       const n = this.t.next[s]!;
-      if (fn(this.t.keyOf(s), this.t.value(s))) { this.t.remove(s); removed++; }
+      if (fn(this.t.keyOf(s), this.t.value(s))) { this.removeSlot(s); removed++; }
       s = n;
     }
     return removed;

@@ -1,8 +1,9 @@
 // BPF_MAP_TYPE_PROG_ARRAY: tail-call slots holding program references.
 
-import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, type BpfMap, type MapSpec } from '../map.ts';
+import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, type BpfMap, type MapSpec, type MapWatcher } from '../map.ts';
 import type { BpfProgram } from '../program.ts';
 import { arrayMemlock, DEFAULT_NCPUS, readU32LE, u32Key } from './base.ts';
+import { Watchers } from './watch.ts';
 
 /**
  * Slots hold BpfProgram references (setProg/getProg). The userspace view
@@ -16,6 +17,7 @@ export class ProgArrayMap implements BpfMap {
   /** Slots up to the highest one ever set (not maxEntries: per-endpoint cilium_calls maps are many and sparse). */
   private readonly progs: Array<BpfProgram<any> | undefined> = [];
   private count = 0;
+  private readonly watchers = new Watchers();
   /** Resolves a program id for update(key, u32 id); unset = update() fails with -EINVAL. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolveProg: ((id: number) => BpfProgram<any> | undefined) | null = null;
@@ -33,11 +35,16 @@ export class ProgArrayMap implements BpfMap {
     if (index < 0 || index >= this.spec.maxEntries) return -E2BIG;
     const progs = this.progs;
     while (progs.length <= index) progs.push(undefined);
-    if (progs[index] !== undefined) this.count--;
+    const old = progs[index];
+    if (old !== undefined) this.count--;
     progs[index] = prog;
     if (prog !== undefined) this.count++;
+    const e = this.watchers.emit;
+    if (e !== null && (prog !== undefined || old !== undefined)) e(prog !== undefined ? 'update' : 'delete', u32Key(index), u32Key((prog ?? old)!.id));
     return 0;
   }
+
+  watch(fn: MapWatcher): () => void { return this.watchers.add(fn); }
 
   /** Program in slot index, for bpf_tail_call. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -2,13 +2,16 @@
 // update-flag rules and dumps. Subclasses say what a hit, a full table and a
 // stored value mean for them.
 
-import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, type BpfMap, type MapSpec } from '../map.ts';
+import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, type BpfMap, type MapSpec, type MapWatcher } from '../map.ts';
 import { SlabTable } from './slab_table.ts';
+import { Watchers } from './watch.ts';
 
 export abstract class SlabHashMap implements BpfMap {
   readonly id: number;
   readonly spec: MapSpec;
   protected readonly t: SlabTable;
+  /** Listeners of updates and deletes (watch()); `emit` is null while there are none. */
+  protected readonly watchers = new Watchers();
 
   constructor(spec: MapSpec, id: number, slotValueSize = spec.valueSize) {
     this.spec = spec; this.id = id;
@@ -38,6 +41,8 @@ export abstract class SlabHashMap implements BpfMap {
       s = this.t.insert(key);
     }
     this.store(s, value);
+    const e = this.watchers.emit;
+    if (e !== null) e('update', key, this.dumpValue(s));
     return 0;
   }
 
@@ -46,8 +51,13 @@ export abstract class SlabHashMap implements BpfMap {
     const s = this.t.find(key);
     if (s < 0) return -ENOENT;
     this.t.remove(s);
+    // A removed slot's bytes stay readable until the slot is reused.
+    const e = this.watchers.emit;
+    if (e !== null) e('delete', key, this.dumpValue(s));
     return 0;
   }
+
+  watch(fn: MapWatcher): () => void { return this.watchers.add(fn); }
 
   entries(): Array<[Uint8Array, Uint8Array]> {
     const out: Array<[Uint8Array, Uint8Array]> = [];
@@ -57,7 +67,15 @@ export abstract class SlabHashMap implements BpfMap {
 
   /** Remove every entry. */
   clear(): void {
-    for (let s = this.t.head; s >= 0; s = this.t.head) this.t.remove(s);
+    for (let s = this.t.head; s >= 0; s = this.t.head) this.removeSlot(s);
+  }
+
+  /** Remove a live slot, telling the watchers (evictions, sweeps, clear). */
+  protected removeSlot(s: number): void {
+    const e = this.watchers.emit;
+    const key = e !== null ? this.t.keyOf(s) : null;
+    this.t.remove(s);
+    if (e !== null) e('delete', key!, this.dumpValue(s));
   }
 
   /** An update found the key (LRU: refresh recency). */

@@ -1,0 +1,128 @@
+// The Cilium agent's REST API per node: `/nodes/:node/v1/...` on the main
+// server, or `/v1/...` at the root of a node's own listener (agent_listeners.ts),
+// so a client written for the real agent works with either base URL. Also
+// `/map/:name/watch` (WebSocket, every update and delete of a map) and
+// `/bpf/...` (bpftool's JSON of programs, links and maps). The datapath answers
+// through the seam's NodeApi; this file knows HTTP only.
+
+import { PassThrough } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ClusterError, type ClusterFacade } from '../../cluster/facade.ts';
+import type { NodeApi, NodeApiAnswer } from '../../datapath/contract.ts';
+import { closeCodeFor, errorBody } from '../errors.ts';
+import { BoundedSender, StreamRegistry, streamLimits, type StreamLimits } from '../stream_limits.ts';
+import { requireNode } from './nodes.ts';
+import { settled } from './options.ts';
+
+export interface AgentRouteOptions {
+  cluster: ClusterFacade;
+  /** A node's own listener: this node's API at the root. Absent: `/nodes/:node/...`. */
+  node?: string;
+  limits?: Partial<StreamLimits>;
+}
+
+type Params = { node?: string; '*'?: string; name?: string };
+
+/** A stream message: the value, or a function that builds it (called only if it goes out). */
+const build = (msg: unknown): unknown => (typeof msg === 'function' ? (msg as () => unknown)() : msg);
+
+/** The node's API, or the ClusterError why there is none. */
+function apiOf(cluster: ClusterFacade, node: string): NodeApi {
+  requireNode(cluster, node);
+  const api = cluster.nodeApi?.(node);
+  if (!api) throw new ClusterError(`node ${node} runs no Cilium agent: its datapath has no agent API`, 501, 'node');
+  return api;
+}
+
+/** Query parameters as strings (the first of repeated ones). */
+function queryOf(req: FastifyRequest): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/**
+ * A followed answer as newline-delimited JSON (what the agent's json.Encoder
+ * writes). While the client holds more than `limit` unread bytes, messages are
+ * skipped and counted; a `{"lost":N}` line reports them once it catches up.
+ */
+function streamReply(req: FastifyRequest, reply: FastifyReply, answer: Extract<NodeApiAnswer, { stream: unknown }>, limit: number, release: () => void): FastifyReply {
+  const out = new PassThrough();
+  let skipped = 0, stop: (() => void) | undefined, ended = false;
+  const finish = (): void => { if (ended) return; ended = true; stop?.(); release(); };
+  out.on('drain', () => { if (skipped > 0 && !out.writableEnded) { out.write(`${JSON.stringify({ lost: skipped })}\n`); skipped = 0; } });
+  const send = (msg: unknown): void => {
+    if (out.writableEnded || out.destroyed) return;
+    if (out.writableLength >= limit) { skipped++; return; }
+    out.write(`${JSON.stringify(build(msg))}\n`);
+  };
+  req.raw.once('close', finish);
+  stop = answer.stream(send, () => { out.end(); finish(); });
+  if (ended) stop();
+  return reply.code(answer.status).type('application/json').send(out);
+}
+
+/** Sends `{error}` then closes with 4000+status (as the other streams refuse). */
+function refuse(socket: WebSocket, err: unknown): void {
+  const { status, body } = errorBody(err);
+  socket.send(JSON.stringify(body));
+  socket.close(closeCodeFor(status), body.error.slice(0, 120));
+  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
+}
+
+export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { cluster, node: fixed, limits }) => {
+  const registry = new StreamRegistry(streamLimits(limits));
+  const budget = registry.limits.bufferBytes;
+  const root = fixed === undefined ? '/nodes/:node' : '';
+  const nodeOf = (p: Params): string => fixed ?? p.node!;
+
+  app.get<{ Params: Params }>(`${root}/v1/*`, async (req, reply) => {
+    const api = apiOf(cluster, nodeOf(req.params));
+    const answer = api({ path: `/v1/${req.params['*'] ?? ''}`, query: queryOf(req) });
+    if ('body' in answer) return reply.code(answer.status).send(answer.body);
+    const release = registry.admit(req.ip);
+    return streamReply(req, reply, answer, budget, release);
+  });
+
+  app.get<{ Params: Params }>(`${root}/map/:name/watch`, { websocket: true }, (socket, req) => {
+    let release: (() => void) | undefined, stop: (() => void) | undefined, sender: BoundedSender | undefined;
+    try {
+      release = registry.admit(req.ip);
+      const answer = apiOf(cluster, nodeOf(req.params))({ path: `/map/${encodeURIComponent(req.params.name!)}/watch`, query: queryOf(req) });
+      if ('body' in answer) throw new ClusterError((answer.body as { error?: string }).error ?? 'refused', answer.status, 'name');
+      const s = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
+      sender = s;
+      stop = answer.stream((msg) => s.send(() => JSON.stringify(build(msg))), () => socket.close(1000));
+    } catch (err) { release?.(); refuse(socket, err); return; }
+    let ended = false;
+    const end = (): void => { if (ended) return; ended = true; stop?.(); sender?.close(); release?.(); };
+    socket.once('close', end);
+    socket.once('error', end);
+    socket.on('message', () => {});
+  });
+
+  // bpftool's own JSON (-j) for what only bpftool shows: programs, links, maps, a map's entries, net.
+  const BPF: Record<string, (id?: string) => string[]> = {
+    prog: (id) => (id ? ['prog', 'show', 'id', id] : ['prog', 'show']),
+    link: () => ['link', 'show'],
+    map: (id) => (id ? ['map', 'show', 'id', id] : ['map', 'show']),
+    net: () => ['net', 'show'],
+  };
+  app.get<{ Params: Params }>(`${root}/bpf/*`, async (req, reply) => {
+    const node = nodeOf(req.params);
+    requireNode(cluster, node);
+    const [what, id, dump, ...rest] = (req.params['*'] ?? '').split('/');
+    const argv = what && BPF[what] && rest.length === 0 && (id === undefined || /^\d{1,10}$/.test(id)) ? BPF[what]!(id) : undefined;
+    if (!argv || (dump !== undefined && (what !== 'map' || dump !== 'dump' || id === undefined))) {
+      throw new ClusterError(`no route GET ${req.url.split('?')[0]}: try bpf/prog[/ID], bpf/link, bpf/map[/ID[/dump]], bpf/net`, 404);
+    }
+    const full = dump === 'dump' ? ['bpftool', '-j', 'map', 'dump', 'id', id!] : ['bpftool', '-j', ...argv];
+    const r = await settled(cluster, cluster.nodeExec(node, full));
+    if (r.exitCode !== 0) {
+      const msg = (r.stderr || r.stdout).trim().split('\n')[0] ?? 'bpftool failed';
+      throw new ClusterError(msg.replace(/^Error: /, ''), /not found|No such|can't get|cannot/i.test(msg) ? 404 : 400, 'id');
+    }
+    try { return reply.send(JSON.parse(r.stdout)); } catch { throw new ClusterError('bpftool on this node prints no JSON (-j) for this command yet', 501); }
+  });
+};

@@ -1,0 +1,41 @@
+// GET /v1/map and /v1/map/{name} (pkg/bpf GetModel, 1.16): maps with an agent
+// cache list their cache (desired action, last error); since 1.16 (cilium#31620)
+// the others are dumped from the kernel, key and value only.
+
+import type { BpfMap } from '../../bpf/map.ts';
+import { CACHED_MAPS, formatFor } from '../../../maps/all.ts';
+import type { NodeAgent } from '../agent.ts';
+import type { BPFMap, BPFMapEntry, BPFMapList } from './models.ts';
+
+/** Where Cilium pins its global maps (bpf.TCGlobalsPath()). */
+export const TC_GLOBALS = '/sys/fs/bpf/tc/globals';
+
+/** Maps the agent has open through pkg/bpf (the perf ring is opened elsewhere). */
+export function agentMaps(a: NodeAgent): BpfMap[] {
+  return a.maps.list().filter((m) => m.spec.name !== 'cilium_events' && formatFor(m.spec.name) !== undefined);
+}
+
+/** A map the agent has open, by name. */
+export function agentMap(a: NodeAgent, name: string): BpfMap | undefined {
+  const m = a.maps.byName(name);
+  return m && m.spec.name !== 'cilium_events' && formatFor(name) ? m : undefined;
+}
+
+/** models.BPFMap of one map. */
+export function mapModel(m: BpfMap): BPFMap {
+  const f = formatFor(m.spec.name)!;
+  const cached = CACHED_MAPS.has(m.spec.name);
+  const cache: BPFMapEntry[] = [];
+  for (const [k, v] of m.entries()) {
+    if (cached) {
+      if (f.cached && !f.cached(k, v)) continue;
+      cache.push({ key: f.key(k), value: f.value(v), 'desired-action': 'sync' });
+    } else cache.push({ key: f.key(k), value: f.value(v) });
+  }
+  return { path: `${TC_GLOBALS}/${m.spec.name}`, cache };
+}
+
+/** models.BPFMapList of an agent. */
+export function mapListModel(a: NodeAgent): BPFMapList {
+  return { maps: agentMaps(a).map(mapModel) };
+}
