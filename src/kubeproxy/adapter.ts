@@ -1,0 +1,116 @@
+// Kubernetes object JSON (v1 Service, discovery.k8s.io/v1 EndpointSlice) to
+// the generator's plain inputs, reading only what kube-proxy reads. Objects
+// kube-proxy would skip (no cluster IP, ExternalName, a slice without the
+// service-name label) are left out; malformed fields throw a KubeProxyInputError.
+
+import type { EndpointSliceSpec, EndpointSpec, Protocol, ProxyState, ServicePortSpec, ServiceSpec } from './types.ts';
+
+export class KubeProxyInputError extends Error {
+  override name = 'KubeProxyInputError';
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+const arr = (v: unknown, what: string): unknown[] => {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new KubeProxyInputError(`${what}: not a list`);
+  return v;
+};
+const str = (v: unknown, what: string, dflt = ''): string => {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string') throw new KubeProxyInputError(`${what}: not a string`);
+  return v;
+};
+const int = (v: unknown, what: string, min: number, max: number, dflt: number): number => {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new KubeProxyInputError(`${what}: not an integer in ${min}..${max}`);
+  return v;
+};
+const protocol = (v: unknown, what: string): Protocol => {
+  const p = str(v, what, 'TCP');
+  if (p !== 'TCP' && p !== 'UDP' && p !== 'SCTP') throw new KubeProxyInputError(`${what}: unsupported protocol ${p}`);
+  return p;
+};
+const strs = (v: unknown, what: string) => arr(v, what).map((x, i) => str(x, `${what}[${i}]`));
+
+/** A v1 Service; undefined for services kube-proxy does not proxy (headless, ExternalName). */
+export function serviceFromJSON(o: unknown): ServiceSpec | undefined {
+  const meta = obj(obj(o).metadata), spec = obj(obj(o).spec), status = obj(obj(o).status);
+  const name = str(meta.name, 'metadata.name'), namespace = str(meta.namespace, 'metadata.namespace', 'default');
+  const type = str(spec.type, 'spec.type', 'ClusterIP');
+  if (type !== 'ClusterIP' && type !== 'NodePort' && type !== 'LoadBalancer' && type !== 'ExternalName') {
+    throw new KubeProxyInputError(`spec.type: unknown type ${type}`);
+  }
+  const clusterIP = str(spec.clusterIP, 'spec.clusterIP');
+  if (type === 'ExternalName' || clusterIP === '' || clusterIP === 'None') return undefined;
+  const withNodePorts = type === 'NodePort' || type === 'LoadBalancer';
+  const ports: ServicePortSpec[] = arr(spec.ports, 'spec.ports').map((p, i) => ({
+    name: str(obj(p).name, `spec.ports[${i}].name`),
+    protocol: protocol(obj(p).protocol, `spec.ports[${i}].protocol`),
+    port: int(obj(p).port, `spec.ports[${i}].port`, 1, 65535, 0),
+    nodePort: withNodePorts ? int(obj(p).nodePort, `spec.ports[${i}].nodePort`, 0, 65535, 0) : 0,
+  }));
+  const ingress = arr(obj(status.loadBalancer).ingress, 'status.loadBalancer.ingress');
+  // Ingress points with ipMode Proxy are not VIPs: kube-proxy leaves them to the load balancer.
+  const loadBalancerIPs = ingress.filter((g) => obj(g).ipMode !== 'Proxy').map((g, i) => str(obj(g).ip, `status.loadBalancer.ingress[${i}].ip`)).filter((ip) => ip !== '');
+  const etp = str(spec.externalTrafficPolicy, 'spec.externalTrafficPolicy', 'Cluster');
+  const itp = str(spec.internalTrafficPolicy, 'spec.internalTrafficPolicy', 'Cluster');
+  const affinity = str(spec.sessionAffinity, 'spec.sessionAffinity', 'None');
+  return {
+    namespace, name, type, clusterIP, ports,
+    externalIPs: strs(spec.externalIPs, 'spec.externalIPs'),
+    loadBalancerIPs: type === 'LoadBalancer' ? loadBalancerIPs : [],
+    loadBalancerSourceRanges: strs(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges'),
+    sessionAffinity: affinity === 'ClientIP' ? 'ClientIP' : 'None',
+    stickyMaxAgeSeconds: int(obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds, 'spec.sessionAffinityConfig.clientIP.timeoutSeconds', 1, 86400, 10800),
+    externalTrafficPolicy: etp === 'Local' ? 'Local' : 'Cluster',
+    internalTrafficPolicy: itp === 'Local' ? 'Local' : 'Cluster',
+    healthCheckNodePort: type === 'LoadBalancer' && etp === 'Local' ? int(spec.healthCheckNodePort, 'spec.healthCheckNodePort', 0, 65535, 0) : 0,
+  };
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** A discovery.k8s.io/v1 EndpointSlice; undefined without the service-name label (kube-proxy ignores it). */
+export function endpointSliceFromJSON(o: unknown): EndpointSliceSpec | undefined {
+  const meta = obj(obj(o).metadata), root = obj(o);
+  const serviceName = str(obj(meta.labels)[SERVICE_NAME_LABEL], `metadata.labels["${SERVICE_NAME_LABEL}"]`);
+  if (serviceName === '') return undefined;
+  const addressType = str(root.addressType, 'addressType', 'IPv4');
+  if (addressType !== 'IPv4' && addressType !== 'IPv6' && addressType !== 'FQDN') throw new KubeProxyInputError(`addressType: unknown ${addressType}`);
+  const endpoints: EndpointSpec[] = arr(root.endpoints, 'endpoints').flatMap((e, i) => {
+    const ip = arr(obj(e).addresses, `endpoints[${i}].addresses`)[0];
+    if (ip === undefined) return [];
+    const c = obj(obj(e).conditions);
+    const ready = c.ready === undefined || c.ready === null ? true : c.ready === true;
+    const nodeName = obj(e).nodeName;
+    return [{
+      ip: str(ip, `endpoints[${i}].addresses[0]`),
+      ready,
+      serving: c.serving === undefined || c.serving === null ? true : c.serving === true,
+      terminating: c.terminating === true,
+      ...(typeof nodeName === 'string' ? { nodeName } : {}),
+    }];
+  });
+  return {
+    namespace: str(meta.namespace, 'metadata.namespace', 'default'), serviceName, addressType,
+    ports: arr(root.ports, 'ports').map((p, i) => ({
+      name: str(obj(p).name, `ports[${i}].name`),
+      protocol: protocol(obj(p).protocol, `ports[${i}].protocol`),
+      port: int(obj(p).port, `ports[${i}].port`, 0, 65535, 0),
+    })),
+    endpoints,
+  };
+}
+
+/** Sorts a list of Kubernetes objects (any kinds) into the generator's state. */
+export function stateFromObjects(objects: unknown[]): ProxyState {
+  const state: ProxyState = { services: [], endpointSlices: [] };
+  for (const o of objects) {
+    const kind = obj(o).kind;
+    if (kind === 'Service') { const s = serviceFromJSON(o); if (s) state.services.push(s); }
+    else if (kind === 'EndpointSlice') { const s = endpointSliceFromJSON(o); if (s) state.endpointSlices.push(s); }
+  }
+  return state;
+}
