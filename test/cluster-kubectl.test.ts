@@ -115,9 +115,10 @@ t.test('get all and multi-kind get: one section per kind, kind-prefixed names, b
   t.match(sections[2], /^NAME +READY +UP-TO-DATE +AVAILABLE +AGE\ndeployment\.apps\/echo +\d\/\d +\d +\d +0s$/);
   t.match(sections[3], /^NAME +DESIRED +CURRENT +READY +AGE\nreplicaset\.apps\/echo-[a-z0-9]+ +\d +\d +\d +0s\n$/);
   const sys = (await c.kubectl(['get', 'all', '-n', 'kube-system'])).stdout;
-  t.match(sys, /^NAME +READY +STATUS +RESTARTS +AGE\npod\/coredns-55cb58b774-2xvk2 /);
+  t.match(sys, /^NAME +READY +STATUS +RESTARTS +AGE\npod\/cilium-[a-z0-9]{5} (.*\n)*pod\/coredns-55cb58b774-2xvk2 /);
   t.match(sys, /\n\nNAME +TYPE .*\nservice\/kube-dns +ClusterIP +10\.96\.0\.10 /);
-  t.match(sys, /\n\nNAME +READY +UP-TO-DATE +AVAILABLE +AGE\ndeployment\.apps\/coredns +2\/2 +2 +2 +60s\n/);
+  t.match(sys, /\n\nNAME +DESIRED +CURRENT +READY +UP-TO-DATE +AVAILABLE +NODE SELECTOR +AGE\ndaemonset\.apps\/cilium +3 +3 +3 +3 +3 +kubernetes\.io\/os=linux +60s\n/, "Cilium's agent DaemonSet");
+  t.match(sys, /\n\nNAME +READY +UP-TO-DATE +AVAILABLE +AGE\n(.*\n)?deployment\.apps\/coredns +2\/2 +2 +2 +60s\n/);
   const everywhere = (await c.kubectl(['get', 'all', '-A'])).stdout;
   t.match(everywhere, /^NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE\ndefault +pod\/echo-/);
   t.match(everywhere, /\nkube-system +replicaset\.apps\/coredns-55cb58b774 +2 +2 +2 +60s\n$/);

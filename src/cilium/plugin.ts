@@ -12,6 +12,7 @@ import { runCiliumDbg } from './dbg/index.ts';
 import { agentApi } from './rest/router.ts';
 import { NODE_CPUS } from './dbg/status.ts';
 import { expandFrontends } from './frontends.ts';
+import { ciliumSystemObjects } from './install.ts';
 import { monitorHeader } from './monitor.ts';
 
 const ROUTINGS = ['tunnel', 'native'] as const;
@@ -60,6 +61,8 @@ export const ciliumCni: CniPlugin = {
       eventStreams: (node) => streams(ctl, node),
       // The agent's REST API (`/v1/...`) on each node with an agent.
       nodeApi: (node) => (ctl.nodeNames().includes(node) ? agentApi(ctl, node, { wallMs: () => sim.wallMs(), nowNs: () => sim.now() }) : undefined),
+      // The agent DaemonSet, Envoy and the operator, as the Helm chart installs them.
+      systemObjects: () => ciliumSystemObjects(),
       // Identities live in etcd (CiliumIdentity objects) on a real cluster: they survive a restart.
       memory: { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) },
     };

@@ -110,7 +110,8 @@ export class Cluster implements ClusterFacade {
     ({ cni: this.cni, serviceProxy: this.serviceProxy } = this.buildDatapath());
     for (const n of spec.nodes) this.cni.addNode(this.kernels.get(n.name)!, nodeInfo(n));
     for (const n of spec.nodes) this.serviceProxy.addNode(this.kernels.get(n.name)!, nodeInfo(n));
-    this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns, restore: saved?.state });
+    this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns, restore: saved?.state,
+      systemObjects: [...(this.cni.systemObjects?.() ?? []), ...(this.serviceProxy.systemObjects?.() ?? [])] as KObject[] });
     this.dns = buildDns(this.api, spec);
     if (this.deps.startContainers) {
       this.internetApp = this.deps.startContainers({

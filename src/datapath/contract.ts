@@ -119,7 +119,16 @@ export interface NodeSurface {
   eventStreams(node: string): Record<string, EventStream>;
   /** The datapath's own API on the node, if it has one (Cilium's agent REST). */
   nodeApi?(node: string): NodeApi | undefined;
+  /** Objects its installation adds to a fresh cluster (bootstrap applies them, pods per node as their controllers would); absent = none. */
+  systemObjects?(): SystemObject[];
 }
+
+/**
+ * A Kubernetes object a datapath's installation puts in the cluster (Cilium's
+ * agent DaemonSet and operator Deployment, kube-proxy's DaemonSet), as plain
+ * manifest JSON: the seam stays free of the cluster's object types.
+ */
+export interface SystemObject { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown }
 
 /**
  * What a datapath keeps in the cluster's store beside the objects, as JSON

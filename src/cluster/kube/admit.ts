@@ -2,6 +2,7 @@
 // against the request's copy of the state.
 
 import { ClusterError } from '../facade.ts';
+import { admitDaemonSet } from './daemonsets.ts';
 import { admitNetworkPolicy } from './netpol.ts';
 import { normalizePodSpec, qualifyImage } from './pods.ts';
 import { admitService } from './services.ts';
@@ -31,6 +32,7 @@ export function admit(s: KubeState, env: KubeEnv, obj: KObject, old?: KObject): 
     case 'Service': return admitService(s, env, obj, old);
     case 'Endpoints': return admitEndpoints(obj);
     case 'Deployment': case 'ReplicaSet': return admitWorkload(obj);
+    case 'DaemonSet': return admitDaemonSet(obj);
     case 'NetworkPolicy': return admitNetworkPolicy(obj);
     case 'EndpointSlice': case 'CiliumEndpoint':
       throw new ClusterError(`${info.resource} are managed by the cluster's controllers and cannot be written`, 400, 'kind');

@@ -19,14 +19,14 @@ export class KubeApi {
   private durable?: (state: KubeState) => void;
 
   /** `restore`: the state a store kept (no bootstrap then). */
-  constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin; restore?: KubeState }) {
+  constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin; restore?: KubeState; systemObjects?: KObject[] }) {
     this.env = {
       spec,
       nowIso: () => new Date(Math.floor(sim.wallMs() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       reservedIPs: (n) => opts.reservedIPs?.(n) ?? new Set(),
     };
     this.state = opts.restore ?? newState(opts.seed);
-    if (!opts.restore) bootstrap(this.state, this.env, opts.coredns);
+    if (!opts.restore) bootstrap(this.state, this.env, opts.coredns, opts.systemObjects);
   }
 
   watch(w: Watcher): void { this.watchers.push(w); }

@@ -5,8 +5,9 @@ import { u32ToIp } from '../../wire/addr.ts';
 import { cidrString, type ClusterSpec } from '../spec.ts';
 import { reconcile } from './controllers.ts';
 import { admit } from './admit.ts';
-import { putObj, type KubeEnv, type KubeState } from './state.ts';
-import { POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
+import { daemonPod, eligibleNodes, pinnedStream } from './daemonsets.ts';
+import { fnv32a, putObj, safeEncode, type KubeEnv, type KubeState } from './state.ts';
+import { clone, POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
 
 export const KUBE_VERSION = 'v1.30.4';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.11.1';
@@ -17,7 +18,7 @@ export interface CorednsPin { hash: string; pods: Array<{ name: string; ip?: str
 /** The n-th address of the service CIDR (1 = kubernetes, 10 = kube-dns). */
 export function serviceIp(spec: ClusterSpec, n: number): string { return u32ToIp((spec.serviceCIDR.ip + n) >>> 0); }
 
-export function bootstrap(s: KubeState, env: KubeEnv, pin?: CorednsPin): void {
+export function bootstrap(s: KubeState, env: KubeEnv, pin?: CorednsPin, system: KObject[] = []): void {
   const spec = env.spec;
   const add = (o: KObject) => { admit(s, env, o); putObj(s, env, o); };
   for (const ns of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -49,7 +50,38 @@ export function bootstrap(s: KubeState, env: KubeEnv, pin?: CorednsPin): void {
         spec: { ...structuredClone(template.spec), ...(p.node ? { nodeName: p.node } : {}) } });
     }
   }
+  for (const o of system) addSystemObject(s, env, clone(o));
   reconcile(s, env);
+}
+
+/**
+ * A datapath's own workload (a DaemonSet, a Deployment), with the pods its
+ * controller would have made before the lab starts; their names and uids come
+ * from a stream pinned to the seed and the object (pinnedStream), so the
+ * state's own stream, and every later name, stays as without them.
+ */
+function addSystemObject(s: KubeState, env: KubeEnv, o: KObject): void {
+  const add = (x: KObject) => { admit(s, env, x); putObj(s, env, x); };
+  const pins = pinnedStream(s, `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  o.metadata.uid = pins.uid();
+  add(o);
+  if (o.kind === 'DaemonSet') {
+    for (const n of eligibleNodes(s, o)) add(daemonPod(o, n.metadata.name, `${o.metadata.name}-${pins.suffix()}`, pins.uid()));
+  } else if (o.kind === 'Deployment') {
+    // The replica set the deployment controller would make (same name and template), then its pods.
+    const hash = safeEncode(fnv32a(JSON.stringify(o.spec.template))).slice(0, 10);
+    const labels = { ...o.spec.template.metadata.labels, 'pod-template-hash': hash };
+    const rs: KObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `${o.metadata.name}-${hash}`, namespace: o.metadata.namespace, labels, uid: pins.uid(),
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: o.metadata.name, uid: o.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+      spec: { replicas: o.spec.replicas, selector: { matchLabels: { ...o.spec.selector.matchLabels, 'pod-template-hash': hash } }, template: { ...clone(o.spec.template), metadata: { ...o.spec.template.metadata, labels } } } };
+    add(rs);
+    for (let i = 0; i < o.spec.replicas; i++) {
+      add({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${rs.metadata.name}-${pins.suffix()}`, generateName: `${rs.metadata.name}-`, namespace: o.metadata.namespace, labels: { ...labels }, uid: pins.uid(),
+        ...(o.spec.template.metadata.annotations ? { annotations: { ...o.spec.template.metadata.annotations } } : {}),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }] },
+        spec: clone(o.spec.template.spec) });
+    }
+  }
 }
 
 function nodeObject(spec: ClusterSpec, name: string): KObject {

@@ -3,6 +3,7 @@
 // endpoints and endpointslices (with named targetPorts resolved per pod).
 
 import { u32ToIp } from '../../wire/addr.ts';
+import { daemonSetStatus, reconcileDaemonSets } from './daemonsets.ts';
 import { isUnschedulable, pendingStatus, placePod, rejectedStatus, runningStatus } from './pods.ts';
 import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { MAX_DOCUMENTS, MAX_PODS, MAX_UNSCHEDULED_PODS, podCount } from './quota.ts';
@@ -49,10 +50,12 @@ export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): v
   const rsKeys = full ? null : [...t.dirtyReplicaSets];
   t.dirtyReplicaSets.clear();
   for (const rs of rsKeys ? objsByKeys(s, 'ReplicaSet', rsKeys) : listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs, t);
+  reconcileDaemonSets(s, env);
   // Pods the scheduler could not place are tried again when room may have appeared (a new request, a delete).
   const retry = full || deleted || t.deleted;
   for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t, retry);
   if (t.pending.size > 0) countReady(s, t);
+  daemonSetStatus(s);
   const svcKeys = full ? null : [...t.dirtyServices];
   t.dirtyServices.clear();
   t.phase = 'services';

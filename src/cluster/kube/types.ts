@@ -40,6 +40,7 @@ export const KINDS: KindInfo[] = [
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices', aliases: ['endpointslice'], namespaced: true },
   { kind: 'ReplicaSet', apiVersion: 'apps/v1', resource: 'replicasets', aliases: ['replicaset', 'rs'], namespaced: true },
   { kind: 'Deployment', apiVersion: 'apps/v1', resource: 'deployments', aliases: ['deployment', 'deploy'], namespaced: true },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets', aliases: ['daemonset', 'ds'], namespaced: true },
   { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies', aliases: ['networkpolicy', 'netpol'], namespaced: true },
   { kind: 'CiliumNetworkPolicy', apiVersion: 'cilium.io/v2', resource: 'ciliumnetworkpolicies', aliases: ['ciliumnetworkpolicy', 'cnp'], namespaced: true },
   { kind: 'CiliumEndpoint', apiVersion: 'cilium.io/v2', resource: 'ciliumendpoints', aliases: ['ciliumendpoint', 'cep'], namespaced: true },

@@ -80,7 +80,38 @@ export function describe(host: KubectlHost, o: KObject): string {
       const addrs = (o.status.addresses ?? []).map((a: Any) => `  ${a.type}:  ${a.address}`).join('\n');
       return `${block([['Name', m.name], ['Roles', Object.keys(m.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice(24)).join(',') || '<none>'], ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')], ['CreationTimestamp', when(m.creationTimestamp)], ['Taints', (o.spec.taints ?? []).map((t: Any) => `${t.key}:${t.effect}`).join('\n') || '<none>']])}\nAddresses:\n${addrs}\nSystem Info:\n  Kernel Version:             ${o.status.nodeInfo.kernelVersion}\n  OS Image:                   ${o.status.nodeInfo.osImage}\n  Container Runtime Version:  ${o.status.nodeInfo.containerRuntimeVersion}\n  Kubelet Version:            ${o.status.nodeInfo.kubeletVersion}\nPodCIDR:                      ${o.spec.podCIDR}\nPodCIDRs:                     ${o.spec.podCIDRs.join(',')}\nEvents:                       <none>`;
     }
+    case 'DaemonSet': return describeDaemonSet(host, o);
     default:
       return block([['Name', m.name], ...(m.namespace ? [['Namespace', m.namespace] as [string, string]] : []), ['Labels', kv(m.labels, '')], ['Annotations', kv(m.annotations, '')], ['API Version', o.apiVersion], ['Kind', o.kind]]);
   }
+}
+
+/** kubectl's DescribeDaemonSet: counts, pod phases of its pods, the template's containers. */
+function describeDaemonSet(host: KubectlHost, o: KObject): string {
+  const m = o.metadata, st = o.status ?? {}, t = o.spec.template;
+  const pods = host.api.list('Pod', m.namespace).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === m.uid));
+  const phase = (ph: string) => pods.filter((p) => (p.status?.phase ?? 'Pending') === ph).length;
+  const ann = Object.entries(m.annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v], i) => `${i ? '                ' : ''}${k}: ${v}`).join('\n') || '<none>';
+  const containers = (t.spec.containers as Any[]).map((c) => [`   ${c.name}:`, `    Image:      ${c.image}`,
+    `    Port:       ${(c.ports ?? []).map((p: Any) => `${p.containerPort}/${p.protocol}`).join(', ') || '<none>'}`,
+    ...(c.command ? ['    Command:', ...c.command.map((x: string) => `      ${x}`)] : []), ...(c.args ? ['    Args:', ...c.args.map((x: string) => `      ${x}`)] : []),
+  ].join('\n')).join('\n');
+  const inits = (t.spec.initContainers as Any[] | undefined ?? []).map((c) => `   ${c.name}:\n    Image:      ${c.image}`).join('\n');
+  return [
+    `Name:           ${m.name}`, `Selector:       ${Object.entries(o.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+    `Node-Selector:  ${Object.entries(t.spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'}`,
+    `Labels:         ${kv(m.labels, '                ')}`, `Annotations:    ${ann}`,
+    `Desired Number of Nodes Scheduled: ${st.desiredNumberScheduled ?? 0}`, `Current Number of Nodes Scheduled: ${st.currentNumberScheduled ?? 0}`,
+    `Number of Nodes Scheduled with Up-to-date Pods: ${st.updatedNumberScheduled ?? 0}`, `Number of Nodes Scheduled with Available Pods: ${st.numberAvailable ?? 0}`,
+    `Number of Nodes Misscheduled: ${st.numberMisscheduled ?? 0}`,
+    `Pods Status:  ${phase('Running')} Running / ${phase('Pending')} Waiting / ${phase('Succeeded')} Succeeded / ${phase('Failed')} Failed`,
+    'Pod Template:', `  Labels:           ${kv(t.metadata?.labels, '                    ')}`,
+    ...(t.metadata?.annotations ? [`  Annotations:      ${kv(t.metadata.annotations, '                    ').replace(/=/g, ': ')}`] : []),
+    `  Service Account:  ${t.spec.serviceAccountName}`,
+    ...(inits ? ['  Init Containers:', inits] : []), '  Containers:', containers,
+    '  Volumes:                  <none>', `  Priority Class Name:      ${t.spec.priorityClassName ?? '<none>'}`,
+    `  Node-Selectors:           ${Object.entries(t.spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'}`,
+    `  Tolerations:              ${(t.spec.tolerations ?? []).map((x: Any) => (x.key ? `${x.key}${x.operator === 'Exists' ? '' : `=${x.value ?? ''}`}:${x.effect ?? ''}${x.operator === 'Exists' ? ' op=Exists' : ''}` : 'op=Exists')).join('\n                            ') || '<none>'}`,
+    'Events:                     <none>',
+  ].join('\n');
 }

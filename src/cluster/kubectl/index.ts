@@ -9,6 +9,7 @@ import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
 import { kubectlCreate } from './create.ts';
 import { describe } from './describe.ts';
+import { defaultContainer, execPod } from './exec_target.ts';
 import { KUBECTL_HELP, wantsRootHelp } from './help.ts';
 import { toJson, toYaml } from './format.ts';
 import { renderJsonPath } from './jsonpath.ts';
@@ -19,6 +20,8 @@ export interface KubectlHost {
   readonly api: KubeApi;
   readonly sim: { wallMs(): number };
   exec(namespace: string, pod: string, argv: string[], stdin?: string): Promise<ExecResult>;
+  /** A command in the node's host namespaces (what a host-network container sees). */
+  nodeExec(node: string, argv: string[], stdin?: string): Promise<ExecResult>;
   identityOf(namespace: string, pod: string): number | undefined;
 }
 
@@ -119,30 +122,38 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
  * is checked by the API server (pod/strategy.go streamLocation).
  */
 async function exec(host: KubectlHost, f: Flags, stdin: string): Promise<ExecResult> {
-  const pod = f.pos[0]?.replace(/^(pods?|po)\//, '');
+  const ref = f.pos[0];
   let warning = '';
   let command = f.rest;
   if (!f.dash && f.pos.length > 1) {
     if (!f.quiet) warning = 'kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. Use kubectl exec [POD] -- [COMMAND] instead.\n';
     command = f.pos.slice(1);
   }
-  if (!pod) throw new ClusterError('error: pod, type/name or --filename must be specified', 400, 'pod');
+  if (!ref) throw new ClusterError('error: pod, type/name or --filename must be specified', 400, 'pod');
   if (command.length === 0) throw new ClusterError('error: you must specify at least one command for the container', 400, 'command');
   const ns = f.ns ?? 'default';
-  const obj = host.api.list('Pod', ns).find((p) => p.metadata.name === pod);
-  if (obj && f.container !== undefined) {
-    const names = [...(obj.spec.containers ?? []), ...(obj.spec.initContainers ?? [])].map((c: { name: string }) => c.name);
-    if (!names.includes(f.container)) return { stdout: '', stderr: `${warning}Error from server (BadRequest): container ${f.container} is not valid for pod ${pod}\n`, exitCode: 1 };
-  }
   let r: ExecResult;
   // The deprecation warning comes first, whatever follows (kubectl prints it while parsing its arguments).
-  try { r = await host.exec(ns, pod, command, stdin); } catch (e) { const err = errorResult(e); return { ...err, stderr: warning + err.stderr }; }
+  try {
+    // pod/NAME, or a workload's first pod as kubectl picks it (ds/cilium).
+    const { name: pod, pod: obj } = execPod(host.api, ns, ref);
+    if (obj && f.container !== undefined) {
+      const inits = (obj.spec.initContainers ?? []).map((c: { name: string }) => c.name);
+      const names = [...(obj.spec.containers ?? []).map((c: { name: string }) => c.name), ...inits];
+      if (!names.includes(f.container)) return { stdout: '', stderr: `${warning}Error from server (BadRequest): container ${f.container} is not valid for pod ${pod}\n`, exitCode: 1 };
+      // Init containers ran to completion: kubelet has no running container to exec in.
+      if (inits.includes(f.container)) return { stdout: '', stderr: `${warning}error: unable to upgrade connection: container not found ("${f.container}")\n`, exitCode: 1 };
+    }
+    if (obj && f.container === undefined) warning += defaultContainer(obj, f.quiet).notice;
+    // A host-network container (Cilium's agent) shares the node's network and UTS namespaces: it runs on the node.
+    r = obj?.spec.hostNetwork && obj.spec.nodeName ? await host.nodeExec(obj.spec.nodeName, command, stdin) : await host.exec(ns, pod, command, stdin);
+  } catch (e) { const err = errorResult(e); return { ...err, stderr: warning + err.stderr }; }
   const stderr = `${warning}${r.stderr}`;
   return r.exitCode === 0 ? { ...r, stderr } : { ...r, stderr: `${stderr}command terminated with exit code ${r.exitCode}\n` };
 }
 
-/** The `all` category as kubectl expands it, restricted to the kinds the lab serves (pods, services, deployments, replicasets). */
-const ALL_KINDS = ['Pod', 'Service', 'Deployment', 'ReplicaSet'];
+/** The `all` category as kubectl expands it, restricted to the kinds the lab serves (pods, services, daemonsets, deployments, replicasets). */
+const ALL_KINDS = ['Pod', 'Service', 'DaemonSet', 'Deployment', 'ReplicaSet'];
 
 /** TYPE[,TYPE...] [NAME...] or TYPE/NAME...; `multi` when kubectl would print kind-prefixed names (resource.MultipleTypesRequested). */
 function target(f: Flags): { kind: string; names: string[]; kinds: string[]; multi: boolean } {

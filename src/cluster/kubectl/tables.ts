@@ -89,6 +89,16 @@ const PRINTERS: Record<string, Printer> = {
     row: (o, c) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec.replicas}`, String(o.status?.updatedReplicas ?? 0), String(o.status?.availableReplicas ?? 0), age(o, c)],
     wideRow: (o) => [...containersOf(o.spec.template.spec), selector(o.spec.selector.matchLabels)],
   },
+  DaemonSet: {
+    head: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'], wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row: (o, c) => {
+      const st = o.status ?? {};
+      const n = (k: string) => String(st[k] ?? 0);
+      const nodeSel = Object.entries(o.spec.template.spec.nodeSelector ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
+      return [o.metadata.name, n('desiredNumberScheduled'), n('currentNumberScheduled'), n('numberReady'), n('updatedNumberScheduled'), n('numberAvailable'), nodeSel, age(o, c)];
+    },
+    wideRow: (o) => [...containersOf(o.spec.template.spec), selector(o.spec.selector.matchLabels)],
+  },
   ReplicaSet: {
     head: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'], wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
     row: (o, c) => [o.metadata.name, String(o.spec.replicas), String(o.status?.replicas ?? 0), String(o.status?.readyReplicas ?? 0), age(o, c)],
