@@ -15,6 +15,8 @@ const RANK: Record<string, number> = {
 /** The composition point: the one cluster file that may import implementations (their plugin bundles). */
 const COMPOSITION = 'src/cluster/datapaths.ts';
 const IMPLEMENTATIONS = ['src/cilium', 'src/kubeproxy', 'src/cni', 'maps', 'programs'];
+/** Hubble's printer and flag parser: the CLI's one way below the API (they import only each other, proto.ts and wire). */
+const HUBBLE_SHARED = ['src/hubble/printer/', 'src/hubble/cli/'];
 
 /** DESIGN.md's "never" pairs: files of `from` never import `to`. */
 const NEVER: Array<{ rule: string; from: string[]; to: string[]; except?: (file: string, target: string) => boolean }> = [
@@ -35,6 +37,13 @@ const NEVER: Array<{ rule: string; from: string[]; to: string[]; except?: (file:
   {
     rule: 'the CLI talks to the server: nothing below the API but wire codecs', from: ['src/cli'],
     to: Object.keys(RANK).filter((l) => RANK[l]! < RANK['src/api']! && l !== 'src/wire'),
+    // The one exception: the CLI may import Hubble's printer and flag parser (shared with the hubble in agent pods).
+    except: (_file, target) => HUBBLE_SHARED.some((d) => target.startsWith(d)),
+  },
+  {
+    rule: 'Hubble\'s printer and flag parser import nothing of the cluster', from: ['src/hubble'], to: Object.keys(RANK),
+    except: (file, target) => !HUBBLE_SHARED.some((d) => file.startsWith(d))
+      || HUBBLE_SHARED.some((d) => target.startsWith(d)) || target === 'src/hubble/proto.ts' || target.startsWith('src/wire/'),
   },
 ];
 
@@ -103,6 +112,13 @@ const cases: Array<[string, string, string, string | null]> = [
   ['CLI -> model', 'src/cli/serve.ts', `import type { ClusterFacade } from '../cluster/facade.ts';`, 'src/cli/serve.ts imports ../cluster/facade.ts: the CLI talks to the server: nothing below the API but wire codecs'],
   ['CLI -> wire codec', 'src/cli/tcpdump.ts', `import { pcapHeader } from '../wire/pcap.ts';`, null],
   ['CLI -> API', 'src/cli/serve.ts', `const { launchServer } = await import('../api/launch.ts');`, null],
+  ['CLI -> Hubble printer', 'src/cli/hubble.ts', `import { FlowPrinter } from '../hubble/printer/flows.ts';`, null],
+  ['CLI -> Hubble flag parser', 'src/cli/hubble.ts', `import { parseHubbleArgs } from '../hubble/cli/command.ts';`, null],
+  ['CLI -> Hubble observer', 'src/cli/hubble.ts', `import { Observer } from '../hubble/observer.ts';`, 'src/cli/hubble.ts imports ../hubble/observer.ts: the CLI talks to the server: nothing below the API but wire codecs'],
+  ['Hubble printer -> protos', 'src/hubble/printer/flows.ts', `import { GetFlowsResponse } from '../proto.ts';`, null],
+  ['Hubble printer -> wire', 'src/hubble/printer/flows.ts', `import { ipv4 } from '../../wire/ipv4.ts';`, null],
+  ['Hubble flag parser -> observer', 'src/hubble/cli/filters.ts', `import { matches } from '../filters.ts';`, 'src/hubble/cli/filters.ts imports ../filters.ts: Hubble\'s printer and flag parser import nothing of the cluster'],
+  ['Hubble printer -> kernel', 'src/hubble/printer/flows.ts', `import type { KernelNode } from '../../kernel/api.ts';`, 'src/hubble/printer/flows.ts imports ../../kernel/api.ts: Hubble\'s printer and flag parser import nothing of the cluster'],
 ];
 for (const [name, file, src, want] of cases) {
   t.test(`checker: ${name}`, async (t) => {
