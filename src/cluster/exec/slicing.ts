@@ -1,8 +1,13 @@
 // Cooperative slicing of the exec shell. just-bash runs a script as one
 // chain of awaited promises: a busy loop never returns to the event loop, so
 // the API, the wall clock and every other exec would wait for it. We hook the
-// interpreter's per-statement step: every SLICE_MS of work the exec yields a
-// macrotask turn, and its CPU time is metered against its budget.
+// interpreter's per-statement step: every SLICE_MS of work the exec yields,
+// and its CPU time is metered against its budget.
+//
+// Yielded execs wait in one queue and resume one per event-loop turn, so the
+// server polls its sockets between any two slices: with four execs spinning a
+// request waits for one slice, not four (and libuv accepts one new connection
+// per turn, so a turn must stay short for a burst of connections too).
 
 import { Bash } from 'just-bash';
 import { reasonOfLimit, type KillReason } from './budget.ts';
@@ -11,12 +16,30 @@ import { reasonOfLimit, type KillReason } from './budget.ts';
 const now = performance.now.bind(performance);
 const cpuUsage = process.cpuUsage.bind(process);
 const nextTurn = setImmediate;
-const yieldTurn = (): Promise<void> => new Promise((resolve) => { nextTurn(resolve); });
 /** CPU time of this process in ms (user + system): unlike the wall clock, it does not count while the host runs others. */
 const cpuMsNow = (): number => { const u = cpuUsage(); return (u.user + u.system) / 1000; };
 
-/** How long an exec runs before it lets the event loop take a turn (four spinning execs: ~4 slices between two API requests). */
+/** How long an exec runs before it lets the event loop take a turn (wall ms; the server answers between two slices). */
 export const SLICE_MS = 3;
+
+/** Execs waiting for their next slice, oldest first; one resumes per event-loop turn. */
+const runQueue: Array<() => void> = [];
+let pumping = false;
+
+function pump(): void {
+  const resume = runQueue.shift();
+  pumping = runQueue.length > 0;
+  if (pumping) nextTurn(pump); // set from the check phase: runs in the next turn, after its I/O poll
+  resume?.();
+}
+
+/** Resolves when it is this exec's turn again (round robin over the yielded execs). */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    runQueue.push(resolve);
+    if (!pumping) { pumping = true; nextTurn(pump); }
+  });
+}
 
 /** The interpreter's message for our kill; finish() replaces its line with the budget's. */
 export const KILL_MARK = 'dplab: exec budget exhausted';
@@ -33,14 +56,16 @@ export class ExecMeter {
 
   constructor(readonly cpuMs: number) {}
 
-  /** Before each statement: charge the CPU since the last mark; a promise when the slice is over. Throws once killed. */
+  /**
+   * Before each statement: a promise when the slice is over. Throws once killed.
+   * The CPU meter (a getrusage call) is read per slice, not per statement: a
+   * budget is overrun by at most one slice.
+   */
   step(): Promise<void> | undefined {
-    this.charge();
-    this.mark = cpuMsNow();
-    if (this.usedMs > this.cpuMs) this.kill('cpu');
     if (this.killed) throw limitError(KILL_MARK);
     if (now() - this.sliceStart < SLICE_MS) return undefined;
     this.charge();
+    if (this.usedMs > this.cpuMs) { this.kill('cpu'); throw limitError(KILL_MARK); }
     return yieldTurn().then(() => { this.resume(); });
   }
 
