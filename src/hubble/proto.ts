@@ -110,6 +110,8 @@ export interface DNSObject {
 }
 export interface Layer7Object { type: number; latency_ns?: number; dns?: DNSObject; http?: HTTPObject }
 export interface EmitterObject { name: string; version: string }
+/** flow.Tunnel (protocol: 1 VXLAN, 2 GENEVE). */
+export interface TunnelObject { protocol: number; IP?: IPObject; l4?: Layer4Object; vni: number }
 
 /** flow.Flow as dplab fills it; enums are numbers. */
 export interface FlowObject {
@@ -123,6 +125,7 @@ export interface FlowObject {
   ethernet?: EthernetObject;
   IP?: IPObject;
   l4?: Layer4Object;
+  tunnel?: TunnelObject;
   source?: EndpointObject;
   destination?: EndpointObject;
   Type: number;
