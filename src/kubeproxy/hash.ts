@@ -4,23 +4,30 @@
 // protocol lower-case, no separators. 16 because a chain name is at most 28
 // characters.
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+const B32_CODES = [...B32].map((c) => c.charCodeAt(0));
+
 /** The first 16 base32 characters of sha256(text): 80 of the 256 bits, no padding ever. */
 export function hash16(text: string): string {
-  const d = createHash('sha256').update(text).digest();
-  let out = '';
-  // 16 characters x 5 bits = 80 bits = the first 10 bytes.
-  for (let i = 0; i < 10; i += 5) {
-    const hi = (d[i]! << 24 | d[i + 1]! << 16 | d[i + 2]! << 8 | d[i + 3]!) >>> 0;
-    const lo = d[i + 4]!;
-    // 40 bits -> 8 characters: top 32 bits in hi, low 8 in lo.
-    const big = hi * 256 + lo;
-    for (let s = 35; s >= 0; s -= 5) out += B32[Math.floor(big / 2 ** s) % 32];
+  // crypto.hash (one-shot, Node >= 20.12) is ~3x cheaper than createHash per call.
+  const d = crypto.hash ? crypto.hash('sha256', text, 'buffer') : crypto.createHash('sha256').update(text).digest();
+  const c: number[] = new Array(16);
+  // Two groups of 5 bytes -> 8 characters of 5 bits each.
+  for (let g = 0, o = 0; g < 10; g += 5, o += 8) {
+    const b0 = d[g]!, b1 = d[g + 1]!, b2 = d[g + 2]!, b3 = d[g + 3]!, b4 = d[g + 4]!;
+    c[o] = B32_CODES[b0 >> 3]!;
+    c[o + 1] = B32_CODES[((b0 & 7) << 2) | (b1 >> 6)]!;
+    c[o + 2] = B32_CODES[(b1 >> 1) & 31]!;
+    c[o + 3] = B32_CODES[((b1 & 1) << 4) | (b2 >> 4)]!;
+    c[o + 4] = B32_CODES[((b2 & 15) << 1) | (b3 >> 7)]!;
+    c[o + 5] = B32_CODES[(b3 >> 2) & 31]!;
+    c[o + 6] = B32_CODES[((b3 & 3) << 3) | (b4 >> 5)]!;
+    c[o + 7] = B32_CODES[b4 & 31]!;
   }
-  return out;
+  return String.fromCharCode(...c);
 }
 
 /** `ns/name` or `ns/name:port` (ServicePortName.String(): the colon only for named ports). */

@@ -1,10 +1,20 @@
 // The few IPv4 helpers the generator needs (kept here so the generator imports nothing outside src/kubeproxy).
 
-const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
+/** Dotted quad, no leading zeros (what Go's net.ParseIP accepts for IPv4). */
 export function isIPv4(s: string): boolean {
-  const p = s.split('.');
-  return p.length === 4 && p.every((o) => OCTET.test(o));
+  let parts = 0, val = 0, digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const ch = i < s.length ? s.charCodeAt(i) : 46;
+    if (ch === 46) {
+      if (digits === 0 || val > 255 || ++parts > 4) return false;
+      val = 0; digits = 0;
+    } else if (ch >= 48 && ch <= 57) {
+      if (digits > 0 && val === 0) return false; // leading zero
+      val = val * 10 + (ch - 48);
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
 }
 
 export function ipv4ToInt(s: string): number {

@@ -115,8 +115,8 @@ export function syncIpvs(state: ProxyState, cfg: ProxyConfig): IpvsSync {
   const scheduler = cfg.ipvsScheduler || 'rr';
   const sets = new Sets();
   const virtualServers: VirtualServer[] = [];
-  const bound: string[] = [];
-  const bind = (ip: string) => { if (!bound.includes(ip)) bound.push(ip); };
+  const bound = new Set<string>(); // insertion order = binding order
+  const bind = (ip: string) => { bound.add(ip); };
   const nodeAddrs = cfg.nodeAddresses ?? [cfg.nodeIP, '127.0.0.1'];
   const matchAll = (cfg.nodePortAddresses ?? []).length === 0 || (cfg.nodePortAddresses ?? []).some((c) => c.trim() === '0.0.0.0/0');
   // Node addresses outside kube-ipvs0; loopback never gets NodePort virtual servers.
@@ -170,15 +170,15 @@ export function syncIpvs(state: ProxyState, cfg: ProxyConfig): IpvsSync {
 
   const { filter, nat } = ipvsRules(cfg, sets, lbNoNodeAccess);
   const jumps: JumpRule[] = IPVS_JUMPS.map(([table, from, to, text]) => ({ table, rule: { chain: from, parts: [comment(text)], target: jump(to) } }));
-  const ipsets = IPSETS.map(([name, type, c]) => ({ name, type, comment: c, entries: [...sets.m.get(name)!].sort(entryOrder) }));
-  return { filter, nat, jumps, virtualServers, dummyAddresses: bound, ipsets };
+  const ipsets = IPSETS.map(([name, type, c]) => ({ name, type, comment: c, entries: sortEntries(sets.m.get(name)!) }));
+  return { filter, nat, jumps, virtualServers, dummyAddresses: [...bound], ipsets };
 }
 
-/** Entries sorted numerically by address then port (ipset's own order is its hash order). */
-function entryOrder(a: string, b: string): number {
-  const key = (e: string) => e.split(/[,.:]/).map((x) => (/^\d+$/.test(x) ? x.padStart(5, '0') : x)).join('.');
-  const ka = key(a), kb = key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** Entries sorted numerically by address, then port (ipset's own order is its hash order). */
+function sortEntries(entries: Set<string>): string[] {
+  const keyed = [...entries].map((e) => ({ e, k: e.split(/[,.:/]/).map((x) => (/^\d+$/.test(x) ? x.padStart(5, '0') : x)).join('.') }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.e);
 }
 
 /** writeIptablesRules (+ acceptIPVSTraffic), in its emission order. */

@@ -3,7 +3,7 @@
 // endpointslicecache.go) and CategorizeEndpoints (pkg/proxy/topology.go),
 // IPv4 only. Topology hints and trafficDistribution are not applied.
 
-import { endpointString, extChain, fwChain, sepChain, servicePortName, svcChain, svlChain } from './hash.ts';
+import { endpointString, portProtoHash, sepChain, servicePortName } from './hash.ts';
 import type { EndpointSliceSpec, Protocol, ProxyConfig, ProxyState, ServiceSpec } from './types.ts';
 import { intToIPv4, ipv4ToInt, isIPv4, parseCidr } from './ip.ts';
 
@@ -121,6 +121,12 @@ function endpointsMap(slices: EndpointSliceSpec[], nodeName: string): Map<string
   return out;
 }
 
+/** The four chains that share one hash: computed once. */
+function chainNames(spn: string, proto: string) {
+  const h = portProtoHash(spn, proto);
+  return { svcChain: 'KUBE-SVC-' + h, svlChain: 'KUBE-SVL-' + h, extChain: 'KUBE-EXT-' + h, fwChain: 'KUBE-FW-' + h };
+}
+
 /** Every proxied service port (cluster IP set, IPv4), in the configured order. */
 export function servicePorts(state: ProxyState, cfg: ProxyConfig): ServicePort[] {
   const eps = endpointsMap(state.endpointSlices, cfg.nodeName);
@@ -145,15 +151,16 @@ export function servicePorts(state: ProxyState, cfg: ProxyConfig): ServicePort[]
         healthCheckNodePort: svc.healthCheckNodePort, affinity: svc.sessionAffinity === 'ClientIP',
         stickySeconds: svc.stickyMaxAgeSeconds, externalPolicyLocal: svcExternal && svc.externalTrafficPolicy === 'Local',
         internalPolicyLocal: svc.internalTrafficPolicy === 'Local', externallyAccessible: ext,
-        svcChain: svcChain(name, proto), svlChain: svlChain(name, proto), extChain: extChain(name, proto), fwChain: fwChain(name, proto),
+        ...chainNames(name, proto),
         endpoints,
       });
     });
   }
   if ((cfg.serviceOrder ?? 'clusterIP') === 'clusterIP') {
-    // Stable: equal keys keep the given order.
-    const ip = new Map(out.map((sp) => [sp, ipv4ToInt(sp.clusterIP)]));
-    out.sort((a, b) => ip.get(a)! - ip.get(b)! || a.portIndex - b.portIndex);
+    // Stable: equal keys (two services on one IP) keep the given order.
+    const keyed = out.map((sp) => ({ k: ipv4ToInt(sp.clusterIP) * 65536 + sp.portIndex, sp }));
+    keyed.sort((a, b) => a.k - b.k);
+    return keyed.map((x) => x.sp);
   }
   return out;
 }

@@ -123,6 +123,14 @@ export const masquerade = (): Target => ({ name: 'MASQUERADE', restore: '--rando
  * (1/2048 = 0.00048828125) half to even where JS's toFixed rounds up.
  */
 export function probability(n: number): string {
+  let p = probabilities.get(n);
+  if (p === undefined) probabilities.set(n, (p = computeProbability(n)));
+  return p;
+}
+// kube-proxy keeps the same cache (precomputedProbabilities).
+const probabilities = new Map<number, string>();
+
+function computeProbability(n: number): string {
   const x = 1 / n;
   const exact = x.toFixed(40);
   const dot = exact.indexOf('.');
@@ -137,6 +145,13 @@ export function probability(n: number): string {
 
 /** What iptables prints for a written probability: lround(p * 2^31) stored, printed `%.11f`. */
 export function savedProbability(written: string): string {
+  let p = saved.get(written);
+  if (p === undefined) saved.set(written, (p = roundTrip(written)));
+  return p;
+}
+const saved = new Map<string, string>();
+
+function roundTrip(written: string): string {
   const v = Math.floor(parseFloat(written) * 2147483648 + 0.5);
   return (v / 2147483648).toFixed(11);
 }
