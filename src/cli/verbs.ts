@@ -78,8 +78,48 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
     .action(act(async (client, args: string[], opts: { node?: string }) => {
       const node = await resolveNode(client, opts.node);
       if (args[0] === 'monitor') return monitor(client, node);
+      const name = args[0] === 'map' && args[1] === 'events' ? args.slice(2).find((a) => !a.startsWith('-')) : undefined;
+      if (name && args.some((a) => a === '-f' || a === '--follow')) return followMapEvents(client, node, name);
       return printExec(await client.nodeExec(node, ['cilium-dbg', ...args]));
     }));
+}
+
+/** A MapEvent as the agent streams it (GET /v1/map/{name}/events), or dplab's `{lost}` line. */
+interface MapEventLine { key?: string; value?: string; timestamp?: string; action?: string; 'desired-action'?: string; 'last-error'?: string; lost?: number; error?: string }
+
+/**
+ * `cilium-dbg map events NAME -f` over the agent API: the buffered events,
+ * then each new one, printed as map_event_list.go does, until Ctrl-C.
+ * Events the server skipped because we fell behind are reported on stderr.
+ */
+async function followMapEvents(client: DplabClient, node: string, name: string): Promise<number> {
+  const url = `${client.server}/nodes/${encodeURIComponent(node)}/v1/map/${encodeURIComponent(name)}/events?follow=true`;
+  const ctl = new AbortController();
+  const onSig = (): void => ctl.abort();
+  process.once('SIGINT', onSig); process.once('SIGTERM', onSig);
+  try {
+    let res: Response;
+    try { res = await fetch(url, { signal: ctl.signal }); } catch { throw new CliError(`cannot reach the dplab server at ${client.server} (is "dplab serve" running?)`); }
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => ({}))) as MapEventLine;
+      throw new CliError(res.status === 404 && body.error === 'Map not found' ? '[GET /map/{name}/events][404] getMapNameEventsNotFound ' : (body.error ?? `HTTP ${res.status}`));
+    }
+    let buf = '';
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        buf += dec.decode(chunk as Uint8Array, { stream: true });
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const e = JSON.parse(buf.slice(0, nl)) as MapEventLine;
+          buf = buf.slice(nl + 1);
+          if (e.lost !== undefined) { process.stderr.write(`${e.lost} events lost: this reader fell behind\n`); continue; }
+          process.stdout.write(`key=${JSON.stringify(e.key ?? '')} value=${JSON.stringify(e.value ?? '')} time=${e.timestamp} action=${e.action} desiredState=${e['desired-action']} lastError=${JSON.stringify(e['last-error'] ?? '')}\n`);
+        }
+      }
+    } catch (err) { if (!ctl.signal.aborted) throw new CliError('the server closed the map event stream'); }
+    return 0;
+  } finally { process.off('SIGINT', onSig); process.off('SIGTERM', onSig); }
 }
 
 /** A monitor stream message: a line, `{lost}` when the server skipped lines for us, or `{error}` before it closes. */

@@ -16,7 +16,7 @@ export const BAD_RULE = 'Bad rule (does a matching rule exist in that chain?)';
  * banner; `commit` ones are kernel errors (exit 1).
  */
 export class IptError extends Error {
-  constructor(readonly kind: 'param' | 'bare' | 'commit' | 'other', message: string, readonly extraNewline = false) {
+  constructor(readonly kind: 'param' | 'bare' | 'commit' | 'other', message: string, readonly extraNewline = false, readonly exitCode?: number) {
     super(message);
   }
 }

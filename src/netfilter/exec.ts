@@ -62,8 +62,8 @@ function toolError(e: unknown): ToolResult {
   switch (e.kind) {
     case 'bare': return { stdout: '', stderr: `${e.message}\n${HELP_TAIL}`, code: 2 };
     case 'param': return { stdout: '', stderr: `iptables ${IPT_VERSION}: ${e.message}\n${e.extraNewline ? '\n' : ''}${HELP_TAIL}`, code: 2 };
-    case 'commit': return { stdout: '', stderr: `iptables: ${e.message}.\n`, code: 1 };
-    default: return { stdout: '', stderr: `iptables ${IPT_VERSION}: ${e.message}\n`, code: e.message.startsWith(' RULE_') ? 4 : 3 };
+    case 'commit': return { stdout: '', stderr: `iptables: ${e.message}.${e.message === 'Bad policy name' ? " Run `dmesg' for more information." : ''}\n`, code: 1 };
+    default: return { stdout: '', stderr: `iptables ${IPT_VERSION}: ${e.message}\n`, code: e.exitCode ?? (e.message.startsWith(' RULE_') ? 4 : 3) };
   }
 }
 

@@ -6,7 +6,7 @@
 import { splitArgs } from './args.ts';
 import { applyCommand } from './exec.ts';
 import { parseCommand } from './command.ts';
-import { ENOENT_CHAIN, IptError, IPT_VERSION } from './errors.ts';
+import { IptError, IPT_VERSION } from './errors.ts';
 import { BUILTIN, BusyChain, isTableName, MAX_CHAIN_NAME, Table, type Ruleset } from './ruleset.ts';
 import type { TableName } from './types.ts';
 
@@ -115,7 +115,7 @@ export function restore(rs: Ruleset, input: string, o: RestoreOptions = {}): Too
 }
 
 function commitFail(prog: string, line: number, e: unknown): Fail {
-  if (e instanceof BusyChain) return new Fail(`${prog}: line ${line} failed: ${ENOENT_CHAIN}.\n`, 1);
+  if (e instanceof BusyChain) return new Fail(`${prog} ${IPT_VERSION}: \nline ${line}: ${e.message}\n`, 4);
   if (e instanceof IptError) return new Fail(`${prog}: line ${line} failed: ${e.message}.\n`, 1);
   throw e;
 }

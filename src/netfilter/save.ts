@@ -2,7 +2,7 @@
 // path of 1.8.9): -s -d -i -o -p first, then the matches in order, then the
 // target; the whole-table layouts of iptables-save [-c] and -S.
 
-import { paramError } from './errors.ts';
+import { IptError } from './errors.ts';
 import { BUILTIN, TABLE_ORDER, type Chain, type Ruleset, type Table } from './ruleset.ts';
 import { cidr, PROTO_NAME } from './text.ts';
 import type { IfaceMatch, Rule, TableName } from './types.ts';
@@ -94,7 +94,7 @@ export function listRules(rs: Ruleset, table: TableName, chain?: string, num?: n
 
 /** What iptables-nft says for a chain it cannot find in a listing. */
 export function incompatible(chain: string, table: TableName) {
-  return paramError(`chain \`${chain}' in table \`${table}' is incompatible, use 'nft' tool.`);
+  return new IptError('other', `chain \`${chain}' in table \`${table}' is incompatible, use 'nft' tool.`, false, 1);
 }
 
 export { BUILTIN };

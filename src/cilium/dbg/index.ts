@@ -1,9 +1,18 @@
-// `cilium-dbg` (alias `cilium`) on a node: cobra-style dispatch over the agent's state.
+// `cilium-dbg` (alias `cilium`) on a node: cobra-style dispatch. Commands that
+// use the agent API in Cilium read it here too (the node's NodeApi, the same
+// answers the HTTP routes give); `bpf ...` commands read the maps directly.
 
+import { Validator } from 'ip-num';
+import { ipToU32 } from '../../wire/addr.ts';
 import type { CiliumCluster } from '../control.ts';
+import { agentApi } from '../rest/router.ts';
+import { explainMap } from '../rest/explain.ts';
+import { agentMap } from '../rest/maps.ts';
+import type { BPFMap, BPFMapList, ClusterNodeStatus, Endpoint, Identity, IPListEntry, MapEvent, Service } from '../rest/models.ts';
 import { CILIUM_COMMIT, CILIUM_VERSION, formatStatus } from './status.ts';
-import { formatEndpointList, formatIdentityList, formatIpList, formatServiceList } from './lists.ts';
-import { formatBpfCtList, formatBpfEndpointList, formatBpfIpcacheList, formatBpfLbList, formatBpfMetricsList, formatBpfNatList, formatMapGet, formatMapList } from './bpf.ts';
+import { ApiError, DbgClient, goJson } from './client.ts';
+import { formatEndpointList, formatIdentities, formatIpList, formatMapEntries, formatMapEvent, formatMapList, formatNodeList, formatServiceList, identityLabels } from './rest_cmds.ts';
+import { bpfCtList, bpfEndpointList, bpfIpcacheGet, bpfIpcacheList, bpfLbList, bpfMetricsList, bpfNatList, bpfPolicyTable, bpfTunnelList, type Explain, type LbView, type Out } from './bpf.ts';
 
 export interface DbgResult { stdout: string; stderr: string; exitCode: number }
 /** What the command reads besides the agents: the clock. */
@@ -11,43 +20,145 @@ export interface DbgEnv { nowNs: number; wallMs: number }
 
 const ok = (stdout: string, stderr = ''): DbgResult => ({ stdout, stderr, exitCode: 0 });
 const fatal = (msg: string): DbgResult => ({ stdout: '', stderr: `Error: ${msg}\n`, exitCode: 1 });
+const out = (o: Out): DbgResult => ({ stdout: o.stdout, stderr: o.stderr, exitCode: o.exitCode ?? 0 });
 
-type Run = (ctl: CiliumCluster, node: string, args: string[], flags: Set<string>, env: DbgEnv) => DbgResult;
+/** What a command gets: the agent, its API client, args, flags (value flags keep their value). */
+interface Ctx { ctl: CiliumCluster; node: string; api: DbgClient; args: string[]; flags: Map<string, string>; env: DbgEnv }
+type Run = (c: Ctx) => DbgResult;
 interface Cmd { short: string; aliases?: string[]; flags?: string[]; run?: Run; sub?: Record<string, Cmd> }
+
+/** Flags that take a value, and their long forms. */
+const VALUE_FLAGS: Record<string, string> = { '-o': '-o', '--output': '-o' };
+const OUTPUT = ['-o', '--output'];
+const json = (c: Ctx): boolean => c.flags.get('-o') === 'json';
 
 const list = (short: string, run: Run, flags: string[] = []): Cmd => ({ short, aliases: ['ls'], flags, run });
 
+/** -o json prints the model, else the table. */
+const modelOr = (c: Ctx, model: unknown, text: () => string): DbgResult => ok(json(c) ? goJson(model) : text());
+
+/** The API answer, or the client's error as cilium-dbg prints it (with its own prefix). */
+function call<T>(fn: () => T, prefix = ''): T | DbgResult {
+  try { return fn(); } catch (e) { if (e instanceof ApiError) return fatal(prefix + e.message); throw e; }
+}
+const isResult = (x: unknown): x is DbgResult => typeof x === 'object' && x !== null && 'exitCode' in x && 'stderr' in x;
+
+/** --explain (beyond Cilium): notes per entry of a map, by key string. */
+function explainOf(c: Ctx, name: string): Explain {
+  if (!c.flags.has('--explain')) return undefined;
+  const m = agentMap(c.ctl.agent(c.node), name);
+  if (!m) return undefined;
+  const model = explainMap(c.ctl, c.node, m, { nowNs: () => c.env.nowNs });
+  return new Map(model.cache.filter((e) => e.explain).map((e) => [e.key!, e.explain!]));
+}
+
+function parseIp(s: string): number | undefined { return Validator.isValidIPv4String(s)[0] ? ipToU32(s) : undefined; }
+
 const TREE: Record<string, Cmd> = {
-  status: { short: 'Display status of daemon', flags: ['--verbose', '--all-addresses', '--brief'], run: (c, n, _a, f, e) => {
-    if (f.has('--brief')) return ok('OK\n');
-    return ok(formatStatus(c, n, { verbose: f.has('--verbose') || f.has('--all-addresses'), wallMs: e.wallMs, uptimeNs: e.nowNs }));
+  status: { short: 'Display status of daemon', flags: ['--verbose', '--all-addresses', '--brief', ...OUTPUT], run: (c) => {
+    if (json(c)) return ok(goJson(c.api.get('/healthz')));
+    if (c.flags.has('--brief')) return ok('OK\n');
+    return ok(formatStatus(c.ctl, c.node, { verbose: c.flags.has('--verbose') || c.flags.has('--all-addresses'), wallMs: c.env.wallMs, uptimeNs: c.env.nowNs }));
   } },
   version: { short: 'Print version information', run: () => {
     const v = `${CILIUM_VERSION} ${CILIUM_COMMIT} 2024-10-15T13:47:42+00:00 go version go1.22.8 linux/amd64`;
     return ok(`Client: ${v}\nDaemon: ${v}\n`);
   } },
-  endpoint: { short: 'Manage endpoints', aliases: ['ep'], sub: { list: list('List all endpoints', (c, n, _a, f) => ok(formatEndpointList(c, n, f.has('--no-headers'))), ['--no-headers']) } },
-  identity: { short: 'Manage security identities', sub: { list: list('List identities', (c, n) => ok(formatIdentityList(c, n))) } },
-  ip: { short: 'Manage IP addresses and associated information', sub: { list: list('List IP addresses in the userspace IPcache', (c, n, _a, f) => ok(formatIpList(c, n, f.has('-n') || f.has('--numeric'))), ['-n', '--numeric', '-v', '--verbose']) } },
-  service: { short: 'Manage services & loadbalancers', sub: { list: list('List services', (c, n) => ok(formatServiceList(c, n))) } },
+  endpoint: { short: 'Manage endpoints', aliases: ['ep'], sub: {
+    list: list('List all endpoints', (c) => { const eps = c.api.get<Endpoint[]>('/endpoint'); return modelOr(c, eps, () => formatEndpointList(eps, c.flags.has('--no-headers'))); }, ['--no-headers', ...OUTPUT]),
+    get: { short: 'Display endpoint information', flags: OUTPUT, run: (c) => {
+      if (!c.args[0]) return fatal('Please provide an endpoint ID');
+      const ep = call(() => c.api.get<Endpoint>(`/endpoint/${encodeURIComponent(c.args[0]!)}`), `Cannot get endpoint ${c.args[0]}: `);
+      // endpoint_get.go prints the endpoints as a JSON list, whatever -o says.
+      return isResult(ep) ? ep : ok(goJson([ep]));
+    } },
+  } },
+  identity: { short: 'Manage security identities', sub: {
+    list: list('List identities', (c) => {
+      const ids = c.api.get<Identity[]>('/identity');
+      return modelOr(c, ids, () => formatIdentities(ids));
+    }, OUTPUT),
+    get: { short: 'Retrieve information about an identity', flags: OUTPUT, run: (c) => {
+      if (!c.args[0]) return fatal('Please provide an identity ID');
+      const id = call(() => c.api.get<Identity>(`/identity/${encodeURIComponent(c.args[0]!)}`), `Cannot get identity for given ID ${c.args[0]}: `);
+      return isResult(id) ? id : modelOr(c, [id], () => formatIdentities([id]));
+    } },
+  } },
+  ip: { short: 'Manage IP addresses and associated information', sub: { list: list('List IP addresses in the userspace IPcache', (c) => {
+    const rows = c.api.get<IPListEntry[]>('/ip');
+    const cache = new Map<number, string[] | undefined>();
+    const labels = (id: number) => (cache.has(id) ? cache.get(id) : cache.set(id, identityLabels(c.api, id)).get(id));
+    return modelOr(c, rows, () => formatIpList(rows, labels, c.flags.has('-n') || c.flags.has('--numeric')));
+  }, ['-n', '--numeric', '-v', '--verbose', ...OUTPUT]) } },
+  service: { short: 'Manage services & loadbalancers', sub: {
+    list: list('List services', (c) => { const s = c.api.get<Service[]>('/service'); return modelOr(c, s, () => formatServiceList(s)); }, OUTPUT),
+    get: { short: 'Display service information', flags: OUTPUT, run: (c) => {
+      if (!c.args[0]) return fatal('Please provide a service ID');
+      const s = call(() => c.api.get<Service>(`/service/${encodeURIComponent(c.args[0]!)}`), `Cannot get service: `);
+      return isResult(s) ? s : modelOr(c, s, () => formatServiceList([s]));
+    } },
+  } },
+  node: { short: 'Manage cluster nodes', sub: { list: list('List nodes', (c) => {
+    const st = c.api.get<ClusterNodeStatus>('/cluster/nodes');
+    return modelOr(c, st.nodes, () => formatNodeList(st));
+  }, OUTPUT) } },
   map: { short: 'Access userspace cached content of BPF maps', sub: {
-    list: list('List all open BPF maps', (c, n, _a, f) => ok(formatMapList(c.agent(n), f.has('--verbose'))), ['--verbose']),
-    get: { short: 'Display cached content of given BPF map', run: (c, n, a) => {
-      if (!a[0]) return fatal('map name must be specified');
-      const m = c.agent(n).maps.byName(a[0]);
-      return m ? ok(formatMapGet(m)) : fatal('[GET /map/{name}][404] getMapNameNotFound ');
+    list: list('List all open BPF maps', (c) => { const l = c.api.get<BPFMapList>('/map'); return modelOr(c, l, () => formatMapList(l, c.flags.has('--verbose'))); }, ['--verbose', ...OUTPUT]),
+    get: { short: 'Display cached content of given BPF map', flags: ['--explain', ...OUTPUT], run: (c) => {
+      if (!c.args[0]) return fatal('map name must be specified');
+      const explain = c.flags.has('--explain');
+      const m = call(() => c.api.get<BPFMap>(`/map/${encodeURIComponent(c.args[0]!)}`, explain ? { explain: 'true' } : {}));
+      return isResult(m) ? m : modelOr(c, m, () => formatMapEntries(m as BPFMap & { cache: Array<{ explain?: string }> | null }, explain));
+    } },
+    events: { short: 'Display cached list of events for a BPF map', flags: ['-f', '--follow', ...OUTPUT], run: (c) => {
+      if (!c.args[0]) return fatal('map name must be specified');
+      // An exec answers once: -f prints what the buffer holds (`dplab cilium map events NAME -f` follows over HTTP).
+      const events: MapEvent[] = [];
+      const r = call(() => c.api.stream(`/map/${encodeURIComponent(c.args[0]!)}/events`, {}, (m) => events.push(m as MapEvent)));
+      if (isResult(r)) return r;
+      r();
+      return ok(json(c) ? events.map((e) => goJson(e)).join('') : events.map(formatMapEvent).join(''));
     } },
   } },
   bpf: { short: 'Direct access to local BPF maps', sub: {
-    endpoint: { short: 'Local endpoint map', sub: { list: list('List local endpoint entries', (c, n) => ok(formatBpfEndpointList(c.agent(n).maps.lxc))) } },
-    ipcache: { short: 'Manage the IPCache mappings for IP/CIDR <-> Identity', sub: { list: list('List endpoint IPs (local and remote) and their corresponding security identities', (c, n) => { const r = formatBpfIpcacheList(c.agent(n).maps.ipcache); return ok(r.stdout, r.stderr); }) } },
-    lb: { short: 'Load-balancing configuration', sub: { list: list('List load-balancing configuration', (c, n) => { const r = formatBpfLbList(c.agent(n)); return ok(r.stdout, r.stderr); }) } },
-    ct: { short: 'Connection tracking tables', sub: { list: { short: 'List connection tracking entries', aliases: ['ls'], flags: ['-d', '--time-diff'], run: (c, n, a) => {
-      if (a[0] !== 'global') return fatal(a[0] === undefined ? 'Please specify a CT map type: global, endpoint or cluster' : `Unknown type: ${a[0]}`);
-      return ok(formatBpfCtList(c.agent(n)));
+    endpoint: { short: 'Local endpoint map', sub: { list: list('List local endpoint entries', (c) => out(bpfEndpointList(c.ctl.agent(c.node).maps.lxc, json(c), explainOf(c, 'cilium_lxc'))), ['--explain', ...OUTPUT]) } },
+    ipcache: { short: 'Manage the IPCache mappings for IP/CIDR <-> Identity', sub: {
+      list: list('List endpoint IPs (local and remote) and their corresponding security identities', (c) => out(bpfIpcacheList(c.ctl.agent(c.node).maps.ipcache, json(c), explainOf(c, 'cilium_ipcache'))), ['--explain', ...OUTPUT]),
+      get: { short: 'Retrieve identity for an ip', run: (c) => {
+        if (c.args.length !== 1) return fatal('usage: cilium-dbg bpf ipcache get <IP>');
+        return out(bpfIpcacheGet(c.ctl.agent(c.node).maps.ipcache, c.args[0]!, parseIp(c.args[0]!)));
+      } },
+    } },
+    lb: { short: 'Load-balancing configuration', sub: { list: list('List load-balancing configuration', (c) => {
+      const views: Array<[string, LbView]> = [['--backends', 'backends'], ['--frontends', 'frontends'], ['--revnat', 'revnat']];
+      const view = views.find(([f]) => c.flags.has(f))?.[1] ?? 'services';
+      const map = { services: 'cilium_lb4_services_v2', frontends: 'cilium_lb4_services_v2', backends: 'cilium_lb4_backends_v3', revnat: 'cilium_lb4_reverse_nat' }[view];
+      return out(bpfLbList(c.ctl.agent(c.node), view, json(c), explainOf(c, map)));
+    }, ['--backends', '--frontends', '--revnat', '--explain', ...OUTPUT]) } },
+    ct: { short: 'Connection tracking tables', sub: { list: { short: 'List connection tracking entries', aliases: ['ls'], flags: ['-d', '--time-diff', '--explain'], run: (c) => {
+      if (c.args[0] !== 'global') return fatal(c.args[0] === undefined ? 'Please specify a CT map type: global, endpoint or cluster' : `Unknown type: ${c.args[0]}`);
+      const ex = explainOf(c, 'cilium_ct4_global');
+      const exAny = explainOf(c, 'cilium_ct_any4_global');
+      const merged: Explain = ex || exAny ? new Map([...(ex ?? []), ...(exAny ?? [])]) : undefined;
+      return ok(bpfCtList(c.ctl.agent(c.node), Math.floor(c.env.nowNs / 1e9), c.flags.has('-d') || c.flags.has('--time-diff'), merged));
     } } } },
-    metrics: { short: 'BPF datapath traffic metrics', sub: { list: list('List BPF datapath traffic metrics', (c, n) => { const r = formatBpfMetricsList(c.agent(n)); return ok(r.stdout, r.stderr); }) } },
-    nat: { short: 'NAT mapping tables', sub: { list: list('List all NAT mapping entries', (c, n, _a, _f, e) => ok(formatBpfNatList(c.agent(n), Math.floor(e.nowNs / 1e9)))) } },
+    metrics: { short: 'BPF datapath traffic metrics', sub: { list: list('List BPF datapath traffic metrics', (c) => out(bpfMetricsList(c.ctl.agent(c.node), json(c))), OUTPUT) } },
+    nat: { short: 'NAT mapping tables', sub: { list: list('List all NAT mapping entries', (c) => ok(bpfNatList(c.ctl.agent(c.node), Math.floor(c.env.nowNs / 1e9)))) } },
+    tunnel: { short: 'Tunnel endpoint map', sub: { list: list('List tunnel endpoint entries', (c) => out(bpfTunnelList(c.ctl.agent(c.node), json(c))), OUTPUT) } },
+    policy: { short: 'Manage policy related BPF maps', sub: { get: { short: 'List contents of a policy BPF map', flags: ['--all', '-n', '--numeric'], run: (c) => {
+      const a = c.ctl.agent(c.node);
+      const numeric = c.flags.has('-n') || c.flags.has('--numeric');
+      const labels = (id: number) => identityLabels(c.api, id);
+      const table = (epId: number) => bpfPolicyTable(a.maps.byName(`cilium_policy_${String(epId).padStart(5, '0')}`), labels, numeric);
+      if (c.flags.has('--all')) {
+        return ok(c.ctl.endpoints(c.node).map((ep) => `Endpoint ID: ${ep.id}\nPath: /sys/fs/bpf/tc/globals/cilium_policy_${String(ep.id).padStart(5, '0')}\n\n${table(ep.id)}\n\n`).join(''));
+      }
+      if (c.args.length !== 1) return fatal('Need endpoint ID or --all');
+      if (!/^\d{1,5}$/.test(c.args[0]!) || !c.ctl.endpoints(c.node).some((e) => e.id === Number(c.args[0]))) {
+        return fatal(`Unable to parse endpoint ID or open the policy map of endpoint "${c.args[0]}"`);
+      }
+      return ok(table(Number(c.args[0])));
+    } } } },
   } },
 };
 
@@ -87,16 +198,26 @@ export function runCiliumDbg(ctl: CiliumCluster, node: string, argv: string[], e
     }
     path.push(hit[0]); cmd = hit[1];
   }
-  const rest = argv.slice(i), args: string[] = [], flags = new Set<string>();
-  for (const w of rest) {
-    if (!w.startsWith('-')) { args.push(w); continue; }
+  const rest = argv.slice(i), args: string[] = [], flags = new Map<string, string>();
+  for (let j = 0; j < rest.length; j++) {
+    const w = rest[j]!;
+    if (!w.startsWith('-') || w === '-') { args.push(w); continue; }
     if (w === '-h' || w === '--help') return ok(usage(path, cmd));
-    if (!(cmd.flags ?? []).includes(w)) {
-      const msg = w.startsWith('--') ? `unknown flag: ${w}` : `unknown shorthand flag: '${w[1]}' in ${w}`;
+    const eq = w.indexOf('=');
+    const name = eq > 0 ? w.slice(0, eq) : /^-o\S/.test(w) ? '-o' : w;
+    if (!(cmd.flags ?? []).includes(name)) {
+      const msg = name.startsWith('--') ? `unknown flag: ${name}` : `unknown shorthand flag: '${name[1]}' in ${w}`;
       return { stdout: '', stderr: `Error: ${msg}\n`, exitCode: 1 };
     }
-    flags.add(w);
+    const canon = VALUE_FLAGS[name];
+    if (canon) {
+      const v = eq > 0 ? w.slice(eq + 1) : /^-o\S/.test(w) ? w.slice(2) : rest[++j];
+      if (v === undefined) return { stdout: '', stderr: `Error: flag needs an argument: ${name.startsWith('--') ? name : `'${name[1]}' in ${name}`}\n`, exitCode: 1 };
+      if (v !== 'json') return fatal(`unable to parse output format: ${v} (dplab prints json only)`);
+      flags.set(canon, v);
+    } else flags.set(name, '');
   }
   if (!cmd.run) return ok(usage(path, cmd));
-  return cmd.run(ctl, node, args, flags, env);
+  const api = new DbgClient(agentApi(ctl, node, { wallMs: () => env.wallMs, nowNs: () => env.nowNs }));
+  return cmd.run({ ctl, node, api, args, flags, env });
 }

@@ -39,7 +39,8 @@ export function endpointModel(ctl: CiliumCluster, node: string, ep: EndpointMode
   const labels = [...ep.labels].sort();
   const policy = { id: ep.identity, build: 1, 'policy-revision': 1, 'policy-enabled': 'none' as const };
   const pod = ep.podName && ep.namespace ? { 'k8s-namespace': ep.namespace, 'k8s-pod-name': ep.podName, 'pod-name': `${ep.namespace}/${ep.podName}` } : undefined;
-  const networking: Endpoint['status']['networking'] = { addressing: ep.ipv4 ? [{ ipv4: u32ToIp(ep.ipv4) }] : [] };
+  // The host endpoint has one addressing entry with no address (endpoint list prints blanks, not "No address").
+  const networking: Endpoint['status']['networking'] = { addressing: [ep.ipv4 ? { ipv4: u32ToIp(ep.ipv4) } : {}] };
   if (ep.nodeMac) networking['host-mac'] = lowerMac(ep.nodeMac);
   if (ep.ifindex) networking['interface-index'] = ep.ifindex;
   if (ep.ifname) networking['interface-name'] = ep.ifname;

@@ -1,0 +1,216 @@
+// nf_conntrack for TCP, UDP and ICMP: tuples in both directions, the TCP
+// state machine's common paths, Linux's default timeouts (a setting each),
+// [UNREPLIED]/[ASSURED], NAT bindings stored in the reply tuple, events,
+// all on the injected clock. Entries become visible at confirm; an
+// unconfirmed entry whose packet is dropped leaves nothing behind.
+
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.ts';
+import { CT_DNAT, CT_ESTABLISHED, CT_INVALID, CT_NEW, CT_SNAT, type Pkt } from './types.ts';
+
+export const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_ACK = 0x10;
+
+/** net.netfilter.nf_conntrack_* sysctls (seconds), Linux 6.x defaults. kube-proxy sets tcpEstablished 86400 and tcpCloseWait 3600. */
+export interface CtSettings {
+  tcpSynSent: number; tcpSynRecv: number; tcpEstablished: number; tcpFinWait: number; tcpCloseWait: number;
+  tcpLastAck: number; tcpTimeWait: number; tcpClose: number;
+  udp: number; udpStream: number; icmp: number; generic: number;
+  /** nf_conntrack_max. */
+  max: number;
+}
+export const LINUX_DEFAULTS: CtSettings = {
+  tcpSynSent: 120, tcpSynRecv: 60, tcpEstablished: 432000, tcpFinWait: 120, tcpCloseWait: 60, tcpLastAck: 30, tcpTimeWait: 120, tcpClose: 10,
+  udp: 30, udpStream: 120, icmp: 30, generic: 600, max: 262144,
+};
+/** What kube-proxy's conntrack setup writes over the defaults. */
+export const KUBE_PROXY_SETTINGS: Partial<CtSettings> = { tcpEstablished: 86400, tcpCloseWait: 3600, max: 131072 };
+
+export type TcpState = 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
+
+/** One direction's tuple. For ICMP, sport holds the id and dport type<<8|code. */
+export interface Tuple { src: number; dst: number; sport: number; dport: number }
+
+export class CtEntry {
+  state: TcpState | null = null;
+  seenReply = false;
+  assured = false;
+  confirmed = false;
+  /** Nat manips done (1 dst, 2 src): the nat table is consulted once each, a null binding included. */
+  natDoneMask = 0;
+  expiresNs = 0;
+  /** Seconds last set: what an event line prints. */
+  timeout = 0;
+  /** Direction (0 orig, 1 reply) that sent the first FIN. */
+  finDir = -1;
+  mark = 0;
+  readonly createdNs: number;
+  constructor(readonly id: number, readonly proto: number, readonly orig: Tuple, public reply: Tuple, nowNs: number) { this.createdNs = nowNs; }
+  /** ctstate DNAT/SNAT: the reply tuple is not the inverse of the original. */
+  natBits(): number {
+    let b = 0;
+    if (this.reply.src !== this.orig.dst || this.reply.sport !== this.orig.dport) b |= CT_DNAT;
+    if (this.reply.dst !== this.orig.src || this.reply.dport !== this.orig.sport) b |= CT_SNAT;
+    return b;
+  }
+}
+
+/** Per-packet outcome of conntrack's hook. */
+export interface CtInfo { entry: CtEntry | null; reply: boolean; ctstate: number; full?: boolean }
+
+export type CtEventType = 'NEW' | 'UPDATE' | 'DESTROY';
+export type CtListener = (type: CtEventType, e: CtEntry, nowNs: number) => void;
+
+const keyOf = (proto: number, t: Tuple) => `${proto}:${t.src}:${t.dst}:${t.sport}:${t.dport}`;
+
+/** The tuple a packet carries (ICMP echo: id as sport, type/code as dport). */
+export function pktTuple(p: Pkt): Tuple {
+  if (p.proto === IPPROTO_ICMP) return { src: p.src, dst: p.dst, sport: p.icmpId, dport: (p.icmpType << 8) | p.icmpCode };
+  return { src: p.src, dst: p.dst, sport: p.sport, dport: p.dport };
+}
+function invert(proto: number, t: Tuple): Tuple {
+  if (proto === IPPROTO_ICMP) {
+    const type = t.dport >> 8;
+    const rtype = type === 8 ? 0 : type === 13 ? 14 : type === 15 ? 16 : type === 17 ? 18 : type;
+    return { src: t.dst, dst: t.src, sport: t.sport, dport: (rtype << 8) | (t.dport & 255) };
+  }
+  return { src: t.dst, dst: t.src, sport: t.dport, dport: t.sport };
+}
+
+export class Conntrack {
+  readonly settings: CtSettings;
+  private readonly byTuple = new Map<string, { e: CtEntry; reply: boolean }>();
+  private readonly entries = new Map<number, CtEntry>();
+  private nextId = 1;
+  private readonly listeners = new Set<CtListener>();
+  /** Packets dropped because the table was full (nf_conntrack: table full). */
+  dropsFull = 0;
+
+  constructor(private readonly now: () => number, settings: Partial<CtSettings> = {}) {
+    this.settings = { ...LINUX_DEFAULTS, ...settings };
+  }
+
+  get size(): number { this.expire(); return this.entries.size; }
+  onEvent(l: CtListener): () => void { this.listeners.add(l); return () => this.listeners.delete(l); }
+  private emit(type: CtEventType, e: CtEntry): void { for (const l of this.listeners) l(type, e, this.now()); }
+
+  /** Confirmed entries in table order (insertion order here), expired ones removed first. */
+  all(): CtEntry[] { this.expire(); return [...this.entries.values()]; }
+
+  private expire(): void {
+    const now = this.now();
+    for (const e of this.entries.values()) if (e.expiresNs <= now) this.destroy(e);
+  }
+
+  private find(proto: number, t: Tuple): { e: CtEntry; reply: boolean } | undefined {
+    const hit = this.byTuple.get(keyOf(proto, t));
+    if (hit && hit.e.expiresNs <= this.now()) { this.destroy(hit.e); return undefined; }
+    return hit;
+  }
+
+  /** Removes an entry (expiry, -D, -F), with its DESTROY event. */
+  destroy(e: CtEntry): void {
+    if (!this.entries.delete(e.id)) return;
+    this.byTuple.delete(keyOf(e.proto, e.orig));
+    this.byTuple.delete(keyOf(e.proto, e.reply));
+    this.emit('DESTROY', e);
+  }
+
+  /**
+   * conntrack's hook for a packet (PREROUTING / OUTPUT): finds its entry or
+   * makes an unconfirmed one, advances the state, and says the ctstate.
+   * Returns entry null when the table is full (the packet is dropped).
+   */
+  track(p: Pkt): CtInfo {
+    if (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP && p.proto !== IPPROTO_ICMP) return { entry: null, reply: false, ctstate: CT_INVALID };
+    const t = pktTuple(p);
+    const hit = this.find(p.proto, t);
+    if (!hit) return this.create(p, t);
+    const { e, reply } = hit;
+    const before = this.snapshot(e);
+    if (reply && !e.seenReply) e.seenReply = true;
+    if (p.proto === IPPROTO_TCP) this.tcp(e, p.tcpFlags, reply ? 1 : 0);
+    else if (p.proto === IPPROTO_UDP) this.udp(e);
+    else this.refresh(e, this.settings.icmp);
+    if (e.confirmed && this.snapshot(e) !== before) this.emit('UPDATE', e);
+    const ctstate = (e.seenReply ? CT_ESTABLISHED : CT_NEW) | e.natBits();
+    return { entry: e, reply, ctstate };
+  }
+
+  private create(p: Pkt, t: Tuple): CtInfo {
+    if (p.proto === IPPROTO_TCP && (p.tcpFlags & TCP_RST)) return { entry: null, reply: false, ctstate: CT_INVALID };
+    if (p.proto === IPPROTO_ICMP && p.icmpType !== 8 && p.icmpType !== 13 && p.icmpType !== 15 && p.icmpType !== 17) {
+      return { entry: null, reply: false, ctstate: CT_INVALID };
+    }
+    if (this.entries.size >= this.settings.max) { this.expire(); if (this.entries.size >= this.settings.max) { this.dropsFull++; return { entry: null, reply: false, ctstate: CT_INVALID, full: true }; } }
+    const e = new CtEntry(this.nextId++, p.proto, t, invert(p.proto, t), this.now());
+    if (p.proto === IPPROTO_TCP) {
+      // nf_ct_tcp_loose=1: a mid-stream packet is picked up as ESTABLISHED.
+      if (p.tcpFlags & TCP_SYN) { e.state = 'SYN_SENT'; this.refresh(e, this.settings.tcpSynSent); } else { e.state = 'ESTABLISHED'; this.refresh(e, this.settings.tcpEstablished); }
+    } else this.refresh(e, p.proto === IPPROTO_UDP ? this.settings.udp : this.settings.icmp);
+    return { entry: e, reply: false, ctstate: CT_NEW };
+  }
+
+  /** Inserts an unconfirmed entry once its first packet leaves the last hook (NEW event). */
+  confirm(e: CtEntry): void {
+    if (e.confirmed) return;
+    const ko = keyOf(e.proto, e.orig), kr = keyOf(e.proto, e.reply);
+    // A clash (the same tuple confirmed meanwhile) drops the newcomer, as nf_conntrack_confirm does.
+    if (this.byTuple.has(ko) || this.byTuple.has(kr)) return;
+    e.confirmed = true;
+    this.entries.set(e.id, e);
+    this.byTuple.set(ko, { e, reply: false });
+    this.byTuple.set(kr, { e, reply: true });
+    this.emit('NEW', e);
+  }
+
+  /** True when no confirmed entry uses `t` as its reply tuple (NAT's uniqueness check). */
+  replyFree(proto: number, t: Tuple): boolean {
+    return !this.byTuple.has(keyOf(proto, invert(proto, t)));
+  }
+
+  private refresh(e: CtEntry, seconds: number): void { e.timeout = seconds; e.expiresNs = this.now() + seconds * 1e9; }
+  private snapshot(e: CtEntry): string { return `${e.state}|${e.seenReply}|${e.assured}`; }
+
+  private udp(e: CtEntry): void {
+    const s = this.settings;
+    if (!e.seenReply) { this.refresh(e, s.udp); return; }
+    // "Still active after two seconds? Extend timeout" (nf_conntrack_proto_udp.c).
+    if (this.now() > e.createdNs + 2e9) { this.refresh(e, s.udpStream); e.assured = true; } else this.refresh(e, s.udp);
+  }
+
+  /** The common paths of nf_conntrack_proto_tcp.c's state table. */
+  private tcp(e: CtEntry, flags: number, dir: number): void {
+    const s = this.settings;
+    const syn = (flags & TCP_SYN) !== 0, ack = (flags & TCP_ACK) !== 0, fin = (flags & TCP_FIN) !== 0;
+    if (flags & TCP_RST) { e.state = 'CLOSE'; this.refresh(e, s.tcpClose); return; }
+    switch (e.state) {
+      case 'SYN_SENT':
+        if (dir === 1 && syn && ack) { e.state = 'SYN_RECV'; this.refresh(e, s.tcpSynRecv); } else this.refresh(e, s.tcpSynSent);
+        return;
+      case 'SYN_RECV':
+        if (dir === 0 && ack && !syn) { e.state = 'ESTABLISHED'; e.assured = true; this.refresh(e, s.tcpEstablished); } else this.refresh(e, s.tcpSynRecv);
+        return;
+      case 'ESTABLISHED':
+        if (fin) { e.state = 'FIN_WAIT'; e.finDir = dir; this.refresh(e, s.tcpFinWait); } else this.refresh(e, s.tcpEstablished);
+        return;
+      case 'FIN_WAIT':
+        if (dir !== e.finDir && fin) { e.state = 'LAST_ACK'; this.refresh(e, s.tcpLastAck); } else if (dir !== e.finDir && ack) { e.state = 'CLOSE_WAIT'; this.refresh(e, s.tcpCloseWait); } else this.refresh(e, s.tcpFinWait);
+        return;
+      case 'CLOSE_WAIT':
+        if (dir !== e.finDir && fin) { e.state = 'LAST_ACK'; this.refresh(e, s.tcpLastAck); } else this.refresh(e, s.tcpCloseWait);
+        return;
+      case 'LAST_ACK':
+        if (dir === e.finDir && ack) { e.state = 'TIME_WAIT'; this.refresh(e, s.tcpTimeWait); } else this.refresh(e, s.tcpLastAck);
+        return;
+      case 'TIME_WAIT': this.refresh(e, s.tcpTimeWait); return;
+      default: this.refresh(e, s.tcpClose);
+    }
+  }
+
+  /** -D with a filter: the deleted entries. */
+  deleteWhere(pred: (e: CtEntry) => boolean): CtEntry[] {
+    const out = this.all().filter(pred);
+    for (const e of out) this.destroy(e);
+    return out;
+  }
+  flush(): number { return this.deleteWhere(() => true).length; }
+}

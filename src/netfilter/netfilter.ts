@@ -1,0 +1,193 @@
+// One network namespace's netfilter: the tables, nf_conntrack, xt_recent
+// lists and ipsets, run at the five hooks in the kernel's priority order
+// (raw -300, conntrack -200, mangle -150, nat DNAT -100, filter 0, nat SNAT
+// 100, confirm last). The nat table sees only a connection's first packet;
+// later packets and replies get conntrack's stored translation.
+
+import { Conntrack, type CtEntry, type CtSettings, type Tuple } from './conntrack.ts';
+import { walk } from './eval.ts';
+import { Ipsets } from './ipset.ts';
+import { Recent } from './recent.ts';
+import { Ruleset } from './ruleset.ts';
+import { IPPROTO_ICMP } from '../wire/ipv4.ts';
+import type { EvalCtx, Hook, NatRequest, Pkt } from './types.ts';
+
+/** What the node tells netfilter about itself. */
+export interface NetfilterEnv {
+  /** Virtual time in ns (the Sim's clock). */
+  now(): number;
+  /** The seeded random source (statistic, --random-fully). */
+  rng: { u32(): number };
+  /** addrtype LOCAL: an address of this namespace. */
+  isLocal(addr: number): boolean;
+  /** MASQUERADE: the primary address of the out device. */
+  deviceAddr(dev: string): number | undefined;
+  /** physdev: the in device is a bridge port. */
+  isBridgePort?(dev: string): boolean;
+}
+
+/** A packet's passage through the hooks: carry it from hook to hook. */
+export interface NfPacket {
+  pkt: Pkt;
+  ct: CtEntry | null;
+  reply: boolean;
+  ctstate: number;
+  /** Set by a nat hook: the addresses/ports in `pkt` changed and must be written to the bytes. */
+  natChanged: boolean;
+}
+
+export interface HookResult { verdict: 'ACCEPT' | 'DROP' | 'REJECT'; rejectWith?: string; rulesWalked: number }
+
+const ACCEPT_FREE: HookResult = Object.freeze({ verdict: 'ACCEPT', rulesWalked: 0 }) as HookResult;
+
+export class Netfilter {
+  readonly rules = new Ruleset();
+  readonly conntrack: Conntrack;
+  readonly recent = new Recent();
+  readonly ipsets: Ipsets;
+  private readonly ctx: EvalCtx;
+  /** Conntrack runs only once a rule exists (or when forced): a node with no rules pays nothing. */
+  trackAlways = false;
+
+  constructor(private readonly env: NetfilterEnv, ct: Partial<CtSettings> = {}) {
+    this.conntrack = new Conntrack(() => env.now(), ct);
+    this.ipsets = new Ipsets(() => env.rng.u32());
+    this.ctx = {
+      nowNs: 0, rng: env.rng, ctstate: 0, isLocal: (a) => env.isLocal(a), sets: this.ipsets, recent: this.recent, physdevIn: false,
+    };
+    this.ipsets.references = (name) => this.setReferences(name);
+  }
+
+  /** True when this namespace holds no rule and conntrack is not forced: callers may skip every hook. */
+  idle(): boolean { return !this.trackAlways && this.rules.empty(); }
+
+  /** Starts a packet's passage (the first hook it meets). */
+  begin(pkt: Pkt): NfPacket { return { pkt, ct: null, reply: false, ctstate: 0, natChanged: false }; }
+
+  /**
+   * Runs one hook for a packet. PREROUTING and OUTPUT track it in conntrack
+   * first; INPUT and POSTROUTING confirm a new entry when the packet is
+   * accepted. Throws nothing: malformed or untrackable packets get ctstate
+   * INVALID.
+   */
+  hook(hook: Hook, np: NfPacket): HookResult {
+    if (this.idle()) return ACCEPT_FREE;
+    const p = np.pkt, c = this.ctx;
+    c.nowNs = this.env.now();
+    c.physdevIn = this.env.isBridgePort?.(p.inIf) ?? false;
+    let walked = 0;
+    const run = (table: 'raw' | 'mangle' | 'nat' | 'filter'): HookResult | null => {
+      const t = this.rules.tables[table];
+      if (!t.chains.has(hook)) return null;
+      c.ctstate = np.ctstate;
+      const r = walk(t, hook, p, c);
+      walked += r.rulesWalked;
+      if (r.verdict !== 'ACCEPT') return { verdict: r.verdict, rejectWith: r.rejectWith, rulesWalked: walked };
+      if (r.nat) this.bindNat(np, hook, r.nat);
+      return null;
+    };
+    const done = (r: HookResult | null): HookResult => {
+      if (r) { if (np.ct && !np.ct.confirmed) np.ct = null; return r; }
+      if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct && !np.ct.confirmed) this.conntrack.confirm(np.ct);
+      return { verdict: 'ACCEPT', rulesWalked: walked };
+    };
+    let r: HookResult | null;
+    if (hook === 'PREROUTING' || hook === 'OUTPUT') {
+      if ((r = run('raw'))) return done(r);
+      const info = this.conntrack.track(p);
+      if (info.full) return done({ verdict: 'DROP', rulesWalked: walked });
+      np.ct = info.entry; np.reply = info.reply; np.ctstate = info.ctstate;
+      if ((r = run('mangle'))) return done(r);
+      if (np.ct) this.natHook(np, hook, 'dst', () => run('nat'));
+      if (hook === 'OUTPUT' && (r = run('filter'))) return done(r);
+      if (hook === 'OUTPUT') np.ctstate = this.ctstateOf(np);
+      return done(null);
+    }
+    if ((r = run('mangle'))) return done(r);
+    if (hook === 'INPUT' || hook === 'FORWARD') { if ((r = run('filter'))) return done(r); }
+    if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct) this.natHook(np, hook, 'src', () => run('nat'));
+    return done(null);
+  }
+
+  /** Rules of any table that use set `name` (ipset list's References:). */
+  private setReferences(name: string): number {
+    let n = 0;
+    for (const t of Object.values(this.rules.tables)) {
+      for (const c of t.chains.values()) for (const r of c.rules) for (const m of r.matches) if (m.name === 'set' && (m as unknown as { setName: string }).setName === name) n++;
+    }
+    return n;
+  }
+
+  private ctstateOf(np: NfPacket): number {
+    if (!np.ct) return np.ctstate;
+    return (np.ctstate & ~(32 | 64)) | np.ct.natBits();
+  }
+
+  /**
+   * A nat hook: the nat table for a connection's first packet (once per
+   * manip type), else the stored translation for this direction.
+   */
+  private natHook(np: NfPacket, hook: Hook, manip: 'dst' | 'src', runNat: () => HookResult | null): void {
+    const e = np.ct!;
+    if (!e.confirmed && !np.reply) {
+      const flag = manip === 'dst' ? 1 : 2;
+      if ((e.natDoneMask & flag) === 0) {
+        e.natDoneMask |= flag;
+        runNat();
+        np.ctstate = this.ctstateOf(np);
+        return;
+      }
+    }
+    this.applyStored(np, manip);
+  }
+
+  /** Applies an entry's binding to a later packet (either direction). */
+  private applyStored(np: NfPacket, manip: 'dst' | 'src'): void {
+    const e = np.ct!, p = np.pkt;
+    // Original direction: rewrite towards the reply tuple; reply direction: back to the original.
+    const want: Tuple = np.reply ? { src: e.orig.dst, dst: e.orig.src, sport: e.orig.dport, dport: e.orig.sport } : { src: e.reply.dst, dst: e.reply.src, sport: e.reply.dport, dport: e.reply.sport };
+    if (manip === 'dst') {
+      if (p.dst !== want.dst || (p.proto !== IPPROTO_ICMP && p.dport !== want.dport)) {
+        p.dst = want.dst; if (p.proto !== IPPROTO_ICMP) p.dport = want.dport; np.natChanged = true;
+      }
+    } else if (p.src !== want.src || (p.proto !== IPPROTO_ICMP && p.sport !== want.sport)) {
+      p.src = want.src; if (p.proto !== IPPROTO_ICMP) p.sport = want.sport; np.natChanged = true;
+    }
+  }
+
+  /** Records a NAT target's choice in the entry's reply tuple and rewrites the packet. */
+  private bindNat(np: NfPacket, hook: Hook, n: NatRequest): void {
+    const e = np.ct, p = np.pkt;
+    if (!e) return;
+    const icmp = p.proto === IPPROTO_ICMP;
+    if (n.kind === 'dnat') {
+      const addr = n.addr === 0 ? p.dst : n.addr + (n.addrHi > n.addr ? this.env.rng.u32() % (n.addrHi - n.addr + 1) : 0);
+      const port = icmp || n.portLo === 0 ? p.dport : n.portLo + (n.portHi > n.portLo ? this.env.rng.u32() % (n.portHi - n.portLo + 1) : 0);
+      e.reply = { ...e.reply, src: addr >>> 0, sport: icmp ? e.reply.sport : port };
+      p.dst = addr >>> 0; if (!icmp) p.dport = port;
+      np.natChanged = true;
+      return;
+    }
+    const addr = n.kind === 'masquerade' ? this.env.deviceAddr(p.outIf) : n.addr;
+    if (addr === undefined) return;
+    const port = icmp ? p.sport : this.pickSrcPort(e, addr, n, p.sport);
+    e.reply = { ...e.reply, dst: addr >>> 0, dport: icmp ? e.reply.dport : port };
+    p.src = addr >>> 0; if (!icmp) p.sport = port;
+    np.natChanged = true;
+  }
+
+  /** nf_nat_l4proto_unique_tuple: keep the port if free, else search; --random-fully draws from the rng. */
+  private pickSrcPort(e: CtEntry, addr: number, n: NatRequest, orig: number): number {
+    const lo = n.portLo || (orig < 1024 ? 1 : 1024), hi = n.portHi || (orig < 1024 ? 1023 : 65535);
+    const span = hi - lo + 1;
+    const free = (port: number) => this.conntrack.replyFree(e.proto, { src: addr, dst: e.reply.src, sport: port, dport: e.reply.sport });
+    if (!n.randomFully && !n.random && orig >= lo && orig <= hi && free(orig)) return orig;
+    let start = n.randomFully || n.random ? this.env.rng.u32() % span : (orig - lo + span) % span;
+    for (let k = 0; k < Math.min(span, 128); k++) {
+      const port = lo + ((start + k) % span);
+      if (free(port)) return port;
+    }
+    start = this.env.rng.u32() % span;
+    return lo + start;
+  }
+}
