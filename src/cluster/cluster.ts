@@ -12,6 +12,9 @@ import { Sim } from '../sim/sim.ts';
 import { Underlay } from '../kernel/underlay.ts';
 import { inPrefix, u32ToIp } from '../wire/addr.ts';
 import { defaultDeps, type ClusterDeps } from './deps.ts';
+import { hubbleFor } from './datapaths.ts';
+import type { HubbleCluster, HubbleOptions } from '../hubble/hubble.ts';
+import type { HubbleService } from '../hubble/service.ts';
 import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, type MonitorLine } from './facade.ts';
 import { KubeApi } from './kube/api.ts';
 import { serviceIp, type CorednsPin } from './kube/bootstrap.ts';
@@ -35,6 +38,8 @@ export interface ClusterOptions {
   epochMs?: number;
   /** Keep the objects here and start from what it holds (none: in memory only). The caller closes it. */
   store?: KubeStore;
+  /** Hubble's settings (ring capacity); false: no Hubble. Only a Cilium CNI has one. */
+  hubble?: HubbleOptions | false;
 }
 
 interface LivePod { uid: string; net?: PodNetwork; ctx?: PodRuntimeContext; running?: RunningPod }
@@ -55,6 +60,8 @@ export class Cluster implements ClusterFacade {
   private readonly live = new Map<string, LivePod>();
   private readonly deps: ClusterDeps;
   private internetApp?: RunningPod;
+  /** Hubble's observers and relay (Cilium only), reading cilium_events from the first packet on. */
+  private readonly hubbleCluster: HubbleCluster | undefined;
   /**
    * agentIps per node, for one synchronous run (a request: IPAM asks once per
    * pod placed); cleared on the next microtask, and by sync() (the datapath
@@ -110,6 +117,7 @@ export class Cluster implements ClusterFacade {
     ({ cni: this.cni, serviceProxy: this.serviceProxy } = this.buildDatapath());
     for (const n of spec.nodes) this.cni.addNode(this.kernels.get(n.name)!, nodeInfo(n));
     for (const n of spec.nodes) this.serviceProxy.addNode(this.kernels.get(n.name)!, nodeInfo(n));
+    this.hubbleCluster = opts.hubble === false ? undefined : hubbleFor(this.cni, this.sim, opts.hubble ?? {});
     this.api = new KubeApi(spec, this.sim, { seed: this.sim.rng.u32(), reservedIPs: (node) => this.agentIps(node), coredns: opts.coredns, restore: saved?.state,
       systemObjects: [...(this.cni.systemObjects?.() ?? []), ...(this.serviceProxy.systemObjects?.() ?? [])] as KObject[] });
     this.dns = buildDns(this.api, spec);
@@ -251,6 +259,18 @@ export class Cluster implements ClusterFacade {
 
   monitor(node: string, cb: (l: MonitorLine) => void): () => void { return this.events(node, 'monitor', cb); }
 
+  /** Hubble Relay over every node's observer; undefined unless the CNI is Cilium. */
+  hubble(): HubbleService | undefined { return this.hubbleCluster?.relay; }
+
+  /** A node's own Hubble observer (the agent pod's `hubble`); undefined without Hubble. ClusterError 404 for an unknown node. */
+  hubbleNode(node: string): HubbleService | undefined {
+    this.kernelOf(node);
+    return this.hubbleCluster?.node(node);
+  }
+
+  /** Hubble's observers and relay themselves (metrics), undefined without Hubble. */
+  hubbleState(): HubbleCluster | undefined { return this.hubbleCluster; }
+
   /** The datapath's own API on a node (Cilium's agent REST), undefined when it has none. */
   nodeApi(node: string): NodeApi | undefined {
     this.kernelOf(node);
@@ -308,6 +328,7 @@ export class Cluster implements ClusterFacade {
   close(): void {
     for (const l of this.live.values()) l.running?.stop();
     this.internetApp?.stop();
+    this.hubbleCluster?.close();
   }
 }
 

@@ -3,7 +3,16 @@
 // new CNI or service proxy (kube-proxy, kindnet, Calico) adds its bundle here
 // and nothing else in the cluster changes.
 
-import { ciliumDatapaths } from '../cilium/plugin.ts';
+import { ciliumDatapaths, ciliumOf } from '../cilium/plugin.ts';
+import type { Cni } from '../datapath/contract.ts';
 import { DatapathRegistry } from '../datapath/registry.ts';
+import { HubbleCluster, type HubbleOptions } from '../hubble/hubble.ts';
+import type { Sim } from '../sim/sim.ts';
 
 export const DATAPATHS = new DatapathRegistry([ciliumDatapaths]);
+
+/** Hubble (an observer per agent, the relay) when the CNI is Cilium; undefined for any other CNI. */
+export function hubbleFor(cni: Cni, sim: Sim, opts: HubbleOptions = {}): HubbleCluster | undefined {
+  const ctl = ciliumOf(cni);
+  return ctl ? new HubbleCluster(ctl, sim, opts) : undefined;
+}

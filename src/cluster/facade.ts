@@ -4,6 +4,7 @@
 import type { ExecResult, NodeApi } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
+import type { HubbleService } from '../hubble/service.ts';
 
 /** Output of a command run inside the emulation (kubectl, exec, ip, a datapath's node tools). */
 export type { ExecResult };
@@ -40,6 +41,10 @@ export interface ClusterFacade {
   events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void;
   /** events(node, 'monitor'): `cilium-dbg monitor` from cilium_events with Cilium. */
   monitor(node: string, cb: (l: MonitorLine) => void): () => void;
+  /** Hubble Relay (observer.Observer over every node), undefined unless the CNI is Cilium. */
+  hubble?(): HubbleService | undefined;
+  /** One node's Hubble observer, as `hubble` in that node's agent pod sees it; ClusterError 404 for an unknown node. */
+  hubbleNode?(node: string): HubbleService | undefined;
   /** The datapath's own API on a node (Cilium's agent REST `/v1/...`); undefined when it has none. Throws ClusterError 404 for an unknown node. */
   nodeApi?(node: string): NodeApi | undefined;
 }
