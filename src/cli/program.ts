@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { CliError, failureLine } from './errors.ts';
+import { addHubbleVerb } from './hubble.ts';
 import { addServeVerb } from './serve.ts';
 import { addTcpdumpVerb } from './tcpdump.ts';
 import { addCommandVerbs } from './verbs.ts';
@@ -22,6 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
   addServeVerb(program, exit);
   addCommandVerbs(program, exit);
   addTcpdumpVerb(program, exit);
+  addHubbleVerb(program, exit);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

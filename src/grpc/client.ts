@@ -1,0 +1,119 @@
+// A Hubble API client (grpc-js with our protos) for `dplab hubble`: dials like
+// the hubble CLI (fails at once when nothing listens), calls GetFlows,
+// ServerStatus, GetNodes and the health check, and words failures as hubble
+// does ("rpc error: code = Unavailable desc = ...").
+
+import * as grpc from '@grpc/grpc-js';
+import { connect } from 'node:net';
+import type { GetFlowsRequestObject, GetFlowsResponseObject, GetNodesResponseObject, ServerStatusResponseObject } from '../hubble/proto.ts';
+import { observerService } from './definition.ts';
+import { healthService } from './health.ts';
+
+/** grpc-go's code names, as `rpc error: code = <Name>` prints them. */
+const CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** A failed call: its gRPC status; the message is grpc-go's `rpc error: code = X desc = Y`. */
+export class RpcError extends Error {
+  constructor(readonly code: number, readonly details: string) {
+    super(`rpc error: code = ${CODE_NAMES[code] ?? `Code(${code})`} desc = ${details}`);
+  }
+}
+
+/** A connection that could not be made, worded as hubble's conn.New. */
+export class DialError extends Error {}
+
+function rpcError(e: unknown): RpcError {
+  const s = e as Partial<grpc.ServiceError>;
+  return new RpcError(s.code ?? grpc.status.UNKNOWN, s.details ?? (e instanceof Error ? e.message : String(e)));
+}
+
+/** host and port of a hubble --server value ("host:port", "[v6]:port"). */
+function splitTarget(target: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]*):(\d+)$/.exec(target);
+  if (!m) return undefined;
+  return { host: m[1] === '' ? 'localhost' : m[1]!, port: Number(m[2]) };
+}
+
+/** Opens and closes one TCP connection, so a server that is not there fails as fast as hubble's blocking dial. */
+function probe(target: string, timeoutMs: number): Promise<void> {
+  const hp = splitTarget(target);
+  const fail = (why: string): DialError => new DialError(`failed to connect to '${target}': ${why}`);
+  if (!hp) {
+    const why = target.split(':').length > 2 ? 'too many colons in address' : 'missing port in address';
+    return Promise.reject(fail(`connection error: desc = "transport: error while dialing: dial tcp: address ${target}: ${why}"`));
+  }
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: hp.host, port: hp.port });
+    const timer = setTimeout(() => { sock.destroy(); reject(fail('context deadline exceeded')); }, timeoutMs);
+    sock.once('connect', () => { clearTimeout(timer); sock.destroy(); resolve(); });
+    sock.once('error', (e: NodeJS.ErrnoException & { address?: string; port?: number }) => {
+      clearTimeout(timer);
+      const addr = e.address ? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port ?? hp.port}` : target;
+      const why = e.code === 'ECONNREFUSED' ? `dial tcp ${addr}: connect: connection refused`
+        : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? `dial tcp: lookup ${hp.host}: no such host`
+          : `dial tcp ${addr}: ${e.message}`;
+      reject(fail(`connection error: desc = "transport: error while dialing: ${why}"`));
+    });
+  });
+}
+
+export class HubbleClient {
+  private readonly client: grpc.Client;
+
+  private constructor(readonly target: string) {
+    this.client = new grpc.Client(target, grpc.credentials.createInsecure());
+  }
+
+  /** Dials target; rejects with a DialError worded as hubble's when nothing answers there. */
+  static async dial(target: string, timeoutMs = 5000): Promise<HubbleClient> {
+    await probe(target.replace(/^tls:\/\//, ''), timeoutMs);
+    return new HubbleClient(target);
+  }
+
+  close(): void { this.client.close(); }
+
+  /**
+   * Streams GetFlows responses to onResponse; resolves when the server ends
+   * the stream (or signal aborts). When onResponse returns a promise, reading
+   * pauses until it settles (a slow stdout slows the stream down).
+   */
+  getFlows(req: GetFlowsRequestObject, onResponse: (r: GetFlowsResponseObject) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+    const m = observerService.GetFlows;
+    return new Promise((resolve, reject) => {
+      const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), {});
+      const abort = (): void => call.cancel();
+      signal?.addEventListener('abort', abort, { once: true });
+      call.on('data', (r: GetFlowsResponseObject) => {
+        const wait = onResponse(r);
+        if (wait) { call.pause(); void wait.then(() => call.resume()); }
+      });
+      call.on('error', (e: grpc.ServiceError) => {
+        signal?.removeEventListener('abort', abort);
+        if (e.code === grpc.status.CANCELLED && signal?.aborted) resolve(); else reject(rpcError(e));
+      });
+      call.on('end', () => { signal?.removeEventListener('abort', abort); resolve(); });
+    });
+  }
+
+  private unary<Req, Res>(m: grpc.MethodDefinition<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs },
+        (err, res) => (err ? reject(rpcError(err)) : resolve(res!)));
+    });
+  }
+
+  serverStatus(timeoutMs = 12_000): Promise<ServerStatusResponseObject> {
+    return this.unary(observerService.ServerStatus as grpc.MethodDefinition<object, ServerStatusResponseObject>, {}, timeoutMs);
+  }
+
+  getNodes(timeoutMs = 12_000): Promise<GetNodesResponseObject> {
+    return this.unary(observerService.GetNodes as grpc.MethodDefinition<object, GetNodesResponseObject>, {}, timeoutMs);
+  }
+
+  /** grpc.health.v1 Check: the ServingStatus name (SERVING, NOT_SERVING, ...). */
+  async health(service: string, timeoutMs = 12_000): Promise<string> {
+    const res = await this.unary(healthService.Check, { service }, timeoutMs);
+    return ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status ?? 0] ?? String(res.status);
+  }
+}
