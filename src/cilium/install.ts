@@ -9,6 +9,8 @@
 import type { SystemObject } from '../datapath/contract.ts';
 
 export const CILIUM_VERSION = 'v1.16.3';
+/** Where the agent pins its maps: <bpffs root>/tc/globals. */
+export const TC_GLOBALS = '/sys/fs/bpf/tc/globals';
 const AGENT_IMAGE = `quay.io/cilium/cilium:${CILIUM_VERSION}`;
 const ENVOY_IMAGE = 'quay.io/cilium/cilium-envoy:v1.29.9-1728346947-0d05e48bfbb8c4737ec40d5781d970a550ed2bbd';
 const OPERATOR_IMAGE = `quay.io/cilium/operator-generic:${CILIUM_VERSION}`;

@@ -12,7 +12,8 @@ import { runCiliumDbg } from './dbg/index.ts';
 import { agentApi } from './rest/router.ts';
 import { NODE_CPUS } from './dbg/status.ts';
 import { expandFrontends } from './frontends.ts';
-import { ciliumSystemObjects } from './install.ts';
+import { ciliumSystemObjects, TC_GLOBALS } from './install.ts';
+import { pinMapsUnder } from '../kernel/bpffs.ts';
 import { monitorHeader } from './monitor.ts';
 
 const ROUTINGS = ['tunnel', 'native'] as const;
@@ -54,7 +55,8 @@ export const ciliumCni: CniPlugin = {
     const ctl = createCiliumControl(ciliumConfig(config), sim);
     const cni: Cni = {
       name: 'cilium',
-      addNode: (kernel, node) => ctl.addNode(kernel, node),
+      // The agent pins every map it creates under bpffs' tc/globals (bpf.TCGlobalsPath()).
+      addNode: (kernel, node) => { ctl.addNode(kernel, node); pinMapsUnder(kernel, TC_GLOBALS); },
       addPod: (pod) => ctl.addPod(pod),
       deletePod: (namespace, name) => ctl.deletePod(namespace, name),
       nodeTools: (node) => tools(ctl, sim, node),

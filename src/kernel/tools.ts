@@ -1,9 +1,11 @@
-// Shell entry point for kernel tools run inside a netns: ip, route, bpftool.
+// Shell entry point for kernel tools run inside a netns: ip, route, bpftool, tc.
 
 import type { Netns } from './api.ts';
 import { formatIpAddr, formatIpLink, formatIpNeigh } from './fmt_ip.ts';
-import { formatIpRoute, formatRouteN } from './fmt_route.ts';
-import { formatMap, formatMapList, formatNetShow, formatProg, formatProgList } from './fmt_bpftool.ts';
+import { formatIpRoute, formatRouteN, ipRouteGet } from './fmt_route.ts';
+import { runBpftool } from './bpftool.ts';
+import { BPFTOOL_HELP } from './bpftool_help.ts';
+import { runTc } from './tc.ts';
 import type { NetnsImpl } from './netns.ts';
 
 export interface ToolResult { stdout: string; stderr: string; exitCode: number }
@@ -11,13 +13,15 @@ export interface ToolResult { stdout: string; stderr: string; exitCode: number }
 const ok = (stdout: string): ToolResult => ({ stdout, stderr: '', exitCode: 0 });
 const fail = (stderr: string, exitCode: number): ToolResult => ({ stdout: '', stderr: stderr + '\n', exitCode });
 
-/** Run `ip ...`, `route ...` or `bpftool ...` against ns; undefined for other commands. */
+/** Run `ip ...`, `route ...`, `bpftool ...` or `tc ...` against ns; undefined for other commands. */
 export function runKernelTool(ns: Netns, argv: string[]): ToolResult | undefined {
   const n = ns as NetnsImpl;
   switch (argv[0]) {
     case 'ip': return runIp(n, argv.slice(1));
     case 'route': return ok(formatRouteN(n));
-    case 'bpftool': return runBpftool(n, argv.slice(1));
+    // bpftool asks the kernel, whatever netns it runs in.
+    case 'bpftool': return runBpftool(n.node, argv.slice(1));
+    case 'tc': return runTc(n, argv.slice(1));
     default: return undefined;
   }
 }
@@ -69,59 +73,16 @@ function runIp(ns: NetnsImpl, args: string[]): ToolResult {
     return checkDev(dev) ?? ok(formatIpLink(ns, dev, color));
   }
   if (isPrefix(obj, 'route') || obj === 'r') {
+    if (isPrefix(cmd, 'get')) return ipRouteGet(ns, rest.slice(1));
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip route help".`, 1);
     return ok(family === 6 ? '' : formatIpRoute(ns));
   }
   if (isPrefix(obj, 'neighbour') || isPrefix(obj, 'neighbor')) {
     if (!SHOW.has(cmd)) return fail(`Command "${cmd}" is unknown, try "ip neigh help".`, 1);
-    return ok(formatIpNeigh(ns, color));
+    const dev = rest[1] === 'dev' ? rest[2] : undefined;
+    return checkDev(dev) ?? ok(formatIpNeigh(ns, color, dev));
   }
   return fail(`Object "${obj}" is unknown, try "ip help".`, 1);
 }
 
-/** bpftool's do_help() (main.c), printed on stderr. */
-export const BPFTOOL_HELP = `Usage: bpftool [OPTIONS] OBJECT { COMMAND | help }
-       bpftool batch file FILE
-       bpftool version
-
-       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | struct_ops | iter }
-       OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
-                    {-V|--version} }
-`;
-
-/** bpftool's usage(): the help, then exit(-1), i.e. 255. */
-const usage = (error?: string): ToolResult => ({ stdout: '', stderr: `${error === undefined ? '' : `Error: ${error}\n`}${BPFTOOL_HELP}`, exitCode: 255 });
-
-function runBpftool(ns: NetnsImpl, args: string[]): ToolResult {
-  const node = ns.node;
-  // getopt: -h/--help prints the help and exits 0, whatever follows.
-  if (args.some((a) => a === '--help' || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a))) return { stdout: '', stderr: BPFTOOL_HELP, exitCode: 0 };
-  const words = args.filter((a) => !/^-(-?(color|colour)(=.*)?|c|p|-pretty|f|-bpffs|m|-mapcompat|n|-nomount)$/.test(a));
-  const bad = words.find((w) => w.startsWith('-'));
-  if (bad) return bad === '-j' || bad === '--json' ? fail('Error: JSON output is not supported here', 255) : usage(`unrecognized option '${bad}'`);
-  const [obj, cmd = 'show', ...rest] = words;
-  // cmd_select(): no object runs the first command, "help" (exit 0); a word that prefixes none prints the help, exit 255.
-  if (obj === undefined || isPrefix(obj, 'help')) return { stdout: '', stderr: BPFTOOL_HELP, exitCode: 0 };
-  const isShow = cmd === 'show' || cmd === 'list';
-  if (isPrefix(obj, 'net')) {
-    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
-    const dev = rest[0] === 'dev' ? rest[1] : undefined;
-    if (rest[0] === 'dev' && (dev === undefined || !node.hostNs.devices.has(dev))) return fail(`Error: invalid devname ${dev ?? ''}`, 255);
-    return ok(formatNetShow(node, dev));
-  }
-  if (isPrefix(obj, 'prog')) {
-    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
-    if (rest.length === 0) return ok(formatProgList(node));
-    if (rest[0] !== 'id' || !/^\d+$/.test(rest[1] ?? '')) return fail(`Error: expected 'id', 'tag', 'name' or 'pinned', got: '${rest[0] ?? ''}'?`, 255);
-    const p = node.progs.get(Number(rest[1]));
-    return p ? ok(formatProg(p)) : fail(`Error: get by id (${rest[1]}): No such file or directory`, 255);
-  }
-  if (isPrefix(obj, 'map')) {
-    if (!isShow) return fail(`Error: unknown command '${cmd}'`, 255);
-    if (rest.length === 0) return ok(formatMapList(node));
-    if (rest[0] !== 'id' || !/^\d+$/.test(rest[1] ?? '')) return fail(`Error: expected 'id', 'name' or 'pinned', got: '${rest[0] ?? ''}'?`, 255);
-    const m = node.maps.get(Number(rest[1]));
-    return m ? ok(formatMap(m)) : fail(`Error: get map by id (${rest[1]}): No such file or directory`, 255);
-  }
-  return usage();
-}
+export { BPFTOOL_HELP };

@@ -30,7 +30,7 @@ function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
   const cmds: Record<string, Cmd> = {
     curl: makeCurl(writeFile), ping, nslookup, hostname, env: envCommand('env'), printenv: envCommand('printenv'), uniq, date,
     whoami: async () => ({ stdout: 'root\n', stderr: '', exitCode: 0 }),
-    ip: kernelTool('ip'), route: kernelTool('route'), bpftool: kernelTool('bpftool'),
+    ip: kernelTool('ip'), route: kernelTool('route'), bpftool: kernelTool('bpftool'), tc: kernelTool('tc'),
   };
   for (const [name, fn] of Object.entries(sh.commands ?? {})) cmds[name] = (args, stdin) => fn(args, stdin);
   return cmds;
