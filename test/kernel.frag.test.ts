@@ -7,7 +7,8 @@ import { PingLocalError, type NetDevice } from '../src/kernel/api.ts';
 import type { LinuxNode } from '../src/kernel/node.ts';
 import { ETH_HLEN, ETH_P_IP, ethType } from '../src/wire/ethernet.ts';
 import { ipChecksumOk, ipId, ipTotLen } from '../src/wire/ipv4.ts';
-import { readU16 } from '../src/wire/addr.ts';
+import { readU16, u32ToIp } from '../src/wire/addr.ts';
+import { runKernelTool } from '../src/kernel/tools.ts';
 import { checksum } from '../src/wire/checksum.ts';
 import { ipFragment, Reassembler } from '../src/kernel/frag.ts';
 import { buildIcmpEchoFrame } from '../src/wire/build.ts';
@@ -182,4 +183,33 @@ t.test('Wireshark dissects the fragments and reassembles the datagram', { skip: 
   const rows = stdout.trim().split('\n').map((l) => l.split('|'));
   t.same(rows.map((x) => x[1]), ['3', '3', ''], 'the first two are reassembled in frame 3');
   t.same(rows[2]!.slice(2), ['8', '1', '4008'], 'frame 3: an echo request of 4008 bytes whose ICMP checksum is good');
+});
+
+t.test('TCP lowers its MSS on fragmentation needed: the stream crosses a smaller link', async (t) => {
+  // Pods with MTU 9001 over 1500-byte node links: both ends announce MSS 8961, node a's
+  // forwarding answers the first big segment with "fragmentation needed" (mtu 1500).
+  const { sim, a, pa, pb } = lab(9001, 1500);
+  const size = 40_000;
+  const payload = new Uint8Array(size).map((_, i) => (i * 13) & 255);
+  let got = 0, ended = false;
+  const done = new Promise<void>((res) => {
+    pb.ns.sockets.tcpListen(80, (c) => { c.onData((d) => { got += d.length; }); c.onEnd(() => { ended = true; c.end(); res(); }); });
+  });
+  const wire = tap(a.node, a.node.netdev!);
+  const fromPod = tap(pa.ns.node as LinuxNode, pa.lxc, 'in');
+  const c = await sim.settle(pa.ns.sockets.tcpConnect({ ip: pb.ip, port: 80 }));
+  c.write(payload);
+  c.end();
+  await sim.settle(done);
+  t.equal(got, size, 'every byte arrived');
+  t.ok(ended, 'and the FIN after them');
+  const tcpLen = (f: Uint8Array): number => ipTotLen(f, ETH_HLEN) - 20 - (f[ETH_HLEN + 20 + 12]! >>> 4) * 4;
+  const segs = fromPod.filter((f) => f[ETH_HLEN + 9] === 6).map(tcpLen).filter((n) => n > 0);
+  t.same(segs.slice(0, 5), [8961, 8961, 8961, 8961, 4156], 'the first flight used the announced MSS');
+  const again = segs.slice(5);
+  t.ok(again.every((n) => n <= 1460), `then every segment fits the learnt PMTU (${[...new Set(again)].join(', ')} bytes)`);
+  t.equal(again.reduce((x, y) => x + y, 0), size, 'the dropped flight was sent again once, cut to the new MSS');
+  t.ok(wire.every((f) => ipTotLen(f, ETH_HLEN) <= 1500), 'nothing over the link MTU crossed it');
+  const r = runKernelTool(pa.ns, ['ip', 'route', 'get', u32ToIp(pb.ip)])!;
+  t.match(r.stdout, /^172\.16\.1\.111 via \S+ dev eth0 src 172\.16\.0\.230 uid 0 \n {4}cache expires 59\dsec mtu 1500 \n$/, 'ip route get shows the cached PMTU');
 });

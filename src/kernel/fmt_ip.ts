@@ -113,13 +113,15 @@ function nudName(s: number): string {
   }
 }
 
-/** `ip neigh`: one line per entry, `IP dev DEV lladdr MAC STATE`. */
-export function formatIpNeigh(ns: NetnsImpl, color = false): string {
+/** `ip neigh [show [dev D]]`: one line per entry, `IP dev DEV lladdr MAC STATE`; filtered by a device, without `dev D` (as iproute2's print_neigh). */
+export function formatIpNeigh(ns: NetnsImpl, color = false, dev?: string): string {
   const c = paint(color);
   const out: string[] = [];
   for (const e of ns.neigh.entries.values()) {
+    if (dev !== undefined && e.dev.name !== dev) continue;
     const ll = e.mac ? `lladdr ${c('mac', `${macToString(e.mac)} `)}` : '';
-    out.push(`${c('inet', `${u32ToIp(e.ip)} `)}dev ${c('ifname', `${e.dev.name} `)}${ll}${nudName(e.state)}`);
+    const on = dev === undefined ? `dev ${c('ifname', `${e.dev.name} `)}` : '';
+    out.push(`${c('inet', `${u32ToIp(e.ip)} `)}${on}${ll}${nudName(e.state)}`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

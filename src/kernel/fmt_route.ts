@@ -1,7 +1,8 @@
 // Routing table output: iproute2's `ip route` and net-tools' `route -n`.
 
-import { prefixMask, u32ToIp } from '../wire/addr.ts';
+import { ipToU32, isIpv4, prefixMask, u32ToIp } from '../wire/addr.ts';
 import type { Route } from './api.ts';
+import { pathMtu, pmtuOf } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
 
 /** FIB trie order: by destination, then shorter prefix first. */
@@ -40,4 +41,33 @@ export function formatRouteN(ns: NetnsImpl): string {
     lines.push(`${pad(u32ToIp(r.dst), 15)} ${pad(u32ToIp(r.gateway), 15)} ${pad(u32ToIp(prefixMask(r.prefixLen)), 15)} ${pad(fl, 5)} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${'0'.padStart(6)} ${devName(ns, r.ifindex)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * `ip route get [to] ADDRESS`: the route the kernel picks, printed as
+ * iproute2's print_route prints a cloned route: `uid 0` (a pod's shell is
+ * root), then the cache line with a learnt PMTU's remaining life and the
+ * route's metrics (`mtu`). Other selectors (from, iif, oif, mark) are not
+ * emulated: they are refused rather than ignored.
+ */
+export function ipRouteGet(ns: NetnsImpl, args: string[]): { stdout: string; stderr: string; exitCode: number } {
+  const fail = (msg: string, exitCode: number) => ({ stdout: '', stderr: `${msg}\n`, exitCode });
+  const words = args[0] === 'to' ? args.slice(1) : args;
+  if (words.length === 0) return fail('need at least a destination address', 1);
+  if (words.length > 1) return fail(`dplab: ip route get takes one destination address here, not "${words.slice(1).join(' ')}"`, 1);
+  const arg = words[0]!.replace(/\/32$/, '');
+  if (!isIpv4(arg)) return fail(`Error: any valid prefix is expected rather than "${words[0]}".`, 1);
+  const dst = ipToU32(arg);
+  if (ns.isLocal(dst)) return { stdout: `local ${arg} dev lo src ${arg} uid 0 \n    cache <local> \n`, stderr: '', exitCode: 0 };
+  const r = ns.lookupRoute(dst);
+  const dev = r ? ns.byIndex.get(r.ifindex) : undefined;
+  if (!r || !dev) return fail('RTNETLINK answers: Network is unreachable', 2);
+  let s = `${arg} `;
+  if (r.gateway) s += `via ${u32ToIp(r.gateway)} `;
+  s += `dev ${dev.name} src ${u32ToIp(ns.selectSource(dev, r))} uid 0 \n    cache `;
+  // A PMTU learnt from "fragmentation needed" (a nexthop exception) replaces the mtu metric while it lives.
+  const mtu = pathMtu(ns, dst, r, dev);
+  if (mtu < (r.mtu ?? dev.mtu)) s += `expires ${pmtuOf(ns).expiresInS(dst, ns.node.sim.now())}sec mtu ${mtu} `;
+  else if (r.mtu) s += `mtu ${r.mtu} `;
+  return { stdout: `${s}\n`, stderr: '', exitCode: 0 };
 }

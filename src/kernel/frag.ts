@@ -189,9 +189,9 @@ export class PmtuCache {
     return e.mtu;
   }
 
-  /** Remaining lifetime in seconds (`ip route get` prints `expires Ns`), or 0. */
+  /** Remaining lifetime in whole seconds, truncated as `ip route get` prints it (`expires 599sec` just after learning), or 0. */
   expiresInS(dst: number, nowNs: number): number {
     const e = this.byDst.get(dst);
-    return e && e.expiresNs > nowNs ? Math.ceil((e.expiresNs - nowNs) / 1e9) : 0;
+    return e && e.expiresNs > nowNs ? Math.floor((e.expiresNs - nowNs) / 1e9) : 0;
   }
 }

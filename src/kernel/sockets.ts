@@ -144,7 +144,7 @@ export class Sockets implements SocketApi {
     const route = this.ns.isLocal(saddr) ? undefined : this.ns.lookupRoute(saddr);
     const dev = route ? this.ns.byIndex.get(route.ifindex) : this.ns.byIndex.get(1);
     c.ownMss = (route?.mtu ?? dev?.mtu ?? 1500) - 40;
-    c.mss = Math.min(c.ownMss, peerMss || 536);
+    c.setPeerMss(peerMss);
     c.iss = this.ns.node.rng.u32();
     c.sndUna = c.iss;
     c.rcvNxt = (seq + 1) >>> 0;
@@ -200,6 +200,8 @@ export class Sockets implements SocketApi {
     const sport = readU16(f, inner + ihl), dport = readU16(f, inner + ihl + 2);
     const s = this.tcp.get(sport)?.get(dst * 65536 + dport);
     const code = f[l4 + 1]!;
+    // tcp_v4_err: "fragmentation needed" (ip.ts has learnt the PMTU from it) shrinks the segments.
+    if (s && code === 4) { s.mtuReduced(); return; }
     if (s && s.state === St.SYN_SENT && (code === 1 || code === 0 || code === 3)) s.fail(code === 3 ? 'ECONNREFUSED' : 'EHOSTUNREACH');
   }
 }

@@ -6,7 +6,7 @@ import { buildTcpFrame } from '../wire/build.ts';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.ts';
 import type { Endpoint4, Route, TcpConnection } from './api.ts';
 import { SocketError, type SocketErrorCode } from './api.ts';
-import { ipLocalOut } from './ip.ts';
+import { ipLocalOut, pathMtu } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
 import type { TimerHandle } from '../sim/sim.ts';
 
@@ -14,6 +14,8 @@ export enum St { CLOSED, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2
 
 export const TCP_WINDOW = 64240;
 const TCP_MAX_QUICKACKS = 16;
+/** net.ipv4.tcp_min_snd_mss. */
+const TCP_MIN_SND_MSS = 48;
 const DELACK_NS = 40_000_000, RTO_MIN_NS = 200_000_000, RTO_INIT_NS = 1_000_000_000;
 const SYN_RETRIES = 6, DATA_RETRIES = 15, TIME_WAIT_NS = 60_000_000_000;
 const ZERO_MAC = new Uint8Array(6);
@@ -24,8 +26,13 @@ export class TcpSock implements TcpConnection {
   state = St.CLOSED;
   remote: Endpoint4;
   iss = 0; sndUna = 0; sndNxt = 0; sndWnd = TCP_WINDOW; rcvNxt = 0;
+  /** The send MSS (mss_cache): the peer's MSS bounded by the path MTU. */
   mss = 536;
   ownMss = 1460;
+  /** The MSS the peer announced (rx_opt.mss_clamp); 536 without the option. */
+  private peerMss = 536;
+  /** The path MTU the send MSS was last synced to (icsk_pmtu_cookie). */
+  private pmtuCookie = 0;
   private outq: Array<{ data: Uint8Array; off: number }> = [];
   private unacked: Seg[] = [];
   private finQueued = false;
@@ -106,13 +113,68 @@ export class TcpSock implements TcpConnection {
     this.armRto();
   }
 
+  /** The path MTU towards the peer now: a learnt PMTU, the route's mtu metric or the device's. */
+  private pathMtuNow(): number {
+    if (this.ns.isLocal(this.peer.ip)) return this.ownMss + 40;
+    const r = this.routeFor();
+    const dev = r ? this.ns.byIndex.get(r.ifindex) : undefined;
+    return r && dev ? pathMtu(this.ns, this.peer.ip, r, dev) : this.pmtuCookie || this.ownMss + 40;
+  }
+
+  /** tcp_sync_mss: the send MSS for a path MTU (40 bytes of IP and TCP header, no options), never above the peer's. */
+  private syncMss(pmtu: number): void {
+    this.pmtuCookie = pmtu;
+    this.mss = Math.max(TCP_MIN_SND_MSS, Math.min(this.ownMss, this.peerMss, pmtu - 40));
+  }
+
+  /** The peer's MSS option (0: none) fixes the send MSS. */
+  setPeerMss(peerMss: number): void {
+    this.peerMss = peerMss || 536;
+    this.syncMss(this.pathMtuNow());
+  }
+
+  /** tcp_current_mss: a PMTU learnt (or expired) since the last segment re-syncs the MSS first. */
+  private currentMss(): number {
+    const pmtu = this.pathMtuNow();
+    if (pmtu !== this.pmtuCookie) this.syncMss(pmtu);
+    return this.mss;
+  }
+
+  /**
+   * tcp_v4_mtu_reduced, after a "fragmentation needed" about one of our
+   * segments taught the route a smaller PMTU: later segments fit it, and the
+   * segments in flight that no longer do are sent again, cut to the new MSS
+   * (tcp_simple_retransmit; the router dropped them).
+   */
+  mtuReduced(): void {
+    if (this.state === St.CLOSED || this.state === St.TIME_WAIT) return;
+    const pmtu = this.pathMtuNow();
+    if (this.pmtuCookie !== 0 && pmtu >= this.pmtuCookie) return;
+    this.syncMss(pmtu);
+    if (this.state === St.SYN_SENT || this.state === St.SYN_RECV) return;
+    const mss = this.mss;
+    const kept: Seg[] = [];
+    for (const s of this.unacked) {
+      if (s.data === null || s.data.length <= mss) { kept.push(s); continue; }
+      for (let off = 0; off < s.data.length; off += mss) {
+        const piece = s.data.subarray(off, off + mss);
+        const flags = off + mss >= s.data.length ? s.flags : s.flags & ~TCP_PSH;
+        const seg: Seg = { seq: (s.seq + off) >>> 0, flags, data: piece };
+        kept.push(seg);
+        this.xmit(seg.flags, seg.seq, piece);
+      }
+    }
+    this.unacked = kept;
+  }
+
   private pump(): void {
+    const mss = this.currentMss();
     while (this.outq.length !== 0) {
       const inflight = (this.sndNxt - this.sndUna) | 0;
       if (inflight >= this.sndWnd) break;
       const c = this.outq[0]!;
       const rem = c.data.length - c.off;
-      const n = Math.min(this.mss, rem, this.sndWnd - inflight);
+      const n = Math.min(mss, rem, this.sndWnd - inflight);
       const last = n === rem;
       const seg = c.data.subarray(c.off, c.off + n);
       c.off += n;
@@ -161,7 +223,7 @@ export class TcpSock implements TcpConnection {
     if (this.state === St.SYN_SENT) {
       if ((flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK) || ack !== ((this.iss + 1) >>> 0)) return;
       this.rcvNxt = (seq + 1) >>> 0; this.sndUna = ack; this.sndWnd = win;
-      this.mss = Math.min(this.ownMss, peerMss || 536);
+      this.setPeerMss(peerMss);
       this.unacked = []; this.stopRto();
       this.state = St.ESTABLISHED;
       this.sendAckNow();
