@@ -14,7 +14,7 @@ import { restore } from '../src/netfilter/restore.ts';
 import { iptables, iptablesSave } from '../src/netfilter/exec.ts';
 import { splitArgs } from '../src/netfilter/args.ts';
 import { iptablesRestore, restoreLine, syncIptables, type ProxyConfig, type ProxyState, type ServiceSpec } from '../src/kubeproxy/index.ts';
-import { kernelUnavailable, withNetns } from './helpers/netns.ts';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 const why = kernelUnavailable(['iptables', 'iptables-restore', 'iptables-save', 'ipset']);
 if (why) {
@@ -108,4 +108,30 @@ function synthState(n: number): ProxyState {
     });
   }
   return state;
+}
+
+// ---- real-kernel helpers: nothing here touches the host's own namespace ----
+
+/** Why real-kernel tests cannot run here, or null when they can. */
+export function kernelUnavailable(bins: string[]): string | null {
+  if (process.getuid?.() !== 0) return 'not root: network namespaces need CAP_SYS_ADMIN';
+  for (const b of ['ip', ...bins]) {
+    if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `missing binary: ${b}`;
+  }
+  return null;
+}
+
+let seq = 0;
+/** A fresh namespace for fn; deleted afterwards whatever happens. */
+export function withNetns<T>(fn: (exec: (argv: string[], input?: string) => { stdout: string; stderr: string; code: number }) => T): T {
+  const name = `dplab-nf-${process.pid}-${seq++}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    return fn((argv, input) => {
+      const r = spawnSync('ip', ['netns', 'exec', name, ...argv], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+      return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.status ?? -1 };
+    });
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
 }
