@@ -40,7 +40,7 @@ export class HubbleCluster {
       const agent = src.agent(name);
       const absolute = `${agent.cfg.clusterName}/${name}`;
       const parser = new Parser(new NodeGetters(name, this.state), new Rng(nodeSeed(absolute)), absolute);
-      const o = new NodeObserver(parser, sim, { capacity, version: HUBBLE_VERSION, notifiers: [this.relay.notifier] });
+      const o = new NodeObserver(parser, sim, { capacity, version: HUBBLE_VERSION });
       o.attach(agent.maps.events);
       this.observers.set(name, o);
       addresses.set(name, `${u32ToIp(agent.node.ip)}:${HUBBLE_PEER_PORT}`);

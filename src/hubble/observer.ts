@@ -6,7 +6,6 @@
 import type { Sim } from '../sim/sim.ts';
 import { HubbleError } from './errors.ts';
 import { Notifier } from './notifier.ts';
-import type { Parser } from './parser/index.ts';
 import type { FlowObject, GetFlowsRequestObject, GetFlowsResponseObject, GetNamespacesResponseObject, GetNodesResponseObject,
   NamespaceObject, ServerStatusResponseObject, TimestampObject } from './proto.ts';
 import { compileQuery, FlowReader, type FlowQuery, type RingSource } from './reader.ts';
@@ -19,6 +18,13 @@ export interface EventSource {
   subscribe(cb: (data: Uint8Array, cpu: number) => void): () => void;
   /** Samples the kernel dropped for want of a reader. */
   readonly lost: number;
+}
+
+/** What turns samples into flows (the Parser; tests may hand in their own). */
+export interface FlowDecoder {
+  /** node_name of the flows (`cluster/node`). */
+  readonly nodeName: string;
+  decode(data: Uint8Array, time: TimestampObject): FlowObject | null;
 }
 
 export interface ObserverOptions {
@@ -55,7 +61,7 @@ export class NodeObserver implements HubbleService, RingSource {
   lostToReaders = 0;
   readonly version: string;
 
-  constructor(readonly parser: Parser, private readonly sim: Pick<Sim, 'epochMs' | 'now'>, opts: ObserverOptions = {}) {
+  constructor(readonly parser: FlowDecoder, private readonly sim: Pick<Sim, 'epochMs' | 'now'>, opts: ObserverOptions = {}) {
     this.ring = new Ring(opts.capacity ?? DEFAULT_CAPACITY);
     this.version = opts.version ?? '';
     this.notifiers = [this.notifier, ...(opts.notifiers ?? [])];

@@ -4,7 +4,6 @@
 // NodeStatusEvent naming the nodes it reads from.
 
 import type { Sim } from '../sim/sim.ts';
-import { Notifier } from './notifier.ts';
 import { simTimestamp, type NodeObserver } from './observer.ts';
 import { NodeState, type GetFlowsRequestObject, type GetFlowsResponseObject, type GetNamespacesResponseObject, type GetNodesResponseObject,
   type ServerStatusResponseObject, type TimestampObject } from './proto.ts';
@@ -23,9 +22,20 @@ const byTime = (a: GetFlowsResponseObject, b: GetFlowsResponseObject): number =>
   return x.seconds - y.seconds || x.nanos - y.nanos;
 };
 
+/** Resolves after the next write on any node (or on abort); the other waits are withdrawn. */
+async function waitAny(peers: RelayPeer[], signal: AbortSignal): Promise<void> {
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    await Promise.race(peers.map((p) => p.observer.notifier.wait(ac.signal)));
+  } finally {
+    signal.removeEventListener('abort', stop);
+    ac.abort();
+  }
+}
+
 export class Relay implements HubbleService {
-  /** Woken by every node's writes. */
-  readonly notifier = new Notifier();
   private readonly startNs: number;
 
   constructor(private readonly peers: () => RelayPeer[], private readonly sim: Pick<Sim, 'epochMs' | 'now'>, readonly version: string) {
@@ -51,7 +61,7 @@ export class Relay implements HubbleService {
         await out(r);
       }
       if (readers.every((r) => r.done)) return;
-      if (batch.length === 0) await this.notifier.wait(signal);
+      if (batch.length === 0) await waitAny(peers, signal);
     }
   }
 
