@@ -326,3 +326,28 @@ t.test('the adapter rejects malformed objects with a message naming the field', 
   t.ok(new KubeProxyInputError('x') instanceof Error);
   t.equal(endpointSliceFromJSON({ metadata: { name: 'no-label' }, endpoints: [] }), undefined, 'a slice without the service-name label is ignored');
 });
+
+t.test('the adapter reads what kube-proxy reads', async (t) => {
+  const slice = endpointSliceFromJSON({
+    metadata: { namespace: 'd', labels: { 'kubernetes.io/service-name': 's' } },
+    ports: [{ port: 80 }, { name: '', port: 81 }, { name: 'x', port: 0 }],
+    endpoints: [{ addresses: ['10.1.0.1'] }, { addresses: ['10.1.0.2'], conditions: { ready: false, terminating: true } }, { addresses: [] }],
+  })!;
+  t.same(slice.ports.map((p) => p.port), [81, 0], 'a port with no name field is skipped (a 0 port is dropped later)');
+  t.same(slice.endpoints, [
+    { ip: '10.1.0.1', ready: true, serving: true, terminating: false },
+    { ip: '10.1.0.2', ready: false, serving: true, terminating: true },
+  ], 'unset conditions: ready and serving; an endpoint without addresses is skipped');
+  const dual = serviceFromJSON({ metadata: { name: 's' }, spec: { clusterIP: 'fd00::1', clusterIPs: ['fd00::1', '10.96.0.7'], ports: [{ port: 80 }] } })!;
+  t.equal(dual.clusterIP, '10.96.0.7', 'dual-stack: the IPv4 cluster IP');
+  t.equal(dual.namespace, 'default');
+  const np = serviceFromJSON({ metadata: { name: 's' }, spec: { clusterIP: '10.96.0.8', ports: [{ port: 80, nodePort: 30001 }], healthCheckNodePort: 31000, externalTrafficPolicy: 'Local' } })!;
+  t.equal(np.ports[0]!.nodePort, 0, 'a ClusterIP service has no node port');
+  t.equal(np.healthCheckNodePort, 0, 'nor a health check node port');
+  const lb = serviceFromJSON({
+    metadata: { name: 's' },
+    spec: { type: 'LoadBalancer', clusterIP: '10.96.0.9', ports: [{ port: 80, nodePort: 30001 }], externalTrafficPolicy: 'Local', healthCheckNodePort: 31000 },
+    status: { loadBalancer: { ingress: [{ ip: '1.1.1.1' }, { ip: '2.2.2.2', ipMode: 'Proxy' }, { hostname: 'lb.example' }] } },
+  })!;
+  t.same([lb.loadBalancerIPs, lb.healthCheckNodePort, lb.ports[0]!.nodePort], [['1.1.1.1'], 31000, 30001], 'ipMode Proxy and hostname ingress are not VIPs');
+});

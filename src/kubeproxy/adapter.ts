@@ -3,6 +3,7 @@
 // kube-proxy would skip (no cluster IP, ExternalName, a slice without the
 // service-name label) are left out; malformed fields throw a KubeProxyInputError.
 
+import { isIPv4 } from './ip.ts';
 import type { EndpointSliceSpec, EndpointSpec, Protocol, ProxyState, ServicePortSpec, ServiceSpec } from './types.ts';
 
 export class KubeProxyInputError extends Error {
@@ -42,7 +43,9 @@ export function serviceFromJSON(o: unknown): ServiceSpec | undefined {
   if (type !== 'ClusterIP' && type !== 'NodePort' && type !== 'LoadBalancer' && type !== 'ExternalName') {
     throw new KubeProxyInputError(`spec.type: unknown type ${type}`);
   }
-  const clusterIP = str(spec.clusterIP, 'spec.clusterIP');
+  // Dual-stack services list one address per family in clusterIPs; this proxier is IPv4's.
+  const clusterIPs = strs(spec.clusterIPs, 'spec.clusterIPs');
+  const clusterIP = clusterIPs.find((ip) => isIPv4(ip)) ?? str(spec.clusterIP, 'spec.clusterIP');
   if (type === 'ExternalName' || clusterIP === '' || clusterIP === 'None') return undefined;
   const withNodePorts = type === 'NodePort' || type === 'LoadBalancer';
   const ports: ServicePortSpec[] = arr(spec.ports, 'spec.ports').map((p, i) => ({
@@ -95,11 +98,12 @@ export function endpointSliceFromJSON(o: unknown): EndpointSliceSpec | undefined
   });
   return {
     namespace: str(meta.namespace, 'metadata.namespace', 'default'), serviceName, addressType,
-    ports: arr(root.ports, 'ports').map((p, i) => ({
+    // A port without a name (nil, not "") is skipped, as endpointslicecache.go does.
+    ports: arr(root.ports, 'ports').flatMap((p, i) => obj(p).name === undefined || obj(p).name === null ? [] : [{
       name: str(obj(p).name, `ports[${i}].name`),
       protocol: protocol(obj(p).protocol, `ports[${i}].protocol`),
       port: int(obj(p).port, `ports[${i}].port`, 0, 65535, 0),
-    })),
+    }]),
     endpoints,
   };
 }
