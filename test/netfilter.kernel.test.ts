@@ -6,7 +6,7 @@
 // Needs root and iptables (nf_tables); without them it fails under CI and
 // says why otherwise.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ruleset } from '../src/netfilter/ruleset.ts';
@@ -15,6 +15,31 @@ import { iptables, iptablesSave } from '../src/netfilter/exec.ts';
 import { splitArgs } from '../src/netfilter/args.ts';
 import { iptablesRestore, restoreLine, syncIptables, type ProxyConfig, type ProxyState, type ServiceSpec } from '../src/kubeproxy/index.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
+
+// ---- real-kernel helpers: nothing here touches the host's own namespace ----
+/** Why real-kernel tests cannot run here, or null when they can. */
+export function kernelUnavailable(bins: string[]): string | null {
+  if (process.getuid?.() !== 0) return 'not root: network namespaces need CAP_SYS_ADMIN';
+  for (const b of ['ip', ...bins]) {
+    if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `missing binary: ${b}`;
+  }
+  return null;
+}
+
+let seq = 0;
+/** A fresh namespace for fn; deleted afterwards whatever happens. */
+export function withNetns<T>(fn: (exec: (argv: string[], input?: string) => { stdout: string; stderr: string; code: number }) => T): T {
+  const name = `dplab-nf-${process.pid}-${seq++}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    return fn((argv, input) => {
+      const r = spawnSync('ip', ['netns', 'exec', name, ...argv], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+      return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.status ?? -1 };
+    });
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
+}
 
 const why = kernelUnavailable(['iptables', 'iptables-restore', 'iptables-save', 'ipset']);
 if (why) {
@@ -42,7 +67,7 @@ if (why) {
 }
 
 /** The emulator's save loaded into the kernel; every listing compared. */
-function compare(t: Tap.Test, rs: Ruleset): void {
+function compare(t: Test, rs: Ruleset): void {
   const saved = iptablesSave(rs, []).stdout;
   withNetns((x) => {
     // The set match needs its sets to exist in the kernel.
@@ -108,30 +133,4 @@ function synthState(n: number): ProxyState {
     });
   }
   return state;
-}
-
-// ---- real-kernel helpers: nothing here touches the host's own namespace ----
-
-/** Why real-kernel tests cannot run here, or null when they can. */
-export function kernelUnavailable(bins: string[]): string | null {
-  if (process.getuid?.() !== 0) return 'not root: network namespaces need CAP_SYS_ADMIN';
-  for (const b of ['ip', ...bins]) {
-    if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `missing binary: ${b}`;
-  }
-  return null;
-}
-
-let seq = 0;
-/** A fresh namespace for fn; deleted afterwards whatever happens. */
-export function withNetns<T>(fn: (exec: (argv: string[], input?: string) => { stdout: string; stderr: string; code: number }) => T): T {
-  const name = `dplab-nf-${process.pid}-${seq++}`;
-  execFileSync('ip', ['netns', 'add', name]);
-  try {
-    return fn((argv, input) => {
-      const r = spawnSync('ip', ['netns', 'exec', name, ...argv], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
-      return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.status ?? -1 };
-    });
-  } finally {
-    spawnSync('ip', ['netns', 'del', name]);
-  }
 }
