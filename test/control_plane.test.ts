@@ -4,6 +4,8 @@
 // owner GC checks only what a delete can orphan. Counted work, not time, and
 // the same objects as when each document is its own request.
 import t from 'tap';
+import { startServer } from '../src/api/server.ts';
+import { Cluster } from '../src/cluster/cluster.ts';
 import { KubeApi } from '../src/cluster/kube/api.ts';
 import { trackerIfAny } from '../src/cluster/kube/tracker.ts';
 import type { KObject } from '../src/cluster/kube/types.ts';
@@ -95,4 +97,87 @@ t.test('a request costs O(pods + services) of endpoint work, not O(pods x docume
     t.ok(r.deleted.modelPodUpdates <= n, `delete ${n}: ${r.deleted.modelPodUpdates} pod updates of the model`);
   }
   t.ok(big.applied.modelPodUpdates <= 2 * small.applied.modelPodUpdates + 2, 'twice the pods, at most twice the work');
+});
+
+t.test('Pending pods are retried only when an address was freed, and then start with a new resourceVersion', async (t) => {
+  // Two workers with a /29 each: 6 pod addresses apiece, 12 in all.
+  const spec = parseClusterDoc({ spec: { podCIDR: '10.0.0.0/16', nodes: [{ name: 'cp', controlPlane: true, podCIDR: '10.0.0.0/29' }, { name: 'w1', podCIDR: '10.0.1.0/29' }, { name: 'w2', podCIDR: '10.0.2.0/29' }] } });
+  const sim = new Sim(1);
+  const api = new KubeApi(spec, sim, { seed: 7 });
+  api.apply(Array.from({ length: 14 }, (_, i) => pod(i, 'full')).join('\n---\n'));
+  const pending = () => api.list('Pod').filter((p) => p.metadata.labels?.app === 'full' && !p.status?.podIP);
+  // coredns holds one address on each worker: 10 of the 14 run.
+  t.same(pending().map((p) => p.metadata.name), ['full-10', 'full-11', 'full-12', 'full-13'], 'the pods past the addresses left stay Pending');
+  t.match(pending()[0]!.status.conditions[0].message, /Too many pods/, "with the scheduler's reason");
+  const before = pending().map((p) => JSON.stringify(p));
+  // Later on the clock: a retry would stamp a new lastTransitionTime.
+  const later = sim.sleep(60e9);
+  await sim.runUntilIdle();
+  await later;
+  // Neither an unrelated write nor an unrelated delete frees an address: the Pending pods stay exactly as they were.
+  api.apply(service('web', 'web'));
+  api.delete(service('web', 'web'));
+  t.same(pending().map((p) => JSON.stringify(p)), before, 'not retried (same status, same resourceVersion)');
+  const rv = Number(api.get('Pod', 'default', 'full-10')!.metadata.resourceVersion);
+  api.delete(pod(0, 'full'));
+  const started = api.get('Pod', 'default', 'full-10')!;
+  t.ok(started.status.podIP, 'an address freed: the first Pending pod starts');
+  t.ok(Number(started.metadata.resourceVersion) > rv, 'as a change of the object (a new resourceVersion)');
+  t.same(pending().map((p) => p.metadata.name), ['full-11', 'full-12', 'full-13'], 'the others still wait');
+  const ips = api.list('Pod').map((p) => p.status?.podIP).filter(Boolean);
+  t.equal(new Set(ips).size, ips.length, 'no address handed out twice');
+});
+
+/** POST a manifest to the server; resolves with the status and body, and records the answer's turn in `order`. */
+async function post(url: string, path: string, yaml: string, order: string[], tag: string): Promise<{ status: number; body: { lines?: string[]; error?: string } }> {
+  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ yaml }) });
+  const body = await r.json() as { lines?: string[]; error?: string };
+  order.push(tag);
+  return { status: r.status, body };
+}
+
+/** Resolves once cond holds, checking between turns of the event loop. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((res) => setImmediate(res));
+}
+
+t.test('a big apply over HTTP runs in slices: /healthz sent meanwhile is answered first; a write queued behind a failing apply sees the state unchanged', async (t) => {
+  const cluster = Cluster.fromYaml(`apiVersion: dplab.dev/v1alpha1
+kind: Cluster
+metadata: {name: sliced}
+spec:
+  podCIDR: 10.0.0.0/14
+  nodes:
+    - {name: cp, controlPlane: true, podCIDR: 10.0.0.0/18}
+    - {name: w1, podCIDR: 10.1.0.0/18}
+    - {name: w2, podCIDR: 10.2.0.0/18}
+`);
+  const server = await startServer(cluster, { port: 0 });
+  t.teardown(async () => { await server.close(); cluster.close(); });
+  const N = 3000;
+  const bulk = [service('bulk', 'bulk'), ...Array.from({ length: N }, (_, i) => pod(i))].join('\n---\n');
+
+  const order: string[] = [];
+  const apply = post(server.url, '/v1/apply', bulk, order, 'apply');
+  // The apply's work has begun (its first slice ran): a health check sent now waits for no more than a slice.
+  await until(() => cluster.api.slicedWrites > 0);
+  const health = fetch(`${server.url}/healthz`).then(async (r) => { order.push('healthz'); return r.status; });
+  const [applied, healthStatus] = await Promise.all([apply, health]);
+  t.equal(healthStatus, 200);
+  t.equal(applied.status, 200);
+  t.equal(applied.body.lines!.length, N + 1, 'every object applied');
+  t.same(order, ['healthz', 'apply'], "/healthz's answer came before the apply's");
+
+  // A big apply that fails at its last document, and a small one sent while it runs: the small one waits, then sees nothing of the failed one.
+  const failing = [...Array.from({ length: N }, (_, i) => pod(i, 'doomed')), 'apiVersion: v1\nkind: Pod\nmetadata: {name: doomed-bad}\nspec: {containers: []}'].join('\n---\n');
+  order.length = 0;
+  const fail = post(server.url, '/v1/apply', failing, order, 'failing');
+  await until(() => cluster.api.slicedWrites > 0);
+  const small = post(server.url, '/v1/apply', pod(0, 'doomed'), order, 'small');
+  const [f, s] = await Promise.all([fail, small]);
+  t.equal(f.status, 422, 'the big apply is refused');
+  t.match(f.body.error, /doomed-bad/, 'naming the bad document');
+  t.same(s.body.lines, ['pod/doomed-0 created'], 'the queued write found no trace of the refused apply (created, not configured)');
+  t.same(order, ['failing', 'small'], 'and was answered after it');
+  t.same(cluster.api.list('Pod').filter((p) => p.metadata.labels?.app === 'doomed').map((p) => p.metadata.name), ['doomed-0'], 'only the small write is there');
 });

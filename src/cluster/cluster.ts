@@ -196,6 +196,8 @@ export class Cluster implements ClusterFacade {
 
   apply(yaml: string): string[] { return this.api.apply(yaml, 'apply'); }
   delete(yaml: string): string[] { return this.api.delete(yaml); }
+  applySliced(yaml: string): Promise<string[]> { return this.api.applySliced(yaml); }
+  deleteSliced(yaml: string): Promise<string[]> { return this.api.deleteSliced(yaml); }
 
   kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return this.sim.settle(runKubectl(this, argv, stdin)); }
 

@@ -29,6 +29,9 @@ export interface ClusterFacade {
   /** Apply / delete multi-document YAML; all-or-nothing. Returns kubectl's lines ("pod/x created"). Throws ClusterError. */
   apply(yaml: string): string[];
   delete(yaml: string): string[];
+  /** apply/delete done in slices between which the server answers other requests; writes queue behind each other. */
+  applySliced?(yaml: string): Promise<string[]>;
+  deleteSliced?(yaml: string): Promise<string[]>;
   /** `kubectl ...` as the real CLI would print it (get, describe, patch, exec, apply -f -, delete). */
   kubectl(argv: string[], stdin?: string): Promise<ExecResult>;
   /** Run argv in a pod (namespace default if omitted), as kubectl exec does. */

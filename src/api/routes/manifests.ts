@@ -11,6 +11,7 @@ const body = {
 const response = { 200: { type: 'object', properties: { lines: { type: 'array', items: { type: 'string' } } } } } as const;
 
 export const manifestRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cluster }) => {
-  app.post<{ Body: { yaml: string } }>('/v1/apply', { schema: { body, response } }, async (req) => ({ lines: cluster.apply(req.body.yaml) }));
-  app.post<{ Body: { yaml: string } }>('/v1/delete', { schema: { body, response } }, async (req) => ({ lines: cluster.delete(req.body.yaml) }));
+  // Sliced when the cluster can (the server answers others meanwhile; writes queue), else in one turn.
+  app.post<{ Body: { yaml: string } }>('/v1/apply', { schema: { body, response } }, async (req) => ({ lines: await (cluster.applySliced?.(req.body.yaml) ?? cluster.apply(req.body.yaml)) }));
+  app.post<{ Body: { yaml: string } }>('/v1/delete', { schema: { body, response } }, async (req) => ({ lines: await (cluster.deleteSliced?.(req.body.yaml) ?? cluster.delete(req.body.yaml)) }));
 };

@@ -5,7 +5,7 @@
 import type { Sim } from '../../sim/sim.ts';
 import type { ClusterSpec } from '../spec.ts';
 import { bootstrap, type CorednsPin } from './bootstrap.ts';
-import { applyDocs, deleteDocs, deleteObjects, parseManifests, patchObject } from './request.ts';
+import { applyDocs, applySteps, deleteDocs, deleteDocsSteps, deleteObjects, parseManifests, patchObject, runSteps, type Steps } from './request.ts';
 import { getObj, listObjs, newState, type KubeEnv, type KubeState } from './state.ts';
 import type { KObject } from './types.ts';
 
@@ -17,6 +17,9 @@ export class KubeApi {
   readonly env: KubeEnv;
   private watchers: Watcher[] = [];
   private durable?: (state: KubeState) => void;
+  /** The sliced writes, one after another: each starts when the one before has committed or failed. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private sliced = 0;
 
   /** `restore`: the state a store kept (no bootstrap then). */
   constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin; restore?: KubeState; systemObjects?: KObject[] }) {
@@ -90,8 +93,57 @@ export class KubeApi {
     return r.lines;
   }
 
+  /**
+   * apply over HTTP: the request's work is done in slices of ~SLICE_MS that
+   * yield to the event loop, so reads and /healthz are answered meanwhile;
+   * writes sent meanwhile queue behind it. All-or-nothing as apply(): the
+   * work runs on a copy, committed (and made durable) only once it all
+   * succeeded; the promise settles after that.
+   */
+  applySliced(yaml: string, mode: 'apply' | 'create' = 'apply'): Promise<string[]> {
+    return this.queue(() => { const docs = parseManifests(yaml); return (s) => applySteps(s, this.env, docs, mode); });
+  }
+
+  deleteSliced(yaml: string): Promise<string[]> {
+    return this.queue(() => { const docs = parseManifests(yaml); return (s) => deleteDocsSteps(s, this.env, docs); });
+  }
+
+  /** Sliced writes queued or under way (tests wait for one to have started). */
+  get slicedWrites(): number { return this.sliced; }
+
+  private queue(prepare: () => (s: KubeState) => Steps<{ state: KubeState; lines: string[] }>): Promise<string[]> {
+    this.sliced++;
+    const run = this.writes.then(async () => {
+      const steps = prepare();
+      const base = this.state;
+      let r = await inSlices(steps(base));
+      // A synchronous write (kubectl in an exec) committed meanwhile: this one comes after it, on its state.
+      if (this.state !== base) r = runSteps(steps(this.state));
+      this.commit(r.state);
+      return r.lines;
+    }).finally(() => { this.sliced--; });
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
   get(kind: string, namespace: string | undefined, name: string): KObject | undefined { return getObj(this.state, kind, namespace, name); }
   list(kind: string, namespace?: string): KObject[] { return listObjs(this.state, kind, namespace); }
   /** The committed state (read-only by convention). */
   snapshot(): KubeState { return this.state; }
+}
+
+/** Work between two turns of the event loop in a sliced write. */
+const SLICE_MS = 8;
+
+/** Runs steps to the end, yielding to the event loop (setImmediate: I/O first) every SLICE_MS. */
+async function inSlices<T>(g: Steps<T>): Promise<T> {
+  let until = performance.now() + SLICE_MS;
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if (performance.now() >= until) {
+      await new Promise((res) => setImmediate(res));
+      until = performance.now() + SLICE_MS;
+    }
+  }
 }

@@ -4,7 +4,7 @@
 
 import { u32ToIp } from '../../wire/addr.ts';
 import { daemonSetStatus, reconcileDaemonSets } from './daemonsets.ts';
-import { isUnschedulable, pendingStatus, placePod, rejectedStatus, runningStatus } from './pods.ts';
+import { isUnschedulable, pendingStatus, placePod, rejectedStatus, reservedIps, runningStatus } from './pods.ts';
 import { delObj, fnv32a, getObj, keysOf, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { MAX_DOCUMENTS, MAX_PODS, MAX_UNSCHEDULED_PODS, podCount } from './quota.ts';
 import { trackerIfAny, trackerOf, type EndpointModel, type Tracker } from './tracker.ts';
@@ -29,8 +29,6 @@ export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): v
   const t = trackerOf(s);
   const full = t.beginPass();
   // Deletes seen before this pass; those made during it are for the next pass's GC.
-  const deleted = t.deleted;
-  t.deleted = false;
   const gone = t.deletedUids;
   t.deletedUids = [];
   const serviceDeleted = t.serviceDeleted;
@@ -51,8 +49,9 @@ export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): v
   t.dirtyReplicaSets.clear();
   for (const rs of rsKeys ? objsByKeys(s, 'ReplicaSet', rsKeys) : listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs, t);
   reconcileDaemonSets(s, env);
-  // Pods the scheduler could not place are tried again when room may have appeared (a new request, a delete).
-  const retry = full || deleted || t.deleted;
+  // Pods the scheduler could not place are tried again only when room may have appeared: a pod address was freed (or a new request).
+  const retry = full || t.ipsFreed.size > 0;
+  t.ipsFreed.clear();
   for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t, retry);
   if (t.pending.size > 0) countReady(s, t);
   daemonSetStatus(s);
@@ -179,7 +178,7 @@ function withoutHash(t: Any): Any {
 /** Pod addresses still free in every node's podCIDR (network, broadcast and the agents' reserved ones excluded). */
 function freePodIps(env: KubeEnv, t: Tracker): number {
   let total = 0;
-  for (const n of env.spec.nodes) total += 2 ** (32 - n.podCIDR.prefixLen) - 2 - env.reservedIPs(n.name).size;
+  for (const n of env.spec.nodes) total += 2 ** (32 - n.podCIDR.prefixLen) - 2 - reservedIps(env, t, n.name).size;
   return Math.max(0, total - t.usedIps.size);
 }
 
@@ -224,13 +223,20 @@ function countReady(s: KubeState, tr: Tracker): void {
 /** Scheduler, IPAM and kubelet in one step: the pod is Running with its IP, or Pending with the scheduler's reason. */
 function startPod(s: KubeState, env: KubeEnv, p: KObject, t: Tracker, retry: boolean): void {
   if (p.status?.phase === 'Failed' || (!retry && isUnschedulable(p))) return;
+  // A retry of a pod stored Pending: a new status is a change of the object (a new resourceVersion, which the store keys on).
+  const wasPending = isUnschedulable(p);
   const placed = placePod(s, env, p, t);
-  if ('unschedulable' in placed) { p.status = pendingStatus(placed.unschedulable, env.nowIso()); return; }
-  if ('rejected' in placed) { p.status = rejectedStatus(env.nowIso()); return; }
-  t.onPodStarting(p);
-  p.spec.nodeName = placed.node.name;
-  p.status = runningStatus(p, placed.node, placed.ip, env.nowIso());
-  t.onPodStarted(p);
+  if ('unschedulable' in placed) {
+    if (wasPending && p.status.conditions?.[0]?.message === placed.unschedulable) return;
+    p.status = pendingStatus(placed.unschedulable, env.nowIso());
+  } else if ('rejected' in placed) p.status = rejectedStatus(env.nowIso());
+  else {
+    t.onPodStarting(p);
+    p.spec.nodeName = placed.node.name;
+    p.status = runningStatus(p, placed.node, placed.ip, env.nowIso());
+    t.onPodStarted(p);
+  }
+  if (wasPending) p.metadata.resourceVersion = String(++s.resourceVersion);
 }
 
 interface Backend { pod: KObject; ip: string; ready: boolean }
@@ -391,14 +397,17 @@ function podRef(s: KubeState, a: Any): KObject {
   return p ?? ({ kind: 'External', apiVersion: 'v1', metadata: { name: '' }, spec: { nodeName: a.nodeName } } as KObject);
 }
 
-const byIp = (a: Backend, b: Backend) => ipNum(a.ip) - ipNum(b.ip);
+/** Backends in address order (each address parsed once, not once per comparison). */
+function sortedByIp(bs: Backend[]): Backend[] {
+  return bs.map((b) => ({ b, n: ipNum(b.ip) })).sort((x, y) => x.n - y.n).map((x) => x.b);
+}
 function ipNum(ip: string): number { return ip.split('.').reduce((v, o) => v * 256 + Number(o), 0); }
 
 function writeEndpoints(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ ports: PortRes[]; backends: Backend[] }>): void {
   const addr = (b: Backend) => ({ ip: b.ip, nodeName: b.pod.spec.nodeName, targetRef: { kind: 'Pod', name: b.pod.metadata.name, namespace: b.pod.metadata.namespace, uid: b.pod.metadata.uid } });
   const subsets = groups.filter((g) => g.backends.length > 0).map((g) => {
-    const ready = g.backends.filter((b) => b.ready).sort(byIp).map(addr);
-    const notReady = g.backends.filter((b) => !b.ready).sort(byIp).map(addr);
+    const ready = sortedByIp(g.backends.filter((b) => b.ready)).map(addr);
+    const notReady = sortedByIp(g.backends.filter((b) => !b.ready)).map(addr);
     return { ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: g.ports };
   });
   const old = getObj(s, 'Endpoints', svc.metadata.namespace, svc.metadata.name);
@@ -434,7 +443,7 @@ function writeSlices(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ p
   groups.forEach((g, i) => {
     const old = mine[i];
     const name = fixedName ?? old?.metadata.name ?? `${svc.metadata.name}-${randSuffix(s)}`;
-    const endpoints = [...g.backends].sort(byIp).map((b) => ({
+    const endpoints = sortedByIp(g.backends).map((b) => ({
       addresses: [b.ip], conditions: { ready: b.ready, serving: b.ready, terminating: false },
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
       ...(b.pod.kind === 'Pod' ? { targetRef: { kind: 'Pod', name: b.pod.metadata.name, namespace: b.pod.metadata.namespace, uid: b.pod.metadata.uid } } : {}),

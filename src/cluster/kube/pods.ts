@@ -154,13 +154,21 @@ function ipOf(s: string): number {
   return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
 }
 
+/** The node agent's reserved pod-CIDR addresses, asked once per request. */
+export function reservedIps(env: KubeEnv, t: Tracker, node: string): Set<number> {
+  let r = t.reservedByNode.get(node);
+  if (!r) { r = env.reservedIPs(node); t.reservedByNode.set(node, r); }
+  return r;
+}
+
 /** Assign the pod IP: the pinned annotation, else a random free address of the node's podCIDR (as Cilium's cluster-pool does); undefined when none is left. */
 export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: NodeSpec, t?: Tracker): number | undefined {
   if (pod.spec.hostNetwork) return node.ip;
   const field = `metadata.annotations[${POD_IP_ANNOTATION}]`;
   // The tracker's index holds the same addresses (the pod being placed has none yet).
-  const taken = t && !pod.status?.podIP ? { has: (ip: number) => t.usedIps.has(u32ToIp(ip)) } : usedPodIps(s, pod);
-  const reserved = env.reservedIPs(node.name);
+  const bits = t && !pod.status?.podIP ? t.ipBits : undefined;
+  const taken = bits ?? usedPodIps(s, pod);
+  const reserved = t ? reservedIps(env, t, node.name) : env.reservedIPs(node.name);
   const { ip: net, prefixLen } = node.podCIDR;
   const size = 2 ** (32 - prefixLen);
   const pinned = pod.metadata.annotations?.[POD_IP_ANNOTATION];
@@ -172,6 +180,8 @@ export function allocatePodIp(s: KubeState, env: KubeEnv, pod: KObject, node: No
     return ip;
   }
   const start = draw(s) % (size - 2);
+  // The first free address from a random start, wrapping: with the bitmap, whole full blocks at a time.
+  if (bits) return bits.nextFree(net + 1, net + size - 2, net + 1 + start, reserved);
   for (let i = 0; i < size - 2; i++) {
     const ip = (net + 1 + ((start + i) % (size - 2))) >>> 0;
     if (!taken.has(ip) && !reserved.has(ip)) return ip;

@@ -6,9 +6,10 @@ import { CST, Lexer, parseAllDocuments } from 'yaml';
 import { ClusterError } from '../facade.ts';
 import { admit } from './admit.ts';
 import { yamlParseError } from './yaml_errors.ts';
+import { fastDocuments } from './yaml_fast.ts';
 import { reconcile, settleEndpoints } from './controllers.ts';
 import { checkPodQuota, MAX_DOCUMENTS } from './quota.ts';
-import { cloneState, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
+import { cloneStateSteps, copyJson, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
 import { jsonPatch, mergePatch } from './patch.ts';
 import { clone, kindInfo, KINDS, MAX_DEPTH, ownGet, protoKeyPath, type Any, type KObject } from './types.ts';
 
@@ -36,6 +37,8 @@ function flowDepth(text: string): number {
 
 /** Parse multi-document YAML (or JSON) manifests; `List` documents expand to their items. */
 export function parseManifests(text: string): KObject[] {
+  const fast = fastDocuments(text);
+  if (fast) return manifestsFromValues(fast);
   if (flowDepth(text) > MAX_DEPTH) throw new ClusterError(TOO_DEEP, 400, 'yaml');
   return manifestsFromDocuments(parseAllDocuments(text), text);
 }
@@ -51,11 +54,19 @@ function toJs(d: ReturnType<typeof parseAllDocuments>[number]): Any {
 
 /** parseManifests over documents already parsed (the cluster's YAML is parsed once for both the Cluster doc and the manifests); `text` numbers error lines as kubectl does. */
 export function manifestsFromDocuments(docs: ReturnType<typeof parseAllDocuments>, text?: string): KObject[] {
-  const out: KObject[] = [];
-  docs.forEach((d, i) => {
+  type Doc = ReturnType<typeof parseAllDocuments>[number];
+  return manifestsFromValues<Doc>(docs as Doc[], (d) => {
     if (d.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')) throw new ClusterError(TOO_DEEP, 400, 'yaml');
     if (d.errors.length > 0) throw new ClusterError(yamlParseError(text, d.errors), 400, 'yaml');
-    const v = toJs(d);
+    return toJs(d);
+  });
+}
+
+/** The objects of the documents' values: empty documents skipped, `List`s expanded, at most MAX_DOCUMENTS. */
+function manifestsFromValues<D>(docs: D[], valueOf: (d: D) => Any = (d) => d): KObject[] {
+  const out: KObject[] = [];
+  docs.forEach((d, i) => {
+    const v = valueOf(d);
     if (v === null || v === undefined) return;
     if (typeof v !== 'object' || Array.isArray(v)) throw new ClusterError(`error parsing manifests: document ${i + 1} is not an object`, 400, 'yaml');
     if (v.kind === 'List' || (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))) out.push(...v.items);
@@ -108,13 +119,26 @@ export function kindLabel(kind: string): string {
 function label(o: KObject): string { return `${kindLabel(o.kind)}/${o.metadata.name}`; }
 function resource(o: KObject): string { return kindInfo(o.kind)!.resource; }
 
+/** A request's work as steps: each yield is a point where the server may answer others in between (api.ts runs them in slices). */
+export type Steps<T> = Generator<void, T, void>;
+
+/** Runs steps to the end in one turn. */
+export function runSteps<T>(g: Steps<T>): T {
+  for (;;) { const r = g.next(); if (r.done) return r.value; }
+}
+
 /** apply (create or update) or create (409 on existing); returns kubectl's lines. */
 export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create'): { state: KubeState; lines: string[] } {
-  const s = cloneState(state);
+  return runSteps(applySteps(state, env, docs, mode));
+}
+
+/** applyDocs as steps, one document a step. */
+export function* applySteps(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create'): Steps<{ state: KubeState; lines: string[] }> {
+  const s = yield* cloneStateSteps(state);
   const lines: string[] = [];
-  docs.forEach((raw, i) => {
+  for (const [i, raw] of docs.entries()) {
     checkShape(raw, i);
-    const obj = clone(raw);
+    const obj = copyJson(raw);
     if (kindInfo(obj.kind)!.namespaced) obj.metadata.namespace ??= 'default';
     const old = getObj(s, obj.kind, obj.metadata.namespace, obj.metadata.name);
     if (old && mode === 'create') throw new ClusterError(`Error from server (AlreadyExists): ${resource(obj)} "${obj.metadata.name}" already exists`, 409, 'metadata.name');
@@ -132,14 +156,20 @@ export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode:
       reconcile(s, env, true);
       lines.push(`${label(obj)} created`);
     }
-  });
+    yield;
+  }
   settleEndpoints(s, env);
   return { state: s, lines };
 }
 
 /** Delete the named objects (404 if one is missing); namespaces take their contents along. */
 export function deleteObjects(state: KubeState, env: KubeEnv, refs: Array<{ kind: string; namespace?: string; name: string }>): { state: KubeState; lines: string[] } {
-  const s = cloneState(state);
+  return runSteps(deleteSteps(state, env, refs));
+}
+
+/** deleteObjects as steps, one object a step. */
+export function* deleteSteps(state: KubeState, env: KubeEnv, refs: Array<{ kind: string; namespace?: string; name: string }>): Steps<{ state: KubeState; lines: string[] }> {
+  const s = yield* cloneStateSteps(state);
   const lines: string[] = [];
   for (const r of refs) {
     const info = kindInfo(r.kind);
@@ -154,14 +184,19 @@ export function deleteObjects(state: KubeState, env: KubeEnv, refs: Array<{ kind
     if (info.kind === 'Service') delObj(s, 'Endpoints', ns, r.name);
     reconcile(s, env, true);
     lines.push(`${kindLabel(info.kind)} "${r.name}" deleted`);
+    yield;
   }
   settleEndpoints(s, env);
   return { state: s, lines };
 }
 
 export function deleteDocs(state: KubeState, env: KubeEnv, docs: KObject[]): { state: KubeState; lines: string[] } {
+  return runSteps(deleteDocsSteps(state, env, docs));
+}
+
+export function deleteDocsSteps(state: KubeState, env: KubeEnv, docs: KObject[]): Steps<{ state: KubeState; lines: string[] }> {
   docs.forEach(checkShape);
-  return deleteObjects(state, env, docs.map((d) => ({ kind: d.kind, namespace: d.metadata.namespace, name: d.metadata.name })));
+  return deleteSteps(state, env, docs.map((d) => ({ kind: d.kind, namespace: d.metadata.namespace, name: d.metadata.name })));
 }
 
 /** `kubectl patch`: merge (RFC 7386; strategic treated alike) or json (RFC 6902), then admitted as an apply of the result. */

@@ -4,6 +4,7 @@
 // results as a full pass. A state without a tracker (fresh, or a request's
 // clone) gets a full pass first; putObj/delObj and startPod keep it current.
 
+import { IpBitmap } from './ip_bitmap.ts';
 import type { KObject } from './types.ts';
 import { objKey } from './types.ts';
 
@@ -11,8 +12,6 @@ import { objKey } from './types.ts';
 export class Tracker {
   /** The next pass must visit everything (fresh tracker). */
   full = true;
-  /** Something was deleted: the owner GC must scan everything. */
-  deleted = false;
   /** A ReplicaSet changed outside the deployment controller: every deployment is dirty. */
   allDeployments = false;
   readonly dirtyDeployments = new Set<string>();
@@ -28,6 +27,12 @@ export class Tracker {
   readonly podsOnNode = new Map<string, number>();
   /** Pod IP (status.podIP, host-network pods excluded) -> pods holding it. */
   readonly usedIps = new Map<string, number>();
+  /** The same addresses as a bitmap, for IPAM's next-free lookups. */
+  readonly ipBits = new IpBitmap();
+  /** Addresses freed since Pending pods were last retried (and not taken again): only then can a retry place one. */
+  readonly ipsFreed = new Set<string>();
+  /** The agents' reserved pod-CIDR addresses per node, asked once per request (a scan of the node's devices). */
+  readonly reservedByNode = new Map<string, Set<number>>();
   /** `ns\0label\0value` -> pod keys. */
   readonly podsByLabel = new Map<string, Set<string>>();
   /** `ns\0label\0value` -> keys of services selecting on that pair; `ns\0` -> selector-less services. */
@@ -57,7 +62,7 @@ export class Tracker {
   /** Work counters (tests count the work per request): endpoint models built, pod updates applied to them, Endpoints/slices contents computed. */
   readonly work = { modelBuilds: 0, modelPodUpdates: 0, endpointWrites: 0 };
 
-  constructor(objects: Record<string, Record<string, KObject>>) {
+  constructor(private readonly objects: Record<string, Record<string, KObject>>) {
     for (const kind of ['Pod', 'Service', 'ReplicaSet', 'EndpointSlice']) for (const o of Object.values(objects[kind] ?? {})) this.add(o);
   }
 
@@ -107,7 +112,11 @@ export class Tracker {
   }
   private ipOf(p: KObject, d: number): void {
     const ip = p.status?.podIP;
-    if (ip && !p.spec?.hostNetwork) { const c = (this.usedIps.get(ip) ?? 0) + d; if (c > 0) this.usedIps.set(ip, c); else this.usedIps.delete(ip); }
+    if (!ip || p.spec?.hostNetwork) return;
+    const c = (this.usedIps.get(ip) ?? 0) + d;
+    if (c > 0) this.usedIps.set(ip, c); else this.usedIps.delete(ip);
+    if (c === 1 && d > 0) { this.ipBits.add(ipNumber(ip)); this.ipsFreed.delete(ip); }
+    if (c === 0) { this.ipBits.delete(ipNumber(ip)); this.ipsFreed.add(ip); }
   }
 
   /** putObj stored obj (replacing old, if any). */
@@ -132,7 +141,6 @@ export class Tracker {
   /** delObj removed obj. */
   onDelete(obj: KObject): void {
     this.remove(obj);
-    this.deleted = true;
     if (obj.metadata.uid) this.deletedUids.push(obj.metadata.uid);
     const key = objKey(obj.metadata.namespace, obj.metadata.name);
     if (obj.kind === 'Service') { this.serviceDeleted = true; this.endpointModels.delete(key); this.podsChangedFor.delete(key); this.owedEndpoints.delete(key); }
@@ -154,14 +162,26 @@ export class Tracker {
       if (rs) this.dirtyReplicaSets.add(rs);
     }
     const ns = p.metadata.namespace;
-    for (const k of this.svcBySelector.get(`${ns}\0`) ?? []) this.dirtyServices.add(k);
     const podKey = objKey(ns, p.metadata.name);
+    // A selector-less service's slices read only the pods its Endpoints name (targetRef): any other pod leaves them as they are.
+    for (const k of this.svcBySelector.get(`${ns}\0`) ?? []) if (this.endpointsName(k, ns, p.metadata.name)) this.dirtyServices.add(k);
     for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
       for (const s of this.svcBySelector.get(`${ns}\0${k}\0${v}`) ?? []) {
         this.dirtyServices.add(s);
         if (this.endpointModels.has(s)) setAdd(this.podsChangedFor, s, podKey);
       }
     }
+  }
+
+  /** Whether the Endpoints of service key svc has an address whose targetRef is the pod ns/name. */
+  private endpointsName(svc: string, ns: string | undefined, name: string): boolean {
+    const ep = this.objects.Endpoints?.[svc];
+    for (const sub of Array.isArray(ep?.subsets) ? ep.subsets : []) {
+      for (const a of [...(Array.isArray(sub?.addresses) ? sub.addresses : []), ...(Array.isArray(sub?.notReadyAddresses) ? sub.notReadyAddresses : [])]) {
+        if (a?.targetRef?.kind === 'Pod' && a.targetRef.name === name && a.targetRef.namespace === ns) return true;
+      }
+    }
+    return false;
   }
 
   /** Keys of pods in ns carrying every label of sel (a superset filter; callers re-check). */
@@ -184,6 +204,11 @@ export class Tracker {
 }
 
 const EMPTY: Set<string> = new Set();
+
+function ipNumber(ip: string): number {
+  const [a, b, c, d] = ip.split('.').map(Number);
+  return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
+}
 
 /** A selector service's selected pods with an address, by port group (the JSON of the ports resolved on the pod), kept up to date pod by pod. */
 export interface EndpointModel {
