@@ -61,24 +61,23 @@ export function restoreLine(r: Rule): string {
 const withLen = (a: string) => (a.includes('/') ? a : a + '/32');
 
 export function saveLine(r: Rule): string {
-  let src = '', dst = '', proto = '', matches = '';
-  let protoMatch = -1; // index in `matches` where the proto's `-m P` sits, for its --dport
-  let dport = '';
+  let src = '', dst = '', proto = '', matches = '', dport = '';
+  // --dport belongs to the protocol's `-m P`, wherever kube-proxy wrote it.
+  for (const p of r.parts) if (p.k === 'dport') dport = ' --dport ' + p.port;
   for (const p of r.parts) {
     switch (p.k) {
       case 'comment': matches += ' -m comment --comment ' + saveString(p.text); break;
       case 'proto':
-        proto = ` -p ${p.p}`;
-        if (p.withMatch) { matches += ` -m ${p.p}`; protoMatch = matches.length; }
+        proto = ' -p ' + p.p;
+        if (p.withMatch) { matches += ' -m ' + p.p + dport; dport = ''; }
         break;
       case 'src': src = (p.neg ? ' ! -s ' : ' -s ') + withLen(p.addr); break;
       case 'dst': dst = (p.neg ? ' ! -d ' : ' -d ') + withLen(p.addr); break;
-      case 'dport': dport = ' --dport ' + p.port; break;
+      case 'dport': break;
       case 'm': matches += ' ' + p.save; break;
     }
   }
-  if (dport) matches = protoMatch < 0 ? matches + dport : matches.slice(0, protoMatch) + dport + matches.slice(protoMatch);
-  let s = '-A ' + r.chain + src + dst + proto + matches;
+  let s = '-A ' + r.chain + src + dst + proto + matches + dport;
   if (r.target) s += ' -j ' + r.target.name + (r.target.save ? ' ' + r.target.save : '');
   return s;
 }

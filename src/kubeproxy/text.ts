@@ -42,8 +42,6 @@ export interface SaveOptions {
   kubelet?: boolean;
 }
 
-const strcmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Built-in chain rules after each jump was `-I`-nserted at position 1 unless already present. */
 function builtinRules(jumps: JumpRule[], kubelet: boolean): Map<string, Rule[]> {
   const m = new Map<string, Rule[]>();
@@ -74,7 +72,8 @@ export function saveTables(s: RuleSync, opts: SaveOptions = {}): SavedTable[] {
     const jumpsToFirewall = s.jumps.some((j) => j.rule.target?.name === KUBE_FIREWALL);
     if (name === 'filter' && !by.has(KUBE_FIREWALL) && (kubelet || jumpsToFirewall)) by.set(KUBE_FIREWALL, kubelet ? [kubeFirewallRule()] : []);
     for (const r of rules) by.get(r.chain)!.push(r);
-    return [...by.keys()].sort(strcmp).map((c) => ({ name: c, builtin: false, rules: by.get(c)! }));
+    // The default sort compares UTF-16 code units: strcmp for chain names (ASCII).
+    return [...by.keys()].sort().map((c) => ({ name: c, builtin: false, rules: by.get(c)! }));
   };
   for (const name of ['mangle', 'filter', 'nat'] as const) {
     const t = name === 'mangle' ? { chains: [], rules: [] } : s[name];
