@@ -1,8 +1,11 @@
 // `kubectl`, `kubectl help`, `kubectl --help`: kubectl 1.30's root help
 // (cobra's command groups, as templates.ActsAsRootCommand prints them, with
 // the plugin group kubectl adds even when no plugin is installed), on stdout,
-// exit 0. The lab runs get, describe, apply, create, delete, patch, exec and
-// version; the others answer kubectl's unknown-command error.
+// exit 0; `kubectl VERB --help` and `kubectl help VERB` print the verb's own
+// (help_verbs.ts). The lab runs get, describe, apply, create, delete, patch,
+// exec and version; the others answer kubectl's unknown-command error.
+
+import { VERB_HELP } from './help_verbs.ts';
 
 export const KUBECTL_HELP = `kubectl controls the Kubernetes cluster manager.
 
@@ -78,4 +81,25 @@ Use "kubectl options" for a list of global command-line options (applies to all 
 /** True for the argv that print the root help: none, `help`, `--help`, `-h`. */
 export function wantsRootHelp(argv: string[]): boolean {
   return argv.length === 0 || (argv.length === 1 && ['help', '--help', '-h'].includes(argv[0]!));
+}
+
+/** The root help without its description: what cobra's Usage() prints after an unknown help topic. */
+const ROOT_USAGE = KUBECTL_HELP.slice(KUBECTL_HELP.indexOf('\nBasic Commands'));
+
+/**
+ * `kubectl VERB --help` (or -h, anywhere before `--`) and `kubectl help VERB`:
+ * the verb's help on stdout, exit 0, for the verbs the lab runs. `kubectl help
+ * TOPIC` for any other word answers as cobra does: "Unknown help topic" and the
+ * root usage on stderr, exit 0. Undefined when argv asks for no help.
+ */
+export function verbHelp(argv: string[]): { stdout: string; stderr: string; exitCode: number } | undefined {
+  const [verb, ...rest] = argv;
+  if (verb === undefined) return undefined;
+  if (verb === 'help' && rest.length > 0) {
+    const text = VERB_HELP[rest[0]!];
+    return text !== undefined ? { stdout: text, stderr: '', exitCode: 0 } : { stdout: '', stderr: `Unknown help topic [\`${rest[0]}\`]\n\n${ROOT_USAGE}`, exitCode: 0 };
+  }
+  const text = VERB_HELP[verb];
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  return text !== undefined && flags.some((a) => a === '--help' || a === '-h') ? { stdout: text, stderr: '', exitCode: 0 } : undefined;
 }
