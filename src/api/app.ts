@@ -9,11 +9,12 @@ import { startSimDriver, type Background } from './driver.ts';
 import { clientErrorHandler, installErrorHandlers } from './errors.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { execRoutes } from './routes/exec.ts';
+import { flowRoutes } from './routes/flows.ts';
 import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { streamRoutes } from './routes/streams.ts';
-import type { StreamLimits } from './stream_limits.ts';
+import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
 
 export interface AppOptions {
   /**
@@ -34,6 +35,8 @@ export interface AppOptions {
   streams?: Partial<StreamLimits>;
   /** The lab name `/healthz` reports: what `dplab serve` printed at start-up (default: the cluster's name). */
   label?: string;
+  /** Stream slots shared by every stream (WebSocket and Hubble's gRPC); default: a registry of `streams`. */
+  streamRegistry?: StreamRegistry;
 }
 
 /** Builds the app without listening (tests use app.inject / app.injectWS). */
@@ -58,7 +61,9 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(manifestRoutes, routeOpts);
   void app.register(execRoutes, routeOpts);
   void app.register(nodeRoutes, routeOpts);
-  void app.register(streamRoutes, { ...routeOpts, limits: opts.streams });
+  const registry = opts.streamRegistry ?? new StreamRegistry(streamLimits(opts.streams));
+  void app.register(streamRoutes, { ...routeOpts, limits: opts.streams, registry });
+  void app.register(flowRoutes, { ...routeOpts, registry });
   void app.register(agentRoutes, { ...routeOpts, limits: opts.streams });
   return app;
 }

@@ -10,7 +10,8 @@ import { checkExecLimits, execRuntime, type ExecLimits } from '../cluster/exec/i
 import { defaultDataDir } from '../cluster/store/persist.ts';
 import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { streamLimits, type StreamLimits } from './stream_limits.ts';
+import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
+import type { HubbleService } from '../hubble/service.ts';
 import { startAgentListeners, type AgentListener, type AgentListeners } from './agent_listeners.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
@@ -46,7 +47,13 @@ const EXEC_FLAGS: Record<keyof ExecLimits, string> = { cpuMs: '--exec-cpu-ms', m
 function execLimitsOf(opts: LaunchOptions): ExecLimits { return checkExecLimits(opts.exec ?? {}, (k) => EXEC_FLAGS[k]); }
 
 /** A served cluster: the server, the lab or cluster name, the per-node agent listeners, and a close that stops all. */
-export interface LaunchedServer extends RunningServer { label: string; agentListeners: AgentListener[] }
+export interface LaunchedServer extends RunningServer {
+  label: string; agentListeners: AgentListener[];
+  /** The cluster's Hubble (its relay), for the gRPC server `dplab serve` starts beside; none without Cilium. */
+  hubble?: HubbleService;
+  /** The stream slots the server's streams take, for Hubble's gRPC streams to share. */
+  streamRegistry: StreamRegistry;
+}
 
 /** The data directory's default name: the lab's, or the cluster file's name plus a hash of its path. */
 function storeName(opts: LaunchOptions): string {
@@ -86,8 +93,9 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 9876;
   let server: RunningServer;
+  const streamRegistry = new StreamRegistry(streams);
   try {
-    server = await startServer(cluster, { host, port, clock: opts.clock ?? 'wall', demoTraffic: !!opts.demoTraffic, streams, label });
+    server = await startServer(cluster, { host, port, clock: opts.clock ?? 'wall', demoTraffic: !!opts.demoTraffic, streams, label, streamRegistry });
   } catch (err) {
     cluster.close();
     store?.close();
@@ -105,6 +113,8 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
     ...server,
     label,
     agentListeners: agents?.listeners ?? [],
+    hubble: cluster.hubble?.(),
+    streamRegistry,
     close: async () => { try { await agents?.close(); await server.close(); } finally { cluster.close(); store?.close(); } },
   };
 }

@@ -3,10 +3,10 @@
 // only when serve runs: the other verbs start without fastify or the emulator.
 
 import type { Command } from 'commander';
-import type { ClockMode } from '../api/launch.ts';
+import type { ClockMode, LaunchedServer } from '../api/launch.ts';
 import { CliError } from './errors.ts';
 
-interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
+interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort?: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
   execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string; maxStreams?: string; maxStreamsPerClient?: string; streamBufferKb?: string;
   agentPortBase?: string; agentSockets?: string }
 
@@ -36,21 +36,37 @@ function streamFlags(opts: ServeOpts): { maxStreams?: number; maxPerClient?: num
   return { maxStreams: n('max-streams', opts.maxStreams), maxPerClient: n('max-streams-per-client', opts.maxStreamsPerClient), bufferBytes: kb === undefined ? undefined : kb * 1024 };
 }
 
+/** Hubble's gRPC API beside the HTTP server (labs with Cilium), sharing its stream slots; a port in use stops the server. */
+async function serveHubble(server: LaunchedServer, host: string, port: number): Promise<{ address: string; close(): Promise<void> } | undefined> {
+  if (!server.hubble) return undefined;
+  const { startHubbleGrpc } = await import('../grpc/server.ts');
+  try {
+    return await startHubbleGrpc(server.hubble, { host, port, admission: server.streamRegistry, bufferBytes: server.streamRegistry.limits.bufferBytes });
+  } catch (e) {
+    await server.close();
+    const busy = /EADDRINUSE|address already in use|No address added/.test(String((e as Error).message));
+    throw new CliError(`cannot listen on ${host}:${port} (--hubble-port): ${busy ? 'address already in use' : (e as Error).message}`);
+  }
+}
+
 async function serve(opts: ServeOpts): Promise<void> {
   if (opts.lab && opts.cluster) throw new CliError('give --lab or --cluster, not both');
   if (opts.ephemeral && (opts.dataDir !== undefined || opts.reset)) throw new CliError('--ephemeral keeps nothing: give it without --data-dir and --reset');
   const port = intOption('port', opts.port, 0, 65535);
-  intOption('hubble-port', opts.hubblePort, 0, 65535); // reserved for the Hubble relay (gRPC)
+  // --port 0 (a free port) makes Hubble's default a free port too, so servers started side by side never collide on 4245.
+  const hubblePort = opts.hubblePort === undefined ? (port === 0 ? 0 : 4245) : intOption('hubble-port', opts.hubblePort, 0, 65535);
   const seed = intOption('seed', opts.seed, 0, 0xffffffff);
   const clock = clockOption(opts.clock);
   const { launchServer } = await import('../api/launch.ts');
   const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
     dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts), streams: streamFlags(opts),
     agentPortBase: opts.agentPortBase === undefined ? undefined : intOption('agent-port-base', opts.agentPortBase, 0, 65535), agentSockets: opts.agentSockets });
+  const hubble = await serveHubble(server, opts.host, hubblePort);
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   for (const l of server.agentListeners) process.stdout.write(`agent API of node ${l.node} on ${l.url}\n`);
+  if (hubble && opts.hubblePort !== undefined) process.stdout.write(`Hubble API (gRPC) on ${hubble.address}\n`);
   await new Promise<void>((resolve) => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void server.close().finally(resolve); };
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void (hubble?.close() ?? Promise.resolve()).then(() => server.close()).finally(resolve); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
@@ -61,7 +77,7 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--lab <name>', 'built-in lab to load (default: cilium)')
     .option('--cluster <file>', 'cluster spec YAML to load instead of a lab')
     .option('--port <port>', 'HTTP port', '9876')
-    .option('--hubble-port <port>', 'Hubble relay port (reserved)', '4245')
+    .option('--hubble-port <port>', "Hubble's gRPC API (the relay: hubble observe/status/list nodes, grpcurl) on this port (default: 4245; a free one with --port 0)")
     .option('--seed <n>', 'random seed (same seed, same run)', '1')
     .option('--clock <mode>', 'virtual time: "wall" follows the wall clock, "fast" runs as fast as the CPU allows (scripts)', 'wall')
     .option('--demo-traffic', 'generate gentle periodic traffic so captures show something')

@@ -13,7 +13,7 @@ import { BoundedSender, StreamRegistry, streamLimits, type StreamLimits } from '
 import { requireNode } from './nodes.ts';
 import type { RouteOptions } from './options.ts';
 
-export interface StreamRouteOptions extends RouteOptions { limits?: Partial<StreamLimits> }
+export interface StreamRouteOptions extends RouteOptions { limits?: Partial<StreamLimits>; registry?: StreamRegistry }
 
 /** Sends `{error}` then closes with 4000+status: how a stream reports a bad node or interface, or a refusal. */
 function refuse(socket: WebSocket, err: unknown): void {
@@ -46,8 +46,9 @@ function stream(socket: WebSocket, req: FastifyRequest, registry: StreamRegistry
   socket.on('message', () => {});
 }
 
-export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, { cluster, limits }) => {
-  const registry = new StreamRegistry(streamLimits(limits));
+export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, { cluster, limits, registry: shared }) => {
+  // Shared with /v1/flows and Hubble's gRPC when the app gives one.
+  const registry = shared ?? new StreamRegistry(streamLimits(limits));
   const budget = registry.limits.bufferBytes;
 
   app.get<{ Params: { node: string }; Querystring: { iface?: string } }>('/v1/nodes/:node/capture', { websocket: true }, (socket, req) => {
