@@ -11,7 +11,6 @@ import { kubectlCreate } from './create.ts';
 import { describe } from './describe.ts';
 import { defaultContainer, execPod } from './exec_target.ts';
 import { byFieldSelector } from './field_selector.ts';
-import { byFieldSelector } from './field_selector.ts';
 import { KUBECTL_HELP, verbHelp, wantsRootHelp } from './help.ts';
 import { toJson, toYaml } from './format.ts';
 import { renderJsonPath } from './jsonpath.ts';
@@ -27,7 +26,7 @@ export interface KubectlHost {
   identityOf(namespace: string, pod: string): number | undefined;
 }
 
-interface Flags { ns?: string; all: boolean; out?: string; sel?: string; fieldSel?: string; fieldSel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; showKind: boolean; container?: string; quiet: boolean; dash: boolean; pos: string[]; rest: string[] }
+interface Flags { ns?: string; all: boolean; out?: string; sel?: string; fieldSel?: string; file?: string; type: string; patch?: string; noHeaders: boolean; showLabels: boolean; showKind: boolean; container?: string; quiet: boolean; dash: boolean; pos: string[]; rest: string[] }
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = { all: false, type: 'strategic', noHeaders: false, showLabels: false, showKind: false, quiet: false, dash: false, pos: [], rest: [] };
@@ -44,7 +43,6 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '-o' || k === '--output') f.out = v();
     else if (/^-o./.test(a)) f.out = a.slice(2).replace(/^=/, '');
     else if (k === '-l' || k === '--selector') f.sel = v();
-    else if (k === '--field-selector') f.fieldSel = v();
     else if (k === '--field-selector') f.fieldSel = v();
     else if (k === '-f' || k === '--filename') f.file = v();
     else if (k === '--type') f.type = v();
@@ -206,7 +204,6 @@ function get(host: KubectlHost, f: Flags): ExecResult {
     const ns = !info.namespaced || f.all ? undefined : nsLabel;
     let objs = objectsOf(host, kind, ns);
     if (f.sel) { const sel = parseSelector(f.sel); objs = objs.filter((o) => matchesSelector(o.metadata.labels, sel)); }
-    if (f.fieldSel !== undefined) objs = byFieldSelector(objs, kind, f.fieldSel, f.sel);
     if (f.fieldSel !== undefined) objs = byFieldSelector(objs, kind, f.fieldSel, f.sel);
     if (names.length) {
       const found: KObject[] = [];
