@@ -73,3 +73,25 @@ t.test('IPVS mode: nat then filter, ipset matches', async (t) => {
   // Not covered here: LB source ranges that exclude the node (KUBE-IPVS-OUT-FILTER's `-m ipvs`, which the engine does not load yet).
   roundTrip(t, 'seed 004 + LB', syncIpvs(st, sc.config), ['nat', 'filter']);
 });
+
+t.test('re-sync after changes: stale service chains are flushed and deleted, the rest replaced', async (t) => {
+  const sc = scenario('seed000.yaml');
+  const objects = structuredClone(sc.objects) as Array<Record<string, any>>;
+  const rs = new Ruleset();
+  const first = syncIptables(stateFromObjects(objects), sc.config);
+  t.equal(restore(rs, restoreText(first), { noflush: true, counters: true }).code, 0);
+  // kube-ops-view deleted; webpod3 (10.10.2.3) gone from the slice.
+  const after = objects.filter((o) => !(o.metadata.name as string).startsWith('kube-ops-view'));
+  const slice = after.find((o) => o.metadata.name === 'svc-clusterip-h2dwm')!;
+  slice.endpoints = slice.endpoints.filter((e: any) => e.addresses[0] !== '10.10.2.3');
+  const second = syncIptables(stateFromObjects(after), sc.config, { natChains: rs.tables.nat.chains.keys() });
+  t.same(second.nat.deleted?.chains, ['KUBE-SEP-SZHENXPAXVOCHRDA', 'KUBE-SEP-QDXQW4QDPWSOEKRE', 'KUBE-SVC-7EJNTS7AENER2WX5'].sort());
+  const text = restoreText(second);
+  t.match(text, ':KUBE-SVC-7EJNTS7AENER2WX5 - [0:0]\n');
+  t.match(text, '-X KUBE-SEP-QDXQW4QDPWSOEKRE\n-X KUBE-SEP-SZHENXPAXVOCHRDA\n-X KUBE-SVC-7EJNTS7AENER2WX5\n-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports;');
+  t.equal(restore(rs, text, { noflush: true, counters: true }).code, 0);
+  const fresh = new Ruleset();
+  restore(fresh, restoreText(syncIptables(stateFromObjects(after), sc.config)), { noflush: true, counters: true });
+  t.equal(listRules(rs, 'nat'), listRules(fresh, 'nat'), 'the re-synced node equals a fresh load of the new state');
+  t.equal(listRules(rs, 'filter'), listRules(fresh, 'filter'));
+});

@@ -2,19 +2,19 @@
 // proxier's configuration in, iptables-restore text (and IPVS data) out.
 // Not yet wired into a cluster datapath.
 
-import { syncIptables } from './iptables.ts';
+import { syncIptables, type NodeTables } from './iptables.ts';
 import { restoreText } from './text.ts';
 import type { ProxyConfig, ProxyState } from './types.ts';
 
 export type * from './types.ts';
 export { KubeProxyInputError, endpointSliceFromJSON, serviceFromJSON, stateFromObjects } from './adapter.ts';
 export { endpointString, hash16, portProtoHash, servicePortName } from './hash.ts';
-export { jumpRules, masqueradeMark, syncIptables, type IptablesSync, type JumpRule, type TableRules } from './iptables.ts';
+export { isServiceChainName, jumpRules, masqueradeMark, syncIptables, type IptablesSync, type JumpRule, type NodeTables, type TableRules } from './iptables.ts';
 export { ipsetRestoreText, ipvsadmSaveText, syncIpvs, type IpsetSpec, type IpvsSync, type RealServer, type VirtualServer } from './ipvs.ts';
 export { probability, restoreLine, saveLine, savedProbability, type Rule } from './rule.ts';
 export { restoreText, saveTables, saveText, specText, type RuleSync, type SavedTable } from './text.ts';
 
 /** The `iptables-restore --noflush --counters` input of one full kube-proxy (iptables mode) sync. */
-export function iptablesRestore(state: ProxyState, cfg: ProxyConfig): string {
-  return restoreText(syncIptables(state, cfg));
+export function iptablesRestore(state: ProxyState, cfg: ProxyConfig, node: NodeTables = {}): string {
+  return restoreText(syncIptables(state, cfg, node));
 }

@@ -34,6 +34,21 @@ export interface TableRules {
   /** User chains in the order kube-proxy declares them (`:NAME - [0:0]`). */
   chains: string[];
   rules: Rule[];
+  /**
+   * Stale service chains (nat): declared after `chains` (which flushes them) and
+   * deleted with `-X NAME` lines written just before `rules[at]`.
+   */
+  deleted?: { chains: string[]; at: number };
+}
+
+/** Chain prefixes kube-proxy owns and deletes when no service uses them (isServiceChainName). */
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
+export const isServiceChainName = (c: string) => SERVICE_CHAIN_PREFIXES.some((p) => c.startsWith(p));
+
+/** What kube-proxy reads back from the node before it writes (`iptables-save -t nat`). */
+export interface NodeTables {
+  /** The nat table's chain names now; stale KUBE-SVC/SVL/SEP/FW/EXT chains among them are deleted. */
+  natChains?: Iterable<string>;
 }
 
 /** A jump from a built-in chain, ensured with `iptables -C` / `-I` (prepend), outside the restore input. */
@@ -107,7 +122,7 @@ export function nodePortIPs(cfg: ProxyConfig): string[] {
 }
 
 /** One full sync of the iptables proxier. */
-export function syncIptables(state: ProxyState, cfg: ProxyConfig): IptablesSync {
+export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTables = {}): IptablesSync {
   const ports = servicePorts(state, cfg);
   const mark = masqueradeMark(cfg.masqueradeBit ?? 14);
   const localhostNP = localhostNodePorts(cfg);
@@ -129,6 +144,13 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig): IptablesSync 
   const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
   const ctx: Ctx = { cfg, filter, nat, largeClusterMode };
   for (const sp of ports) servicePortRules(ctx, sp);
+
+  if (node.natChains) {
+    // kube-proxy skips this in large-cluster mode except once per sync period; a pure sync always cleans up.
+    const active = new Set(nat.chains);
+    const stale = [...new Set(node.natChains)].filter((c) => isServiceChainName(c) && !active.has(c)).sort();
+    if (stale.length) nat.deleted = { chains: stale, at: nat.rules.length };
+  }
 
   if (nodePortMatchAll(cfg)) {
     const parts: Part[] = [comment(NODEPORTS_LAST), addrtype('dst')];

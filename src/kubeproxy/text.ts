@@ -16,8 +16,14 @@ export function restoreText(s: RuleSync, order: Array<'filter' | 'nat'> = ['filt
   const out: string[] = [];
   for (const t of order) {
     out.push('*' + t);
-    for (const c of s[t].chains) out.push(`:${c} - [0:0]`);
-    for (const r of s[t].rules) out.push(restoreLine(r));
+    const { chains, rules, deleted } = s[t];
+    for (const c of chains) out.push(`:${c} - [0:0]`);
+    for (const c of deleted?.chains ?? []) out.push(`:${c} - [0:0]`);
+    rules.forEach((r, i) => {
+      if (deleted && i === deleted.at) for (const c of deleted.chains) out.push('-X ' + c);
+      out.push(restoreLine(r));
+    });
+    if (deleted && deleted.at >= rules.length) for (const c of deleted.chains) out.push('-X ' + c);
     out.push('COMMIT');
   }
   return out.join('\n') + '\n';
