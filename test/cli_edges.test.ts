@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { launchServer } from '../src/api/launch.ts';
 import { KUBECTL_HELP } from '../src/cluster/kubectl/help.ts';
+import { VERB_HELP } from '../src/cluster/kubectl/help_verbs.ts';
 import { BPFTOOL_HELP } from '../src/kernel/tools.ts';
 import { monitorOutput } from '../src/cli/verbs.ts';
 import { runCli } from './helpers/run_cli.ts';
@@ -24,6 +25,12 @@ const cases: { name: string; args: string[]; stdin?: string; code: number; stdou
   { name: 'kubectl --help prints kubectl\'s root help', args: ['kubectl', '--help'], code: 0, stdout: KUBECTL_HELP, stderr: '' },
   { name: 'kubectl alone prints it too', args: ['kubectl'], code: 0, stdout: KUBECTL_HELP, stderr: '' },
   { name: 'kubectl help', args: ['kubectl', 'help'], code: 0, stdout: KUBECTL_HELP, stderr: '' },
+  { name: 'kubectl get --help: get\'s own help', args: ['kubectl', 'get', '--help'], code: 0, stdout: VERB_HELP.get!, stderr: '' },
+  { name: 'kubectl get pods -h', args: ['kubectl', 'get', 'pods', '-h'], code: 0, stdout: VERB_HELP.get!, stderr: '' },
+  { name: 'kubectl help apply', args: ['kubectl', 'help', 'apply'], code: 0, stdout: VERB_HELP.apply!, stderr: '' },
+  { name: 'kubectl exec --help', args: ['kubectl', 'exec', '--help'], code: 0, stdout: /^Execute a command in a container\.\n\nExamples:\n  # Get output from running the 'date' command from pod mypod, using the first container by default\n  kubectl exec mypod -- date\n/, stderr: '' },
+  { name: 'kubectl exec POD -- CMD --help: the flag is the command\'s', args: ['kubectl', 'exec', 'netpod', '--', 'echo', '--help'], code: 0, stdout: '--help\n', stderr: '' },
+  { name: 'kubectl help with an unknown topic: cobra\'s answer and the root usage', args: ['kubectl', 'help', 'nope'], code: 0, stdout: '', stderr: `Unknown help topic [\`nope\`]\n\n${KUBECTL_HELP.slice(KUBECTL_HELP.indexOf('\nBasic Commands'))}` },
   { name: 'kubectl exec POD CMD runs, with 1.30\'s deprecation warning', args: ['kubectl', 'exec', 'netpod', 'hostname'], code: 0, stdout: 'netpod\n', stderr: DEPRECATED },
   { name: 'kubectl exec -q POD CMD: no warning', args: ['kubectl', 'exec', '-q', 'netpod', 'hostname'], code: 0, stdout: 'netpod\n', stderr: '' },
   { name: 'kubectl exec -c with a container the pod lacks', args: ['kubectl', 'exec', 'netpod', '-c', 'nope', '--', 'ls'], code: 1, stdout: '', stderr: 'Error from server (BadRequest): container nope is not valid for pod netpod\n' },
