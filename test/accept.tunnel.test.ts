@@ -10,8 +10,8 @@ t.test('tunnel mode', async (t) => {
   t.teardown(() => c.close());
 
   const net = (await onNode(c, 'k8s-s', ['bpftool', 'net', 'show'])).stdout;
-  t.match(net, /^cilium_vxlan\(\d+\) tcx\/ingress cil_from_overlay prog_id \d+ link_id \d+$/m, 'cilium_vxlan ingress runs cil_from_overlay');
-  t.match(net, /^cilium_vxlan\(\d+\) tcx\/egress cil_to_overlay prog_id \d+ link_id \d+$/m, 'cilium_vxlan egress runs cil_to_overlay');
+  t.match(net, /^cilium_vxlan\(\d+\) tcx\/ingress cil_from_overlay prog_id \d+ link_id \d+ $/m, 'cilium_vxlan ingress runs cil_from_overlay');
+  t.match(net, /^cilium_vxlan\(\d+\) tcx\/egress cil_to_overlay prog_id \d+ link_id \d+ $/m, 'cilium_vxlan egress runs cil_to_overlay');
   const rows = net.split('\n').filter((l) => l.includes('tcx/')).map((l) => l.replace(/^lxc[0-9a-f]{12}/, 'lxc*').replace(/\(\d+\).*? (cil_\w+).*$/, ' $1'));
   t.same(rows, ['ens5 cil_from_netdev', 'ens5 cil_to_netdev', 'cilium_net cil_to_host', 'cilium_host cil_to_host', 'cilium_host cil_from_host',
     'cilium_vxlan cil_from_overlay', 'cilium_vxlan cil_to_overlay', 'lxc_health cil_from_container', 'lxc_health cil_to_container',
