@@ -74,7 +74,7 @@ function parseLayouts(s: string): TimestampObject | undefined {
 export function parseTimeArg(input: string, nowMs: number): TimestampObject {
   const d = parseGoDuration(input);
   if (d !== undefined) {
-    const ns = BigInt(Math.round(nowMs * 1e6)) - BigInt(Math.round(d));
+    const ns = BigInt(Math.floor(nowMs)) * 1_000_000n + BigInt(Math.round((nowMs % 1) * 1e6)) - BigInt(Math.round(d));
     const sec = ns / 1_000_000_000n, rem = ns % 1_000_000_000n;
     return rem < 0n ? { seconds: Number(sec - 1n), nanos: Number(rem + 1_000_000_000n) } : { seconds: Number(sec), nanos: Number(rem) };
   }
