@@ -49,12 +49,24 @@ function queryOf(req: FastifyRequest): Record<string, string | undefined> {
  */
 function streamReply(req: FastifyRequest, reply: FastifyReply, answer: Extract<NodeApiAnswer, { stream: unknown }>, limit: number, release: () => void): FastifyReply {
   const out = new PassThrough();
-  let skipped = 0, stop: (() => void) | undefined, ended = false;
-  const finish = (): void => { if (ended) return; ended = true; stop?.(); release(); };
-  out.on('drain', () => { if (skipped > 0 && !out.writableEnded) { out.write(`${JSON.stringify({ lost: skipped })}\n`); skipped = 0; } });
+  let skipped = 0, stop: (() => void) | undefined, ended = false, timer: NodeJS.Timeout | undefined;
+  const open = (): boolean => !out.writableEnded && !out.destroyed;
+  /** Reports skipped messages once the reader has room again. */
+  const flush = (): void => {
+    if (skipped === 0 || out.writableLength >= limit || !open()) return;
+    out.write(`${JSON.stringify({ lost: skipped })}\n`);
+    skipped = 0;
+  };
+  const finish = (): void => { if (ended) return; ended = true; if (timer) clearInterval(timer); stop?.(); release(); };
   const send = (msg: unknown): void => {
-    if (out.writableEnded || out.destroyed) return;
-    if (out.writableLength >= limit) { skipped++; return; }
+    if (!open()) return;
+    if (out.writableLength >= limit) {
+      skipped++;
+      // No write is pending a 'drain' here (the budget is below the stream's own): look every 20 ms.
+      timer ??= setInterval(() => { flush(); if (skipped === 0) { clearInterval(timer); timer = undefined; } }, 20).unref();
+      return;
+    }
+    flush();
     out.write(`${JSON.stringify(build(msg))}\n`);
   };
   req.raw.once('close', finish);
@@ -79,17 +91,25 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
 
   app.get<{ Params: Params }>(`${root}/v1/*`, async (req, reply) => {
     const api = apiOf(cluster, nodeOf(req.params));
-    const answer = api({ path: `/v1/${req.params['*'] ?? ''}`, query: queryOf(req) });
+    // The raw path: ids such as pod-name:NS%2FNAME keep their escaped slash (the router decodes per segment).
+    const raw = req.url.split('?')[0]!;
+    const answer = api({ path: raw.slice(raw.indexOf('/v1/')), query: queryOf(req) });
     if ('body' in answer) return reply.code(answer.status).send(answer.body);
     const release = registry.admit(req.ip);
     return streamReply(req, reply, answer, budget, release);
   });
 
-  app.get<{ Params: Params }>(`${root}/map/:name/watch`, { websocket: true }, (socket, req) => {
+  const watchPath = (p: Params) => `/map/${encodeURIComponent(p.name!)}/watch`;
+  app.route<{ Params: Params }>({ method: 'GET', url: `${root}/map/:name/watch`, handler: async (req, reply) => {
+    // A plain GET: the same 404s as the stream, else say it is a WebSocket.
+    const answer = apiOf(cluster, nodeOf(req.params))({ path: watchPath(req.params), query: {} });
+    if ('body' in answer) return reply.code(answer.status).send(answer.body);
+    throw new ClusterError('the map watch is a WebSocket: connect with Upgrade: websocket', 426);
+  }, wsHandler: (socket, req) => {
     let release: (() => void) | undefined, stop: (() => void) | undefined, sender: BoundedSender | undefined;
     try {
       release = registry.admit(req.ip);
-      const answer = apiOf(cluster, nodeOf(req.params))({ path: `/map/${encodeURIComponent(req.params.name!)}/watch`, query: queryOf(req) });
+      const answer = apiOf(cluster, nodeOf(req.params))({ path: watchPath(req.params), query: queryOf(req) });
       if ('body' in answer) throw new ClusterError((answer.body as { error?: string }).error ?? 'refused', answer.status, 'name');
       const s = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
       sender = s;
@@ -100,7 +120,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
     socket.once('close', end);
     socket.once('error', end);
     socket.on('message', () => {});
-  });
+  } });
 
   // bpftool's own JSON (-j) for what only bpftool shows: programs, links, maps, a map's entries, net.
   const BPF: Record<string, (id?: string) => string[]> = {
