@@ -275,6 +275,19 @@ const cases: Case[] = [
     lacks: ['--ctstate INVALID'],
   },
   {
+    name: 'nfacct counters (v1.31+): INVALID drops and localhost node ports counted',
+    st: state(svc({ type: 'NodePort', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 30080 }] }), [remote]), cfg: { nfacct: true },
+    has: [
+      '-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP',
+      `-A KUBE-NODEPORTS -d 127.0.0.0/8 -p tcp -m comment --comment "ns/s:p80" -m tcp --dport 30080 -m nfacct --nfacct-name  localhost_nps_accepted_pkts -j KUBE-EXT-${H}\n-A KUBE-NODEPORTS -p tcp -m comment --comment "ns/s:p80" -m tcp --dport 30080 -j KUBE-EXT-${H}\n`,
+    ],
+  },
+  {
+    name: 'nfacct without localhost node ports: only the INVALID counter',
+    st: state(svc({ type: 'NodePort', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 30080 }] }), [remote]), cfg: { nfacct: true, localhostNodePorts: false },
+    has: ['--nfacct-name  ct_state_invalid_dropped_pkts'], lacks: ['localhost_nps_accepted_pkts'],
+  },
+  {
     name: 'kubelet ran first: KUBE-FIREWALL jumps last', st: state(svc({}), [remote]),
     has: ['-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES\n-A INPUT -j KUBE-FIREWALL\n', ':KUBE-KUBELET-CANARY - [0:0]', ':KUBE-IPTABLES-HINT - [0:0]'],
   },

@@ -3,12 +3,12 @@
 // proxier's configuration in, the filter and nat rules of one full sync out,
 // in kube-proxy's emission order. Real kube-proxy visits service ports in Go
 // map order (random per sync); we visit them in ProxyConfig.serviceOrder.
-// Not modelled: nfacct counters (v1.31+), partial syncs and stale-chain `-X`
-// lines (every sync here is a full one on an empty node), topology hints,
-// IPv6, the `primary` nodePortAddresses keyword.
+// nfacct counters (v1.31+) are optional (ProxyConfig.nfacct); stale service
+// chains are deleted when the node's nat chains are given. Not modelled:
+// partial syncs, topology hints, IPv6, the `primary` nodePortAddresses keyword.
 
 import {
-  addrtype, comment, ctstate, dnat, dport, dst, jump, markMatch, masquerade, orMark, probability, proto, recentCheck, recentSet,
+  addrtype, comment, ctstate, dnat, dport, dst, jump, markMatch, masquerade, nfacct, orMark, probability, proto, recentCheck, recentSet,
   reject, src, statistic, xorMark, type Part, type Rule, type Target,
 } from './rule.ts';
 import { categorize, servicePorts, type Endpoint, type ServicePort } from './model.ts';
@@ -142,7 +142,7 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTabl
 
   const totalEndpoints = ports.reduce((n, sp) => n + sp.endpoints.length, 0);
   const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
-  const ctx: Ctx = { cfg, filter, nat, largeClusterMode };
+  const ctx: Ctx = { cfg, filter, nat, largeClusterMode, localhostNP };
   for (const sp of ports) servicePortRules(ctx, sp);
 
   if (node.natChains) {
@@ -163,7 +163,10 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTabl
     }
   }
 
-  if (!cfg.conntrackTCPBeLiberal) filter.rules.push({ chain: KUBE_FORWARD, parts: [ctstate('INVALID')], target: jump('DROP') });
+  if (!cfg.conntrackTCPBeLiberal) {
+    const parts = [ctstate('INVALID'), ...(cfg.nfacct ? [nfacct('ct_state_invalid_dropped_pkts')] : [])];
+    filter.rules.push({ chain: KUBE_FORWARD, parts, target: jump('DROP') });
+  }
   filter.rules.push(
     { chain: KUBE_FORWARD, parts: [comment('kubernetes forwarding rules'), markMatch(mark)], target: jump('ACCEPT') },
     { chain: KUBE_FORWARD, parts: [comment('kubernetes forwarding conntrack rule'), ctstate('RELATED,ESTABLISHED')], target: jump('ACCEPT') },
@@ -171,7 +174,7 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTabl
   return { filter, nat, jumps: jumpRules(), largeClusterMode };
 }
 
-interface Ctx { cfg: ProxyConfig; filter: TableRules; nat: TableRules; largeClusterMode: boolean }
+interface Ctx { cfg: ProxyConfig; filter: TableRules; nat: TableRules; largeClusterMode: boolean; localhostNP: boolean }
 
 /** `-m comment --comment "<svc> <what>" -m P -p P -d IP --dport N`. */
 const capture = (text: string, sp: ServicePort, ip: string, port = sp.port): Part[] =>
@@ -218,6 +221,12 @@ function servicePortRules(ctx: Ctx, sp: ServicePort): void {
   }
   if (sp.nodePort !== 0) {
     if (hasEndpoints) {
+      if (cfg.nfacct && ctx.localhostNP) {
+        nat.rules.push({
+          chain: 'KUBE-NODEPORTS', parts: [comment(sp.name), proto(sp.proto), dst('127.0.0.0/8'), dport(sp.nodePort), nfacct('localhost_nps_accepted_pkts')],
+          target: jump(sp.extChain),
+        });
+      }
       nat.rules.push({ chain: 'KUBE-NODEPORTS', parts: [comment(sp.name), proto(sp.proto), dport(sp.nodePort)], target: jump(sp.extChain) });
     }
     if (!hasExternal) {

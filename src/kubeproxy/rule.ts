@@ -107,6 +107,8 @@ export const recentCheck = (name: string, seconds: number) =>
   match(`-m recent --name ${name} --rcheck --seconds ${seconds} --reap`,
     `-m recent --rcheck --seconds ${seconds} --reap --name ${name} --mask 255.255.255.255 --rsource`);
 export const matchSet = (set: string, flags: string) => match(`-m set --match-set ${set} ${flags}`);
+/** libxt_nfacct saves with two spaces before the name (its own space plus xtables_save_string's). */
+export const nfacct = (name: string) => match(`-m nfacct --nfacct-name ${name}`, `-m nfacct --nfacct-name  ${name}`);
 
 export const jump = (name: string): Target => ({ name });
 export const reject = (): Target => ({ name: 'REJECT', save: '--reject-with icmp-port-unreachable' });

@@ -88,6 +88,12 @@ export interface ProxyConfig {
   localhostNodePorts?: boolean;
   /** The node's `net.netfilter.nf_conntrack_tcp_be_liberal` is set: no INVALID drop rule. Default false. */
   conntrackTCPBeLiberal?: boolean;
+  /**
+   * nfacct counters exist (kube-proxy v1.31+ on a kernel with nfacct): the INVALID drop and an extra
+   * 127.0.0.0/8 rule per node port count into `ct_state_invalid_dropped_pkts` / `localhost_nps_accepted_pkts`.
+   * Default false (v1.30).
+   */
+  nfacct?: boolean;
   /** Kubelet ran first (its KUBE-FIREWALL jumps and canary chains exist). Default true. */
   kubelet?: boolean;
   /** Default 'clusterIP': by cluster IP (numeric), then by the port's place in `spec.ports`. */
