@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { NodeAgent, EndpointModel } from '../../cilium/agent.ts';
 import type { LbFrontend } from '../../cilium/api.ts';
 import { ipcacheLookupKey, IPCACHE_VAL_OFF_SEC_IDENTITY } from '../../../maps/cilium_ipcache.ts';
-import type { EndpointObject, ServiceObject } from '../proto.ts';
+import type { EndpointObject, NetworkInterfaceObject, ServiceObject } from '../proto.ts';
 
 /** The agent state Hubble reads; the Cilium control plane (CiliumCluster) has this shape. */
 export interface CiliumStateSource {
@@ -38,7 +38,8 @@ export class ClusterState {
   private podsGen = -1;
   private pods = new Map<number, { namespace: string; name: string }>();
   private feList: readonly LbFrontend[] | undefined;
-  private services = new Map<string, ServiceObject>();
+  /** Frontends by ip * 65536 + port. */
+  private services = new Map<number, ServiceObject>();
   private readonly unwatch: Array<() => void> = [];
 
   constructor(readonly src: CiliumStateSource) {
@@ -75,11 +76,11 @@ export class ClusterState {
       this.services = new Map();
       for (const f of fes) {
         if (f.type === 'NodePort') continue;
-        this.services.set(`${f.ip}:${f.port}`, Object.freeze({ name: f.name, namespace: f.namespace }));
+        this.services.set(f.ip * 65536 + f.port, Object.freeze({ name: f.name, namespace: f.namespace }));
       }
       this.feList = fes;
     }
-    return this.services.size === 0 ? undefined : this.services.get(`${ip}:${port}`);
+    return this.services.size === 0 || ip < 0 ? undefined : this.services.get(ip * 65536 + port);
   }
 }
 
@@ -102,8 +103,9 @@ export function sortAndFilterLabels(labels: readonly string[], identity: number)
 /** One node's getters (Hubble runs in each agent and sees that agent's state). */
 export class NodeGetters {
   readonly agent: NodeAgent;
-  private readonly endpoints = new LRUCache<string, EndpointObject>({ max: ENDPOINT_CACHE_MAX });
-  private readonly links = new LRUCache<number, string>({ max: LINK_CACHE_MAX });
+  /** Keyed by ip + identity * 2^32 (identities below 2^21), else by `ip/identity`. */
+  private readonly endpoints = new LRUCache<number | string, EndpointObject>({ max: ENDPOINT_CACHE_MAX });
+  private readonly links = new LRUCache<number, NetworkInterfaceObject>({ max: LINK_CACHE_MAX });
   private gen = -1;
   private local = new Map<number, EndpointModel>();
   private readonly key = new Uint8Array(24);
@@ -142,7 +144,7 @@ export class NodeGetters {
    */
   resolveEndpoint(ip: number, datapathId: number): EndpointObject {
     this.fresh();
-    const k = `${ip}/${datapathId}`;
+    const k = datapathId < 0x200000 && ip >= 0 ? ip + datapathId * 0x100000000 : `${ip}/${datapathId}`;
     let e = this.endpoints.get(k);
     if (e === undefined) { e = this.resolve(ip, datapathId); this.endpoints.set(k, e); }
     return e;
@@ -170,11 +172,15 @@ export class NodeGetters {
     return Object.keys(e).length ? Object.freeze(e) : WORLD_NONE;
   }
 
-  /** GetIfNameCached: the interface name of ifindex on this node ('' if none). */
-  ifname(ifindex: number): string {
+  /** flow.NetworkInterface of an ifindex, its name from GetIfNameCached (omitted when unknown); shared, read-only. */
+  iface(ifindex: number): NetworkInterfaceObject {
     this.fresh();
     let n = this.links.get(ifindex);
-    if (n === undefined) { n = this.agent.kernel.deviceByIndex(ifindex)?.name ?? ''; this.links.set(ifindex, n); }
+    if (n === undefined) {
+      const name = this.agent.kernel.deviceByIndex(ifindex)?.name;
+      n = Object.freeze(name ? { index: ifindex, name } : { index: ifindex });
+      this.links.set(ifindex, n);
+    }
     return n;
   }
 

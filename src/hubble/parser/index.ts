@@ -16,13 +16,12 @@ const MSG_TRACE_SOCK = notifyType('CILIUM_NOTIFY_TRACE_SOCK');
 export interface UuidSource { u32(): number }
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const h8 = (w: number) => hex[w >>> 24]! + hex[(w >>> 16) & 255]! + hex[(w >>> 8) & 255]! + hex[w & 255]!;
 /** A version 4 UUID, as uuid.New() makes for every flow. */
 export function uuid4(rng: UuidSource): string {
-  const b: number[] = [];
-  for (let i = 0; i < 4; i++) { const w = rng.u32(); b.push(w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255); }
-  b[6] = (b[6]! & 0x0f) | 0x40; b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.map((x) => hex[x]!);
-  return `${h.slice(0, 4).join('')}-${h.slice(4, 6).join('')}-${h.slice(6, 8).join('')}-${h.slice(8, 10).join('')}-${h.slice(10).join('')}`;
+  const a = rng.u32(), b = ((rng.u32() & 0xffff0fff) | 0x4000) >>> 0, c = ((rng.u32() & 0x3fffffff) | 0x80000000) >>> 0, d = rng.u32();
+  const bs = h8(b), cs = h8(c);
+  return `${h8(a)}-${bs.slice(0, 4)}-${bs.slice(4)}-${cs.slice(0, 4)}-${cs.slice(4)}${h8(d)}`;
 }
 
 /** A node's parser: its getters, its name and labels stamped on every flow. */

@@ -27,9 +27,29 @@ const ETH_P_IP = 0x0800, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IP
 const VXLAN_HLEN = 8, TUNNEL_VXLAN = 1, IP_V4 = 1;
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Strings already made for a MAC or an address (a lab has few): bounded, emptied when full. */
+const MAX_CACHED = 4096;
+const macs = new Map<number, string>(), ips = new Map<number, string>();
 /** Lower-case colon MAC, as Hubble's formatMAC. */
 function mac(b: Uint8Array, o: number): string {
-  return `${hex[b[o]!]}:${hex[b[o + 1]!]}:${hex[b[o + 2]!]}:${hex[b[o + 3]!]}:${hex[b[o + 4]!]}:${hex[b[o + 5]!]}`;
+  const k = (b[o]! * 0x10000000000) + (b[o + 1]! * 0x100000000) + ((b[o + 2]! << 24) >>> 0) + (b[o + 3]! << 16) + (b[o + 4]! << 8) + b[o + 5]!;
+  let s = macs.get(k);
+  if (s === undefined) {
+    s = `${hex[b[o]!]}:${hex[b[o + 1]!]}:${hex[b[o + 2]!]}:${hex[b[o + 3]!]}:${hex[b[o + 4]!]}:${hex[b[o + 5]!]}`;
+    if (macs.size >= MAX_CACHED) macs.clear();
+    macs.set(k, s);
+  }
+  return s;
+}
+/** Dotted quad of a u32 (cached). */
+export function ipString(v: number): string {
+  let s = ips.get(v);
+  if (s === undefined) {
+    s = u32ToIp(v);
+    if (ips.size >= MAX_CACHED) ips.clear();
+    ips.set(v, s);
+  }
+  return s;
 }
 const be16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 const be32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
@@ -52,7 +72,7 @@ function decodeL3(b: Uint8Array, o: number, out: DecodedPacket): boolean {
   const total = be16(b, o + 2);
   if (ihl < 20 || total < ihl || b.length - o < ihl) return false;
   const src = be32(b, o + 12), dst = be32(b, o + 16);
-  out.IP = { source: u32ToIp(src), destination: u32ToIp(dst), ipVersion: IP_V4 };
+  out.IP = { source: ipString(src), destination: ipString(dst), ipVersion: IP_V4 };
   out.hasIp = true; out.srcIp = src; out.dstIp = dst; out.summary = 'IPv4';
   // Fragments (MF set or an offset): gopacket hands the rest to its fragment layer, which this parser lacks.
   if (be16(b, o + 6) & 0x3fff) return true;
@@ -99,16 +119,16 @@ function fresh(): DecodedPacket {
   return { summary: '', hasIp: false, srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0 };
 }
 
-/** Ethernet (or, with l3, bare IPv4) then up; null when a layer is malformed (Hubble drops the event). */
-function decodeFrom(b: Uint8Array, l3: boolean): DecodedPacket | null {
+/** Ethernet (or, with l3, bare IPv4) at `o` then up; null when a layer is malformed (Hubble drops the event). */
+function decodeFrom(b: Uint8Array, o: number, l3: boolean): DecodedPacket | null {
   const out = fresh();
-  if (b.length === 0) return out;
-  if (l3) return decodeL3(b, 0, out) ? out : null;
-  if (b.length < 14) return null;
-  out.ethernet = { source: mac(b, 6), destination: mac(b, 0) };
+  if (b.length === o) return out;
+  if (l3) return decodeL3(b, o, out) ? out : null;
+  if (b.length - o < 14) return null;
+  out.ethernet = { source: mac(b, o + 6), destination: mac(b, o) };
   out.summary = 'Ethernet';
-  if (be16(b, 12) !== ETH_P_IP) return out;
-  return decodeL3(b, 14, out) ? out : null;
+  if (be16(b, o + 12) !== ETH_P_IP) return out;
+  return decodeL3(b, o + 14, out) ? out : null;
 }
 
 /**
@@ -116,13 +136,13 @@ function decodeFrom(b: Uint8Array, l3: boolean): DecodedPacket | null {
  * payload is a VXLAN frame: the outer IP/L4 go to `tunnel` and the flow
  * describes the inner packet.
  */
-export function decodePacket(b: Uint8Array, l3: boolean, vxlan: boolean): DecodedPacket | null {
-  const outer = decodeFrom(b, l3);
+export function decodePacket(b: Uint8Array, start: number, l3: boolean, vxlan: boolean): DecodedPacket | null {
+  const outer = decodeFrom(b, start, l3);
   if (!outer || !vxlan || !outer.l4?.UDP) return outer;
-  const ipOff = l3 ? 0 : 14, udp = ipOff + (b[ipOff]! & 15) * 4, inner = udp + 8;
+  const ipOff = start + (l3 ? 0 : 14), udp = ipOff + (b[ipOff]! & 15) * 4, inner = udp + 8;
   if (b.length - inner < VXLAN_HLEN) return null;
   const vni = be32(b, inner + 4) >>> 8;
-  const res = decodeFrom(b.subarray(inner + VXLAN_HLEN), false);
+  const res = decodeFrom(b, inner + VXLAN_HLEN, false);
   if (!res) return null;
   res.tunnel = { protocol: TUNNEL_VXLAN, IP: outer.IP, l4: outer.l4, vni };
   return res;

@@ -1,13 +1,17 @@
 // Mirrors pkg/hubble/parser/threefour: trace, drop and policy-verdict events
 // (decoded through maps/notify.ts) -> the L3/L4 fields of flow.Flow.
 
-import { decodeDropNotify, decodePolicyVerdictNotify, decodeTraceNotify, DROP_NOTIFY, DROP_NOTIFY_V1_LEN, POLICY_VERDICT_NOTIFY,
-  TRACE_NOTIFY, TRACE_NOTIFY_V0_LEN } from '../../../maps/notify.ts';
+import { decodePolicyVerdictNotify, DROP_NOTIFY, DROP_NOTIFY_V1_LEN, POLICY_VERDICT_NOTIFY, TRACE_NOTIFY, TRACE_NOTIFY_V0_LEN } from '../../../maps/notify.ts';
 import { notifyType, sourceFileName, TRACE_REASON_ENCRYPTED, traceReason, tracePoint } from '../../../maps/monitor_api.ts';
-import { u32ToIp } from '../../wire/addr.ts';
 import type { FlowObject } from '../proto.ts';
 import type { NodeGetters } from './getters.ts';
-import { decodePacket, type DecodedPacket } from './packet.ts';
+import { decodePacket, ipString, type DecodedPacket } from './packet.ts';
+
+// Field offsets of the structs' one description (maps/notify.ts), read once: no object per event.
+const T = TRACE_NOTIFY.off, D = DROP_NOTIFY.off;
+const le16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+const le32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+const be32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 export const MSG_DROP = notifyType('CILIUM_NOTIFY_DROP'), MSG_TRACE = notifyType('CILIUM_NOTIFY_TRACE'),
   MSG_POLICY_VERDICT = notifyType('CILIUM_NOTIFY_POLICY_VERDICT');
@@ -51,53 +55,53 @@ function l34(f: FlowObject, g: NodeGetters, p: DecodedPacket, srcIp: number, src
   if (ds) f.destination_service = ds;
 }
 
-/** A trace_notify -> flow; null when the packet does not decode. */
+/** A trace_notify -> flow; false when the packet does not decode. */
 export function decodeTrace(data: Uint8Array, f: FlowObject, g: NodeGetters): boolean {
   if (data.length < TRACE_NOTIFY_V0_LEN) return false;
-  const tn = decodeTraceNotify(data);
-  if (tn.version >= 1 && data.length < TRACE_NOTIFY.size) return false;
-  const p = decodePacket(tn.payload, (tn.flags & FLAG_L3_DEVICE) !== 0, (tn.flags & FLAG_VXLAN) !== 0);
+  const version = le16(data, T.version);
+  if (version >= 1 && data.length < TRACE_NOTIFY.size) return false;
+  const obsPoint = data[T.subtype]!, source = le16(data, T.source), flags = data[T.flags]!, reason = data[T.reason]!;
+  const origIp = version >= 1 ? be32(data, T.orig_ip4) : 0, ifindex = le32(data, T.ifindex);
+  const p = decodePacket(data, version >= 1 ? TRACE_NOTIFY.size : TRACE_NOTIFY_V0_LEN, (flags & FLAG_L3_DEVICE) !== 0, (flags & FLAG_VXLAN) !== 0);
   if (!p) return false;
   let srcIp = p.srcIp;
-  if (p.IP && tn.origIp !== 0) {
+  if (p.IP && origIp !== 0) {
     // SNAT: orig_ip is the address before translation, the header the one after.
-    srcIp = tn.origIp;
-    const orig = u32ToIp(tn.origIp);
+    srcIp = origIp;
+    const orig = ipString(origIp);
     if (orig !== p.IP.source) p.IP = { ...p.IP, source: orig, source_xlated: p.IP.source };
   }
-  if (p.IP && (tn.reason & TRACE_REASON_ENCRYPTED)) p.IP = { ...p.IP, encrypted: true };
+  if (p.IP && (reason & TRACE_REASON_ENCRYPTED)) p.IP = { ...p.IP, encrypted: true };
   f.verdict = VERDICT_FORWARDED;
-  f.trace_observation_point = tn.obsPoint === TRACE_TO_LXC ? TO_ENDPOINT : tn.obsPoint;
-  f.event_type = TRACE_EVENT_TYPES[tn.obsPoint]!;
-  l34(f, g, p, srcIp, tn.srcLabel, tn.dstLabel);
-  const r = tn.reason & ~TRACE_REASON_ENCRYPTED, known = r !== REASON_UNKNOWN, reply = r === REASON_REPLY;
+  f.trace_observation_point = obsPoint === TRACE_TO_LXC ? TO_ENDPOINT : obsPoint;
+  f.event_type = TRACE_EVENT_TYPES[obsPoint]!;
+  l34(f, g, p, srcIp, le32(data, T.src_label), le32(data, T.dst_label));
+  const r = reason & ~TRACE_REASON_ENCRYPTED, known = r !== REASON_UNKNOWN, reply = r === REASON_REPLY;
   if (known && r !== REASON_SRV6_ENCAP && r !== REASON_SRV6_DECAP) { f.is_reply = reply ? BOOL_TRUE : BOOL_FALSE; f.reply = reply; }
-  if (tn.source !== 0 && known) {
-    const isSourceEp = tn.source === (f.source?.ID ?? 0);
-    f.traffic_direction = isSourceEp !== reply || tn.origIp !== 0 ? EGRESS : INGRESS;
+  if (source !== 0 && known) {
+    const isSourceEp = source === (f.source?.ID ?? 0);
+    f.traffic_direction = isSourceEp !== reply || origIp !== 0 ? EGRESS : INGRESS;
   }
-  f.trace_reason = traceReasonProto(tn.reason);
-  if (tn.ifindex !== 0) {
-    const name = g.ifname(tn.ifindex);
-    f.interface = name ? { index: tn.ifindex, name } : { index: tn.ifindex };
-  }
-  if (tn.obsPoint === TRACE_TO_PROXY) f.proxy_port = tn.dstId;
+  f.trace_reason = traceReasonProto(reason);
+  if (ifindex !== 0) f.interface = g.iface(ifindex);
+  if (obsPoint === TRACE_TO_PROXY) f.proxy_port = le16(data, T.dst_id);
   return true;
 }
 
 /** A drop_notify -> flow. */
 export function decodeDrop(data: Uint8Array, f: FlowObject, g: NodeGetters): boolean {
   if (data.length < DROP_NOTIFY_V1_LEN) return false;
-  const dn = decodeDropNotify(data);
-  if (dn.version >= 2 && data.length < DROP_NOTIFY.size) return false;
-  const p = decodePacket(dn.payload, (dn.flags & FLAG_L3_DEVICE) !== 0, (dn.flags & FLAG_VXLAN) !== 0);
+  const version = le16(data, D.version), v2 = version >= 2;
+  if (v2 && data.length < DROP_NOTIFY.size) return false;
+  const flags = v2 ? data[D.flags]! : 0, reason = data[D.subtype]!, source = le16(data, D.source);
+  const p = decodePacket(data, v2 ? DROP_NOTIFY.size : DROP_NOTIFY_V1_LEN, (flags & FLAG_L3_DEVICE) !== 0, (flags & FLAG_VXLAN) !== 0);
   if (!p) return false;
   f.verdict = VERDICT_DROPPED;
-  f.drop_reason = dn.reason; f.drop_reason_desc = dn.reason;
-  f.event_type = { type: MSG_DROP, sub_type: dn.reason };
-  f.file = { name: sourceFileName(dn.file), line: dn.line };
-  l34(f, g, p, p.srcIp, dn.srcLabel, dn.dstLabel);
-  if (dn.source !== 0) f.traffic_direction = dn.source === (f.source?.ID ?? 0) ? EGRESS : INGRESS;
+  f.drop_reason = reason; f.drop_reason_desc = reason;
+  f.event_type = { type: MSG_DROP, sub_type: reason };
+  f.file = { name: sourceFileName(data[D.file]!), line: le16(data, D.line) };
+  l34(f, g, p, p.srcIp, le32(data, D.src_label), le32(data, D.dst_label));
+  if (source !== 0) f.traffic_direction = source === (f.source?.ID ?? 0) ? EGRESS : INGRESS;
   return true;
 }
 
@@ -105,7 +109,7 @@ export function decodeDrop(data: Uint8Array, f: FlowObject, g: NodeGetters): boo
 export function decodePolicyVerdict(data: Uint8Array, f: FlowObject, g: NodeGetters): boolean {
   if (data.length < POLICY_VERDICT_NOTIFY.size) return false;
   const pv = decodePolicyVerdictNotify(data);
-  const p = decodePacket(pv.payload, (pv.flags & PV_L3) !== 0, false);
+  const p = decodePacket(data, POLICY_VERDICT_NOTIFY.size, (pv.flags & PV_L3) !== 0, false);
   if (!p) return false;
   const ingress = (pv.flags & PV_INGRESS) !== 0;
   f.verdict = pv.verdict < 0 ? VERDICT_DROPPED : pv.verdict > 0 ? VERDICT_REDIRECTED : (pv.flags & PV_AUDITED) ? VERDICT_AUDIT : VERDICT_FORWARDED;
