@@ -63,6 +63,7 @@ export interface IptablesSync {
   /** In the order kube-proxy ensures them (iptablesJumpChains then the kubelet duplicates). */
   jumps: JumpRule[];
   largeClusterMode: boolean;
+  kubelet: boolean;
 }
 
 /** `fmt.Sprintf("%#08x", 1<<bit)`: 0x00004000 for the default bit 14. */
@@ -171,7 +172,7 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTabl
     { chain: KUBE_FORWARD, parts: [comment('kubernetes forwarding rules'), markMatch(mark)], target: jump('ACCEPT') },
     { chain: KUBE_FORWARD, parts: [comment('kubernetes forwarding conntrack rule'), ctstate('RELATED,ESTABLISHED')], target: jump('ACCEPT') },
   );
-  return { filter, nat, jumps: jumpRules(), largeClusterMode };
+  return { filter, nat, jumps: jumpRules(), largeClusterMode, kubelet: cfg.kubelet ?? true };
 }
 
 interface Ctx { cfg: ProxyConfig; filter: TableRules; nat: TableRules; largeClusterMode: boolean; localhostNP: boolean }

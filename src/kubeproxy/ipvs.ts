@@ -171,7 +171,7 @@ export function syncIpvs(state: ProxyState, cfg: ProxyConfig): IpvsSync {
   const { filter, nat } = ipvsRules(cfg, sets, lbNoNodeAccess);
   const jumps: JumpRule[] = IPVS_JUMPS.map(([table, from, to, text]) => ({ table, rule: { chain: from, parts: [comment(text)], target: jump(to) } }));
   const ipsets = IPSETS.map(([name, type, c]) => ({ name, type, comment: c, entries: sortEntries(sets.m.get(name)!) }));
-  return { filter, nat, jumps, virtualServers, dummyAddresses: [...bound], ipsets };
+  return { filter, nat, jumps, kubelet: cfg.kubelet ?? true, virtualServers, dummyAddresses: [...bound], ipsets };
 }
 
 /** Entries sorted numerically by address, then port (ipset's own order is its hash order). */

@@ -8,7 +8,13 @@
 import { KUBE_FIREWALL, KUBE_PROXY_CANARY, kubeFirewallRule, type JumpRule, type TableRules } from './iptables.ts';
 
 /** What both proxiers produce for iptables: the two tables of a full sync and the built-in chain jumps. */
-export interface RuleSync { filter: TableRules; nat: TableRules; jumps: JumpRule[] }
+export interface RuleSync {
+  filter: TableRules;
+  nat: TableRules;
+  jumps: JumpRule[];
+  /** ProxyConfig.kubelet of the sync: the saved views' default. */
+  kubelet?: boolean;
+}
 import { restoreLine, saveLine, type Rule } from './rule.ts';
 
 /** Tables in kube-proxy's order: filter then nat (iptables mode); the IPVS proxier writes nat first. */
@@ -44,7 +50,7 @@ export interface SavedTable {
 }
 
 export interface SaveOptions {
-  /** Kubelet ran first: KUBE-IPTABLES-HINT, KUBE-KUBELET-CANARY and its KUBE-FIREWALL jumps. Default true. */
+  /** Kubelet ran first: KUBE-IPTABLES-HINT, KUBE-KUBELET-CANARY and its KUBE-FIREWALL jumps. Default: the sync's ProxyConfig.kubelet (true). */
   kubelet?: boolean;
 }
 
@@ -65,7 +71,7 @@ function builtinRules(jumps: JumpRule[], kubelet: boolean): Map<string, Rule[]> 
 }
 
 export function saveTables(s: RuleSync, opts: SaveOptions = {}): SavedTable[] {
-  const kubelet = opts.kubelet ?? true;
+  const kubelet = opts.kubelet ?? s.kubelet ?? true;
   const builtins = builtinRules(s.jumps, kubelet);
   const tables: SavedTable[] = [];
   const user = (name: TableName, declared: string[], rules: Rule[]) => {
