@@ -9,7 +9,7 @@ import type { BpfProgram } from '../bpf/program.ts';
 import { mapAtPath, pinnedPaths } from './bpffs.ts';
 import { JsonWriter } from './bpftool_json.ts';
 import { BPFTOOL_HELP, LINK_HELP, MAP_HELP, NET_HELP, PROG_HELP } from './bpftool_help.ts';
-import { formatLink, formatLinkList, formatMap, formatMapDump, formatMapList, formatNetShow, formatProg, formatProgList, progFullName, tcxAttachments, type Pins } from './fmt_bpftool.ts';
+import { formatEntry, formatLink, formatLinkList, formatMap, formatMapDump, formatMapList, formatNetShow, formatProg, formatProgList, hexBytes, progFullName, tcxAttachments, type Pins } from './fmt_bpftool.ts';
 import type { LinuxNode } from './node.ts';
 import { bpfObjName, BPF_OBJ_NAME_LEN } from '../bpf/define.ts';
 
@@ -235,6 +235,8 @@ function doMap(r: Run, word: string, args: string[]): number {
     if (r.jw && several) r.jw.endArray();
     return 0;
   }
+  if (cmd === 'lookup' || cmd === 'peek') return doLookup(r, rest, help);
+  if (cmd === 'getnext') return doGetnext(r, rest, help);
   if (cmd !== 'show' && cmd !== 'list') return readOnly(r, 'map', cmd);
   if (rest.length === 0) { r.out += formatMapList(r.node, r.jw, r.pins); return 0; }
   if (rest.length !== 2) return r.perr(`what is '${rest[0]}'?`);
@@ -281,5 +283,96 @@ function doNet(r: Run, word: string, args: string[]): number {
     if (!r.node.hostNs.devices.has(dev)) return r.perr(`invalid devname ${dev}`);
   } else if (rest.length !== 0) r.usage(help);
   r.out += formatNetShow(r.node, dev, r.jw);
+  return 0;
+}
+
+/** map_parse_fd: exactly one map (none: a silent failure; several: said so). */
+function oneMap(r: Run, args: string[], help: string): BpfMap | number {
+  const maps = mapsBy(r, args, help);
+  if (typeof maps === 'number') return maps;
+  if (maps.length > 1) return r.perr('several maps match this handle');
+  return maps[0] ?? 255;
+}
+
+/** parse_bytes: `[hex] B1 B2 ...`, exactly n bytes, each by strtoul (base 0, or 16 after `hex`). */
+function parseBytes(r: Run, words: string[], name: string, n: number): { bytes: Uint8Array; rest: string[] } | number {
+  let i = 0;
+  let base: 0 | 16 = 0;
+  if (words[0] !== undefined && isPrefix(words[0], 'hex')) { base = 16; i = 1; }
+  const out = new Uint8Array(n);
+  let k = 0;
+  for (; k < n && words[i + k] !== undefined; k++) {
+    const w = words[i + k]!;
+    const v = base === 16 ? (/^(0[xX])?[0-9a-fA-F]+$/.test(w) ? parseInt(w.replace(/^0[xX]/, ''), 16) : undefined) : parseId(w);
+    if (v === undefined || w === '') return r.perr(`error parsing byte: ${w}`);
+    out[k] = v & 0xff;
+  }
+  if (k !== n) return r.perr(`${name} expected ${n} bytes got ${k}`);
+  return { bytes: out, rest: words.slice(i + k) };
+}
+
+/** parse_elem for a command that takes a key only (lookup, getnext). */
+function parseKey(r: Run, words: string[], m: BpfMap): Uint8Array | number {
+  const w = words[0];
+  if (w === undefined) return r.perr('did not find key');
+  if (isPrefix(w, 'key')) {
+    const p = parseBytes(r, words.slice(1), 'key', m.spec.keySize);
+    if (typeof p === 'number') return p;
+    const more = p.rest[0];
+    if (more === undefined) return p.bytes;
+    if (isPrefix(more, 'key')) return r.perr('duplicate key');
+    if (isPrefix(more, 'value')) return r.perr('unnecessary value');
+    if (isPrefix(more, 'any') || isPrefix(more, 'noexist') || isPrefix(more, 'exist')) return r.perr(`flags specified multiple times: ${more}`);
+    return r.perr(`expected key or value, got: ${more}`);
+  }
+  if (isPrefix(w, 'value')) return r.perr('unnecessary value');
+  if (isPrefix(w, 'any') || isPrefix(w, 'noexist') || isPrefix(w, 'exist')) return r.perr(`flags specified multiple times: ${w}`);
+  return r.perr(`expected key or value, got: ${w}`);
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const ARRAYS = new Set(['array', 'percpu_array', 'prog_array', 'perf_event_array']);
+
+/** `map lookup MAP key BYTES`: the element, or `Not found` (null under -j), exit 255. */
+function doLookup(r: Run, args: string[], help: string): number {
+  if (args.length < 2) r.usage(help);
+  const m = oneMap(r, args.slice(0, 2), help);
+  if (typeof m === 'number') return m;
+  const key = parseKey(r, args.slice(2), m);
+  if (typeof key === 'number') return key;
+  if (m.spec.type === 'perf_event_array') return r.perr('lookup failed: Unknown error 524');
+  // Userspace sees every CPU's copy of a per-CPU value (the dump's entries hold them).
+  const value = ARRAYS.has(m.spec.type) && m.spec.type !== 'prog_array' ? m.entries()[new DataView(key.buffer).getUint32(0, true)]?.[1] : m.entries().find(([k]) => sameBytes(k, key))?.[1] ?? m.lookup(key);
+  if (!value) {
+    if (r.jw) r.jw.raw('null'); else r.out += `key:\n${hexBytes(key)}\n\nNot found\n`;
+    return 255;
+  }
+  r.out += formatEntry(m, key, value, r.jw);
+  return 0;
+}
+
+/** `map getnext MAP [key BYTES]`: the key after the given one (the first without, or when the key is absent from a hash). */
+function doGetnext(r: Run, args: string[], help: string): number {
+  if (args.length < 2) r.usage(help);
+  const m = oneMap(r, args.slice(0, 2), help);
+  if (typeof m === 'number') return m;
+  const key = args.length > 2 ? parseKey(r, args.slice(2), m) : undefined;
+  if (typeof key === 'number') return key;
+  let next: Uint8Array | undefined;
+  if (ARRAYS.has(m.spec.type)) {
+    const i = key ? new DataView(key.buffer).getUint32(0, true) : -1;
+    const n = i >= m.spec.maxEntries ? 0 : i + 1;
+    if (n < m.spec.maxEntries) { next = new Uint8Array(4); new DataView(next.buffer).setUint32(0, n, true); }
+  } else {
+    const keys = m.entries().map(([k]) => k);
+    const at = key ? keys.findIndex((k) => sameBytes(k, key)) : -1;
+    next = keys[at + 1];
+  }
+  if (!next) return r.perr('can\'t get next key: No such file or directory');
+  if (r.jw) {
+    r.jw.startObject();
+    if (key) r.jw.name('key').hex(key); else r.jw.name('key').raw('null');
+    r.jw.name('next_key').hex(next).endObject();
+  } else r.out += `${key ? `key:\n${hexBytes(key)}\n` : 'key: None\n'}next key:\n${hexBytes(next)}\n`;
   return 0;
 }

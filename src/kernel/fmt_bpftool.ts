@@ -216,6 +216,12 @@ function entryError(m: BpfMap, key: Uint8Array, msg: string, jw?: JsonWriter): s
   return `key:${nl}${hexBytes(key)}${single ? '  ' : '\n'}value:${nl}${msg}\n`;
 }
 
+/** One element as `map lookup` prints it (print_key_value: the dump's entry format). */
+export function formatEntry(m: BpfMap, key: Uint8Array, value: Uint8Array, jw?: JsonWriter): string {
+  if (jw) { entryJson(m, key, value, jw); return ''; }
+  return entryPlain(m, key, value);
+}
+
 /** Bound on what one dump prints, so a huge map cannot make one command's output unbounded. */
 export const MAX_DUMP_ENTRIES = 1_000_000;
 
