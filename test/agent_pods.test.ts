@@ -120,6 +120,7 @@ t.test('kubectl exec into the agent pods: the node\'s tools, ds/cilium picks a p
   const agents = await podsOf(c, ['-n', 'kube-system', '-l', 'k8s-app=cilium']);
   const exec = (target: string, ...cmd: string[]) => kubectl(c, ['exec', '-n', 'kube-system', target, '-c', 'cilium-agent', '--', ...cmd]);
   for (const p of agents) t.same(await exec(p.name, 'hostname'), { stdout: `${p.node}\n`, stderr: '', exitCode: 0 }, `${p.name} runs on ${p.node}`);
+  t.equal((await c.sim.settle(c.exec('kube-system', agents[0]!.name, ['hostname']))).stdout, `${agents[0]!.node}\n`, 'the API\'s exec (POST /v1/exec) too');
   const first = [...agents].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!;
   t.equal((await exec('ds/cilium', 'hostname')).stdout, `${first.node}\n`, 'equal pods: the first by name');
   t.equal((await kubectl(c, ['exec', '-n', 'kube-system', 'daemonset/cilium', '--', 'hostname'])).stderr, '', 'the default-container annotation: no notice');

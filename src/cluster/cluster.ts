@@ -211,6 +211,9 @@ export class Cluster implements ClusterFacade {
   }
 
   async exec(namespace: string, pod: string, argv: string[], stdin = ''): Promise<ExecResult> {
+    // A host-network pod (Cilium's agent) shares the node's network and UTS namespaces: it runs on its node, as kubectl exec does.
+    const obj = this.api.get('Pod', namespace || 'default', pod);
+    if (obj?.spec.hostNetwork && obj.spec.nodeName && obj.status?.podIP) return this.nodeExec(obj.spec.nodeName, argv, stdin);
     const ctx = this.podContext(namespace || 'default', pod);
     if (!this.deps.execInPod) throw new ClusterError('exec is not available (no exec runtime)', 501, 'exec');
     return this.sim.settle(this.deps.execInPod(ctx, argv, stdin));
