@@ -17,7 +17,7 @@ interface Trace { outputs: string[]; masq: boolean; matched: string[] }
 
 class Tracer {
   private readonly rules: Map<string, Rule[]>;
-  constructor(private readonly s: IptablesSync, private readonly localIPs: Set<string>) {
+  constructor(s: IptablesSync, private readonly localIPs: Set<string>) {
     this.rules = new Map();
     const add = (table: string, r: Rule) => {
       const k = `${table}/${r.chain}`;

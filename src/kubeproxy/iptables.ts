@@ -7,26 +7,17 @@
 // chains are deleted when the node's nat chains are given. Not modelled:
 // partial syncs, topology hints, IPv6, the `primary` nodePortAddresses keyword.
 
-import {
-  addrtype, comment, ctstate, dnat, dport, dst, jump, markMatch, masquerade, nfacct, orMark, probability, proto, recentCheck, recentSet,
-  reject, src, statistic, xorMark, type Part, type Rule, type Target,
-} from './rule.ts';
-import { categorize, servicePorts, type Endpoint, type ServicePort } from './model.ts';
+import { addrtype, comment, ctstate, dst, jump, markMatch, masquerade, nfacct, orMark, src, xorMark, type Part, type Rule } from './rule.ts';
+import { servicePorts } from './model.ts';
 import { cidrContains, isLoopback } from './ip.ts';
 import type { ProxyConfig, ProxyState } from './types.ts';
+import {
+  KUBE_EXTERNAL_SERVICES, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_PROXY_FIREWALL, KUBE_SERVICES,
+  LARGE_CLUSTER_ENDPOINTS,
+} from './names.ts';
+import { servicePortRules, type Ctx } from './service_rules.ts';
 
-export const KUBE_SERVICES = 'KUBE-SERVICES';
-export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
-export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
-export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
-export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
-export const KUBE_FORWARD = 'KUBE-FORWARD';
-export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
-export const KUBE_FIREWALL = 'KUBE-FIREWALL';
-export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
-
-/** Above this many endpoints (all service ports together), SEP rules and SVC->SEP jumps lose their comments. */
-export const LARGE_CLUSTER_ENDPOINTS = 1000;
+export * from './names.ts';
 
 const NODEPORTS_LAST = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
 
@@ -173,129 +164,4 @@ export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTabl
     { chain: KUBE_FORWARD, parts: [comment('kubernetes forwarding conntrack rule'), ctstate('RELATED,ESTABLISHED')], target: jump('ACCEPT') },
   );
   return { filter, nat, jumps: jumpRules(), largeClusterMode, kubelet: cfg.kubelet ?? true };
-}
-
-interface Ctx { cfg: ProxyConfig; filter: TableRules; nat: TableRules; largeClusterMode: boolean; localhostNP: boolean }
-
-/** `-m comment --comment "<svc> <what>" -m P -p P -d IP --dport N`. */
-const capture = (text: string, sp: ServicePort, ip: string, port = sp.port): Part[] =>
-  [comment(text), proto(sp.proto), dst(ip), dport(port)];
-
-/** The rules of one service port, in syncProxyRules' order. */
-function servicePortRules(ctx: Ctx, sp: ServicePort): void {
-  const { cfg, filter, nat } = ctx;
-  const { cluster, local, reachable, hasAny: hasEndpoints } = categorize(sp);
-  const usesClusterPolicyChain = cluster.length > 0 && (!sp.internalPolicyLocal || sp.externallyAccessible);
-  const usesLocalPolicyChain = local.length > 0 && (sp.internalPolicyLocal || (sp.externalPolicyLocal && sp.externallyAccessible));
-  const internalChain = sp.internalPolicyLocal ? sp.svlChain : sp.svcChain;
-  const hasInternal = hasEndpoints && !(sp.internalPolicyLocal && local.length === 0);
-  const externalPolicyChain = sp.externalPolicyLocal ? sp.svlChain : sp.svcChain;
-  const hasExternal = hasEndpoints && !(sp.externalPolicyLocal && local.length === 0);
-  const usesExternalChain = hasEndpoints && sp.externallyAccessible;
-  const usesFW = hasEndpoints && sp.lbIPs.length > 0 && sp.sourceRanges.length > 0;
-  const lbChain = usesFW ? sp.fwChain : sp.extChain;
-
-  let internalFilter: Target | undefined, internalText = '', externalFilter: Target | undefined, externalText = '';
-  if (!hasEndpoints) {
-    internalFilter = externalFilter = reject();
-    internalText = externalText = `${sp.name} has no endpoints`;
-  } else {
-    if (!hasInternal) { internalFilter = jump('DROP'); internalText = `${sp.name} has no local endpoints`; }
-    if (!hasExternal) { externalFilter = jump('DROP'); externalText = `${sp.name} has no local endpoints`; }
-  }
-
-  if (hasInternal) nat.rules.push({ chain: 'KUBE-SERVICES', parts: capture(`${sp.name} cluster IP`, sp, sp.clusterIP), target: jump(internalChain) });
-  else filter.rules.push({ chain: 'KUBE-SERVICES', parts: capture(internalText, sp, sp.clusterIP), target: internalFilter });
-
-  for (const ip of sp.externalIPs) {
-    if (hasEndpoints) nat.rules.push({ chain: 'KUBE-SERVICES', parts: capture(`${sp.name} external IP`, sp, ip), target: jump(sp.extChain) });
-    if (!hasExternal) filter.rules.push({ chain: 'KUBE-EXTERNAL-SERVICES', parts: capture(externalText, sp, ip), target: externalFilter });
-  }
-  for (const ip of sp.lbIPs) {
-    if (hasEndpoints) nat.rules.push({ chain: 'KUBE-SERVICES', parts: capture(`${sp.name} loadbalancer IP`, sp, ip), target: jump(lbChain) });
-    if (usesFW) {
-      filter.rules.push({ chain: 'KUBE-PROXY-FIREWALL', parts: capture(`${sp.name} traffic not accepted by ${sp.fwChain}`, sp, ip), target: jump('DROP') });
-    }
-  }
-  if (!hasExternal) {
-    for (const ip of sp.lbIPs) filter.rules.push({ chain: 'KUBE-EXTERNAL-SERVICES', parts: capture(externalText, sp, ip), target: externalFilter });
-  }
-  if (sp.nodePort !== 0) {
-    if (hasEndpoints) {
-      if (cfg.nfacct && ctx.localhostNP) {
-        nat.rules.push({
-          chain: 'KUBE-NODEPORTS', parts: [comment(sp.name), proto(sp.proto), dst('127.0.0.0/8'), dport(sp.nodePort), nfacct('localhost_nps_accepted_pkts')],
-          target: jump(sp.extChain),
-        });
-      }
-      nat.rules.push({ chain: 'KUBE-NODEPORTS', parts: [comment(sp.name), proto(sp.proto), dport(sp.nodePort)], target: jump(sp.extChain) });
-    }
-    if (!hasExternal) {
-      filter.rules.push({
-        chain: 'KUBE-EXTERNAL-SERVICES', parts: [comment(externalText), addrtype('dst'), proto(sp.proto), dport(sp.nodePort)], target: externalFilter,
-      });
-    }
-  }
-  if (sp.healthCheckNodePort !== 0) {
-    filter.rules.push({
-      chain: 'KUBE-NODEPORTS', parts: [comment(`${sp.name} health check node port`), proto('tcp'), dport(sp.healthCheckNodePort)], target: jump('ACCEPT'),
-    });
-  }
-
-  if (hasInternal) {
-    const parts = capture(`${sp.name} cluster IP`, sp, sp.clusterIP);
-    if (cfg.masqueradeAll) nat.rules.push({ chain: internalChain, parts, target: jump(KUBE_MARK_MASQ) });
-    else if (cfg.clusterCIDR) nat.rules.push({ chain: internalChain, parts: [...parts, src(cfg.clusterCIDR, true)], target: jump(KUBE_MARK_MASQ) });
-  }
-
-  if (usesExternalChain) {
-    nat.chains.push(sp.extChain);
-    if (!sp.externalPolicyLocal) {
-      nat.rules.push({ chain: sp.extChain, parts: [comment(`masquerade traffic for ${sp.name} external destinations`)], target: jump(KUBE_MARK_MASQ) });
-    } else {
-      if (cfg.clusterCIDR) {
-        nat.rules.push({ chain: sp.extChain, parts: [comment(`pod traffic for ${sp.name} external destinations`), src(cfg.clusterCIDR)], target: jump(sp.svcChain) });
-      }
-      nat.rules.push(
-        { chain: sp.extChain, parts: [comment(`masquerade LOCAL traffic for ${sp.name} external destinations`), addrtype('src')], target: jump(KUBE_MARK_MASQ) },
-        { chain: sp.extChain, parts: [comment(`route LOCAL traffic for ${sp.name} external destinations`), addrtype('src')], target: jump(sp.svcChain) },
-      );
-    }
-    if (hasExternal) nat.rules.push({ chain: sp.extChain, parts: [], target: jump(externalPolicyChain) });
-  }
-
-  if (usesFW) {
-    nat.chains.push(sp.fwChain);
-    const text = comment(`${sp.name} loadbalancer IP`);
-    let allowFromNode = false;
-    for (const cidr of sp.sourceRanges) {
-      nat.rules.push({ chain: sp.fwChain, parts: [text, src(cidr)], target: jump(sp.extChain) });
-      if (cidrContains(cidr, cfg.nodeIP)) allowFromNode = true;
-    }
-    if (allowFromNode) for (const ip of sp.lbIPs) nat.rules.push({ chain: sp.fwChain, parts: [text, src(ip)], target: jump(sp.extChain) });
-    nat.rules.push({ chain: sp.fwChain, parts: [comment(`other traffic to ${sp.name} will be dropped by KUBE-PROXY-FIREWALL`)] });
-  }
-
-  if (usesClusterPolicyChain) { nat.chains.push(sp.svcChain); endpointJumps(ctx, sp, sp.svcChain, cluster); }
-  if (usesLocalPolicyChain) { nat.chains.push(sp.svlChain); endpointJumps(ctx, sp, sp.svlChain, local); }
-
-  for (const ep of reachable) {
-    nat.chains.push(ep.chain);
-    const c = ctx.largeClusterMode ? [] : [comment(sp.name)];
-    nat.rules.push({ chain: ep.chain, parts: [...c, src(ep.ip)], target: jump(KUBE_MARK_MASQ) });
-    nat.rules.push({ chain: ep.chain, parts: [...c, ...(sp.affinity ? [recentSet(ep.chain)] : []), proto(sp.proto)], target: dnat(ep.str) });
-  }
-}
-
-/** writeServiceToEndpointRules: affinity checks first, then 1/n, 1/(n-1), ... and an unconditional last jump. */
-function endpointJumps(ctx: Ctx, sp: ServicePort, chain: string, eps: Endpoint[]): void {
-  const c = (ep: Endpoint) => (ctx.largeClusterMode ? [] : [comment(`${sp.name} -> ${ep.str}`)]);
-  if (sp.affinity) {
-    for (const ep of eps) ctx.nat.rules.push({ chain, parts: [...c(ep), recentCheck(ep.chain, sp.stickySeconds)], target: jump(ep.chain) });
-  }
-  eps.forEach((ep, i) => {
-    const parts = c(ep);
-    if (i < eps.length - 1) parts.push(statistic(probability(eps.length - i)));
-    ctx.nat.rules.push({ chain, parts, target: jump(ep.chain) });
-  });
 }
