@@ -2,7 +2,7 @@
 // own listener over TCP and over a unix socket, plain HTTP against Cilium's
 // paths, JSON checked key by key against Cilium 1.16's go-swagger models; the
 // 404/400 table; map events (follow); the map watch WebSocket.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ const keys = (o: object) => Object.keys(o).sort();
 const sorted = (...k: string[]) => [...k].sort();
 
 /** Field-by-field checks of each path's JSON against the Cilium 1.16 model (required keys, types, enums). */
-async function checkShapes(t: Tap.Test, base: string): Promise<void> {
+async function checkShapes(t: Test, base: string): Promise<void> {
   const j = async (path: string) => { const r = await get(base, path); t.equal(r.status, 200, `GET ${path}`); t.match(r.type, /^application\/json/); return JSON.parse(r.text); };
 
   const mapList = await j('/v1/map');
@@ -102,7 +102,7 @@ async function checkShapes(t: Tap.Test, base: string): Promise<void> {
     t.ok(['external', 'internal'].includes(s.spec['frontend-address'].scope));
     for (const b of s.spec['backend-addresses']) { t.type(b.ip, 'string'); t.ok(['active', 'terminating', 'quarantined', 'maintenance'].includes(b.state)); }
   }
-  const dns = svcs.find((s: { spec: { flags: { name?: string } } }) => s.spec.flags.name === 'kube-dns' && s.spec['frontend-address'].protocol === 'UDP');
+  const dns = svcs.find((s: { spec: { flags: { name?: string }; 'frontend-address': { protocol: string } } }) => s.spec.flags.name === 'kube-dns' && s.spec['frontend-address'].protocol === 'UDP');
   t.match(dns.spec, { 'frontend-address': { ip: '10.96.0.10', port: 53 }, flags: { type: 'ClusterIP', namespace: 'kube-system' } });
   t.same(await j(`/v1/service/${dns.spec.id}`), dns);
 

@@ -6,7 +6,7 @@ import { Validator } from 'ip-num';
 import { ipToU32 } from '../../wire/addr.ts';
 import type { CiliumCluster } from '../control.ts';
 import { agentApi } from '../rest/router.ts';
-import { explainMap } from '../rest/explain.ts';
+import { explainEntries } from '../rest/explain.ts';
 import { agentMap } from '../rest/maps.ts';
 import type { BPFMap, BPFMapList, ClusterNodeStatus, Endpoint, Identity, IPListEntry, MapEvent, Service } from '../rest/models.ts';
 import { CILIUM_COMMIT, CILIUM_VERSION, formatStatus } from './status.ts';
@@ -48,8 +48,7 @@ function explainOf(c: Ctx, name: string): Explain {
   if (!c.flags.has('--explain')) return undefined;
   const m = agentMap(c.ctl.agent(c.node), name);
   if (!m) return undefined;
-  const model = explainMap(c.ctl, c.node, m, { nowNs: () => c.env.nowNs });
-  return new Map(model.cache.filter((e) => e.explain).map((e) => [e.key!, e.explain!]));
+  return explainEntries(c.ctl, c.node, m, { nowNs: () => c.env.nowNs });
 }
 
 function parseIp(s: string): number | undefined { return Validator.isValidIPv4String(s)[0] ? ipToU32(s) : undefined; }

@@ -93,9 +93,8 @@ function explainEntry(name: string, k: Uint8Array, v: Uint8Array, l: Lookup, now
   return undefined;
 }
 
-/** mapModel with an `explain` per entry (same order), for the maps explain knows. */
-export function explainMap(ctl: CiliumCluster, node: string, m: BpfMap, clock: ExplainClock): ExplainedMap {
-  const model = mapModel(m) as ExplainedMap;
+/** The note of every entry of a map (uncached ones too), by its key string. */
+export function explainEntries(ctl: CiliumCluster, node: string, m: BpfMap, clock: ExplainClock): Map<string, string> {
   const f = formatFor(m.spec.name)!;
   const l = new Lookup(ctl, node);
   const nowSec = Math.floor(clock.nowNs() / 1e9);
@@ -104,6 +103,13 @@ export function explainMap(ctl: CiliumCluster, node: string, m: BpfMap, clock: E
     const x = explainEntry(m.spec.name, k, v, l, nowSec);
     if (x !== undefined) byKey.set(f.key(k), x);
   }
+  return byKey;
+}
+
+/** mapModel with an `explain` per entry (same order), for the maps explain knows. */
+export function explainMap(ctl: CiliumCluster, node: string, m: BpfMap, clock: ExplainClock): ExplainedMap {
+  const model = mapModel(m) as ExplainedMap;
+  const byKey = explainEntries(ctl, node, m, clock);
   for (const e of model.cache) { const x = byKey.get(e.key!); if (x !== undefined) e.explain = x; }
   return model;
 }
