@@ -48,13 +48,16 @@ export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): v
   const rsKeys = full ? null : [...t.dirtyReplicaSets];
   t.dirtyReplicaSets.clear();
   for (const rs of rsKeys ? objsByKeys(s, 'ReplicaSet', rsKeys) : listObjs(s, 'ReplicaSet')) reconcileReplicaSet(s, env, rs, t);
-  reconcileDaemonSets(s, env);
+  // The daemon set controller runs when a DaemonSet, a Node or a daemon's pod changed (else it would find nothing to do).
+  const daemons = full || t.daemonsDirty;
+  t.daemonsDirty = false;
+  if (daemons) reconcileDaemonSets(s, env);
   // Pods the scheduler could not place are tried again only when room may have appeared: a pod address was freed (or a new request).
   const retry = full || t.ipsFreed.size > 0;
   t.ipsFreed.clear();
   for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t, retry);
   if (t.pending.size > 0) countReady(s, t);
-  daemonSetStatus(s);
+  if (daemons || t.daemonsDirty) daemonSetStatus(s);
   const svcKeys = full ? null : [...t.dirtyServices];
   t.dirtyServices.clear();
   t.phase = 'services';

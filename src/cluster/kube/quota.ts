@@ -3,7 +3,7 @@
 // lists them ("Admission, quotas and capacity").
 
 import { ClusterError } from '../facade.ts';
-import { keysOf, type KubeState } from './state.ts';
+import { tableSize, type KubeState } from './state.ts';
 import type { KObject } from './types.ts';
 
 /** Documents one request may carry, and pods one replica set may create in one request. */
@@ -21,7 +21,7 @@ export const MAX_UNSCHEDULED_PODS = 500;
 
 export function podCount(s: KubeState): number {
   const table = s.objects.Pod;
-  return table ? keysOf(table).length : 0;
+  return table ? tableSize(table) : 0;
 }
 
 /** A new pod beyond MAX_PODS is refused as a ResourceQuota refuses it. */

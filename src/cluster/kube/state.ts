@@ -71,8 +71,7 @@ export function* cloneStateSteps(s: KubeState): Generator<void, KubeState, void>
       if (++n % CLONE_STEP === 0) yield;
     }
     objects[kind] = copy;
-    const keys = sortedKeys.get(table);
-    if (keys) sortedKeys.set(copy, keys.slice());
+    if (sortedKeys.has(table)) sortedKeys.set(copy, { keys: keysOf(table), added: new Set(), deleted: new Set() });
   }
   return { ...s, objects };
 }
@@ -81,21 +80,41 @@ export function getObj(s: KubeState, kind: string, namespace: string | undefined
   return s.objects[kind]?.[objKey(namespace, name)];
 }
 
-/** Sorted keys per kind table, kept by putObj/delObj (big states list the same kinds over and over). */
-const sortedKeys = new WeakMap<Record<string, KObject>, string[]>();
+/**
+ * Sorted keys per kind table (big states list the same kinds over and over),
+ * with the keys added and deleted since they were sorted: putObj/delObj note
+ * a change in O(1) and the next keysOf merges them in, O(n + k log k), instead
+ * of shifting the array once per object.
+ */
+interface SortedKeys { keys: string[]; added: Set<string>; deleted: Set<string> }
+const sortedKeys = new WeakMap<Record<string, KObject>, SortedKeys>();
 
-/** The table's keys, sorted (a shared array: callers must not mutate it, nor add/delete keys while iterating). */
+/** The table's keys, sorted (a shared array: callers must not mutate it). */
 export function keysOf(table: Record<string, KObject>): string[] {
-  let keys = sortedKeys.get(table);
-  if (!keys) { keys = Object.keys(table).sort(); sortedKeys.set(table, keys); }
-  return keys;
+  const sk = sortedKeys.get(table);
+  if (!sk) { const keys = Object.keys(table).sort(); sortedKeys.set(table, { keys, added: new Set(), deleted: new Set() }); return keys; }
+  if (sk.added.size > 0 || sk.deleted.size > 0) {
+    sk.keys = mergeSorted(sk.deleted.size > 0 ? sk.keys.filter((k) => !sk.deleted.has(k)) : sk.keys, [...sk.added].sort());
+    sk.added.clear(); sk.deleted.clear();
+  }
+  return sk.keys;
 }
 
-/** Position of k in sorted keys (or where it would go), by the default sort order (UTF-16 code units). */
-function bsearch(keys: string[], k: string): number {
-  let lo = 0, hi = keys.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (keys[mid]! < k) lo = mid + 1; else hi = mid; }
-  return lo;
+/** How many objects the table holds (O(1) once its keys were sorted). */
+export function tableSize(table: Record<string, KObject>): number {
+  const sk = sortedKeys.get(table);
+  return sk ? sk.keys.length + sk.added.size - sk.deleted.size : keysOf(table).length;
+}
+
+/** Two sorted arrays as one (default sort order: UTF-16 code units). */
+function mergeSorted(a: string[], b: string[]): string[] {
+  if (b.length === 0) return a;
+  const out = new Array<string>(a.length + b.length);
+  let i = 0, j = 0, o = 0;
+  while (i < a.length && j < b.length) out[o++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[o++] = a[i++]!;
+  while (j < b.length) out[o++] = b[j++]!;
+  return out;
 }
 
 /** Objects of a kind, in namespace (all when undefined), sorted by namespace then name like the API server. */
@@ -124,7 +143,7 @@ export function putObj(s: KubeState, env: KubeEnv, obj: KObject): KObject {
     obj.metadata.resourceVersion = String(++s.resourceVersion);
   }
   table[key] = obj;
-  if (!old) { const keys = sortedKeys.get(table); if (keys) keys.splice(bsearch(keys, key), 0, key); }
+  if (!old) { const sk = sortedKeys.get(table); if (sk && !sk.deleted.delete(key)) sk.added.add(key); }
   trackerIfAny(s)?.onPut(obj, old);
   return obj;
 }
@@ -135,8 +154,8 @@ export function delObj(s: KubeState, kind: string, namespace: string | undefined
   const old = table?.[key];
   if (!table || !old) return false;
   delete table[key];
-  const keys = sortedKeys.get(table);
-  if (keys) { const i = bsearch(keys, key); if (keys[i] === key) keys.splice(i, 1); }
+  const sk = sortedKeys.get(table);
+  if (sk && !sk.added.delete(key)) sk.deleted.add(key);
   trackerIfAny(s)?.onDelete(old);
   return true;
 }

@@ -43,6 +43,8 @@ export class Tracker {
   readonly rsByOwner = new Map<string, Set<string>>();
   /** Deployment key -> the ReplicaSet key its last reconcile put. */
   readonly rsOfDeployment = new Map<string, string>();
+  /** A DaemonSet, a Node or a daemon's pod changed: the daemon set controller has work (else its pass is skipped). */
+  daemonsDirty = false;
   /** Set while a controller phase writes objects it owns (their writes do not dirty the phase again). */
   phase: '' | 'deployments' | 'services' = '';
   /** uids of objects deleted since the last GC: what they owned may be orphaned (GC checks only that). */
@@ -133,6 +135,7 @@ export class Tracker {
         break;
       case 'Pod': this.podChanged(old); this.podChanged(obj); break;
       case 'Service': this.dirtyServices.add(key); this.endpointModels.delete(key); this.podsChangedFor.delete(key); break;
+      case 'DaemonSet': case 'Node': this.daemonsDirty = true; break;
       case 'Endpoints': if (this.phase !== 'services') { this.dirtyServices.add(key); this.endpointsWritten.add(key); } break;
       default: break;
     }
@@ -145,6 +148,7 @@ export class Tracker {
     const key = objKey(obj.metadata.namespace, obj.metadata.name);
     if (obj.kind === 'Service') { this.serviceDeleted = true; this.endpointModels.delete(key); this.podsChangedFor.delete(key); this.owedEndpoints.delete(key); }
     if (obj.kind === 'ReplicaSet') this.allDeployments = true;
+    if (obj.kind === 'DaemonSet' || obj.kind === 'Node') this.daemonsDirty = true;
     if (obj.kind === 'Pod') this.podChanged(obj);
     if (obj.kind === 'Endpoints' && this.phase !== 'services') this.dirtyServices.add(key);
   }
@@ -158,6 +162,7 @@ export class Tracker {
     if (!p) return;
     for (const r of p.metadata.ownerReferences ?? []) {
       if (!r.controller) continue;
+      if (r.kind === 'DaemonSet') this.daemonsDirty = true;
       const rs = this.rsByUid.get(r.uid);
       if (rs) this.dirtyReplicaSets.add(rs);
     }
@@ -205,9 +210,14 @@ export class Tracker {
 
 const EMPTY: Set<string> = new Set();
 
+/** A dotted quad as a number (no split: this runs for every pod IP taken or freed). */
 function ipNumber(ip: string): number {
-  const [a, b, c, d] = ip.split('.').map(Number);
-  return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
+  let v = 0, octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) { v = v * 256 + octet; octet = 0; } else octet = octet * 10 + (c - 0x30);
+  }
+  return v * 256 + octet;
 }
 
 /** A selector service's selected pods with an address, by port group (the JSON of the ports resolved on the pod), kept up to date pod by pod. */
