@@ -98,6 +98,11 @@ t.test('the daemon controller: a deleted pod comes back under a new name; nodeSe
   const probe = (await podsOf(c, ['-l', 'app=probe']))[0]!;
   t.match(probe.ip, /^172\.16\.2\.\d+$/, 'a pod network pod gets an address of its node\'s podCIDR');
   t.match((await kubectl(c, ['get', 'ds', 'probe'])).stdout, /\nprobe +1 +1 +1 +1 +1 +disk=ssd +\d+s\n$/);
+  t.equal((await kubectl(c, ['apply', '-f', '-'], daemon('      nodeSelector: {disk: ssd}\n'))).stdout, 'daemonset.apps/probe unchanged\n');
+  t.equal((await kubectl(c, ['apply', '-f', '-'], daemon('      nodeSelector: {disk: ssd}\n').replace('nicolaka/netshoot', 'traefik/whoami'))).stdout, 'daemonset.apps/probe configured\n');
+  const updated = (await podsOf(c, ['-l', 'app=probe']))[0]!;
+  t.not(updated.name, probe.name, 'a new template: a new pod');
+  t.equal((await kubectl(c, ['get', 'pod', updated.name, '-o', 'jsonpath={.spec.containers[0].image}'])).stdout, 'traefik/whoami');
 
   t.equal((await kubectl(c, ['apply', '-f', '-'], daemon('').replace('probe', 'everywhere').replace(/probe/g, 'all'))).exitCode, 0);
   t.same((await podsOf(c, ['-l', 'app=all'])).map((p) => p.node).sort(), ['k8s-w1', 'k8s-w2'], 'no pod on the tainted control plane without a toleration');

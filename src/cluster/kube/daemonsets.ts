@@ -98,15 +98,19 @@ function podsByNode(s: KubeState, ds: KObject): Map<string, KObject[]> {
  * One pass of the daemon controller over every DaemonSet: a pod for each
  * eligible node that has none (named as the controller names them, with the
  * state's random stream), none on a node that no longer qualifies, one where
- * there are several. A handful of daemons times the nodes: cheap every pass.
+ * there are several, a new one for a pod of an older template. A handful of
+ * daemons times the nodes: cheap every pass.
  */
 export function reconcileDaemonSets(s: KubeState, env: KubeEnv): void {
   for (const ds of listObjs(s, 'DaemonSet')) {
     const want = new Set(eligibleNodes(s, ds).map((n) => n.metadata.name));
     const have = podsByNode(s, ds);
+    const rev = revisionHash(ds);
     for (const [node, pods] of have) {
-      const extra = want.has(node) ? pods.slice(1) : pods;
+      // A changed template replaces every old pod at once (the lab's rollouts are instant).
+      const extra = want.has(node) ? [...pods.slice(1), ...pods.slice(0, 1).filter((p) => p.metadata.labels?.['controller-revision-hash'] !== rev)] : pods;
       for (const p of extra) delObj(s, 'Pod', p.metadata.namespace, p.metadata.name);
+      if (extra.length === pods.length) have.delete(node);
     }
     for (const node of want) {
       if (have.get(node)?.length) continue;
