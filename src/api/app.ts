@@ -12,6 +12,7 @@ import { execRoutes } from './routes/exec.ts';
 import { flowRoutes } from './routes/flows.ts';
 import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
@@ -59,6 +60,7 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   const routeOpts = { cluster };
   void app.register(healthRoutes, { ...routeOpts, lab: opts.label });
   void app.register(manifestRoutes, routeOpts);
+  void app.register(metricsRoutes, routeOpts);
   void app.register(execRoutes, routeOpts);
   void app.register(nodeRoutes, routeOpts);
   const registry = opts.streamRegistry ?? new StreamRegistry(streamLimits(opts.streams));

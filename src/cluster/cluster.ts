@@ -276,6 +276,12 @@ export class Cluster implements ClusterFacade {
   /** Hubble's observers and relay themselves (metrics), undefined without Hubble. */
   hubbleState(): HubbleCluster | undefined { return this.hubbleCluster; }
 
+  /** Prometheus text of the cluster, or of one node (as its agent serves it); undefined without Hubble. ClusterError 404 for an unknown node. */
+  async metrics(node?: string): Promise<{ contentType: string; text: string } | undefined> {
+    if (node !== undefined) this.kernelOf(node);
+    return this.hubbleCluster?.metrics(node);
+  }
+
   /** The datapath's own API on a node (Cilium's agent REST), undefined when it has none. */
   nodeApi(node: string): NodeApi | undefined {
     this.kernelOf(node);

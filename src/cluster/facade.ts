@@ -48,6 +48,8 @@ export interface ClusterFacade {
   hubble?(): HubbleService | undefined;
   /** One node's Hubble observer, as `hubble` in that node's agent pod sees it; ClusterError 404 for an unknown node. */
   hubbleNode?(node: string): HubbleService | undefined;
+  /** Prometheus text (Hubble's and the agent's metrics) of the cluster, or of one node; undefined without them. ClusterError 404 for an unknown node. */
+  metrics?(node?: string): Promise<{ contentType: string; text: string } | undefined>;
   /** The datapath's own API on a node (Cilium's agent REST `/v1/...`); undefined when it has none. Throws ClusterError 404 for an unknown node. */
   nodeApi?(node: string): NodeApi | undefined;
 }

@@ -4,6 +4,7 @@
 import { Rng, type Sim } from '../sim/sim.ts';
 import { u32ToIp } from '../wire/addr.ts';
 import { CILIUM_COMMIT, CILIUM_VERSION } from '../cilium/dbg/status.ts';
+import { FlowTallies, metricsText, type MetricsText } from './metrics.ts';
 import { NodeObserver } from './observer.ts';
 import { ClusterState, NodeGetters, type CiliumStateSource } from './parser/getters.ts';
 import { Parser } from './parser/index.ts';
@@ -29,11 +30,16 @@ export class HubbleCluster {
   readonly relay: Relay;
   private readonly observers = new Map<string, NodeObserver>();
   private readonly state: ClusterState;
+  private readonly src: CiliumStateSource;
+  /** Metric counts per node and for the whole cluster, kept from the first flow on. */
+  private readonly tallies = new Map<string, FlowTallies>();
+  private readonly clusterTallies = new FlowTallies();
 
   constructor(src: CiliumStateSource, sim: Sim, opts: HubbleOptions = {}) {
     const capacity = opts.capacity ?? DEFAULT_CAPACITY;
     if (!validCapacity(capacity)) throw new Error(`hubble-event-buffer-capacity must be 2^n-1 and at most 65535, got ${capacity}`);
     this.state = new ClusterState(src);
+    this.src = src;
     const addresses = new Map<string, string>();
     this.relay = new Relay(() => [...this.observers].map(([n, observer]) => ({ observer, address: addresses.get(n)! })), sim, HUBBLE_VERSION);
     for (const name of src.nodeNames()) {
@@ -41,6 +47,9 @@ export class HubbleCluster {
       const absolute = `${agent.cfg.clusterName}/${name}`;
       const parser = new Parser(new NodeGetters(name, this.state), new Rng(nodeSeed(absolute)), absolute);
       const o = new NodeObserver(parser, sim, { capacity, version: HUBBLE_VERSION });
+      const t = new FlowTallies();
+      this.tallies.set(name, t);
+      o.onFlow((f) => { t.count(f); this.clusterTallies.count(f); });
       o.attach(agent.maps.events);
       this.observers.set(name, o);
       addresses.set(name, `${u32ToIp(agent.node.ip)}:${HUBBLE_PEER_PORT}`);
@@ -51,6 +60,18 @@ export class HubbleCluster {
   node(name: string): NodeObserver | undefined { return this.observers.get(name); }
 
   nodeNames(): string[] { return [...this.observers.keys()]; }
+
+  /**
+   * Prometheus text: one node's metrics as its agent serves them, or (no
+   * node) the cluster's, every node's counts summed. undefined for an unknown node.
+   */
+  async metrics(node?: string): Promise<MetricsText | undefined> {
+    if (node === undefined) {
+      return metricsText(this.clusterTallies, [...this.observers.values()], this.nodeNames().map((n) => this.src.agent(n)));
+    }
+    const o = this.observers.get(node), t = this.tallies.get(node);
+    return o && t ? metricsText(t, [o], [this.src.agent(node)]) : undefined;
+  }
 
   /** Stop reading every node's events. */
   close(): void {
