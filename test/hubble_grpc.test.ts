@@ -190,7 +190,12 @@ t.test('server reflection lists and describes the services', async (t) => {
   const svc = fds.flatMap((f: any) => f.service ?? []).find((s: any) => s.name === 'Observer');
   t.same(svc.method.map((m: any) => m.name).sort(), ['GetAgentEvents', 'GetDebugEvents', 'GetFlows', 'GetNamespaces', 'GetNodes', 'ServerStatus']);
   const flowMsg = fds.flatMap((f: any) => f.messageType ?? []).find((m: any) => m.name === 'GetFlowsRequest');
-  t.match(flowMsg.field.find((f: any) => f.name === 'whitelist'), { number: 6, typeName: /^\.?flow\.FlowFilter$/ }, 'described down to field numbers');
+  t.match(flowMsg.field.find((f: any) => f.name === 'whitelist'), { number: 6, typeName: '.flow.FlowFilter' }, 'described down to field numbers, names fully qualified');
+  const observerFile = fds.find((f: any) => f.package === 'observer');
+  t.same([...observerFile.dependency].sort(), ['flow.proto', 'google_protobuf.proto', 'relay.proto'], 'each file lists its imports (strict clients resolve with them)');
+  const flowFile = fds.find((f: any) => f.package === 'flow');
+  t.ok(flowFile, 'the imports come along');
+  t.same(flowFile.messageType.find((m: any) => m.name === 'Flow').reservedRange.map((r: any) => [r.start, r.end]), [[7, 8], [12, 13], [17, 18], [18, 19]], 'reserved ranges end exclusively');
 });
 
 t.test('a reader that falls a ring behind gets a LostEvent, then the flows after it', async (t) => {
