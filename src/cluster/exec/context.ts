@@ -18,6 +18,8 @@ export interface ShellCtx {
   commands?: Record<string, (argv: string[], stdin: string) => Promise<ExecResult>>;
   /** CPU, memory and output budgets of one exec (default: DEFAULT_EXEC_LIMITS). */
   limits?: ExecLimits;
+  /** What the running command has printed so far: it stays printed when `timeout` stops the command, as a killed process's output does. */
+  progress?: { stdout: string; stderr: string };
 }
 
 /** A command of ours: argv without the command name; stdin as text. */

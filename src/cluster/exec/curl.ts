@@ -15,7 +15,8 @@ const dec = new TextDecoder();
 
 class CurlError extends Error { constructor(readonly code: number, msg: string) { super(msg); } }
 
-interface Transfer { url: ParsedUrl; ip?: string; conn?: TcpConnection; res?: HttpMessage; startNs: number; verbose: string[] }
+/** verbose: curl's -v lines and its error line, written to stderr as they happen (a curl that `timeout` stops keeps them). */
+interface Transfer { url: ParsedUrl; ip?: string; conn?: TcpConnection; res?: HttpMessage; startNs: number; verbose: { push(...lines: string[]): void } }
 
 /** Resolves after ns of virtual time with a CurlError, unless cancelled. */
 function timer(sh: ShellCtx, ns: number, err: () => CurlError): { p: Promise<never>; cancel(): void } {
@@ -112,7 +113,8 @@ function writeOut(fmt: string, t: Transfer, sh: ShellCtx): string {
 const dottedLocal = (c: TcpConnection): string => `${c.local.ip >>> 24}.${(c.local.ip >>> 16) & 255}.${(c.local.ip >>> 8) & 255}.${c.local.ip & 255}`;
 
 async function transfer(sh: ShellCtx, o: CurlOpts, url: ParsedUrl, out: { stdout: string; stderr: string }, writeFile?: (p: string, s: string) => Promise<void>): Promise<number> {
-  const t: Transfer = { url, startNs: sh.sim.now(), verbose: [] };
+  const say = (lines: string[]): void => { for (const l of lines) if (o.verbose || l.startsWith('curl: (')) out.stderr += l + '\n'; };
+  const t: Transfer = { url, startNs: sh.sim.now(), verbose: { push: (...lines) => say(lines) } };
   const method = o.method ?? (o.head ? 'HEAD' : o.data !== undefined ? 'POST' : 'GET');
   const maxT = o.maxTimeS !== undefined ? timer(sh, o.maxTimeS * 1e9, () => new CurlError(28, `Operation timed out after ${Math.floor((sh.sim.now() - t.startNs) / 1e6)} milliseconds with 0 bytes received`)) : undefined;
   let code = 0;
@@ -136,7 +138,6 @@ async function transfer(sh: ShellCtx, o: CurlOpts, url: ParsedUrl, out: { stdout
     if (o.verbose) t.verbose.push('* Closing connection');
     if (!o.silent || o.showError) t.verbose.push(`curl: (${e.code}) ${e.message}`);
   } finally { maxT?.cancel(); }
-  for (const l of t.verbose) if (o.verbose || l.startsWith('curl: (')) out.stderr += l + '\n';
   if (o.writeOut) out.stdout += writeOut(o.writeOut, t, sh);
   return code;
 }
@@ -146,13 +147,13 @@ export function makeCurl(writeFile?: (p: string, s: string) => Promise<void>): C
     const o = parseCurlArgs(args);
     if ('error' in o) return { stdout: '', stderr: o.error, exitCode: o.code };
     if (o.urls.length === 0) return { stdout: '', stderr: "curl: try 'curl --help' or 'curl --manual' for more information\n", exitCode: 2 };
-    const out = { stdout: '', stderr: '' };
+    const out = sh.progress ?? { stdout: '', stderr: '' };
     let code = 0;
     for (const raw of o.urls) {
       const u = parseUrl(raw);
       if (!u) { code = 3; if (!o.silent || o.showError) out.stderr += `curl: (3) URL rejected: Malformed input to a URL function\n`; continue; }
       code = await transfer(sh, o, u, out, writeFile);
     }
-    return { ...out, exitCode: code };
+    return { stdout: out.stdout, stderr: out.stderr, exitCode: code };
   };
 }

@@ -84,9 +84,11 @@ export const ping: Cmd = async (args, _stdin, sh) => {
   const title = r.name === ip ? ip : r.name;
   // ping4_run, before the banner.
   if (o.size > MAX_DATALEN) return fail(2, `ping: packet size ${o.size} is too large. Maximum is ${MAX_DATALEN}\n`);
-  let out = `PING ${title} (${ip}) ${o.size}(${o.size + 28}) bytes of data.\n`;
+  // Printed as it goes (a ping that `timeout` stops keeps its lines, as iputils' do).
+  const w = sh.progress ?? { stdout: '', stderr: '' };
+  w.stdout += `PING ${title} (${ip}) ${o.size}(${o.size + 28}) bytes of data.\n`;
   const rtts: number[] = [];
-  let errors = 0, errOut = '';
+  let errors = 0;
   const start = sh.sim.now();
   let lastSent = start;
   const id = sh.sim.rng.u32() & 0xffff;
@@ -100,16 +102,16 @@ export const ping: Cmd = async (args, _stdin, sh) => {
       if (!(e instanceof PingLocalError)) throw e;
       reply = null;
       errors++;
-      if (!o.quiet) errOut += e.code === 'EMSGSIZE' ? `ping: local error: message too long, mtu=${e.mtu}\n` : `ping: local error: ${e.message}\n`;
+      if (!o.quiet) w.stderr += e.code === 'EMSGSIZE' ? `ping: local error: message too long, mtu=${e.mtu}\n` : `ping: local error: ${e.message}\n`;
     }
     if (reply?.icmp) {
       errors++;
-      if (!o.quiet) out += `From ${u32ToIp(reply.from)} icmp_seq=${seq} ${icmpText(reply.icmp.type, reply.icmp.code, reply.icmp.info)}\n`;
+      if (!o.quiet) w.stdout += `From ${u32ToIp(reply.from)} icmp_seq=${seq} ${icmpText(reply.icmp.type, reply.icmp.code, reply.icmp.info)}\n`;
     } else if (reply) {
       const us = Math.floor(reply.rttNs / 1000);
       rtts.push(us);
       const from = reply.from === dst ? (title === ip ? ip : `${title} (${ip})`) : u32ToIp(reply.from);
-      if (!o.quiet) out += `${o.size + 8} bytes from ${from}: icmp_seq=${seq} ttl=${reply.ttl} time=${fmtTime(us)} ms\n`;
+      if (!o.quiet) w.stdout += `${o.size + 8} bytes from ${from}: icmp_seq=${seq} ttl=${reply.ttl} time=${fmtTime(us)} ms\n`;
     }
     if (seq < o.count) {
       const next = sentAt + o.intervalS * 1e9;
@@ -119,12 +121,13 @@ export const ping: Cmd = async (args, _stdin, sh) => {
   // iputils reports the span from the first to the last transmission.
   const totalMs = Math.floor((lastSent - start + 500_000) / 1e6);
   const loss = ((o.count - rtts.length) / o.count) * 100;
-  out += `\n--- ${title} ping statistics ---\n`;
+  let out = `\n--- ${title} ping statistics ---\n`;
   out += `${o.count} packets transmitted, ${rtts.length} received${errors ? `, +${errors} errors` : ''}, ${fmtG(loss)}% packet loss, time ${totalMs}ms\n`;
   if (rtts.length > 0) {
     const n = rtts.length, sum = rtts.reduce((a, b) => a + b, 0), sum2 = rtts.reduce((a, b) => a + b * b, 0);
     const avg = Math.floor(sum / n), mdev = Math.floor(Math.sqrt(Math.max(0, sum2 / n - (sum / n) ** 2)));
     out += `rtt min/avg/max/mdev = ${usStr(Math.min(...rtts))}/${usStr(avg)}/${usStr(Math.max(...rtts))}/${usStr(mdev)} ms\n`;
   } else out += '\n';
-  return { stdout: out, stderr: errOut, exitCode: rtts.length > 0 ? 0 : 1 };
+  w.stdout += out;
+  return { stdout: w.stdout, stderr: w.stderr, exitCode: rtts.length > 0 ? 0 : 1 };
 };

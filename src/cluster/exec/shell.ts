@@ -9,7 +9,7 @@ import type { ExecResult } from '../facade.ts';
 import { DEFAULT_EXEC_LIMITS, interpreterLimits, KILL_EXIT, killMessage, type ExecLimits } from './budget.ts';
 import type { Cmd, ShellCtx } from './context.ts';
 import { attachMeter, ExecMeter, installSlicing } from './slicing.ts';
-import { timeoutCommand } from './timeout.ts';
+import { timeoutCommand, type Abandoned } from './timeout.ts';
 import { makeCurl } from './curl.ts';
 import { abortableSleep, date, envCommand, hostname, sleepNs, uniq } from './misc.ts';
 import { kernelTool } from './kernel_tools.ts';
@@ -63,9 +63,16 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
   // Waiting on the simulation is not CPU time. An abort (timeout) ends the wait at once:
   // the actor must not stay parked, or the clock would run on to the abandoned command's events.
   const wait = <T>(p: Promise<T>): Promise<T> => { meter.park(); return actor.wait(p).finally(() => meter.unpark()); };
-  const custom = Object.entries(ourCommands(sh, fs)).map(([name, fn]) =>
-    defineCommand(name, async (args, ctx) => wait(untilAborted(fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env) }), ctx.signal))));
-  custom.push(defineCommand('timeout', (args, ctx) => timeoutCommand(args, ctx, sh.sim)));
+  const ours = ourCommands(sh, fs);
+  // What our commands had printed when `timeout` stopped them: the interpreter drops an aborted command's output, timeout prints it.
+  const abandoned: Abandoned = { outputs: [], commands: new Set(Object.keys(ours)) };
+  const custom = Object.entries(ours).map(([name, fn]) =>
+    defineCommand(name, async (args, ctx) => {
+      const progress = { stdout: '', stderr: '' };
+      const run = fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env), progress });
+      return wait(untilAborted(run, ctx.signal, progress, () => abandoned.outputs.push(progress)));
+    }));
+  custom.push(defineCommand('timeout', (args, ctx) => timeoutCommand(args, ctx, sh.sim, abandoned)));
   custom.push(defineCommand('sleep', async (args, ctx) => {
     const ns = sleepNs(args);
     if (typeof ns !== 'number') return ns;
@@ -115,12 +122,13 @@ function dropLinesWith(text: string, needle: string): string {
   return text.split('\n').filter((l) => !l.includes(needle)).join('\n');
 }
 
-/** A command of ours stops waiting when `timeout` aborts it; its late answer is dropped. */
-function untilAborted(p: Promise<ExecResult>, signal: AbortSignal | undefined): Promise<ExecResult> {
+/** A command of ours stops waiting when `timeout` aborts it (SIGTERM, 143) with what it printed so far; its late answer is dropped. */
+function untilAborted(p: Promise<ExecResult>, signal: AbortSignal | undefined, progress: { stdout: string; stderr: string }, onAbandon: () => void): Promise<ExecResult> {
   if (!signal) return p;
-  if (signal.aborted) return Promise.resolve({ stdout: '', stderr: '', exitCode: 143 });
+  const killed = (): ExecResult => { onAbandon(); return { stdout: progress.stdout, stderr: progress.stderr, exitCode: 143 }; };
+  if (signal.aborted) return Promise.resolve(killed());
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve({ stdout: '', stderr: '', exitCode: 143 });
+    const onAbort = (): void => resolve(killed());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

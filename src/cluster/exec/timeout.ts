@@ -16,6 +16,14 @@ const clearWallTimer = clearTimeout;
 const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, ALRM: 14, TERM: 15 };
 const TRY = "Try 'timeout --help' for more information.\n";
 
+/**
+ * What commands of ours (ping, curl...) had printed when a deadline stopped
+ * them, in order; `commands` names them. The interpreter drops an aborted
+ * command's output, so `timeout` prints it when the command it ran is one of
+ * ours: as a killed process's lines stay written.
+ */
+export interface Abandoned { readonly outputs: Array<{ stdout: string; stderr: string }>; readonly commands: ReadonlySet<string> }
+
 interface TimeoutArgs { seconds: number; signal: number; preserve: boolean; verbose: boolean; argv: string[] }
 
 /** DURATION as GNU parses it: a decimal number with an optional s/m/h/d suffix. */
@@ -61,7 +69,7 @@ function parseArgs(args: string[]): TimeoutArgs | ExecResult {
 const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
 
 /** Run `timeout ARGS...` inside the shell: ctx.exec runs the command under a signal the deadline aborts. */
-export async function timeoutCommand(args: string[], ctx: ResolvedCommandContext, sim: Sim): Promise<ExecResult> {
+export async function timeoutCommand(args: string[], ctx: ResolvedCommandContext, sim: Sim, abandoned?: Abandoned): Promise<ExecResult> {
   const p = parseArgs(args);
   if ('exitCode' in p) return p;
   if (!ctx.exec) return { stdout: '', stderr: 'timeout: cannot run commands here\n', exitCode: 125 };
@@ -71,6 +79,7 @@ export async function timeoutCommand(args: string[], ctx: ResolvedCommandContext
   const onOuter = (): void => deadline.abort();
   ctx.signal?.addEventListener('abort', onOuter, { once: true });
   const on = p.seconds > 0;
+  const mark = abandoned?.outputs.length ?? 0;
   const wall = on ? wallTimer(fire, Math.min(p.seconds * 1000, 2 ** 31 - 1)) : undefined;
   const virtual = on ? sim.schedule(p.seconds * 1e9, fire) : undefined;
   try {
@@ -78,7 +87,9 @@ export async function timeoutCommand(args: string[], ctx: ResolvedCommandContext
     if (!fired) return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
     const verbose = p.verbose ? `timeout: sending signal ${SIGNAL_NAMES[p.signal] ?? p.signal} to command ‘${p.argv[0]}’\n` : '';
     const status = p.preserve || p.signal === 9 ? 128 + p.signal : 124;
-    return { stdout: r.stdout, stderr: r.stderr + verbose, exitCode: status };
+    const left = abandoned?.commands.has(p.argv[0]!) ? abandoned.outputs.slice(mark) : [];
+    const out = r.stdout + left.map((o) => o.stdout).join(''), err = r.stderr + left.map((o) => o.stderr).join('');
+    return { stdout: out, stderr: err + verbose, exitCode: status };
   } finally {
     if (wall !== undefined) clearWallTimer(wall);
     virtual?.cancel();
