@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import {
   hash16, iptablesRestore, probability, savedProbability, saveText, specText, stateFromObjects, syncIptables, KubeProxyInputError,
-  serviceFromJSON, endpointSliceFromJSON, type ProxyConfig, type ProxyState, type ServiceSpec,
+  serviceFromJSON, endpointSliceFromJSON, syncIpvs, type ProxyConfig, type ProxyState, type ServiceSpec,
 } from '../src/kubeproxy/index.ts';
 
 const dir = join(import.meta.dirname, 'scenarios', 'kubeproxy');
@@ -338,6 +338,23 @@ t.test('the adapter rejects malformed objects with a message naming the field', 
   t.throws(() => endpointSliceFromJSON({ metadata: { labels: { 'kubernetes.io/service-name': 's' } }, endpoints: [{ addresses: [7] }] }), /endpoints\[0\]\.addresses\[0\]: not a string/);
   t.ok(new KubeProxyInputError('x') instanceof Error);
   t.equal(endpointSliceFromJSON({ metadata: { name: 'no-label' }, endpoints: [] }), undefined, 'a slice without the service-name label is ignored');
+});
+
+t.test('bad configuration: one error naming the field, no rules', async (t) => {
+  const st = state(svc({}), [remote]);
+  const bad: Array<[Partial<ProxyConfig>, RegExp]> = [
+    [{ clusterCIDR: '10.0.0.0/33' }, /^clusterCIDR: Invalid value: "10.0.0.0\/33": must be a valid CIDR/],
+    [{ clusterCIDR: '10.0.0.1' }, /^clusterCIDR: /],
+    [{ masqueradeBit: 32 }, /^iptables\.masqueradeBit: Invalid value: 32: must be within the range \[0, 31\]/],
+    [{ nodeIP: 'node-a' }, /^nodeIP: /],
+    [{ nodeName: '' }, /^hostnameOverride: /],
+    [{ nodePortAddresses: ['192.168.0.0/16', 'eth0'] }, /^nodePortAddresses: Invalid value: "eth0"/],
+    [{ ipvsScheduler: 'fastest' }, /^ipvs\.scheduler: /],
+  ];
+  for (const [c, re] of bad) {
+    t.throws(() => syncIptables(st, { ...base, ...c }), re, JSON.stringify(c));
+    t.throws(() => syncIpvs(st, { ...base, ...c }), re);
+  }
 });
 
 t.test('the adapter reads what kube-proxy reads', async (t) => {

@@ -3,8 +3,8 @@
 // kube-proxy would skip (no cluster IP, ExternalName, a slice without the
 // service-name label) are left out; malformed fields throw a KubeProxyInputError.
 
-import { isIPv4 } from './ip.ts';
-import type { EndpointSliceSpec, EndpointSpec, Protocol, ProxyState, ServicePortSpec, ServiceSpec } from './types.ts';
+import { isIPv4, parseCidr } from './ip.ts';
+import type { EndpointSliceSpec, EndpointSpec, Protocol, ProxyConfig, ProxyState, ServicePortSpec, ServiceSpec } from './types.ts';
 
 export class KubeProxyInputError extends Error {
   override name = 'KubeProxyInputError';
@@ -117,4 +117,29 @@ export function stateFromObjects(objects: unknown[]): ProxyState {
     else if (kind === 'EndpointSlice') { const s = endpointSliceFromJSON(o); if (s) state.endpointSlices.push(s); }
   }
   return state;
+}
+
+const SCHEDULERS = ['', 'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'];
+
+/**
+ * The checks kube-proxy's configuration validation makes on the fields the
+ * generators read, with its field paths; throws on the first bad one.
+ */
+export function checkConfig(cfg: ProxyConfig): void {
+  const bad = (field: string, value: unknown, why: string) => new KubeProxyInputError(`${field}: Invalid value: ${JSON.stringify(value)}: ${why}`);
+  if (typeof cfg.nodeName !== 'string' || cfg.nodeName === '') throw bad('hostnameOverride', cfg.nodeName, 'must be a node name');
+  if (!isIPv4(cfg.nodeIP)) throw bad('nodeIP', cfg.nodeIP, 'must be a valid IPv4 address');
+  for (const a of cfg.nodeAddresses ?? []) if (!isIPv4(a)) throw bad('nodeAddresses', a, 'must be a valid IPv4 address');
+  if (cfg.clusterCIDR !== undefined && (!parseCidr(cfg.clusterCIDR) || !cfg.clusterCIDR.includes('/'))) {
+    throw bad('clusterCIDR', cfg.clusterCIDR, 'must be a valid CIDR block (e.g. 10.100.0.0/16)');
+  }
+  const bit = cfg.masqueradeBit ?? 14;
+  if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw bad('iptables.masqueradeBit', bit, 'must be within the range [0, 31]');
+  for (const c of cfg.nodePortAddresses ?? []) {
+    if (!parseCidr(c) || !c.includes('/')) throw bad('nodePortAddresses', c, 'must be a valid CIDR');
+  }
+  if (!SCHEDULERS.includes(cfg.ipvsScheduler ?? '')) throw bad('ipvs.scheduler', cfg.ipvsScheduler, 'unknown IPVS scheduler');
+  if (cfg.serviceOrder !== undefined && cfg.serviceOrder !== 'clusterIP' && cfg.serviceOrder !== 'given') {
+    throw bad('serviceOrder', cfg.serviceOrder, "must be 'clusterIP' or 'given'");
+  }
 }

@@ -7,7 +7,7 @@ import { restoreText } from './text.ts';
 import type { ProxyConfig, ProxyState } from './types.ts';
 
 export type * from './types.ts';
-export { KubeProxyInputError, endpointSliceFromJSON, serviceFromJSON, stateFromObjects } from './adapter.ts';
+export { KubeProxyInputError, checkConfig, endpointSliceFromJSON, serviceFromJSON, stateFromObjects } from './adapter.ts';
 export { endpointString, hash16, portProtoHash, servicePortName } from './hash.ts';
 export { isServiceChainName, jumpRules, masqueradeMark, syncIptables, type IptablesSync, type JumpRule, type NodeTables, type TableRules } from './iptables.ts';
 export { ipsetRestoreText, ipvsadmSaveText, syncIpvs, type IpsetSpec, type IpvsSync, type RealServer, type VirtualServer } from './ipvs.ts';

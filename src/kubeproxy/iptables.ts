@@ -8,6 +8,7 @@
 // partial syncs, topology hints, IPv6, the `primary` nodePortAddresses keyword.
 
 import { addrtype, comment, ctstate, dst, jump, markMatch, masquerade, nfacct, orMark, src, xorMark, type Part, type Rule } from './rule.ts';
+import { checkConfig } from './adapter.ts';
 import { servicePorts } from './model.ts';
 import { cidrContains, isLoopback } from './ip.ts';
 import type { ProxyConfig, ProxyState } from './types.ts';
@@ -115,6 +116,7 @@ export function nodePortIPs(cfg: ProxyConfig): string[] {
 
 /** One full sync of the iptables proxier. */
 export function syncIptables(state: ProxyState, cfg: ProxyConfig, node: NodeTables = {}): IptablesSync {
+  checkConfig(cfg);
   const ports = servicePorts(state, cfg);
   const mark = masqueradeMark(cfg.masqueradeBit ?? 14);
   const localhostNP = localhostNodePorts(cfg);

@@ -4,6 +4,7 @@
 // ipsets it fills, and the iptables rules it restores (nat, then filter).
 // IPv4 only; graceful termination (weight 0 before deletion) is not modelled.
 
+import { checkConfig } from './adapter.ts';
 import { categorize, servicePorts, type Endpoint, type ServicePort } from './model.ts';
 import { cidrContains, isLoopback } from './ip.ts';
 import { nodePortIPs } from './iptables.ts';
@@ -53,6 +54,7 @@ function realServers(sp: ServicePort, onlyNodeLocal: boolean): RealServer[] {
 
 /** One full sync of the IPVS proxier. */
 export function syncIpvs(state: ProxyState, cfg: ProxyConfig): IpvsSync {
+  checkConfig(cfg);
   const ports = servicePorts(state, cfg);
   const scheduler = cfg.ipvsScheduler || 'rr';
   const sets = new Sets();
