@@ -106,6 +106,7 @@ t.test('the daemon controller: a deleted pod comes back under a new name; nodeSe
 
   t.equal((await kubectl(c, ['apply', '-f', '-'], daemon('').replace('probe', 'everywhere').replace(/probe/g, 'all'))).exitCode, 0);
   t.same((await podsOf(c, ['-l', 'app=all'])).map((p) => p.node).sort(), ['k8s-w1', 'k8s-w2'], 'no pod on the tainted control plane without a toleration');
+  t.same(await kubectl(c, ['get', 'ds', 'nope']), { stdout: '', stderr: 'Error from server (NotFound): daemonsets.apps "nope" not found\n', exitCode: 1 });
   t.equal((await kubectl(c, ['delete', 'ds', 'everywhere'])).exitCode, 0);
   t.same(await podsOf(c, ['-l', 'app=all']), [], 'deleting the DaemonSet deletes its pods');
   const bad = await kubectl(c, ['apply', '-f', '-'], 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: bad}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: c}}, spec: {containers: [{name: c, image: x}]}}}\n');

@@ -4,7 +4,7 @@
 
 import { ClusterError, type ExecResult } from '../facade.ts';
 import type { KubeApi } from '../kube/api.ts';
-import { kindInfo, KINDS, type Any, type KObject } from '../kube/types.ts';
+import { kindInfo, KINDS, type Any, type KindInfo, type KObject } from '../kube/types.ts';
 import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
 import { kubectlCreate } from './create.ts';
@@ -209,7 +209,7 @@ function get(host: KubectlHost, f: Flags): ExecResult {
       const found: KObject[] = [];
       for (const n of names) {
         const o = objs.find((x) => x.metadata.name === n);
-        if (o) found.push(o); else stderr += `Error from server (NotFound): ${info.resource} "${n}" not found\n`;
+        if (o) found.push(o); else stderr += `Error from server (NotFound): ${groupResource(info)} "${n}" not found\n`;
       }
       objs = found;
     }
@@ -242,9 +242,15 @@ function describeAll(host: KubectlHost, f: Flags): string {
   if (names.length) {
     objs = names.map((n) => {
       const o = objs.find((x) => x.metadata.name === n) ?? objs.find((x) => x.metadata.name.startsWith(n));
-      if (!o) throw new ClusterError(`Error from server (NotFound): ${info.resource} "${n}" not found`, 404, 'name');
+      if (!o) throw new ClusterError(`Error from server (NotFound): ${groupResource(info)} "${n}" not found`, 404, 'name');
       return o;
     });
   }
   return objs.map((o) => describe(host, o)).join('\n\n\n');
+}
+
+/** The resource as the API server names it in errors: plural, then the group for non-core kinds (daemonsets.apps). */
+function groupResource(info: KindInfo): string {
+  const slash = info.apiVersion.indexOf('/');
+  return slash < 0 ? info.resource : `${info.resource}.${info.apiVersion.slice(0, slash)}`;
 }
