@@ -25,7 +25,7 @@ export class KubeApi {
   constructor(readonly spec: ClusterSpec, readonly sim: Sim, opts: { seed: number; reservedIPs?: (node: string) => Set<number>; coredns?: CorednsPin; restore?: KubeState; systemObjects?: KObject[] }) {
     this.env = {
       spec,
-      nowIso: () => new Date(Math.floor(sim.wallMs() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      nowIso: () => isoSecond(Math.floor(sim.wallMs() / 1000)),
       reservedIPs: (n) => opts.reservedIPs?.(n) ?? new Set(),
     };
     this.state = opts.restore ?? newState(opts.seed);
@@ -54,7 +54,7 @@ export class KubeApi {
   }
 
   apply(yaml: string, mode: 'apply' | 'create' = 'apply'): string[] {
-    const r = applyDocs(this.state, this.env, parseManifests(yaml), mode);
+    const r = applyDocs(this.state, this.env, parseManifests(yaml), mode, true);
     this.commit(r.state);
     return r.lines;
   }
@@ -101,23 +101,23 @@ export class KubeApi {
    * succeeded; the promise settles after that.
    */
   applySliced(yaml: string, mode: 'apply' | 'create' = 'apply'): Promise<string[]> {
-    return this.queue(() => { const docs = parseManifests(yaml); return (s) => applySteps(s, this.env, docs, mode); });
+    return this.queue((s) => applySteps(s, this.env, parseManifests(yaml), mode, true));
   }
 
   deleteSliced(yaml: string): Promise<string[]> {
-    return this.queue(() => { const docs = parseManifests(yaml); return (s) => deleteDocsSteps(s, this.env, docs); });
+    return this.queue((s) => deleteDocsSteps(s, this.env, parseManifests(yaml)));
   }
 
   /** Sliced writes queued or under way (tests wait for one to have started). */
   get slicedWrites(): number { return this.sliced; }
 
-  private queue(prepare: () => (s: KubeState) => Steps<{ state: KubeState; lines: string[] }>): Promise<string[]> {
+  /** `steps` parses the request (its documents are its own: admission writes into them) and works it out on a state. */
+  private queue(steps: (s: KubeState) => Steps<{ state: KubeState; lines: string[] }>): Promise<string[]> {
     this.sliced++;
     const run = this.writes.then(async () => {
-      const steps = prepare();
       const base = this.state;
       let r = await inSlices(steps(base));
-      // A synchronous write (kubectl in an exec) committed meanwhile: this one comes after it, on its state.
+      // A synchronous write (kubectl in an exec) committed meanwhile: this one comes after it, on its state, from a fresh parse.
       if (this.state !== base) r = runSteps(steps(this.state));
       this.commit(r.state);
       return r.lines;
@@ -130,6 +130,13 @@ export class KubeApi {
   list(kind: string, namespace?: string): KObject[] { return listObjs(this.state, kind, namespace); }
   /** The committed state (read-only by convention). */
   snapshot(): KubeState { return this.state; }
+}
+
+/** RFC 3339 of a wall-clock second, the last one remembered (a big request stamps thousands of objects within one second). */
+let lastIso: { sec: number; text: string } | undefined;
+function isoSecond(sec: number): string {
+  if (lastIso?.sec !== sec) lastIso = { sec, text: new Date(sec * 1000).toISOString().replace('.000Z', 'Z') };
+  return lastIso.text;
 }
 
 /** Work between two turns of the event loop in a sliced write. */

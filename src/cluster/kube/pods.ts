@@ -231,7 +231,7 @@ export function runningStatus(pod: KObject, node: NodeSpec, podIp: number, now: 
     conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
     containerStatuses: pod.spec.containers.map((c: Any) => ({
       containerID: `containerd://${hex64(`${pod.metadata.uid}/${c.name}`)}`,
-      image: qualifyImage(c.image), imageID: `${qualifyImage(c.image).replace(/:[^/:]+$/, '')}@sha256:${hex64(c.image)}`,
+      image: qualifyImage(c.image), imageID: imageId(c.image),
       lastState: {}, name: c.name, ready: true, restartCount: 0, started: true, state: { running: { startedAt: now } },
     })),
     hostIP: u32ToIp(node.ip), hostIPs: [{ ip: u32ToIp(node.ip) }], phase: 'Running',
@@ -247,6 +247,18 @@ export function qualifyImage(image: string): string {
   if (!ref.includes('/')) return `docker.io/library/${ref}`;
   if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return `docker.io/${ref}`;
   return ref;
+}
+
+/** Image digests by image, remembered (every pod of a big apply runs the same few images); bounded. */
+const imageIds = new Map<string, string>();
+function imageId(image: string): string {
+  let id = imageIds.get(image);
+  if (id === undefined) {
+    if (imageIds.size >= 1000) imageIds.clear();
+    id = `${qualifyImage(image).replace(/:[^/:]+$/, '')}@sha256:${hex64(image)}`;
+    imageIds.set(image, id);
+  }
+  return id;
 }
 
 function hex64(seed: string): string {

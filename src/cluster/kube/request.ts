@@ -128,17 +128,17 @@ export function runSteps<T>(g: Steps<T>): T {
 }
 
 /** apply (create or update) or create (409 on existing); returns kubectl's lines. */
-export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create'): { state: KubeState; lines: string[] } {
-  return runSteps(applySteps(state, env, docs, mode));
+export function applyDocs(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create', owned = false): { state: KubeState; lines: string[] } {
+  return runSteps(applySteps(state, env, docs, mode, owned));
 }
 
-/** applyDocs as steps, one document a step. */
-export function* applySteps(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create'): Steps<{ state: KubeState; lines: string[] }> {
+/** applyDocs as steps, one document a step. `owned`: the documents are the request's own (just parsed), used as they are instead of copied. */
+export function* applySteps(state: KubeState, env: KubeEnv, docs: KObject[], mode: 'apply' | 'create', owned = false): Steps<{ state: KubeState; lines: string[] }> {
   const s = yield* cloneStateSteps(state);
   const lines: string[] = [];
   for (const [i, raw] of docs.entries()) {
     checkShape(raw, i);
-    const obj = copyJson(raw);
+    const obj = owned ? raw : copyJson(raw);
     if (kindInfo(obj.kind)!.namespaced) obj.metadata.namespace ??= 'default';
     const old = getObj(s, obj.kind, obj.metadata.namespace, obj.metadata.name);
     if (old && mode === 'create') throw new ClusterError(`Error from server (AlreadyExists): ${resource(obj)} "${obj.metadata.name}" already exists`, 409, 'metadata.name');
@@ -213,7 +213,7 @@ export function patchObject(state: KubeState, env: KubeEnv, kind: string, namesp
   const next = type === 'json' ? jsonPatch(clone(old), p) : mergePatch(clone(old), p);
   if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new ClusterError(`Error from server (BadRequest): ${old.kind} in version "${old.apiVersion.split('/').pop()}" cannot be handled as a ${old.kind}: the patched object is not an object`, 400, 'patch');
   if (next.kind !== old.kind || next.metadata?.name !== name) throw new ClusterError('error: patch may not change kind or name', 400, 'metadata.name');
-  const res = applyDocs(state, env, [next], 'apply');
+  const res = applyDocs(state, env, [next], 'apply', true);
   const unchanged = res.lines[0]?.endsWith('unchanged');
   return { state: res.state, lines: [`${kindLabel(info.kind)}/${name} ${unchanged ? 'patched (no change)' : 'patched'}`] };
 }

@@ -218,6 +218,19 @@ function quoted(s: string, at: number): { value: string; end: number } {
 
 interface Flow { s: string; i: number }
 
+/** Character-code tables (ASCII) for the flow scanners. */
+function charTable(chars: string): boolean[] {
+  const t: boolean[] = new Array(128).fill(false);
+  for (const c of chars) t[c.charCodeAt(0)] = true;
+  return t;
+}
+/** Where a plain key in a flow mapping ends (or cannot go on). */
+const KEY_STOP = charTable(':,[]{}#');
+/** Where a plain scalar in a flow collection ends. */
+const FLOW_END = charTable(',]}');
+/** After a `:` inside a flow scalar: these make it an indicator, not part of the scalar. */
+const AFTER_COLON_STOP = charTable(' ,]}[{');
+
 function skipSpaces(f: Flow): void { while (f.s.charCodeAt(f.i) === 0x20) f.i++; }
 
 /** A flow node (collection, quoted or plain scalar) that ends on this line. */
@@ -255,7 +268,7 @@ function flowMap(f: Flow, depth: number): Record<string, Any> {
     let key: string;
     if (f.s[f.i] === '"' || f.s[f.i] === "'") { const q = quoted(f.s, f.i); key = q.value; f.i = q.end; } else {
       const start = f.i;
-      while (f.i < f.s.length && f.s[f.i] !== ':' && !',[]{}#'.includes(f.s[f.i]!)) f.i++;
+      while (f.i < f.s.length && !KEY_STOP[f.s.charCodeAt(f.i)]) f.i++;
       key = plainKey(f.s.slice(start, f.i).trimEnd());
     }
     if (key === '__proto__' || Object.hasOwn(obj, key)) bail();
@@ -273,11 +286,9 @@ function flowMap(f: Flow, depth: number): Record<string, Any> {
 /** A plain scalar inside a flow collection: up to `,`, `]` or `}`; a `:` only when a non-space follows (nginx:1.25). */
 function plainFlowScalar(f: Flow): Any {
   const start = f.i;
-  while (f.i < f.s.length && !',]}'.includes(f.s[f.i]!)) {
-    const c = f.s[f.i]!;
-    if (c === '[' || c === '{' || c === '#') bail();
-    if (c === ':' && (f.i + 1 === f.s.length || ' ,]}[{'.includes(f.s[f.i + 1]!))) bail();
-    f.i++;
+  for (let c = f.s.charCodeAt(f.i); f.i < f.s.length && !FLOW_END[c]; c = f.s.charCodeAt(++f.i)) {
+    if (c === 0x5b || c === 0x7b || c === 0x23) bail();
+    if (c === 0x3a && (f.i + 1 === f.s.length || AFTER_COLON_STOP[f.s.charCodeAt(f.i + 1)])) bail();
   }
   const v = f.s.slice(start, f.i).trimEnd();
   if (v === '' || NOT_FIRST.has(v[0]!)) bail();
