@@ -213,3 +213,20 @@ t.test('TCP lowers its MSS on fragmentation needed: the stream crosses a smaller
   const r = runKernelTool(pa.ns, ['ip', 'route', 'get', u32ToIp(pb.ip)])!;
   t.match(r.stdout, /^172\.16\.1\.111 via \S+ dev eth0 src 172\.16\.0\.230 uid 0 \n {4}cache expires 59\dsec mtu 1500 \n$/, 'ip route get shows the cached PMTU');
 });
+
+t.test('UDP as IP_PMTUDISC_WANT: DF while it fits, fragmented once frag needed taught a smaller PMTU', async (t) => {
+  const { sim, a, pa, pb } = lab(9001, 1500);
+  const rx = pb.ns.sockets.udpBind(9999);
+  const tx = pa.ns.sockets.udpBind(0);
+  const wire = tap(a.node, a.node.netdev!);
+  const send = async (n: number): Promise<number | null> => {
+    tx.send({ ip: pb.ip, port: 9999 }, new Uint8Array(n).fill(7));
+    const m = await sim.settle(rx.recv(1e9));
+    return m ? m.data.length : null;
+  };
+  t.equal(await send(4000), null, 'the first datagram (DF, fits the route MTU 9001) dies at the 1500-byte link');
+  t.equal(await send(4000), 4000, 'the next one is fragmented by the sender and reassembled');
+  t.equal(await send(1000), 1000, 'small datagrams as before');
+  t.ok(wire.length >= 3 && wire.every((f) => ipTotLen(f, ETH_HLEN) <= 1500), 'nothing over the link MTU crossed it');
+  tx.close(); rx.close();
+});

@@ -11,7 +11,7 @@ import type { SockAddrCtx } from '../bpf/program.ts';
 import type { Device } from './device.ts';
 import { PingLocalError, SocketError } from './api.ts';
 import { ipLocalOut, pathMtu } from './ip.ts';
-import { IP_MAX_LEN } from './frag.ts';
+import { IP_MAX_LEN, MIN_PMTU } from './frag.ts';
 import type { NetnsImpl } from './netns.ts';
 import type { Sockets } from './sockets.ts';
 import type { TimerHandle } from '../sim/sim.ts';
@@ -48,7 +48,13 @@ export class UdpSock implements UdpSocket {
     const dst = ctx.userIp4 >>> 0;
     const c = this.routeTo(dst);
     if (!src) src = c.src;
-    const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df: true, sport: this.local.port, dport: ctx.userPort }, data);
+    // IP_PMTUDISC_WANT, a UDP socket's default: DF while the datagram fits the path MTU, else
+    // fragmented here (after a "fragmentation needed" taught a smaller one, the next datagrams are).
+    const len = 28 + data.length;
+    if (len > IP_MAX_LEN) return; // EMSGSIZE: nothing is sent
+    const base = c.route?.mtu ?? c.dev.mtu;
+    const df = len <= base && (len <= MIN_PMTU || c.route === undefined || len <= pathMtu(ns, dst, c.route, c.dev));
+    const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df, sport: this.local.port, dport: ctx.userPort }, data);
     const skb = newSkb(f, f.length, 0);
     skb.sockCookie = this.cookie;
     ipLocalOut(ns, skb, c.route);
