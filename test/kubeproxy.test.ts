@@ -306,6 +306,14 @@ t.test('service types and options (saved form)', async (t) => {
   }
 });
 
+t.test('a service given twice is proxied once', async (t) => {
+  const st = state(svc({}), [remote]);
+  st.services.push(svc({ clusterIP: '172.30.0.99' }));
+  const text = iptablesRestore(st, base);
+  t.equal(text.split('\n').filter((l) => l.startsWith(`:KUBE-SVC-${H} `)).length, 1);
+  t.notMatch(text, '172.30.0.99');
+});
+
 t.test('headless and ExternalName services get no rules', async (t) => {
   const objs = [
     { kind: 'Service', metadata: { name: 'h', namespace: 'd' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },

@@ -131,6 +131,8 @@ function chainNames(spn: string, proto: string) {
 export function servicePorts(state: ProxyState, cfg: ProxyConfig): ServicePort[] {
   const eps = endpointsMap(state.endpointSlices, cfg.nodeName);
   const out: ServicePort[] = [];
+  // kube-proxy's svcPortMap holds one entry per ServicePortName + protocol: a repeat is ignored.
+  const seen = new Set<string>();
   for (const svc of state.services) {
     if (!isIPv4(svc.clusterIP)) continue; // None, '', IPv6: not this proxier's
     if (svc.type === 'ExternalName') continue;
@@ -139,6 +141,8 @@ export function servicePorts(state: ProxyState, cfg: ProxyConfig): ServicePort[]
     svc.ports.forEach((p, i) => {
       const name = servicePortName(svc.namespace, svc.name, p.name);
       const proto = p.protocol.toLowerCase();
+      if (seen.has(name + proto)) return;
+      seen.add(name + proto);
       const lbIPs = v4(svc.loadBalancerIPs);
       const m = eps.get(`${svc.namespace}/${svc.name}\0${p.name}\0${p.protocol}`);
       const endpoints = [...(m?.values() ?? [])].map((e) => ({ ...e, chain: sepChain(name, proto, e.str) })).sort(byEndpoint);
