@@ -55,7 +55,10 @@ export function reconcile(s: KubeState, env: KubeEnv, deferEndpoints = false): v
   // Pods the scheduler could not place are tried again only when room may have appeared: a pod address was freed (or a new request).
   const retry = full || t.ipsFreed.size > 0;
   t.ipsFreed.clear();
-  for (const p of full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', t.pending)) if (!p.status?.podIP) startPod(s, env, p, t, retry);
+  // Without a retry, the pods tried before stay as they are: only those stored since the last pass are visited.
+  const tryNow = full ? listObjs(s, 'Pod') : objsByKeys(s, 'Pod', retry ? t.pending : t.freshPending);
+  t.freshPending.clear();
+  for (const p of tryNow) if (!p.status?.podIP) startPod(s, env, p, t, retry);
   if (t.pending.size > 0) countReady(s, t);
   if (daemons || t.daemonsDirty) daemonSetStatus(s);
   const svcKeys = full ? null : [...t.dirtyServices];

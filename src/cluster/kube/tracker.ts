@@ -21,6 +21,8 @@ export class Tracker {
   readonly ownedPuts: KObject[] = [];
   /** Pod keys without status.podIP. */
   readonly pending = new Set<string>();
+  /** Pending pods stored since the last pass (not yet tried: the only ones a pass without a retry must visit). */
+  readonly freshPending = new Set<string>();
   /** Controller owner uid -> keys of the pods it owns. */
   readonly podsByOwner = new Map<string, Set<string>>();
   /** Node name -> pods with that spec.nodeName. */
@@ -72,7 +74,7 @@ export class Tracker {
   private add(o: KObject): void {
     const key = objKey(o.metadata.namespace, o.metadata.name);
     if (o.kind === 'Pod') {
-      if (!o.status?.podIP) this.pending.add(key);
+      if (!o.status?.podIP) { this.pending.add(key); this.freshPending.add(key); }
       for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setAdd(this.podsByOwner, r.uid, key);
       this.nodeOf(o, 1);
       this.ipOf(o, 1);
@@ -93,6 +95,7 @@ export class Tracker {
     const key = objKey(o.metadata.namespace, o.metadata.name);
     if (o.kind === 'Pod') {
       this.pending.delete(key);
+      this.freshPending.delete(key);
       for (const r of o.metadata.ownerReferences ?? []) if (r.controller) setDel(this.podsByOwner, r.uid, key);
       this.nodeOf(o, -1);
       this.ipOf(o, -1);
