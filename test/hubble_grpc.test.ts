@@ -43,8 +43,8 @@ function collect(c: ObserverClient, req: object): Promise<Resp[]> {
     call.on('end', () => resolve(out));
   });
 }
-const unary = <T>(fn: (cb: (e: grpc.ServiceError | null, r: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((e, r) => (e ? reject(e) : resolve(r))));
+const unary = <T>(fn: (cb: (e: grpc.ServiceError | null, r?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((e, r) => (e ? reject(e) : resolve(r as T))));
 
 /** The service's own answer, for comparison with what crossed the wire. */
 async function direct(svc: { getFlows: NodeObserver['getFlows'] }, req: GetFlowsRequestObject): Promise<GetFlowsResponseObject[]> {
@@ -165,7 +165,7 @@ t.test('unary methods and the health service', async (t) => {
   const Req = root.lookupType('grpc.health.v1.HealthCheckRequest'), Res = root.lookupType('grpc.health.v1.HealthCheckResponse');
   const h = new grpc.Client(server.address, grpc.credentials.createInsecure());
   t.teardown(() => h.close());
-  const check = (service: string) => unary<object>((cb) => h.makeUnaryRequest('/grpc.health.v1.Health/Check', (o: object) => Buffer.from(Req.encode(o).finish()),
+  const check = (service: string) => unary<Record<string, unknown>>((cb) => h.makeUnaryRequest('/grpc.health.v1.Health/Check', (o: object) => Buffer.from(Req.encode(o).finish()),
     (b: Buffer) => Res.toObject(Res.decode(b), { enums: String, defaults: true }), { service }, cb));
   t.same(await check('hubble.server.Observer'), { status: 'SERVING' }, 'what hubble status asks');
   t.same(await check(''), { status: 'SERVING' }, 'the server as a whole');

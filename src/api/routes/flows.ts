@@ -52,7 +52,7 @@ export function queryArgv(search: URLSearchParams): string[] {
 export function flowsRequest(search: URLSearchParams, nowMs: number): GetFlowsRequestObject {
   let inv;
   try { inv = parseHubbleArgs(queryArgv(search), { nowMs }); } catch (e) {
-    if (e instanceof HubbleUsageError) throw new ClusterError(e.message.replace(/^unknown flag: --/, 'unknown query parameter: '), 400);
+    if (e instanceof HubbleUsageError) throw new ClusterError(e.message.replace(/^unknown flag: --(.*)$/, 'unknown query parameter "$1"'), 400);
     throw e;
   }
   if (inv.cmd !== 'observe') throw new ClusterError('not a flows query', 400);
