@@ -19,13 +19,17 @@ const LINUX = { 'kubernetes.io/os': 'linux' };
 /** Agents run on every node, tainted or not. */
 const EVERYWHERE = [{ operator: 'Exists' }];
 
+/** What Helm 3 puts on every object of a release (ownership for upgrades). */
+const HELM_LABELS = { 'app.kubernetes.io/managed-by': 'Helm' };
+const HELM_ANNOTATIONS = { 'meta.helm.sh/release-name': 'cilium', 'meta.helm.sh/release-namespace': 'kube-system' };
+
 const init = (name: string, command: string[]): Record<string, unknown> => ({ name, image: AGENT_IMAGE, imagePullPolicy: 'IfNotPresent', command, terminationMessagePolicy: 'FallbackToLogsOnError' });
 
 function agent(): SystemObject {
   const labels = { 'k8s-app': 'cilium', 'app.kubernetes.io/name': 'cilium-agent', 'app.kubernetes.io/part-of': 'cilium' };
   return {
     apiVersion: 'apps/v1', kind: 'DaemonSet',
-    metadata: { name: 'cilium', namespace: 'kube-system', labels },
+    metadata: { name: 'cilium', namespace: 'kube-system', labels: { ...labels, ...HELM_LABELS }, annotations: HELM_ANNOTATIONS },
     spec: {
       selector: { matchLabels: { 'k8s-app': 'cilium' } },
       updateStrategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 2 }, type: 'RollingUpdate' },
@@ -56,7 +60,7 @@ function envoy(): SystemObject {
   const labels = { 'k8s-app': 'cilium-envoy', 'app.kubernetes.io/part-of': 'cilium', 'app.kubernetes.io/name': 'cilium-envoy', name: 'cilium-envoy' };
   return {
     apiVersion: 'apps/v1', kind: 'DaemonSet',
-    metadata: { name: 'cilium-envoy', namespace: 'kube-system', labels },
+    metadata: { name: 'cilium-envoy', namespace: 'kube-system', labels: { ...labels, ...HELM_LABELS }, annotations: HELM_ANNOTATIONS },
     spec: {
       selector: { matchLabels: { 'k8s-app': 'cilium-envoy' } },
       updateStrategy: { rollingUpdate: { maxUnavailable: 2 }, type: 'RollingUpdate' },
@@ -81,7 +85,7 @@ function operator(): SystemObject {
   const labels = { ...selector, 'app.kubernetes.io/part-of': 'cilium', 'app.kubernetes.io/name': 'cilium-operator' };
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'cilium-operator', namespace: 'kube-system', labels },
+    metadata: { name: 'cilium-operator', namespace: 'kube-system', labels: { ...labels, ...HELM_LABELS }, annotations: HELM_ANNOTATIONS },
     spec: {
       replicas: 1, selector: { matchLabels: selector },
       strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: '50%' }, type: 'RollingUpdate' },

@@ -92,11 +92,20 @@ function describeDaemonSet(host: KubectlHost, o: KObject): string {
   const pods = host.api.list('Pod', m.namespace).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === m.uid));
   const phase = (ph: string) => pods.filter((p) => (p.status?.phase ?? 'Pending') === ph).length;
   const ann = Object.entries(m.annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v], i) => `${i ? '                ' : ''}${k}: ${v}`).join('\n') || '<none>';
-  const containers = (t.spec.containers as Any[]).map((c) => [`   ${c.name}:`, `    Image:      ${c.image}`,
-    `    Port:       ${(c.ports ?? []).map((p: Any) => `${p.containerPort}/${p.protocol}`).join(', ') || '<none>'}`,
-    ...(c.command ? ['    Command:', ...c.command.map((x: string) => `      ${x}`)] : []), ...(c.args ? ['    Args:', ...c.args.map((x: string) => `      ${x}`)] : []),
-  ].join('\n')).join('\n');
-  const inits = (t.spec.initContainers as Any[] | undefined ?? []).map((c) => `   ${c.name}:\n    Image:      ${c.image}`).join('\n');
+  // describe's container block: one port is "Port:", several "Ports:"; a host-network pod's host ports are its container ports.
+  const container = (c: Any): string => {
+    const ports = (c.ports ?? []).map((p: Any) => `${p.containerPort}/${p.protocol}`);
+    const many = ports.length > 1;
+    const host = t.spec.hostNetwork ? ports : (c.ports ?? []).map((p: Any) => `${p.hostPort ?? 0}/${p.protocol}`);
+    return [`   ${c.name}:`, `    Image:      ${c.image}`,
+      `    ${many ? 'Ports:     ' : 'Port:      '} ${ports.join(', ') || '<none>'}`, `    ${many ? 'Host Ports:' : 'Host Port: '} ${host.join(', ') || '<none>'}`,
+      // describeContainerCommand: every line of every word on its own indented line.
+      ...(c.command ? ['    Command:', ...c.command.flatMap((x: string) => x.split('\n')).map((x: string) => `      ${x}`)] : []),
+      ...(c.args ? ['    Args:', ...c.args.flatMap((x: string) => x.split('\n')).map((x: string) => `      ${x}`)] : []),
+    ].join('\n');
+  };
+  const containers = (t.spec.containers as Any[]).map(container).join('\n');
+  const inits = (t.spec.initContainers as Any[] | undefined ?? []).map(container).join('\n');
   return [
     `Name:           ${m.name}`, `Selector:       ${Object.entries(o.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')}`,
     `Node-Selector:  ${Object.entries(t.spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'}`,
