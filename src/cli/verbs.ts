@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DplabClient, serverUrl } from './client.ts';
 import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
+import { mapGetArgs, mapGetOverApi } from './cilium_api.ts';
 
 /** Everything a verb needs: the server client, and the exit code it should end with. */
 export type VerbAction<A extends unknown[]> = (client: DplabClient, ...args: A) => Promise<number>;
@@ -78,6 +79,8 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
     .action(act(async (client, args: string[], opts: { node?: string }) => {
       const node = await resolveNode(client, opts.node);
       if (args[0] === 'monitor') return monitor(client, node);
+      const get = mapGetArgs(args);
+      if (get) return mapGetOverApi(client, node, get);
       const name = args[0] === 'map' && args[1] === 'events' ? args.slice(2).find((a) => !a.startsWith('-')) : undefined;
       if (name && args.some((a) => a === '-f' || a === '--follow')) return followMapEvents(client, node, name);
       return printExec(await client.nodeExec(node, ['cilium-dbg', ...args]));

@@ -4,8 +4,15 @@
 
 import type { BpfMap } from '../../bpf/map.ts';
 import { CACHED_MAPS, formatFor } from '../../../maps/all.ts';
+import type { EntryFormat } from '../../../maps/format.ts';
 import type { NodeAgent } from '../agent.ts';
 import type { BPFMap, BPFMapEntry, BPFMapList } from './models.ts';
+import { FAST_CT_FORMAT } from './ct_format.ts';
+
+/** The print format of a map; CT maps read their bytes directly (100k-entry dumps). */
+export function formatOf(name: string): EntryFormat | undefined {
+  return name === 'cilium_ct4_global' || name === 'cilium_ct_any4_global' ? FAST_CT_FORMAT : formatFor(name);
+}
 
 /** Where Cilium pins its global maps (bpf.TCGlobalsPath()). */
 export const TC_GLOBALS = '/sys/fs/bpf/tc/globals';
@@ -23,7 +30,7 @@ export function agentMap(a: NodeAgent, name: string): BpfMap | undefined {
 
 /** models.BPFMap of one map. */
 export function mapModel(m: BpfMap): BPFMap {
-  const f = formatFor(m.spec.name)!;
+  const f = formatOf(m.spec.name)!;
   const cached = CACHED_MAPS.has(m.spec.name);
   const cache: BPFMapEntry[] = [];
   for (const [k, v] of m.entries()) {
