@@ -201,3 +201,18 @@ t.test('relay: node status first, then every node\'s answer merged in time order
   const nodes = relay.getNodes().nodes;
   t.same(nodes.map((n) => [n.name, n.address, n.state, n.num_flows, n.max_flows]), [['default/a', '192.168.10.10:4244', 1, 4, 15], ['default/b', '192.168.10.101:4244', 1, 5, 15]]);
 });
+
+t.test('a client that never takes its response does not hold the stream once aborted', async (t) => {
+  const clock = new Clock(), o = observer(clock);
+  fill(o, clock, 3);
+  const ac = new AbortController();
+  let sent = 0;
+  const done = o.getFlows({ follow: true, number: 3 }, () => { sent++; return new Promise<void>(() => {}) as unknown as void; }, ac.signal);
+  await new Promise((r) => setImmediate(r));
+  t.equal(sent, 1, 'stalled on the first response');
+  ac.abort();
+  await done;
+  t.pass('getFlows resolved on abort');
+  const failing = await o.getFlows({}, () => Promise.reject(new Error('stream closed')) as unknown as void, new AbortController().signal).then(() => null, (e: Error) => e.message);
+  t.equal(failing, 'stream closed', "a transport error ends getFlows with it");
+});

@@ -8,7 +8,7 @@ import { HubbleError } from './errors.ts';
 import { Notifier } from './notifier.ts';
 import type { FlowObject, GetFlowsRequestObject, GetFlowsResponseObject, GetNamespacesResponseObject, GetNodesResponseObject,
   NamespaceObject, ServerStatusResponseObject, TimestampObject } from './proto.ts';
-import { compileQuery, FlowReader, type FlowQuery, type RingSource } from './reader.ts';
+import { compileQuery, deliver, FlowReader, type FlowQuery, type RingSource } from './reader.ts';
 import { DEFAULT_CAPACITY, Ring } from './ring.ts';
 import type { HubbleService } from './service.ts';
 import { tsBefore } from './service.ts';
@@ -114,8 +114,8 @@ export class NodeObserver implements HubbleService, RingSource {
     while (!signal.aborted) {
       const r = reader.next();
       if (r) {
-        const p = send(r) as unknown as { then?: unknown } | undefined;
-        if (p && typeof p.then === 'function') await p;
+        const p = deliver(send, r, signal);
+        if (p) await p;
         continue;
       }
       if (reader.done) return;

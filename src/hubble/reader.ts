@@ -99,8 +99,17 @@ export class FlowReader {
   }
 }
 
-/** Calls send and waits when it returns a promise (the transport's backpressure). */
-export async function deliver(send: (r: GetFlowsResponseObject) => unknown, r: GetFlowsResponseObject): Promise<void> {
-  const p = send(r) as { then?: unknown } | undefined;
-  if (p && typeof p.then === 'function') await p;
+/**
+ * Calls send; when it returns a promise (the transport's backpressure) waits
+ * for it, or for the abort, so a stalled client never holds the stream open.
+ */
+export function deliver(send: (r: GetFlowsResponseObject) => void, r: GetFlowsResponseObject, signal: AbortSignal): Promise<void> | undefined {
+  const p = send(r) as unknown as PromiseLike<void> | undefined;
+  if (!p || typeof p.then !== 'function') return undefined;
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) { resolve(); return; }
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(() => { signal.removeEventListener('abort', onAbort); resolve(); }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); });
+  });
 }

@@ -7,7 +7,7 @@ import type { Sim } from '../sim/sim.ts';
 import { simTimestamp, type NodeObserver } from './observer.ts';
 import { NodeState, type GetFlowsRequestObject, type GetFlowsResponseObject, type GetNamespacesResponseObject, type GetNodesResponseObject,
   type ServerStatusResponseObject, type TimestampObject } from './proto.ts';
-import { compileQuery } from './reader.ts';
+import { compileQuery, deliver } from './reader.ts';
 import type { HubbleService } from './service.ts';
 
 /** Hubble's peer port on every node (hubble-listen-address). */
@@ -45,10 +45,7 @@ export class Relay implements HubbleService {
   async getFlows(req: GetFlowsRequestObject, send: (resp: GetFlowsResponseObject) => void, signal: AbortSignal): Promise<void> {
     const q = compileQuery(req);
     const peers = this.peers();
-    const out = async (r: GetFlowsResponseObject): Promise<void> => {
-      const p = send(r) as unknown as { then?: unknown } | undefined;
-      if (p && typeof p.then === 'function') await p;
-    };
+    const out = async (r: GetFlowsResponseObject): Promise<void> => { const p = deliver(send, r, signal); if (p) await p; };
     await out({ node_status: { state_change: NodeState.NODE_CONNECTED!, node_names: peers.map((p) => p.observer.nodeName) },
       node_name: RELAY_NAME, time: simTimestamp(this.sim) });
     const readers = peers.map((p) => p.observer.reader(q));
