@@ -41,9 +41,9 @@ export function withNetns<T>(fn: (exec: (argv: string[], input?: string) => { st
   }
 }
 
-const why = kernelUnavailable(['iptables', 'iptables-restore', 'iptables-save', 'ipset']);
+const why = kernelUnavailable(['iptables', 'iptables-restore', 'iptables-save', 'ipset', 'nfacct']);
 if (why) {
-  if (process.env.CI) t.fail(`real-kernel netfilter conformance cannot run: ${why} (CI needs root and the iptables, ipset packages)`);
+  if (process.env.CI) t.fail(`real-kernel netfilter conformance cannot run: ${why} (CI needs root and the iptables, ipset, nfacct packages)`);
   else t.comment(`SKIPPED real-kernel netfilter conformance: ${why}`);
   t.pass('nothing to compare');
 } else {
@@ -72,6 +72,7 @@ function compare(t: Test, rs: Ruleset): void {
   withNetns((x) => {
     // The set match needs its sets to exist in the kernel.
     for (const set of new Set([...saved.matchAll(/--match-set (\S+)/g)].map((m) => m[1]!))) x(['ipset', 'create', set, 'hash:ip,port']);
+    for (const acct of new Set([...saved.matchAll(/--nfacct-name {2}(\S+)/g)].map((m) => m[1]!))) x(['nfacct', 'add', acct]);
     const load = x(['iptables-restore'], saved);
     t.equal(load.code, 0, `real iptables-restore accepts the emulator's iptables-save: ${load.stderr}`);
     const strip = (s: string) => s.split('\n').filter((l) => !l.startsWith('# ')).join('\n');

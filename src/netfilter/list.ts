@@ -4,7 +4,7 @@
 // and the numeric protocol column with -n included.
 
 import { u32ToIp } from '../wire/addr.ts';
-import type { Ruleset, Chain, Table } from './ruleset.ts';
+import type { Ruleset, Chain } from './ruleset.ts';
 import { incompatible } from './save.ts';
 import { PROTO_NAME } from './text.ts';
 import type { AddrMatch, Rule, TableName } from './types.ts';
@@ -43,13 +43,13 @@ function addrText(a: AddrMatch | null, numeric: boolean): string {
   return a.len === 32 ? name : `${name}/${a.len}`;
 }
 
-function header(c: Chain, t: Table, o: ListOptions): string {
+function header(c: Chain, refs: Map<string, number>, o: ListOptions): string {
   let s = `Chain ${c.name}`;
   if (c.builtin) {
     s += ` (policy ${c.policy}`;
     if (o.verbose) s += ` ${printNumNoTable(c.pkts, o.exact)}packets, ${printNumNoTable(c.bytes, o.exact)}bytes`;
     s += ')\n';
-  } else s += ` (${t.references(c.name)} references)\n`;
+  } else s += ` (${refs.get(c.name) ?? 0} references)\n`;
   if (o.lineNumbers) s += 'num  ';
   if (o.verbose) s += o.exact ? '    pkts      bytes ' : ' pkts bytes ';
   s += 'target'.padEnd(9) + ' ' + ' prot ' + 'opt';
@@ -92,13 +92,14 @@ export function list(rs: Ruleset, table: TableName, o: ListOptions, chain?: stri
     const c = t.chains.get(chain);
     if (!c) throw incompatible(chain, table);
     if (num !== undefined) { const r = c.rules[num - 1]; return r ? ruleLine(r, num, o) : ''; }
-    return chainText(c, t, o);
+    return chainText(c, t.referenceCounts(), o);
   }
-  return t.ordered().map((c) => chainText(c, t, o)).join('\n');
+  const refs = t.referenceCounts();
+  return t.ordered().map((c) => chainText(c, refs, o)).join('\n');
 }
 
-function chainText(c: Chain, t: Table, o: ListOptions): string {
-  let s = header(c, t, o);
+function chainText(c: Chain, refs: Map<string, number>, o: ListOptions): string {
+  let s = header(c, refs, o);
   for (let i = 0; i < c.rules.length; i++) s += ruleLine(c.rules[i]!, i + 1, o);
   return s;
 }

@@ -422,7 +422,27 @@ const physdev: MatchModule = {
   },
 };
 
+// ---- nfacct ----
+/** libxt_nfacct prints " --nfacct-name " then xtables_save_string's own leading space: two spaces. */
+class Nfacct implements Match {
+  readonly name = 'nfacct';
+  constructor(readonly acct: string) {}
+  save() { return ` -m nfacct --nfacct-name  ${saveString(this.acct)}`; }
+  list() { return ` nfacct-name  ${saveString(this.acct)}`; }
+  test() { return true; }
+}
+const nfacct: MatchModule = {
+  opts: { 'nfacct-name': true },
+  create() {
+    let n: string | undefined;
+    return {
+      option(opt, arg, inv) { noInvert('nfacct', opt, inv); if (need(arg).length > 31) throw paramError('nfacct: option "--nfacct-name" must be 31 chars or less', true); n = arg; },
+      finish() { if (n === undefined) throw paramError('nfacct: option "--nfacct-name" must be specified', true); return new Nfacct(n); },
+    };
+  },
+};
+
 /** The match extensions this engine loads with -m. */
 export const MATCH_MODULES: Record<string, MatchModule> = {
-  comment, tcp: l4('tcp'), udp: l4('udp'), mark, statistic, recent, addrtype, set, conntrack, multiport, physdev,
+  comment, tcp: l4('tcp'), udp: l4('udp'), mark, statistic, recent, addrtype, set, conntrack, multiport, physdev, nfacct,
 };

@@ -70,6 +70,12 @@ export class Table {
     for (const c of this.chains.values()) for (const r of c.rules) if (r.jump === name) n++;
     return n;
   }
+  /** Jump/goto references of every chain, counted in one pass (-L's "(N references)"). */
+  referenceCounts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const c of this.chains.values()) for (const r of c.rules) if (r.jump !== null) m.set(r.jump, (m.get(r.jump) ?? 0) + 1);
+    return m;
+  }
   ruleCount(): number {
     let n = 0;
     for (const c of this.chains.values()) n += c.rules.length;
@@ -151,8 +157,14 @@ export class Ruleset {
   /** Swap in a table built by a restore transaction. */
   replace(t: Table): void { this.tables[t.name] = t; this.generation++; }
   touched(): void { this.generation++; }
-  /** True when no table holds a rule: a node without rules pays nothing. */
+  private emptyAt = -1;
+  private emptyVal = true;
+  /** True when no table holds a rule or a non-ACCEPT policy: a node without rules pays nothing. Cached per generation. */
   empty(): boolean {
+    if (this.emptyAt !== this.generation) { this.emptyVal = this.computeEmpty(); this.emptyAt = this.generation; }
+    return this.emptyVal;
+  }
+  private computeEmpty(): boolean {
     for (const n of TABLE_ORDER) {
       const t = this.tables[n];
       if (t.ruleCount() > 0) return false;

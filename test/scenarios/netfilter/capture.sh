@@ -24,6 +24,7 @@ for rules in *.rules; do
   ip netns add "$ns"
   trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
   ip netns exec "$ns" ipset create KUBE-CLUSTER-IP hash:ip,port
+  ip netns exec "$ns" nfacct add ct_state_invalid_dropped_pkts
   ip netns exec "$ns" iptables-restore < "$rules"
   out="${rules%.rules}.expected"
   : > "$out"
