@@ -158,7 +158,7 @@ export interface LostEventObject {
 export interface NodeStatusEventObject { state_change: number; node_names: string[]; message?: string }
 
 export interface EventTypeFilterObject { type?: number; match_sub_type?: boolean; sub_type?: number }
-/** flow.FlowFilter: the fields dplab evaluates (others are accepted and ignored only if empty; see filters.ts). */
+/** flow.FlowFilter; enum fields take numbers or names (filters.ts). */
 export interface FlowFilterObject {
   uuid?: string[];
   source_ip?: string[]; source_ip_xlated?: string[]; source_pod?: string[]; source_fqdn?: string[]; source_label?: string[];
@@ -175,7 +175,7 @@ export interface FlowFilterObject {
   experimental?: { cel_expression?: string[] };
 }
 
-/** observer.GetFlowsRequest. uint64 `number` may arrive as a Long from protobufjs; see toNumber in filters/observer. */
+/** observer.GetFlowsRequest. `number` (uint64) may be a number, bigint, decimal string or Long (service.ts uint64). */
 export interface GetFlowsRequestObject {
   number?: number | bigint | { low: number; high: number; unsigned?: boolean };
   first?: boolean;
