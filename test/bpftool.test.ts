@@ -37,6 +37,8 @@ function lab() {
   node.attachTcx(lxcDev, 'egress', to);
   node.attachTcx(lxcDev, 'ingress', from);
   calls.setProg(1, to);
+  node.attachCgroup('connect4', { ...prog(1400, 'cil_sock4_connect', [66]), type: 'cgroup_sock_addr' as const, tag: '2f8b1c2ad3f6c1e0' });
+  node.attachCgroup('getpeername4', { ...prog(1401, 'cil_sock4_getpeername', [66], 402), type: 'cgroup_sock_addr' as const, tag: '2f8b1c2ad3f6c1e1' });
   pinMapsUnder(node, '/sys/fs/bpf/tc/globals');
   return node;
 }
@@ -100,6 +102,12 @@ const CASES: Array<{ cmd: string; code?: number; stdout?: string; stderr?: strin
   { cmd: '-j net show dev lxc7408fc78b9ff', stdout: '[{"xdp":[],"tc":[{"devname":"lxc7408fc78b9ff","ifindex":10,"kind":"tcx/ingress","name":"cil_from_container","prog_id":1312,"prog_flags":[],"link_id":16,"link_flags":[]},{"devname":"lxc7408fc78b9ff","ifindex":10,"kind":"tcx/egress","name":"cil_to_container","prog_id":1311,"prog_flags":[],"link_id":15,"link_flags":[]}],"flow_dissector":[],"netfilter":[]}]\n' },
   { cmd: 'link list', stdout: '15: tcx  prog 1311  \n\tifindex lxc7408fc78b9ff(10)  attach_type tcx_egress  \n16: tcx  prog 1312  \n\tifindex lxc7408fc78b9ff(10)  attach_type tcx_ingress  \n' },
   { cmd: '-j link show id 16', stdout: '{"id":16,"type":"tcx","prog_id":1312,"devname":"lxc7408fc78b9ff","ifindex":10,"attach_type":"tcx_ingress"}\n' },
+  // cgroup: the socket-LB programs at the cgroup root, by attach type, with cgroup.c's column widths.
+  { cmd: 'cgroup show /run/cilium/cgroupv2', stdout: 'ID       AttachType      AttachFlags     Name           \n1400     cgroup_inet4_connect multi           cil_sock4_conne\n1401     cgroup_inet4_getpeername multi           cil_sock4_getpeername\n' },
+  { cmd: 'cgroup tree', stdout: 'CgroupPath\nID       AttachType      AttachFlags     Name           \n/sys/fs/cgroup\n1400     cgroup_inet4_connect multi           cil_sock4_conne\n1401     cgroup_inet4_getpeername multi           cil_sock4_getpeername\n' },
+  { cmd: '-j cgroup tree /run/cilium/cgroupv2', stdout: '[{"cgroup":"/run/cilium/cgroupv2","programs":[{"id":1400,"attach_type":"cgroup_inet4_connect","attach_flags":"multi","name":"cil_sock4_conne","attach_btf_obj_id":0,"attach_btf_id":0},{"id":1401,"attach_type":"cgroup_inet4_getpeername","attach_flags":"multi","name":"cil_sock4_getpeername","attach_btf_obj_id":0,"attach_btf_id":0}]}]\n' },
+  { cmd: 'cgroup show /sys/fs/cgroup/kubepods.slice', code: 255, stderr: "Error: can't open cgroup /sys/fs/cgroup/kubepods.slice\n" },
+  { cmd: 'cgroup show', code: 255, stderr: "Error: 'show' needs at least 1 arguments, 0 found\n" },
   // Errors: bpftool's words, exit 255; under -j on stdout as {"error": ...}.
   { cmd: 'map dump id 999', code: 255, stderr: 'Error: get map by id (999): No such file or directory\n' },
   { cmd: '-j map dump id 999', code: 255, stdout: '{"error":"get map by id (999): No such file or directory"}\n' },
@@ -119,7 +127,7 @@ const CASES: Array<{ cmd: string; code?: number; stdout?: string; stderr?: strin
   { cmd: 'link show id 99', code: 255, stderr: 'Error: failed to get link with ID 99: No such file or directory\n' },
   { cmd: 'net show dev nosuch', code: 255, stderr: 'Error: invalid devname nosuch\n' },
   { cmd: 'net show lxc7408fc78b9ff', code: 255, stderr: NET_HELP('net') },
-  { cmd: 'cgroup tree', code: 255, stderr: "Error: 'cgroup' is not emulated here (dplab's bpftool reads prog, map, link and net)\n" },
+  { cmd: 'perf list', code: 255, stderr: "Error: 'perf' is not emulated here (dplab's bpftool reads prog, map, link, net and cgroup)\n" },
   // Help: main's on stderr, exit 0; an unknown object prints it and fails; -j prints null.
   { cmd: '', stderr: BPFTOOL_HELP },
   { cmd: '--help', stderr: BPFTOOL_HELP },

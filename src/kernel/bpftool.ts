@@ -6,9 +6,10 @@
 
 import type { BpfMap } from '../bpf/map.ts';
 import type { BpfProgram } from '../bpf/program.ts';
+import type { CgroupHook } from './api.ts';
 import { mapAtPath, pinnedPaths } from './bpffs.ts';
 import { JsonWriter } from './bpftool_json.ts';
-import { BPFTOOL_HELP, LINK_HELP, MAP_HELP, NET_HELP, PROG_HELP } from './bpftool_help.ts';
+import { BPFTOOL_HELP, CGROUP_HELP, LINK_HELP, MAP_HELP, NET_HELP, PROG_HELP } from './bpftool_help.ts';
 import { formatEntry, formatLink, formatLinkList, formatMap, formatMapDump, formatMapList, formatNetShow, formatProg, formatProgList, hexBytes, progFullName, tcxAttachments, type Pins } from './fmt_bpftool.ts';
 import type { LinuxNode } from './node.ts';
 import { bpfObjName, BPF_OBJ_NAME_LEN } from '../bpf/define.ts';
@@ -18,8 +19,6 @@ export interface BpftoolResult { stdout: string; stderr: string; exitCode: numbe
 /** bpftool main()'s long options (getopt_long also takes any unambiguous prefix). */
 const LONG: Record<string, string> = { json: 'j', help: 'h', pretty: 'p', version: 'V', bpffs: 'f', mapcompat: 'm', nomount: 'n', debug: 'd', 'use-loader': 'L', 'base-btf': 'B' };
 const SHORT = 'VhpjfLmndB';
-/** Objects bpftool has that this lab does not emulate. */
-const ELSEWHERE = ['batch', 'cgroup', 'perf', 'feature', 'btf', 'gen', 'struct_ops', 'iter'];
 const TOP = ['help', 'batch', 'prog', 'map', 'link', 'cgroup', 'perf', 'net', 'feature', 'btf', 'gen', 'struct_ops', 'iter', 'version'];
 
 const isPrefix = (pfx: string, s: string): boolean => pfx.length > 0 && s.startsWith(pfx);
@@ -106,8 +105,9 @@ function main(r: Run, argv: string[]): number {
     case 'map': return doMap(r, words[0]!, rest);
     case 'link': return doLink(r, words[0]!, rest);
     case 'net': return doNet(r, words[0]!, rest);
+    case 'cgroup': return doCgroup(r, words[0]!, rest);
     case undefined: r.help(BPFTOOL_HELP); return 255;
-    default: return r.perr(`'${obj}' is not emulated here (dplab's bpftool reads prog, map, link and net)`);
+    default: return r.perr(`'${obj}' is not emulated here (dplab's bpftool reads prog, map, link, net and cgroup)`);
   }
 }
 
@@ -374,5 +374,51 @@ function doGetnext(r: Run, args: string[], help: string): number {
     if (key) r.jw.name('key').hex(key); else r.jw.name('key').raw('null');
     r.jw.name('next_key').hex(next).endObject();
   } else r.out += `${key ? `key:\n${hexBytes(key)}\n` : 'key: None\n'}next key:\n${hexBytes(next)}\n`;
+  return 0;
+}
+
+/** The node's cgroup v2 root as the agent container sees it (the first cgroup2 mount, and Cilium's own mount of it). */
+const CGROUP_ROOTS = ['/sys/fs/cgroup', '/run/cilium/cgroupv2'];
+/** Cilium's socket-LB hooks as bpf_attach_type names, in the enum's order (cgroup.c walks attach types by value). */
+const CGROUP_TYPES: Array<[CgroupHook, string]> = [['connect4', 'cgroup_inet4_connect'], ['sendmsg4', 'cgroup_udp4_sendmsg'], ['recvmsg4', 'cgroup_udp4_recvmsg'], ['getpeername4', 'cgroup_inet4_getpeername']];
+
+/** show_bpf_prog for every program attached at the root, by attach type (bpf_link attachments query as "multi"). */
+function cgroupProgs(r: Run, level: number): string {
+  let out = '';
+  for (const [hook, type] of CGROUP_TYPES) {
+    for (const p of r.node.cgroup[hook]) {
+      if (r.jw) {
+        r.jw.startObject().uintField('id', p.id).stringField('attach_type', type).stringField('attach_flags', 'multi').stringField('name', progFullName(p as BpfProgram<unknown>))
+          .uintField('attach_btf_obj_id', 0).uintField('attach_btf_id', 0).endObject();
+      } else out += `${level ? '    ' : ''}${String(p.id).padEnd(8)} ${type.padEnd(15)} ${'multi'.padEnd(15)} ${progFullName(p as BpfProgram<unknown>).padEnd(15)}\n`;
+    }
+  }
+  return out;
+}
+
+/** `cgroup show CGROUP` and `cgroup tree [ROOT]`: the root cgroup's programs (the lab models no child cgroups). */
+function doCgroup(r: Run, word: string, args: string[]): number {
+  const help = CGROUP_HELP(word);
+  const cmd = command(r, args, ['show', 'list', 'tree', 'attach', 'detach', 'help'], help);
+  const rest = args.slice(1);
+  if (cmd === 'help') return r.help(help);
+  if (cmd === 'attach' || cmd === 'detach') return readOnly(r, 'cgroup', cmd);
+  if (cmd !== 'tree' && rest.length < 1) return r.perr(`'${args[0]}' needs at least 1 arguments, 0 found`);
+  const path = rest[0] ?? CGROUP_ROOTS[0]!;
+  if (rest.length > 1) return r.perr(`expected no more arguments, 'effective', got: '${rest[1]}'?`);
+  const root = CGROUP_ROOTS.includes(path.replace(/\/+$/, '') || '/');
+  const any = CGROUP_TYPES.some(([h]) => r.node.cgroup[h].length > 0);
+  if (cmd === 'tree') {
+    if (!root) return r.perr(`can't iterate over ${path}: No such file or directory`);
+    if (r.jw) {
+      r.jw.startArray();
+      if (any) { r.jw.startObject().stringField('cgroup', path).name('programs').startArray(); cgroupProgs(r, 0); r.jw.endArray().endObject(); }
+      r.jw.endArray();
+    } else r.out += `CgroupPath\n${'ID'.padEnd(8)} ${'AttachType'.padEnd(15)} ${'AttachFlags'.padEnd(15)} ${'Name'.padEnd(15)}\n${any ? `${path}\n${cgroupProgs(r, 0)}` : ''}`;
+    return 0;
+  }
+  if (!root) return r.perr(`can't open cgroup ${path}`);
+  if (!any) return 0;
+  if (r.jw) { r.jw.startArray(); cgroupProgs(r, 0); r.jw.endArray(); } else r.out += `${'ID'.padEnd(8)} ${'AttachType'.padEnd(15)} ${'AttachFlags'.padEnd(15)} ${'Name'.padEnd(15)}\n${cgroupProgs(r, 0)}`;
   return 0;
 }

@@ -115,3 +115,30 @@ export const BPFTOOL_HELP = `Usage: bpftool [OPTIONS] OBJECT { COMMAND | help }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
                     {-V|--version} }
 `;
+
+/** cgroup.c's do_help. */
+export const CGROUP_HELP = (obj: string): string => `Usage: bpftool ${obj} { show | list } CGROUP [**effective**]
+       bpftool ${obj} tree [CGROUP_ROOT] [**effective**]
+       bpftool ${obj} attach CGROUP ATTACH_TYPE PROG [ATTACH_FLAGS]
+       bpftool ${obj} detach CGROUP ATTACH_TYPE PROG
+       bpftool ${obj} help
+
+       ATTACH_TYPE := { cgroup_inet_ingress | cgroup_inet_egress |
+                        cgroup_inet_sock_create | cgroup_sock_ops |
+                        cgroup_device | cgroup_inet4_bind |
+                        cgroup_inet6_bind | cgroup_inet4_post_bind |
+                        cgroup_inet6_post_bind | cgroup_inet4_connect |
+                        cgroup_inet6_connect | cgroup_unix_connect |
+                        cgroup_inet4_getpeername | cgroup_inet6_getpeername |
+                        cgroup_unix_getpeername | cgroup_inet4_getsockname |
+                        cgroup_inet6_getsockname | cgroup_unix_getsockname |
+                        cgroup_udp4_sendmsg | cgroup_udp6_sendmsg |
+                        cgroup_unix_sendmsg | cgroup_udp4_recvmsg |
+                        cgroup_udp6_recvmsg | cgroup_unix_recvmsg |
+                        cgroup_sysctl | cgroup_getsockopt |
+                        cgroup_setsockopt | cgroup_inet_sock_release }
+       ATTACH_FLAGS := { multi | override }
+       PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
+       OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
+                    {-f|--bpffs} }
+`;
