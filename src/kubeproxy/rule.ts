@@ -87,20 +87,29 @@ export function saveLine(r: Rule): string {
 /** `0x00004000` -> `0x4000` (iptables prints marks in short lower-case hex). */
 export const shortHex = (h: string) => '0x' + parseInt(h, 16).toString(16);
 
+// Parts are immutable: the common ones are made once and shared by every rule
+// (a 10k-service sync builds ~80k rules; fewer objects, less GC).
+const shared = new Map<string, Part>();
+const once = (key: string, make: () => Part): Part => {
+  let p = shared.get(key);
+  if (!p) shared.set(key, (p = make()));
+  return p;
+};
+
 export const comment = (text: string): Part => ({ k: 'comment', text });
-export const proto = (p: string, withMatch = true): Part => ({ k: 'proto', p, withMatch });
+export const proto = (p: string, withMatch = true): Part => once(`p${withMatch ? 'm' : ''}/${p}`, () => ({ k: 'proto', p, withMatch }));
 export const src = (addr: string, neg = false): Part => ({ k: 'src', addr, neg });
 export const dst = (addr: string, neg = false): Part => ({ k: 'dst', addr, neg });
-export const dport = (port: number): Part => ({ k: 'dport', port });
+export const dport = (port: number): Part => once(`d/${port}`, () => ({ k: 'dport', port }));
 export const match = (restore: string, save = restore): Part => ({ k: 'm', restore, save });
 
 export const addrtype = (dir: 'src' | 'dst', neg = false) =>
-  match(`-m addrtype${neg ? ' !' : ''} --${dir}-type LOCAL`);
+  once(`a/${dir}/${neg}`, () => match(`-m addrtype${neg ? ' !' : ''} --${dir}-type LOCAL`));
 export const ctstate = (states: string, neg = false) => match(`-m conntrack${neg ? ' !' : ''} --ctstate ${states}`);
 export const markMatch = (mark: string, neg = false) =>
   match(`-m mark${neg ? ' !' : ''} --mark ${mark}/${mark}`, `-m mark${neg ? ' !' : ''} --mark ${shortHex(mark)}/${shortHex(mark)}`);
-export const statistic = (probability: string) =>
-  match(`-m statistic --mode random --probability ${probability}`, `-m statistic --mode random --probability ${savedProbability(probability)}`);
+export const statistic = (probability: string) => once(`s/${probability}`, () =>
+  match(`-m statistic --mode random --probability ${probability}`, `-m statistic --mode random --probability ${savedProbability(probability)}`));
 export const recentSet = (name: string) =>
   match(`-m recent --name ${name} --set`, `-m recent --set --name ${name} --mask 255.255.255.255 --rsource`);
 export const recentCheck = (name: string, seconds: number) =>

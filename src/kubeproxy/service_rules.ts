@@ -73,7 +73,8 @@ export function servicePortRules(ctx: Ctx, sp: ServicePort): void {
     ctx.nat.chains.push(sp.svlChain);
     endpointJumps(ctx, sp, sp.svlChain, p.local);
   }
-  for (const ep of p.reachable) endpointChain(ctx, sp, ep);
+  const sepComment = ctx.largeClusterMode ? [] : [comment(sp.name)];
+  for (const ep of p.reachable) endpointChain(ctx, sp, ep, sepComment);
 }
 
 /** Cluster IP, external IPs, LB IPs, node port and health check node port: nat jumps or filter REJECT/DROP. */
@@ -156,7 +157,7 @@ function firewallChain(ctx: Ctx, sp: ServicePort): void {
 
 /** writeServiceToEndpointRules: affinity checks first, then 1/n, 1/(n-1), ... and an unconditional last jump. */
 function endpointJumps(ctx: Ctx, sp: ServicePort, chain: string, eps: Endpoint[]): void {
-  const c = (ep: Endpoint) => (ctx.largeClusterMode ? [] : [comment(`${sp.name} -> ${ep.str}`)]);
+  const c = (ep: Endpoint): Part[] => (ctx.largeClusterMode ? [] : [comment(`${sp.name} -> ${ep.str}`)]);
   if (sp.affinity) {
     for (const ep of eps) ctx.nat.rules.push({ chain, parts: [...c(ep), recentCheck(ep.chain, sp.stickySeconds)], target: jump(ep.chain) });
   }
@@ -167,10 +168,9 @@ function endpointJumps(ctx: Ctx, sp: ServicePort, chain: string, eps: Endpoint[]
   });
 }
 
-/** KUBE-SEP-<hash>: hairpin masquerade, then DNAT (recording the client for affinity). */
-function endpointChain(ctx: Ctx, sp: ServicePort, ep: Endpoint): void {
+/** KUBE-SEP-<hash>: hairpin masquerade, then DNAT (recording the client for affinity); `c` is its comment part, if any. */
+function endpointChain(ctx: Ctx, sp: ServicePort, ep: Endpoint, c: Part[]): void {
   ctx.nat.chains.push(ep.chain);
-  const c = ctx.largeClusterMode ? [] : [comment(sp.name)];
   ctx.nat.rules.push({ chain: ep.chain, parts: [...c, src(ep.ip)], target: jump(KUBE_MARK_MASQ) });
   ctx.nat.rules.push({ chain: ep.chain, parts: [...c, ...(sp.affinity ? [recentSet(ep.chain)] : []), proto(sp.proto)], target: dnat(ep.str) });
 }
