@@ -51,6 +51,7 @@ t.test('the agent DaemonSet: one host-network pod per node, named from the seed'
   const spec = JSON.parse((await kubectl(c, ['get', 'pod', agents[0]!.name, '-n', 'kube-system', '-o', 'json'])).stdout);
   t.same(spec.spec.initContainers.map((x: { name: string }) => x.name), ['config', 'mount-cgroup', 'apply-sysctl-overwrites', 'mount-bpf-fs', 'clean-cilium-state', 'install-cni-binaries'], "Cilium 1.16's init containers");
   t.same([spec.spec.hostNetwork, spec.metadata.ownerReferences[0].kind, spec.metadata.labels['k8s-app']], [true, 'DaemonSet', 'cilium']);
+  t.match((await kubectl(c, ['describe', 'pod', agents[0]!.name, '-n', 'kube-system'])).stdout, /\nIP: +192\.168\.10\.\d+\n(.*\n)*Controlled By: +DaemonSet\/cilium\n(.*\n)* +Host Port: +4244\/TCP, 9962\/TCP, 9965\/TCP\n/, 'describe pod: the node IP, the DaemonSet, host ports = container ports');
   t.match((await kubectl(c, ['describe', 'ds', 'cilium', '-n', 'kube-system'])).stdout, /^Name: +cilium\nSelector: +k8s-app=cilium\n(.*\n)*Pods Status: +3 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed\n/);
 
   const names = (x: Cluster) => podsOf(x, ['-n', 'kube-system', '-l', 'k8s-app=cilium']).then((ps) => ps.map((p) => p.name));

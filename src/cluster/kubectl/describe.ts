@@ -41,7 +41,7 @@ export function describe(host: KubectlHost, o: KObject): string {
         const port = (c.ports ?? []).map((p: Any) => `${p.containerPort}/${p.protocol}`).join(', ') || '<none>';
         return [`  ${c.name}:`,
           `    Container ID:  ${st?.containerID ?? ''}`, `    Image:         ${c.image}`, `    Image ID:      ${st?.imageID ?? ''}`,
-          `    Port:          ${port}`, `    Host Port:     ${port === '<none>' ? '<none>' : port.replace(/\d+\//g, '0/')}`,
+          `    Port:          ${port}`, `    Host Port:     ${port === '<none>' || o.spec.hostNetwork ? port : port.replace(/\d+\//g, '0/')}`,
           ...(c.command ? ['    Command:', ...c.command.map((x: string) => `      ${x}`)] : []),
           ...(c.args ? ['    Args:', ...c.args.map((x: string) => `      ${x}`)] : []),
           // An unscheduled pod has no container yet: kubectl prints no state for it.
