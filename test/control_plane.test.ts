@@ -181,3 +181,19 @@ spec:
   t.same(order, ['failing', 'small'], 'and was answered after it');
   t.same(cluster.api.list('Pod').filter((p) => p.metadata.labels?.app === 'doomed').map((p) => p.metadata.name), ['doomed-0'], 'only the small write is there');
 });
+
+t.test('a write committed in one turn while a sliced one is under way comes first; the sliced one is worked out again on top of it', async (t) => {
+  const api = newApi();
+  const N = 3000;
+  const big = api.applySliced([service('bulk', 'bulk'), ...Array.from({ length: N }, (_, i) => pod(i))].join('\n---\n'));
+  await new Promise((res) => setImmediate(res));
+  t.equal(api.slicedWrites, 1, 'the sliced apply is under way');
+  // What `kubectl apply` from inside an exec does: one synchronous write.
+  t.same(api.apply(pod(5)), ['pod/bulk-5 created'], 'the synchronous write is applied at once');
+  const lines = await big;
+  t.equal(lines.length, N + 1);
+  t.equal(lines[6], 'pod/bulk-5 unchanged', 'the sliced apply saw the state with it');
+  t.equal(lines[7], 'pod/bulk-6 created');
+  t.equal(api.list('Pod').filter((p) => p.metadata.labels?.app === 'bulk').length, N, 'each pod once');
+  t.equal(api.slicedWrites, 0);
+});
