@@ -76,6 +76,16 @@ t.test('drops and policy verdicts around a captured SYN', async (t) => {
     ['a socket event of no pod (cgroup 0)', (() => { const b = new Uint8Array(TRACE_SOCK_NOTIFY.size); b[TRACE_SOCK_NOTIFY.off.type] = 7; b[TRACE_SOCK_NOTIFY.off.xlate_point] = 3; return b; })()],
   ];
   for (const [name, data] of refused) t.equal(parser('k8s-s').decode(data, time), null, `${name}: no flow`);
+
+  // Mangled samples (bytes flipped, cut short) never throw: a flow or null.
+  const rng = new Rng(42), p = parser('k8s-s');
+  let flows = 0, threw = 0;
+  for (let i = 0; i < 3000; i++) {
+    const base = [drop, verdict(0, 1), verdict(-133, 2)][i % 3]!.slice(0, rng.below(drop.length + 1));
+    for (let k = 0; k < 4; k++) if (base.length) base[rng.below(base.length)] = rng.below(256);
+    try { if (p.decode(base, time)) flows++; } catch { threw++; }
+  }
+  t.equal(threw, 0, `3000 mangled samples, none threw (${flows} still made flows)`);
 });
 
 t.test('tunnel mode: to-overlay on the sending node, to-endpoint on the receiving one', async (t) => {

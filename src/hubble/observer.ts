@@ -92,7 +92,9 @@ export class NodeObserver implements HubbleService, RingSource {
   /** One sample from the perf ring. */
   onSample(data: Uint8Array): void {
     const time = this.now();
-    const f = this.parser.decode(data, time);
+    let f: FlowObject | null;
+    // The sample arrives inside a BPF program's perf output: a parser fault must not break the packet's path.
+    try { f = this.parser.decode(data, time); } catch { f = null; }
     if (!f) { this.skipped++; return; }
     this.record(f);
   }
