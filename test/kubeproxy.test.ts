@@ -244,6 +244,23 @@ const cases: Case[] = [
     lacks: [`-A KUBE-SVC-${H} ! -s`, `-A KUBE-SVC-${H} -d`],
   },
   {
+    name: 'detectLocalMode InterfaceNamePrefix', cfg: { detectLocal: { mode: 'InterfaceNamePrefix', prefix: 'veth' } },
+    st: state(svc({ type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 31000 }] }), [local]),
+    has: [
+      `-A KUBE-SVC-${H} -d 172.30.0.10/32 ! -i veth+ -p tcp -m comment --comment "ns/s:p80 cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`,
+      `-A KUBE-EXT-${H} -i veth+ -m comment --comment "pod traffic for ns/s:p80 external destinations" -j KUBE-SVC-${H}`,
+    ],
+    lacks: ['10.0.0.0/8'],
+  },
+  {
+    name: 'detectLocalMode BridgeInterface', st: state(svc({}), [remote]), cfg: { detectLocal: { mode: 'BridgeInterface', bridge: 'cbr0' } },
+    has: [`-A KUBE-SVC-${H} -d 172.30.0.10/32 ! -i cbr0 -p tcp -m comment --comment "ns/s:p80 cluster IP"`],
+  },
+  {
+    name: 'detectLocalMode NodeCIDR', st: state(svc({}), [remote]), cfg: { detectLocal: { mode: 'NodeCIDR', cidr: '10.0.1.0/24' } },
+    has: [`-A KUBE-SVC-${H} ! -s 10.0.1.0/24 -d 172.30.0.10/32 -p tcp`],
+  },
+  {
     name: 'masqueradeBit 15', st: state(svc({}), [remote]), cfg: { masqueradeBit: 15 },
     has: ['-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000', '-A KUBE-POSTROUTING -m mark ! --mark 0x8000/0x8000 -j RETURN', '--mark 0x8000/0x8000 -j ACCEPT'],
   },
@@ -365,6 +382,8 @@ t.test('bad configuration: one error naming the field, no rules', async (t) => {
     [{ nodeName: '' }, /^hostnameOverride: /],
     [{ nodePortAddresses: ['192.168.0.0/16', 'eth0'] }, /^nodePortAddresses: Invalid value: "eth0"/],
     [{ ipvsScheduler: 'fastest' }, /^ipvs\.scheduler: /],
+    [{ detectLocal: { mode: 'BridgeInterface', bridge: 'a b' } }, /^detectLocal\.bridgeInterface: /],
+    [{ detectLocal: { mode: 'NodeCIDR', cidr: '10.0.1.0' } }, /^detectLocal\.nodeCIDR: /],
   ];
   for (const [c, re] of bad) {
     t.throws(() => syncIptables(st, { ...base, ...c }), re, JSON.stringify(c));

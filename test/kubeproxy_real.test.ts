@@ -100,6 +100,7 @@ if (why) {
         masqueradeAll: true, masqueradeBit: 15, clusterCIDR: undefined, localhostNodePorts: false, conntrackTCPBeLiberal: true,
       }],
       ['nodePortAddresses', { nodePortAddresses: ['192.168.0.0/16', '127.0.0.0/8'], nodeAddresses: ['192.168.0.2', '127.0.0.1'] }],
+      ['detectLocalMode InterfaceNamePrefix', { detectLocal: { mode: 'InterfaceNamePrefix', prefix: 'veth' } }],
     ];
     for (const [name, c] of variants) onRealNode(t, name, syncIptables(st, { ...up.config, ...c }), ['filter', 'nat']);
     const cfg: ProxyConfig = { nodeName: 'n1', nodeIP: '192.168.0.2', clusterCIDR: '10.0.0.0/8' };

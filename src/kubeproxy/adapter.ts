@@ -133,6 +133,13 @@ export function checkConfig(cfg: ProxyConfig): void {
   if (cfg.clusterCIDR !== undefined && (!parseCidr(cfg.clusterCIDR) || !cfg.clusterCIDR.includes('/'))) {
     throw bad('clusterCIDR', cfg.clusterCIDR, 'must be a valid CIDR block (e.g. 10.100.0.0/16)');
   }
+  const d = cfg.detectLocal;
+  if (d) {
+    if (d.mode === 'NodeCIDR' && (!parseCidr(d.cidr) || !d.cidr.includes('/'))) throw bad('detectLocal.nodeCIDR', d.cidr, 'must be a valid CIDR block');
+    else if (d.mode === 'BridgeInterface' && !/^[^\s/+]{1,15}$/.test(d.bridge)) throw bad('detectLocal.bridgeInterface', d.bridge, 'must be a valid interface name');
+    else if (d.mode === 'InterfaceNamePrefix' && !/^[^\s/+]{1,14}$/.test(d.prefix)) throw bad('detectLocal.interfaceNamePrefix', d.prefix, 'must be a valid interface name prefix');
+    else if (!['NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'].includes(d.mode)) throw bad('detectLocalMode', (d as { mode: unknown }).mode, 'unknown mode');
+  }
   const bit = cfg.masqueradeBit ?? 14;
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw bad('iptables.masqueradeBit', bit, 'must be within the range [0, 31]');
   for (const c of cfg.nodePortAddresses ?? []) {

@@ -5,6 +5,7 @@ import { masqueradeMark, type JumpRule, type TableRules } from './iptables.ts';
 import { ipsetComment, type Sets } from './ipvs_sets.ts';
 import { addrtype, comment, ctstate, jump, markMatch, masquerade, match, matchSet, orMark, proto, reject, src, xorMark, type Rule } from './rule.ts';
 import type { ProxyConfig } from './types.ts';
+import { ifNotLocal } from './detect.ts';
 
 /** ipsetWithIptablesChain: [set, table, from chain, to, match flags, -p]. */
 const SET_RULES: Array<[string, 'nat' | 'filter', string, string, string, string]> = [
@@ -58,8 +59,8 @@ export function ipvsRules(cfg: ProxyConfig, sets: Sets, lbNoNodeAccess: Array<[s
   if (!sets.empty('KUBE-CLUSTER-IP')) {
     const head = [comment(commentOf('KUBE-CLUSTER-IP'))];
     if (cfg.masqueradeAll) nat.rules.push({ chain: 'KUBE-SERVICES', parts: [...head, matchSet('KUBE-CLUSTER-IP', 'dst,dst')], target: jump('KUBE-MARK-MASQ') });
-    else if (cfg.clusterCIDR) {
-      nat.rules.push({ chain: 'KUBE-SERVICES', parts: [...head, matchSet('KUBE-CLUSTER-IP', 'dst,dst'), src(cfg.clusterCIDR, true)], target: jump('KUBE-MARK-MASQ') });
+    else if (ifNotLocal(cfg)) {
+      nat.rules.push({ chain: 'KUBE-SERVICES', parts: [...head, matchSet('KUBE-CLUSTER-IP', 'dst,dst'), ifNotLocal(cfg)!], target: jump('KUBE-MARK-MASQ') });
     } else nat.rules.push({ chain: 'KUBE-SERVICES', parts: [...head, matchSet('KUBE-CLUSTER-IP', 'src,dst')], target: jump('KUBE-MARK-MASQ') });
   }
   const externalIPRules = (set: string) => {

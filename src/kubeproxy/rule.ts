@@ -14,6 +14,8 @@ export type Part =
   /** `-m P -p P` (withMatch) or a bare `-p P`; a following `dport` belongs to its match. */
   | { k: 'proto'; p: string; withMatch: boolean }
   | { k: 'src' | 'dst'; addr: string; neg?: boolean }
+  /** `-i IFACE` (`+` suffix: a prefix). */
+  | { k: 'in'; iface: string; neg?: boolean }
   | { k: 'dport'; port: number }
   /** Any other match: its restore words and its saved words, `-m NAME` included in both. */
   | { k: 'm'; restore: string; save: string };
@@ -50,6 +52,7 @@ export function restoreLine(r: Rule): string {
       case 'proto': s += p.withMatch ? ` -m ${p.p} -p ${p.p}` : ` -p ${p.p}`; break;
       case 'src': s += (p.neg ? ' ! -s ' : ' -s ') + p.addr; break;
       case 'dst': s += (p.neg ? ' ! -d ' : ' -d ') + p.addr; break;
+      case 'in': s += (p.neg ? ' ! -i ' : ' -i ') + p.iface; break;
       case 'dport': s += ' --dport ' + p.port; break;
       case 'm': s += ' ' + p.restore; break;
     }
@@ -61,7 +64,7 @@ export function restoreLine(r: Rule): string {
 const withLen = (a: string) => (a.includes('/') ? a : a + '/32');
 
 export function saveLine(r: Rule): string {
-  let src = '', dst = '', proto = '', matches = '', dport = '';
+  let src = '', dst = '', iface = '', proto = '', matches = '', dport = '';
   // --dport belongs to the protocol's `-m P`, wherever kube-proxy wrote it.
   for (const p of r.parts) if (p.k === 'dport') dport = ' --dport ' + p.port;
   for (const p of r.parts) {
@@ -73,11 +76,12 @@ export function saveLine(r: Rule): string {
         break;
       case 'src': src = (p.neg ? ' ! -s ' : ' -s ') + withLen(p.addr); break;
       case 'dst': dst = (p.neg ? ' ! -d ' : ' -d ') + withLen(p.addr); break;
+      case 'in': iface = (p.neg ? ' ! -i ' : ' -i ') + p.iface; break;
       case 'dport': break;
       case 'm': matches += ' ' + p.save; break;
     }
   }
-  let s = '-A ' + r.chain + src + dst + proto + matches + dport;
+  let s = '-A ' + r.chain + src + dst + iface + proto + matches + dport;
   if (r.target) s += ' -j ' + r.target.name + (r.target.save ? ' ' + r.target.save : '');
   return s;
 }
@@ -100,6 +104,7 @@ export const comment = (text: string): Part => ({ k: 'comment', text });
 export const proto = (p: string, withMatch = true): Part => once(`p${withMatch ? 'm' : ''}/${p}`, () => ({ k: 'proto', p, withMatch }));
 export const src = (addr: string, neg = false): Part => ({ k: 'src', addr, neg });
 export const dst = (addr: string, neg = false): Part => ({ k: 'dst', addr, neg });
+export const inIface = (iface: string, neg = false): Part => ({ k: 'in', iface, neg });
 export const dport = (port: number): Part => once(`d/${port}`, () => ({ k: 'dport', port }));
 export const match = (restore: string, save = restore): Part => ({ k: 'm', restore, save });
 

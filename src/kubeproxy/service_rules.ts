@@ -9,6 +9,7 @@ import {
 } from './rule.ts';
 import { categorize, type Categorized, type Endpoint, type ServicePort } from './model.ts';
 import { cidrContains } from './ip.ts';
+import { ifLocal, ifNotLocal } from './detect.ts';
 import { KUBE_EXTERNAL_SERVICES, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL, KUBE_SERVICES } from './names.ts';
 import type { ProxyConfig } from './types.ts';
 
@@ -116,11 +117,14 @@ function captures(ctx: Ctx, sp: ServicePort, p: Plan): void {
   }
 }
 
-/** Off-cluster sources to the cluster IP get masqueraded (all of them with masqueradeAll; none without a detector). */
+/** Sources the detector does not call local get masqueraded to the cluster IP (all with masqueradeAll; none without a detector). */
 function clusterIPMasquerade(ctx: Ctx, sp: ServicePort, p: Plan): void {
   const parts = capture(`${sp.name} cluster IP`, sp, sp.clusterIP);
   if (ctx.cfg.masqueradeAll) ctx.nat.rules.push({ chain: p.internalChain, parts, target: jump(KUBE_MARK_MASQ) });
-  else if (ctx.cfg.clusterCIDR) ctx.nat.rules.push({ chain: p.internalChain, parts: [...parts, src(ctx.cfg.clusterCIDR, true)], target: jump(KUBE_MARK_MASQ) });
+  else {
+    const notLocal = ifNotLocal(ctx.cfg);
+    if (notLocal) ctx.nat.rules.push({ chain: p.internalChain, parts: [...parts, notLocal], target: jump(KUBE_MARK_MASQ) });
+  }
 }
 
 /** KUBE-EXT-<hash>: masquerade (Cluster policy), or the pod / LOCAL short-circuits (Local policy), then the policy chain. */
@@ -131,9 +135,8 @@ function externalChain(ctx: Ctx, sp: ServicePort, p: Plan): void {
   if (!sp.externalPolicyLocal) {
     nat.rules.push({ chain, parts: [comment(`masquerade traffic for ${sp.name} external destinations`)], target: jump(KUBE_MARK_MASQ) });
   } else {
-    if (cfg.clusterCIDR) {
-      nat.rules.push({ chain, parts: [comment(`pod traffic for ${sp.name} external destinations`), src(cfg.clusterCIDR)], target: jump(sp.svcChain) });
-    }
+    const local = ifLocal(cfg);
+    if (local) nat.rules.push({ chain, parts: [comment(`pod traffic for ${sp.name} external destinations`), local], target: jump(sp.svcChain) });
     nat.rules.push(
       { chain, parts: [comment(`masquerade LOCAL traffic for ${sp.name} external destinations`), addrtype('src')], target: jump(KUBE_MARK_MASQ) },
       { chain, parts: [comment(`route LOCAL traffic for ${sp.name} external destinations`), addrtype('src')], target: jump(sp.svcChain) },

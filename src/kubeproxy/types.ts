@@ -78,6 +78,11 @@ export interface ProxyConfig {
   nodeAddresses?: string[];
   /** `clusterCIDR`: the local-traffic detector (`! -s CIDR` / `-s CIDR`); unset = no detector. */
   clusterCIDR?: string;
+  /**
+   * `detectLocalMode` other than ClusterCIDR (pkg/proxy/util/localdetector.go): NodeCIDR (`-s` the
+   * node's pod CIDR), BridgeInterface (`-i br`), InterfaceNamePrefix (`-i prefix+`). Wins over clusterCIDR.
+   */
+  detectLocal?: { mode: 'NodeCIDR'; cidr: string } | { mode: 'BridgeInterface'; bridge: string } | { mode: 'InterfaceNamePrefix'; prefix: string };
   /** `--masquerade-all`. Default false. */
   masqueradeAll?: boolean;
   /** `--iptables-masquerade-bit`. Default 14 (mark 0x00004000). */
