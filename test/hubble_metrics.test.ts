@@ -46,6 +46,14 @@ t.test('cluster and node metrics after the seed traffic', async (t) => {
   t.equal(flags.get('{family="IPv4",flag="SYN"}'), flows.filter((f) => f.l4?.TCP?.flags?.SYN && !f.l4.TCP.flags.ACK).length);
   t.equal(flags.get('{family="IPv4",flag="SYN-ACK"}'), flows.filter((f) => f.l4?.TCP?.flags?.SYN && f.l4.TCP.flags.ACK).length);
   t.equal(flags.get('{family="IPv4",flag="RST"}'), flows.filter((f) => f.l4?.TCP?.flags?.RST).length);
+  const icmp = series(text, 'hubble_icmp_total');
+  t.equal(icmp.get('{family="IPv4",type="EchoRequest"}'), flows.filter((f) => f.l4?.ICMPv4?.type === 8).length, 'ICMP by gopacket type name');
+  t.equal(icmp.get('{family="IPv4",type="EchoReply"}'), flows.filter((f) => f.l4?.ICMPv4?.type === 0).length);
+  const ports = series(text, 'hubble_port_distribution_total');
+  t.equal(ports.get('{port="80",protocol="TCP"}'), flows.filter((f) => f.verdict === 1 && f.is_reply?.value === false && f.l4?.TCP?.destination_port === 80).length,
+    'destination ports of forwarded non-reply packets');
+  t.equal(ports.get('{port="53",protocol="UDP"}'), flows.filter((f) => f.verdict === 1 && f.is_reply?.value === false && f.l4?.UDP?.destination_port === 53).length);
+  t.notOk([...ports.keys()].some((k) => /port="(3\d{4}|[4-6]\d{4})"/.test(k)), 'no client ephemeral ports (replies are left out)');
   t.same([...series(text, 'hubble_lost_events_total')], [['{source="perf_event_ring_buffer"}', 0], ['{source="hubble_ring_buffer"}', 0]]);
   t.match(text, /^# TYPE hubble_drop_total counter$/m, 'drop_total present (no drops in this traffic)');
   const fwd = series(text, 'cilium_forward_count_total');

@@ -1,5 +1,6 @@
 // Prometheus metrics as a Cilium node exposes them: Hubble's flow metrics
-// (pkg/hubble/metrics: flow, drop, tcp handlers, and the lost-events counter)
+// (pkg/hubble/metrics: flow, drop, tcp, icmp and port-distribution handlers,
+// and the lost-events counter)
 // counted from every flow an observer records, and the agent's datapath
 // counters (cilium_drop_* / cilium_forward_*) read from cilium_metrics at
 // scrape time. Text format by prom-client; label names sorted, as Go's client
@@ -11,6 +12,7 @@ import type { NodeAgent } from '../cilium/agent.ts';
 import { dropReasonText } from '../../maps/monitor_api.ts';
 import { METRICS_KEY_OFF_DIR, METRICS_KEY_OFF_REASON, METRICS_VALUE } from '../../maps/cilium_metrics.ts';
 import type { NodeObserver } from './observer.ts';
+import { icmpv4TypeCode } from './parser/icmp.ts';
 import { enumName, type FlowObject } from './proto.ts';
 
 type Labels = Record<string, string>;
@@ -58,12 +60,22 @@ export class FlowTallies {
   readonly flows = new Tally();
   readonly drops = new Tally();
   readonly tcpFlags = new Tally();
+  readonly icmp = new Tally();
+  readonly ports = new Tally();
 
   count(f: FlowObject): void {
     const protocol = flowProtocol(f), [type, subtype] = typeLabels(f);
     this.flows.add({ protocol, subtype, type, verdict: enumName('flow.Verdict', f.verdict) ?? String(f.verdict) });
     if (f.verdict === 2) this.drops.add({ protocol, reason: enumName('flow.DropReason', f.drop_reason_desc ?? 0) ?? String(f.drop_reason_desc) });
-    const fl = f.l4?.TCP?.flags;
+    const l4 = f.l4;
+    if (l4?.ICMPv4) this.icmp.add({ family: 'IPv4', type: icmpv4TypeCode(l4.ICMPv4.type, l4.ICMPv4.code) });
+    // port-distribution: forwarded (or redirected) packets known not to be replies, by destination port.
+    if ((f.verdict === 1 || f.verdict === 5) && l4 && f.is_reply?.value === false) {
+      const p = l4.TCP ? ['TCP', l4.TCP.destination_port] : l4.UDP ? ['UDP', l4.UDP.destination_port] : l4.SCTP ? ['SCTP', l4.SCTP.destination_port]
+        : l4.ICMPv4 ? ['ICMPv4', 0] : l4.ICMPv6 ? ['ICMPv6', 0] : undefined;
+      if (p) this.ports.add({ port: String(p[1]), protocol: String(p[0]) });
+    }
+    const fl = f.verdict === 1 && f.IP ? l4?.TCP?.flags : undefined;
     if (fl) {
       const family = enumName('flow.IPVersion', f.IP?.ipVersion ?? 0) ?? '';
       if (fl.FIN) this.tcpFlags.add({ family, flag: 'FIN' });
@@ -115,6 +127,8 @@ export async function metricsText(tallies: FlowTallies, observers: NodeObserver[
   counter(reg, 'hubble_flows_processed_total', 'Total number of flows processed', ['protocol', 'subtype', 'type', 'verdict'], () => tallies.flows.entries());
   counter(reg, 'hubble_drop_total', 'Number of drops', ['protocol', 'reason'], () => tallies.drops.entries());
   counter(reg, 'hubble_tcp_flags_total', 'TCP flag occurrences', ['family', 'flag'], () => tallies.tcpFlags.entries());
+  counter(reg, 'hubble_icmp_total', 'Number of ICMP messages', ['family', 'type'], () => tallies.icmp.entries());
+  counter(reg, 'hubble_port_distribution_total', 'Numbers of packets distributed by destination port', ['port', 'protocol'], () => tallies.ports.entries());
   counter(reg, 'hubble_lost_events_total', 'Number of lost events', ['source'], () => {
     let perf = 0, ring = 0;
     for (const o of observers) { perf += o.perfLost; ring += o.lostToReaders; }
