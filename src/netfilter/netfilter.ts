@@ -4,7 +4,7 @@
 // 100, confirm last). The nat table sees only a connection's first packet;
 // later packets and replies get conntrack's stored translation.
 
-import { Conntrack, type CtEntry, type CtSettings, type Tuple } from './conntrack.ts';
+import { Conntrack, type CtEntry, type CtSettings } from './conntrack.ts';
 import { walk } from './eval.ts';
 import { Ipsets } from './ipset.ts';
 import { Recent } from './recent.ts';
@@ -75,38 +75,45 @@ export class Netfilter {
     const p = np.pkt, c = this.ctx;
     c.nowNs = this.env.now();
     c.physdevIn = this.env.isBridgePort?.(p.inIf) ?? false;
-    let walked = 0;
-    const run = (table: 'raw' | 'mangle' | 'nat' | 'filter'): HookResult | null => {
-      const t = this.rules.tables[table];
-      if (!t.chains.has(hook)) return null;
-      c.ctstate = np.ctstate;
-      const r = walk(t, hook, p, c);
-      walked += r.rulesWalked;
-      if (r.verdict !== 'ACCEPT') return { verdict: r.verdict, rejectWith: r.rejectWith, rulesWalked: walked };
-      if (r.nat) this.bindNat(np, hook, r.nat);
-      return null;
-    };
-    const done = (r: HookResult | null): HookResult => {
-      if (r) { if (np.ct && !np.ct.confirmed) np.ct = null; return r; }
-      if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct && !np.ct.confirmed) this.conntrack.confirm(np.ct);
-      return { verdict: 'ACCEPT', rulesWalked: walked };
-    };
+    this.walked = 0;
     let r: HookResult | null;
     if (hook === 'PREROUTING' || hook === 'OUTPUT') {
-      if ((r = run('raw'))) return done(r);
+      if ((r = this.run('raw', hook, np))) return this.done(hook, np, r);
       const info = this.conntrack.track(p);
-      if (info.full) return done({ verdict: 'DROP', rulesWalked: walked });
+      if (info.full) return this.done(hook, np, { verdict: 'DROP', rulesWalked: this.walked });
       np.ct = info.entry; np.reply = info.reply; np.ctstate = info.ctstate;
-      if ((r = run('mangle'))) return done(r);
-      if (np.ct) this.natHook(np, hook, 'dst', () => run('nat'));
-      if (hook === 'OUTPUT' && (r = run('filter'))) return done(r);
-      if (hook === 'OUTPUT') np.ctstate = this.ctstateOf(np);
-      return done(null);
+      if ((r = this.run('mangle', hook, np))) return this.done(hook, np, r);
+      if (np.ct) this.natHook(np, hook, 'dst');
+      if (hook === 'OUTPUT' && (r = this.run('filter', hook, np))) return this.done(hook, np, r);
+      return this.done(hook, np, null);
     }
-    if ((r = run('mangle'))) return done(r);
-    if (hook === 'INPUT' || hook === 'FORWARD') { if ((r = run('filter'))) return done(r); }
-    if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct) this.natHook(np, hook, 'src', () => run('nat'));
-    return done(null);
+    if ((r = this.run('mangle', hook, np))) return this.done(hook, np, r);
+    if ((hook === 'INPUT' || hook === 'FORWARD') && (r = this.run('filter', hook, np))) return this.done(hook, np, r);
+    if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct) this.natHook(np, hook, 'src');
+    return this.done(hook, np, null);
+  }
+
+  /** Rules walked by the current hook call. */
+  private walked = 0;
+
+  /** One table's chain at this hook; a non-ACCEPT verdict ends the hook. */
+  private run(table: 'raw' | 'mangle' | 'nat' | 'filter', hook: Hook, np: NfPacket): HookResult | null {
+    const t = this.rules.tables[table];
+    const base = t.chains.get(hook);
+    if (base === undefined || (base.rules.length === 0 && base.policy === 'ACCEPT')) return null;
+    this.ctx.ctstate = np.ctstate;
+    const r = walk(t, hook, np.pkt, this.ctx);
+    this.walked += r.rulesWalked;
+    if (r.verdict !== 'ACCEPT') return { verdict: r.verdict, rejectWith: r.rejectWith, rulesWalked: this.walked };
+    if (r.nat) this.bindNat(np, r.nat);
+    return null;
+  }
+
+  /** Ends a hook: a dropped new connection leaves no entry; INPUT and POSTROUTING confirm an accepted one. */
+  private done(hook: Hook, np: NfPacket, r: HookResult | null): HookResult {
+    if (r) { if (np.ct && !np.ct.confirmed) np.ct = null; return r; }
+    if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct && !np.ct.confirmed) this.conntrack.confirm(np.ct);
+    return { verdict: 'ACCEPT', rulesWalked: this.walked };
   }
 
   /** Rules of any table that use set `name` (ipset list's References:). */
@@ -127,13 +134,13 @@ export class Netfilter {
    * A nat hook: the nat table for a connection's first packet (once per
    * manip type), else the stored translation for this direction.
    */
-  private natHook(np: NfPacket, hook: Hook, manip: 'dst' | 'src', runNat: () => HookResult | null): void {
+  private natHook(np: NfPacket, hook: Hook, manip: 'dst' | 'src'): void {
     const e = np.ct!;
     if (!e.confirmed && !np.reply) {
       const flag = manip === 'dst' ? 1 : 2;
       if ((e.natDoneMask & flag) === 0) {
         e.natDoneMask |= flag;
-        runNat();
+        this.run('nat', hook, np);
         np.ctstate = this.ctstateOf(np);
         return;
       }
@@ -141,22 +148,21 @@ export class Netfilter {
     this.applyStored(np, manip);
   }
 
-  /** Applies an entry's binding to a later packet (either direction). */
+  /** Applies an entry's binding to a later packet (either direction): towards the reply tuple, or back to the original. */
   private applyStored(np: NfPacket, manip: 'dst' | 'src'): void {
-    const e = np.ct!, p = np.pkt;
-    // Original direction: rewrite towards the reply tuple; reply direction: back to the original.
-    const want: Tuple = np.reply ? { src: e.orig.dst, dst: e.orig.src, sport: e.orig.dport, dport: e.orig.sport } : { src: e.reply.dst, dst: e.reply.src, sport: e.reply.dport, dport: e.reply.sport };
+    const e = np.ct!, p = np.pkt, icmp = p.proto === IPPROTO_ICMP;
+    const o = e.orig, r = e.reply;
     if (manip === 'dst') {
-      if (p.dst !== want.dst || (p.proto !== IPPROTO_ICMP && p.dport !== want.dport)) {
-        p.dst = want.dst; if (p.proto !== IPPROTO_ICMP) p.dport = want.dport; np.natChanged = true;
-      }
-    } else if (p.src !== want.src || (p.proto !== IPPROTO_ICMP && p.sport !== want.sport)) {
-      p.src = want.src; if (p.proto !== IPPROTO_ICMP) p.sport = want.sport; np.natChanged = true;
+      const addr = np.reply ? o.src : r.src, port = np.reply ? o.sport : r.sport;
+      if (p.dst !== addr || (!icmp && p.dport !== port)) { p.dst = addr; if (!icmp) p.dport = port; np.natChanged = true; }
+    } else {
+      const addr = np.reply ? o.dst : r.dst, port = np.reply ? o.dport : r.dport;
+      if (p.src !== addr || (!icmp && p.sport !== port)) { p.src = addr; if (!icmp) p.sport = port; np.natChanged = true; }
     }
   }
 
   /** Records a NAT target's choice in the entry's reply tuple and rewrites the packet. */
-  private bindNat(np: NfPacket, hook: Hook, n: NatRequest): void {
+  private bindNat(np: NfPacket, n: NatRequest): void {
     const e = np.ct, p = np.pkt;
     if (!e) return;
     const icmp = p.proto === IPPROTO_ICMP;
