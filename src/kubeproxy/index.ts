@@ -13,6 +13,7 @@ export { isServiceChainName, jumpRules, masqueradeMark, syncIptables, type Iptab
 export { ipsetRestoreText, ipvsadmSaveText, syncIpvs, type IpsetSpec, type IpvsSync, type RealServer, type VirtualServer } from './ipvs.ts';
 export { probability, restoreLine, saveLine, savedProbability, type Rule } from './rule.ts';
 export { restoreText, saveTables, saveText, specText, type RuleSync, type SavedTable } from './text.ts';
+export { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type NodeFacts } from './seam.ts';
 
 /** The `iptables-restore --noflush --counters` input of one full kube-proxy (iptables mode) sync. */
 export function iptablesRestore(state: ProxyState, cfg: ProxyConfig, node: NodeTables = {}): string {
