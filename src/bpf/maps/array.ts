@@ -13,7 +13,9 @@ export class ArrayMap implements BpfMap {
   private readonly data: Uint8Array;
   private readonly views: Array<Uint8Array | undefined>;
   private readonly percpu: boolean;
-  private readonly watchers = new Watchers();
+  /** What the map calls after a change; null while nobody listens (watch()). */
+  protected emit: MapWatcher | null = null;
+  private readonly watchers = new Watchers((e) => { this.emit = e; });
 
   constructor(spec: MapSpec, id: number, percpuCpus = 0) {
     this.spec = spec; this.id = id;
@@ -46,7 +48,7 @@ export class ArrayMap implements BpfMap {
     if (flags === BPF_NOEXIST) return -EEXIST;
     const n = value.length >= this.stride ? this.stride : this.spec.valueSize;
     this.data.set(value.subarray(0, n), i * this.stride);
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null) e('update', key, this.data.subarray(i * this.stride, (i + 1) * this.stride));
     return 0;
   }

@@ -14,7 +14,7 @@ export class HashMap extends SlabHashMap {
   /** Become a copy of other (same spec): its entries, in its order (bulk agent syncs). */
   copyFrom(other: HashMap): void {
     if (other.spec.keySize !== this.spec.keySize || other.spec.valueSize !== this.spec.valueSize || other.spec.maxEntries !== this.spec.maxEntries) throw new Error('HashMap.copyFrom: spec differs');
-    if (this.watchers.emit === null) { this.t.copyFrom(other.t); return; }
+    if (this.emit === null) { this.t.copyFrom(other.t); return; }
     // Followed: the same result told entry by entry, deletes first.
     this.clear();
     for (const [k, v] of other.entries()) this.update(k, v);

@@ -21,7 +21,9 @@ export class LpmTrieMap implements BpfMap {
   private lengths: number[] = [];
   private readonly scratch: Uint8Array;
   private count = 0;
-  private readonly watchers = new Watchers();
+  /** What the map calls after a change; null while nobody listens (watch()). */
+  protected emit: MapWatcher | null = null;
+  private readonly watchers = new Watchers((e) => { this.emit = e; });
 
   constructor(spec: MapSpec, id: number) {
     if (spec.keySize <= 4) throw new Error(`lpm_trie ${spec.name}: key must hold prefixlen + data`);
@@ -75,7 +77,7 @@ export class LpmTrieMap implements BpfMap {
       this.count++;
     }
     t!.writeValue(s, value, this.spec.valueSize);
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null) e('update', key, t!.value(s));
     return 0;
   }
@@ -92,7 +94,7 @@ export class LpmTrieMap implements BpfMap {
     t.remove(s);
     this.count--;
     if (t.count === 0) this.lengths = this.lengths.filter((x) => x !== L);
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null) e('delete', key, t.value(s));
     return 0;
   }

@@ -28,7 +28,11 @@ export class LruHashMap extends SlabHashMap {
   }
 
   protected override onUpdateHit(s: number): void { this.t.touch(s); }
-  protected makeRoom(): number { this.removeSlot(this.t.head); this.evictions++; return 0; }
+  protected makeRoom(): number {
+    if (this.emit === null) this.t.remove(this.t.head); else this.removeSlot(this.t.head);
+    this.evictions++;
+    return 0;
+  }
 
   /** Visit live entries without copying (GC sweeps over CT): return true from fn to delete the entry. */
   sweep(fn: (key: Uint8Array, value: Uint8Array) => boolean): number {

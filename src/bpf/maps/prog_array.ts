@@ -17,7 +17,9 @@ export class ProgArrayMap implements BpfMap {
   /** Slots up to the highest one ever set (not maxEntries: per-endpoint cilium_calls maps are many and sparse). */
   private readonly progs: Array<BpfProgram<any> | undefined> = [];
   private count = 0;
-  private readonly watchers = new Watchers();
+  /** What the map calls after a change; null while nobody listens (watch()). */
+  protected emit: MapWatcher | null = null;
+  private readonly watchers = new Watchers((e) => { this.emit = e; });
   /** Resolves a program id for update(key, u32 id); unset = update() fails with -EINVAL. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolveProg: ((id: number) => BpfProgram<any> | undefined) | null = null;
@@ -39,7 +41,7 @@ export class ProgArrayMap implements BpfMap {
     if (old !== undefined) this.count--;
     progs[index] = prog;
     if (prog !== undefined) this.count++;
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null && (prog !== undefined || old !== undefined)) e(prog !== undefined ? 'update' : 'delete', u32Key(index), u32Key((prog ?? old)!.id));
     return 0;
   }

@@ -10,8 +10,9 @@ export abstract class SlabHashMap implements BpfMap {
   readonly id: number;
   readonly spec: MapSpec;
   protected readonly t: SlabTable;
-  /** Listeners of updates and deletes (watch()); `emit` is null while there are none. */
-  protected readonly watchers = new Watchers();
+  /** What the map calls after a change; null while nobody listens (watch()). */
+  protected emit: MapWatcher | null = null;
+  private readonly watchers = new Watchers((e) => { this.emit = e; });
 
   constructor(spec: MapSpec, id: number, slotValueSize = spec.valueSize) {
     this.spec = spec; this.id = id;
@@ -41,7 +42,7 @@ export abstract class SlabHashMap implements BpfMap {
       s = this.t.insert(key);
     }
     this.store(s, value);
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null) e('update', key, this.dumpValue(s));
     return 0;
   }
@@ -52,7 +53,7 @@ export abstract class SlabHashMap implements BpfMap {
     if (s < 0) return -ENOENT;
     this.t.remove(s);
     // A removed slot's bytes stay readable until the slot is reused.
-    const e = this.watchers.emit;
+    const e = this.emit;
     if (e !== null) e('delete', key, this.dumpValue(s));
     return 0;
   }
@@ -72,7 +73,7 @@ export abstract class SlabHashMap implements BpfMap {
 
   /** Remove a live slot, telling the watchers (evictions, sweeps, clear). */
   protected removeSlot(s: number): void {
-    const e = this.watchers.emit;
+    const e = this.emit;
     const key = e !== null ? this.t.keyOf(s) : null;
     this.t.remove(s);
     if (e !== null) e('delete', key!, this.dumpValue(s));

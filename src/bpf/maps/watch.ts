@@ -5,13 +5,15 @@
 import type { MapWatcher } from '../map.ts';
 
 /**
- * The listeners of one map. `emit` is what the map calls after a change: null
- * while nobody listens, the listener itself when there is one, a fan-out
- * beyond. Listeners run synchronously and must copy the bytes they keep.
+ * The listeners of one map. What the map calls after a change is handed to
+ * `publish` whenever the listeners change: null while nobody listens, the
+ * listener itself when there is one, a fan-out beyond. The map keeps it in a
+ * field of its own (one load on the hot path). Listeners run synchronously
+ * and must copy the bytes they keep.
  */
 export class Watchers {
-  emit: MapWatcher | null = null;
   private list: MapWatcher[] = [];
+  constructor(private readonly publish: (emit: MapWatcher | null) => void) {}
 
   /** Adds a listener; returns the function that removes it (once). */
   add(fn: MapWatcher): () => void {
@@ -28,6 +30,6 @@ export class Watchers {
 
   private rebuild(): void {
     const l = this.list;
-    this.emit = l.length === 0 ? null : l.length === 1 ? l[0]! : (a, k, v) => { for (let i = 0; i < l.length; i++) l[i]!(a, k, v); };
+    this.publish(l.length === 0 ? null : l.length === 1 ? l[0]! : (a, k, v) => { for (let i = 0; i < l.length; i++) l[i]!(a, k, v); });
   }
 }
