@@ -25,9 +25,14 @@ export function encoder<T>(type: protobuf.Type): (v: T) => Buffer {
   };
 }
 
+/** Encoded responses by object: the observer hands every follower the same (read-only) response, encoded once. */
+const encoded = new WeakMap<object, Uint8Array>();
+
 /** A response already encoded: GetFlows encodes each flow itself to count the bytes a slow reader holds. */
 export function encodeResponse(obj: object): Uint8Array {
-  return GetFlowsResponse.encode(obj as Record<string, unknown>).finish();
+  let buf = encoded.get(obj);
+  if (!buf) { buf = GetFlowsResponse.encode(obj as Record<string, unknown>).finish(); encoded.set(obj, buf); }
+  return buf;
 }
 
 function unary(name: string, req: protobuf.Type, res: protobuf.Type): grpc.MethodDefinition<unknown, unknown> {

@@ -42,6 +42,23 @@ function statusOf(err: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(err) };
 }
 
+type Chunks = Array<{ chunk: unknown }>;
+type Writer = { _write(c: unknown, e: string, cb: (err?: Error | null) => void): void; _writev?: (chunks: Chunks, cb: (err?: Error | null) => void) => void };
+
+/**
+ * grpc-js's response stream has no _writev: each message waits for the one
+ * before to reach the socket, one message per event-loop round trip. Messages
+ * queued meanwhile go out together instead (each still its own gRPC message).
+ */
+function batchWrites(call: grpc.ServerWritableStream<unknown, unknown>): void {
+  const w = call as unknown as Writer;
+  w._writev = (chunks, cb) => {
+    let left = chunks.length;
+    let failed: Error | null | undefined;
+    for (const { chunk } of chunks) w._write(chunk, '', (err) => { failed ??= err; if (--left === 0) cb(failed); });
+  };
+}
+
 /**
  * Writes encoded responses to a call while it holds fewer than `budget`
  * unsent bytes; beyond, send returns a promise that settles once the reader
@@ -51,7 +68,9 @@ function statusOf(err: unknown): Partial<grpc.StatusObject> {
 class BoundedCall {
   private pending = 0;
   private waiters: Array<() => void> = [];
-  constructor(private readonly call: grpc.ServerWritableStream<unknown, unknown>, private readonly budget: number) {}
+  constructor(private readonly call: grpc.ServerWritableStream<unknown, unknown>, private readonly budget: number) {
+    batchWrites(call);
+  }
 
   send(resp: GetFlowsResponseObject): Promise<void> | void {
     const buf = encodeResponse(resp);
@@ -62,7 +81,8 @@ class BoundedCall {
 
   private written(n: number): void {
     this.pending -= n;
-    if (this.pending < this.budget) for (const w of this.waiters.splice(0)) w();
+    // Wake the producer at half the budget, not at every write below it: a batch per wake-up, not a flow.
+    if (this.pending <= this.budget / 2) for (const w of this.waiters.splice(0)) w();
   }
 
   /** Releases any waiter (the call ended). */

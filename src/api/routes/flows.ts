@@ -85,7 +85,8 @@ function refuse(socket: WebSocket, err: unknown): void {
 function sender(socket: WebSocket, budget: number, json: boolean): (r: GetFlowsResponseObject) => Promise<void> | void {
   const drained = (): Promise<void> => new Promise((resolve) => {
     const t = setInterval(() => {
-      if (socket.readyState !== socket.OPEN || socket.bufferedAmount < budget) { clearInterval(t); resolve(); }
+      // Half the budget: the producer wakes for a batch, not for every frame that left.
+      if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= budget / 2) { clearInterval(t); resolve(); }
     }, DRAIN_POLL_MS);
   });
   return (r) => {
