@@ -419,7 +419,8 @@ function writeEndpoints(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<
   const old = getObj(s, 'Endpoints', svc.metadata.namespace, svc.metadata.name);
   const next: KObject = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, labels: { ...(svc.metadata.labels ?? {}) }, ...(old ? { uid: old.metadata.uid, creationTimestamp: old.metadata.creationTimestamp } : {}) }, ...(subsets.length ? { subsets } : {}) };
   if (old && JSON.stringify(old.subsets ?? []) === JSON.stringify(next.subsets ?? []) && JSON.stringify(old.metadata.labels) === JSON.stringify(next.metadata.labels)) return;
-  putObj(s, env, next);
+  // The subsets or labels differ: a change (putObj need not compare the megabyte again).
+  putObj(s, env, next, true);
 }
 
 function writeKubernetesEndpoints(s: KubeState, env: KubeEnv, svc: KObject): void {
@@ -464,7 +465,7 @@ function writeSlices(s: KubeState, env: KubeEnv, svc: KObject, groups: Array<{ p
       endpoints: endpoints.length ? endpoints : null,
       ports: g.ports.length ? g.ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })) : null,
     };
-    if (!old || JSON.stringify({ ...old, metadata: null }) !== JSON.stringify({ ...next, metadata: null }) || JSON.stringify(old.metadata.labels) !== JSON.stringify(next.metadata.labels)) putObj(s, env, next);
+    if (!old || JSON.stringify({ ...old, metadata: null }) !== JSON.stringify({ ...next, metadata: null }) || JSON.stringify(old.metadata.labels) !== JSON.stringify(next.metadata.labels)) putObj(s, env, next, !!old);
   });
   for (const extra of mine.slice(groups.length)) delObj(s, 'EndpointSlice', ns, extra.metadata.name);
 }

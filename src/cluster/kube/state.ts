@@ -132,14 +132,14 @@ export function objsByKeys(s: KubeState, kind: string, keys: Iterable<string>): 
   return [...keys].sort().map((k) => table[k]).filter((o): o is KObject => o !== undefined);
 }
 
-/** Store obj, stamping uid/creationTimestamp on create and bumping resourceVersion. */
-export function putObj(s: KubeState, env: KubeEnv, obj: KObject): KObject {
+/** Store obj, stamping uid/creationTimestamp on create and bumping resourceVersion; `changed`: the caller knows it differs from the stored one (no second comparison). */
+export function putObj(s: KubeState, env: KubeEnv, obj: KObject, changed = false): KObject {
   const table = (s.objects[obj.kind] ??= {});
   const key = objKey(obj.metadata.namespace, obj.metadata.name);
   const old = table[key];
   obj.metadata.uid = old?.metadata.uid ?? obj.metadata.uid ?? uid(s);
   obj.metadata.creationTimestamp = old?.metadata.creationTimestamp ?? obj.metadata.creationTimestamp ?? env.nowIso();
-  if (!old || JSON.stringify(old) !== JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } })) {
+  if (!old || changed || JSON.stringify(old) !== JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } })) {
     obj.metadata.resourceVersion = String(++s.resourceVersion);
   }
   table[key] = obj;
