@@ -142,8 +142,10 @@ async function followers(server: Server): Promise<Figures> {
   await new Promise((r) => setTimeout(r, 300));
   server.child.stdin!.write(`rate ${RATE} ${FOLLOW_MS}\n`);
   const [, sent, cpuMs] = /^done (\d+) ([\d.]+)$/.exec((await server.lines.next()).value as string)!;
-  // Let the last flows reach every follower.
-  for (let i = 0; i < 250 && got.some((g) => g.flows + g.lost < Number(sent)); i++) await new Promise((r) => setTimeout(r, 20));
+  // Wait (up to a minute) for the last flows to reach every follower: how far behind the slowest one ended.
+  const drain = span();
+  while (got.some((g) => g.flows + g.lost < Number(sent)) && drain().wallMs < 60_000) await new Promise((r) => setTimeout(r, 20));
+  const behindMs = drain().wallMs;
   ac.abort();
   await Promise.all(streams);
   for (const c of clients) c.close();
@@ -152,6 +154,7 @@ async function followers(server: Server): Promise<Figures> {
     deliveredMinPerFollower: { kind: 'measured', value: Math.min(...got.map((g) => g.flows)), better: 'higher' },
     deliveredFraction: Number((got.reduce((s, g) => s + g.flows, 0) / (Number(sent) * FOLLOWERS)).toFixed(4)),
     lostEvents: { kind: 'measured', value: got.reduce((s, g) => s + g.lost, 0), better: 'lower' },
+    lastFlowAfterMs: { kind: 'measured', value: Math.round(behindMs), better: 'lower' },
     serverCpuPercent: { kind: 'measured', value: Math.round(Number(cpuMs) / FOLLOW_MS * 100), better: 'lower' },
   };
 }
@@ -164,7 +167,7 @@ if (process.argv.includes('--server-child')) {
   await runBench({
     header: {
       bench: 'hubble_grpc',
-      method: `gRPC server (observer.Observer over h2c, dplab's startHubbleGrpc) in its own process with one observer holding a full ${RING}-flow ring of the seed lab's flows; clients in this process (grpc-js). one.raw: GetFlows --all read as raw messages (counted, not decoded), wall time from call to end, and flows per CPU second of the server process (what one core of it streams); one.decoded: the same through dplab's HubbleClient, each response decoded to an object as dplab hubble does. followers: ${FOLLOWERS} raw GetFlows --follow while the server records ${RATE} flows/s for ${FOLLOW_MS} ms (10 ms steps on the wall clock).`,
+      method: `gRPC server (observer.Observer over h2c, dplab's startHubbleGrpc) in its own process with one observer holding a full ${RING}-flow ring of the seed lab's flows; clients in this process (grpc-js). one.raw: GetFlows --all read as raw messages (counted, not decoded), wall time from call to end, and flows per CPU second of the server process (what one core of it streams); one.decoded: the same through dplab's HubbleClient, each response decoded to an object as dplab hubble does. followers: ${FOLLOWERS} raw GetFlows --follow while the server records ${RATE} flows/s for ${FOLLOW_MS} ms (10 ms steps on the wall clock); lastFlowAfterMs: how long after the last flow was recorded the slowest follower had it (or its LostEvent).`,
     },
     rounds: 3,
     cases: [
