@@ -158,9 +158,11 @@ t.test('every JSON answer parses, and says what the text says', async (t) => {
   t.equal(dump[0]!.value.length, 48, 'value_size bytes');
 });
 
-t.test('bpftool reads the node kernel from any netns (a pod sees the same programs)', async (t) => {
+t.test('bpftool reads the node kernel from any netns (a pod sees the same programs), net show the netns\'s own devices', async (t) => {
   const pod = node.netnses.get('pod')!;
   t.equal(runKernelTool(pod, ['bpftool', 'prog', 'show', 'id', '1312'])!.stdout, run('prog show id 1312').stdout);
+  t.equal(runKernelTool(pod, ['bpftool', 'net', 'show'])!.stdout, 'xdp:\n\ntc:\n\nflow_dissector:\n\nnetfilter:\n\n', "net show lists the pod's own devices: no tcx on eth0");
+  t.equal(runKernelTool(pod, ['bpftool', 'net', 'show', 'dev', 'lxc7408fc78b9ff'])!.stderr, 'Error: invalid devname lxc7408fc78b9ff\n', 'the host veth is not in the pod');
 });
 
 t.test('tc: qdiscs per device; tcx programs are no tc filters', async (t) => {

@@ -12,6 +12,7 @@ import { JsonWriter } from './bpftool_json.ts';
 import { BPFTOOL_HELP, CGROUP_HELP, LINK_HELP, MAP_HELP, NET_HELP, PROG_HELP } from './bpftool_help.ts';
 import { formatEntry, formatLink, formatLinkList, formatMap, formatMapDump, formatMapList, formatNetShow, formatProg, formatProgList, hexBytes, progFullName, tcxAttachments, type Pins } from './fmt_bpftool.ts';
 import type { LinuxNode } from './node.ts';
+import type { NetnsImpl } from './netns.ts';
 import { bpfObjName, BPF_OBJ_NAME_LEN } from '../bpf/define.ts';
 
 export interface BpftoolResult { stdout: string; stderr: string; exitCode: number }
@@ -32,7 +33,8 @@ class Run {
   out = '';
   err = '';
   pins: Pins;
-  constructor(readonly node: LinuxNode) {}
+  /** Programs and maps are the kernel's; `net` lists the devices of the netns bpftool runs in. */
+  constructor(readonly node: LinuxNode, readonly ns: NetnsImpl) {}
 
   /** p_err. */
   perr(msg: string): number {
@@ -51,8 +53,8 @@ class Run {
 }
 
 /** Run bpftool with argv (without the command name) against a node's kernel. */
-export function runBpftool(node: LinuxNode, argv: string[]): BpftoolResult {
-  const r = new Run(node);
+export function runBpftool(node: LinuxNode, argv: string[], ns: NetnsImpl = node.hostNs as NetnsImpl): BpftoolResult {
+  const r = new Run(node, ns);
   try { return r.result(main(r, argv)); } catch (e) { if (e instanceof Exit) return r.result(e.code); throw e; }
 }
 
@@ -280,9 +282,9 @@ function doNet(r: Run, word: string, args: string[]): number {
   if (rest.length === 2) {
     if (!isPrefix(rest[0]!, 'dev')) return r.perr(`expected 'dev', got: '${rest[0]}'?`);
     dev = rest[1]!;
-    if (!r.node.hostNs.devices.has(dev)) return r.perr(`invalid devname ${dev}`);
+    if (!r.ns.devices.has(dev)) return r.perr(`invalid devname ${dev}`);
   } else if (rest.length !== 0) r.usage(help);
-  r.out += formatNetShow(r.node, dev, r.jw);
+  r.out += formatNetShow(r.node, dev, r.jw, r.ns);
   return 0;
 }
 

@@ -16,15 +16,18 @@ export type Pins = Map<number, string[]> | undefined;
 /** One tcx attachment: what `net show` and `link show` list. */
 export interface TcxAttachment { dev: NetDevice; dir: 'ingress' | 'egress'; prog: BpfProgram<unknown>; linkId: number }
 
-/** tcx links of the host netns by ifindex, ingress before egress, each in attach order (bpf_prog_query's order). */
-export function tcxAttachments(node: LinuxNode): TcxAttachment[] {
-  const devs = [...node.hostNs.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex);
+/** A netns's devices by ifindex (what netlink lists where bpftool runs). */
+export interface DeviceTable { byIndex: Map<number, NetDevice> }
+
+/** tcx links of a netns (the host's by default) by ifindex, ingress before egress, each in attach order (bpf_prog_query's order). */
+export function tcxAttachments(node: LinuxNode, ns: DeviceTable = node.hostNs): TcxAttachment[] {
+  const devs = [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex);
   return devs.flatMap((dev) => (['ingress', 'egress'] as const).flatMap((dir) => dev.tcx[dir].map((l) => ({ dev, dir, prog: l.prog as BpfProgram<unknown>, linkId: l.linkId }))));
 }
 
-/** `net show [dev X]`: xdp (none), tc (tcx links), flow_dissector, netfilter. */
-export function formatNetShow(node: LinuxNode, dev?: string, jw?: JsonWriter): string {
-  const tc = tcxAttachments(node).filter((a) => dev === undefined || a.dev.name === dev);
+/** `net show [dev X]` in a netns (the host's by default): xdp (none), tc (tcx links), flow_dissector, netfilter. */
+export function formatNetShow(node: LinuxNode, dev?: string, jw?: JsonWriter, ns: DeviceTable = node.hostNs): string {
+  const tc = tcxAttachments(node, ns).filter((a) => dev === undefined || a.dev.name === dev);
   if (jw) {
     jw.startArray().startObject().name('xdp').startArray().endArray().name('tc').startArray();
     for (const a of tc) {

@@ -19,8 +19,8 @@ export function runKernelTool(ns: Netns, argv: string[]): ToolResult | undefined
   switch (argv[0]) {
     case 'ip': return runIp(n, argv.slice(1));
     case 'route': return ok(formatRouteN(n));
-    // bpftool asks the kernel, whatever netns it runs in.
-    case 'bpftool': return runBpftool(n.node, argv.slice(1));
+    // Programs and maps are the kernel's whatever the netns; `net show` lists the netns's own devices.
+    case 'bpftool': return runBpftool(n.node, argv.slice(1), n);
     case 'tc': return runTc(n, argv.slice(1));
     default: return undefined;
   }
