@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import {
-  ipsetRestoreText, ipvsadmSaveText, restoreText, saveText, stateFromObjects, syncIpvs, type ProxyConfig, type ServiceSpec, type ProxyState,
+  ipsetRestoreText, ipvsadmSaveText, ipvsIptablesRestore, restoreText, saveText, stateFromObjects, syncIpvs, type ProxyConfig, type ServiceSpec, type ProxyState,
 } from '../src/kubeproxy/index.ts';
 import { ipv4ToInt } from '../src/kubeproxy/ip.ts';
 
@@ -56,6 +56,7 @@ t.test('seed 004: virtual servers, KUBE-CLUSTER-IP and kube-ipvs0 from the same 
   t.notOk(save.includes('KUBE-SVC-'), 'no per-service chains');
   t.notOk(save.includes('"Kubernetes service lb portal"'), 'empty sets get no rules');
   const restore = restoreText(s, ['nat', 'filter']);
+  t.equal(ipvsIptablesRestore(stateFromObjects(sc.objects), sc.config as ProxyConfig), restore);
   t.match(restore, /^\*nat\n:KUBE-SERVICES - \[0:0\]\n:KUBE-POSTROUTING - \[0:0\]\n:KUBE-NODE-PORT - \[0:0\]\n:KUBE-LOAD-BALANCER - \[0:0\]\n:KUBE-MARK-MASQ - \[0:0\]\n-A KUBE-SERVICES -s 127.0.0.0\/8 -j RETURN\n/);
   t.match(restore, '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst ! -s 10.245.0.0/16 -j KUBE-MARK-MASQ\n');
   t.match(ipvsadmSaveText(s), '-A -t 10.225.122.243:80 -s rr\n-a -t 10.225.122.243:80 -r 10.245.1.131:8080 -m -w 1\n-a -t 10.225.122.243:80 -r 10.245.1.133:8080 -m -w 1\n');

@@ -3,6 +3,7 @@
 // Not yet wired into a cluster datapath.
 
 import { syncIptables, type NodeTables } from './iptables.ts';
+import { syncIpvs } from './ipvs.ts';
 import { restoreText } from './text.ts';
 import type { ProxyConfig, ProxyState } from './types.ts';
 
@@ -18,4 +19,9 @@ export { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type Node
 /** The `iptables-restore --noflush --counters` input of one full kube-proxy (iptables mode) sync. */
 export function iptablesRestore(state: ProxyState, cfg: ProxyConfig, node: NodeTables = {}): string {
   return restoreText(syncIptables(state, cfg, node));
+}
+
+/** The iptables-restore input of one IPVS-mode sync (nat first, as the IPVS proxier writes it); load its ipsets first. */
+export function ipvsIptablesRestore(state: ProxyState, cfg: ProxyConfig): string {
+  return restoreText(syncIpvs(state, cfg), ['nat', 'filter']);
 }
