@@ -7,6 +7,7 @@ import t from 'tap';
 import { startServer } from '../src/api/server.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { KubeApi } from '../src/cluster/kube/api.ts';
+import { IpBitmap } from '../src/cluster/kube/ip_bitmap.ts';
 import { trackerIfAny } from '../src/cluster/kube/tracker.ts';
 import type { KObject } from '../src/cluster/kube/types.ts';
 import { parseClusterDoc } from '../src/cluster/spec.ts';
@@ -196,4 +197,26 @@ t.test('a write committed in one turn while a sliced one is under way comes firs
   t.equal(lines[7], 'pod/bulk-6 created');
   t.equal(api.list('Pod').filter((p) => p.metadata.labels?.app === 'bulk').length, N, 'each pod once');
   t.equal(api.slicedWrites, 0);
+});
+
+t.test("IPAM's bitmap draws the address a probe one by one would (first free from a random start, wrapping), through fills and frees", async (t) => {
+  const rng = new Sim(3).rng;
+  let mismatches = 0, draws = 0;
+  for (const [net, prefix] of [[0x0a010000, 24], [0x0a020000, 22], [0xfa000000, 28], [0x0a030000, 30], [0xc0a80000, 20]] as const) {
+    const size = 2 ** (32 - prefix);
+    const used = new Set<number>();
+    const bits = new IpBitmap();
+    const reserved = new Set([net + 1 + rng.below(size - 2)]);
+    for (let k = 0; k < size * 1.5; k++) {
+      if (rng.below(4) === 0 && used.size > 0) { const x = [...used][rng.below(used.size)]!; used.delete(x); bits.delete(x); continue; }
+      const start = rng.below(size - 2);
+      let probe: number | undefined;
+      for (let i = 0; i < size - 2 && probe === undefined; i++) { const ip = net + 1 + ((start + i) % (size - 2)); if (!used.has(ip) && !reserved.has(ip)) probe = ip; }
+      const drawn = bits.nextFree(net + 1, net + size - 2, net + 1 + start, reserved);
+      draws++;
+      if (drawn !== probe) mismatches++;
+      if (probe !== undefined) { used.add(probe); bits.add(probe); }
+    }
+  }
+  t.equal(mismatches, 0, `${draws} draws, the same address (or none) each time`);
 });
