@@ -39,13 +39,15 @@ async function serve(): Promise<void> {
   let next = CT_ENTRIES;
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (d: string) => {
+    // `cpu`: this process's CPU time so far (user + system), to price a request.
+    if (d.startsWith('cpu')) { const u = process.cpuUsage(); process.stdout.write(`CPU ${(u.user + u.system) / 1000}\n`); return; }
     const m = /^burst (\d+) (\d+)/.exec(d);
     if (!m) return;
     // n updates at rate per second, 1% of a second's worth every 10 ms.
     let left = Number(m[1]);
     const per = Math.round(Number(m[2]) / 100);
     const timer = setInterval(() => {
-      for (let i = 0; i < per && left > 0; i++, left--) ct.update(key(next++ % (2 * CT_ENTRIES)), entry(next));
+      for (let i = 0; i < per && left > 0; i++, left--) { ct.update(key(next % CT_ENTRIES), entry(next)); next++; }
       if (left === 0) { clearInterval(timer); process.stdout.write('DONE\n'); }
     }, 10);
   });
@@ -71,18 +73,21 @@ function get(url: string, agent: Agent): Promise<{ ms: number; bytes: number }> 
   });
 }
 
-async function mapGet(url: string): Promise<Figures> {
+async function mapGet(url: string, send: (s: string) => void, lines: (re: RegExp) => Promise<string>): Promise<Figures> {
+  const cpu = async () => { const w = lines(/CPU (\S+)\n/); send('cpu\n'); return Number(await w); };
+  const c0 = await cpu();
   const t0 = performance.now();
   const r = await fetch(`${url}/nodes/k8s-s/v1/map/cilium_ct4_global`);
   const model = await r.json() as { cache: unknown[] };
   const httpMs = performance.now() - t0;
+  const serverCpuMs = (await cpu()) - c0;
   const t1 = performance.now();
   const cli = spawn(process.execPath, [BIN, '--server', url, 'cilium', '--node', 'k8s-s', 'map', 'get', 'cilium_ct4_global'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let lines = 0;
-  cli.stdout!.on('data', (d: Buffer) => { for (const b of d) if (b === 10) lines++; });
+  let nl = 0;
+  cli.stdout!.on('data', (d: Buffer) => { for (const b of d) if (b === 10) nl++; });
   await new Promise((res) => cli.on('exit', res));
   const cliMs = performance.now() - t1;
-  return { httpMs: millis(httpMs, 'wall'), cliMs: millis(cliMs, 'wall'), entries: model.cache.length, cliLines: lines };
+  return { httpMs: millis(httpMs, 'wall'), httpServerCpuMs: millis(serverCpuMs, 'cpu'), cliMs: millis(cliMs, 'wall'), entries: model.cache.length, cliLines: nl };
 }
 
 async function lxcUnderLoad(url: string): Promise<Figures> {
@@ -124,7 +129,7 @@ else {
     header: { method: 'server in its own process (seed lab, --clock fast), clients on loopback; wall times', ctEntries: CT_ENTRIES, floors: { mapGetMs: 1000, lxcP99Ms: 20, watch: 'no loss at 50k updates/s' } },
     rounds: 3,
     cases: [
-      { name: 'mapGetCt100k', run: () => mapGet(s.url) },
+      { name: 'mapGetCt100k', run: () => mapGet(s.url, send, s.lines) },
       { name: 'lxcUnderLoad', run: () => lxcUnderLoad(s.url) },
       { name: 'watch50k', run: () => watch(s.url, send, s.lines) },
     ],

@@ -15,7 +15,8 @@ interface BPFMap { path: string; cache: MapEntry[] | null }
  */
 function tabwrite(rows: string[][]): string {
   const n = rows[0]!.length - 1;
-  const widths = Array.from({ length: n }, (_, j) => Math.max(5, ...rows.map((r) => r[j]!.length + 3)));
+  const widths = new Array<number>(n).fill(5);
+  for (const r of rows) for (let j = 0; j < n; j++) if (r[j]!.length + 3 > widths[j]!) widths[j] = r[j]!.length + 3;
   const out: string[] = [];
   for (const r of rows) {
     let s = '';

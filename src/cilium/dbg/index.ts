@@ -59,6 +59,8 @@ const TREE: Record<string, Cmd> = {
     if (c.flags.has('--brief')) return ok('OK\n');
     return ok(formatStatus(c.ctl, c.node, { verbose: c.flags.has('--verbose') || c.flags.has('--all-addresses'), wallMs: c.env.wallMs, uptimeNs: c.env.nowNs }));
   } },
+  // An exec answers once; the monitor follows cilium_events until Ctrl-C: `dplab cilium monitor` streams it over a WebSocket.
+  monitor: { short: 'Display BPF program events', flags: ['-v', '--verbose', '--type', '-t'], run: () => fatal('monitor streams until Ctrl-C, which an exec cannot: run `dplab cilium --node NODE monitor`') },
   version: { short: 'Print version information', run: () => {
     const v = `${CILIUM_VERSION} ${CILIUM_COMMIT} 2024-10-15T13:47:42+00:00 go version go1.22.8 linux/amd64`;
     return ok(`Client: ${v}\nDaemon: ${v}\n`);
