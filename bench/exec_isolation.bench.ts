@@ -13,6 +13,7 @@
 // Run: node --import tsx bench/exec_isolation.bench.ts [clients seconds] [--rounds N]
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -27,14 +28,22 @@ const BIN = resolve(import.meta.dirname, '../bin/dplab.js');
 const latency = (ms: number): Measured => ({ kind: 'measured', value: Number(ms.toFixed(2)), better: 'lower' });
 
 /** A server of its own, so the load generator never shares its event loop. */
-async function startServer(): Promise<{ url: URL; stop: () => void }> {
+async function startServer(): Promise<{ url: URL; stop: () => void; cpuMs: () => number | undefined }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--ephemeral', '--exec-cpu-ms', '600000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /on (http:\/\/\S+)/.exec(out); if (m) res(m[1]!); });
     child.on('exit', (code) => rej(new Error(`dplab serve exited (${code}): ${out}`)));
   });
-  return { url: new URL(url), stop: () => { child.kill('SIGTERM'); } };
+  return { url: new URL(url), stop: () => { child.kill('SIGTERM'); }, cpuMs: () => processCpuMs(child.pid!) };
+}
+
+/** A process's user + system CPU time in ms from /proc (Linux; undefined elsewhere): the server's cost per answer, which the host's load does not stretch. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+  } catch { return undefined; }
 }
 
 /** One keep-alive connection that sends GET /healthz and resolves with the status when the whole answer is in. */
@@ -137,7 +146,9 @@ try {
       at: '',
       run: async () => {
         const load1 = Number(loadavg()[0]!.toFixed(1));
+        const c0 = server.cpuMs();
         const idle = await hammer(clients);
+        const c1 = server.cpuMs();
         const spun = await spinning(server.url, clients);
         const both = (f: (r: Hammered) => number): Figures => ({ idle: latency(f(idle)), spinning: latency(f(spun.r)) });
         return {
@@ -147,6 +158,7 @@ try {
           requests: { idle: idle.ms.length, spinning: spun.r.ms.length },
           failed: { idle: idle.failed, spinning: spun.r.failed },
           clientCpuUsPerRequest: { idle: Math.round(idle.clientCpuUsPerRequest), spinning: Math.round(spun.r.clientCpuUsPerRequest) },
+          ...(c0 !== undefined && c1 !== undefined ? { serverCpuUsPerAnswerIdle: Math.round((c1 - c0) * 1000 / Math.max(1, idle.ms.length)) } : {}),
           spinnersRanTheWholeWindow: spun.stillSpinning,
           loadAvg1: load1,
         };
