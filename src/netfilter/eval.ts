@@ -24,13 +24,33 @@ function ifMatch(f: IfaceMatch, dev: string): boolean {
   return hit !== f.inv;
 }
 
-/** Generic header fields (-s -d -i -o -p) of a rule. */
-function headerMatches(r: Rule, p: Pkt): boolean {
-  const s = r.src;
-  if (s !== null && (((p.src & s.mask) >>> 0) === s.ip) === s.inv) return false;
-  const d = r.dst;
-  if (d !== null && (((p.dst & d.mask) >>> 0) === d.ip) === d.inv) return false;
-  if (r.proto !== 0 && (p.proto === r.proto) === r.protoInv) return false;
+/** Words per rule in a chain's packed header array. */
+const W = 6;
+const F_SRC = 1, F_SRC_INV = 2, F_DST = 4, F_DST_INV = 8, F_PROTO = 16, F_PROTO_INV = 32, F_IFACE = 64;
+
+/**
+ * Packs every rule's -s/-d/-p into one Int32Array (src, srcMask, dst,
+ * dstMask, proto, flags): the walk reads 24 contiguous bytes per rule that
+ * does not match instead of chasing objects, which keeps a 10k-rule
+ * KUBE-SERVICES in cache.
+ */
+function compile(c: Chain): Int32Array {
+  const rules = c.rules;
+  const h = new Int32Array(rules.length * W);
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!, b = i * W;
+    let f = 0;
+    if (r.src) { h[b] = r.src.ip | 0; h[b + 1] = r.src.mask | 0; f |= F_SRC | (r.src.inv ? F_SRC_INV : 0); }
+    if (r.dst) { h[b + 2] = r.dst.ip | 0; h[b + 3] = r.dst.mask | 0; f |= F_DST | (r.dst.inv ? F_DST_INV : 0); }
+    if (r.proto !== 0) { h[b + 4] = r.proto; f |= F_PROTO | (r.protoInv ? F_PROTO_INV : 0); }
+    if (r.inIf !== null || r.outIf !== null) f |= F_IFACE;
+    h[b + 5] = f;
+  }
+  c.compiled = h;
+  return h;
+}
+
+function ifaceMatches(r: Rule, p: Pkt): boolean {
   if (r.inIf !== null && !ifMatch(r.inIf, p.inIf)) return false;
   if (r.outIf !== null && !ifMatch(r.outIf, p.outIf)) return false;
   return true;
@@ -48,17 +68,24 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
   const stackPos: number[] = [];
   let chain = base;
   let rules = chain.rules;
+  let hdr = chain.compiled ?? compile(chain);
   let i = 0;
   let walked = 0;
+  const src = p.src | 0, dst = p.dst | 0, proto = p.proto;
   for (;;) {
     if (i >= rules.length) {
       if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules;
+      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
       continue;
     }
-    const r = rules[i++]!;
+    const b = i * W, f = hdr[b + 5]!;
+    i++;
     walked++;
-    if (!headerMatches(r, p)) continue;
+    if ((f & F_DST) !== 0 && ((dst & hdr[b + 3]!) === hdr[b + 2]) !== ((f & F_DST_INV) === 0)) continue;
+    if ((f & F_SRC) !== 0 && ((src & hdr[b + 1]!) === hdr[b]) !== ((f & F_SRC_INV) === 0)) continue;
+    if ((f & F_PROTO) !== 0 && (proto === hdr[b + 4]) !== ((f & F_PROTO_INV) === 0)) continue;
+    const r = rules[i - 1]!;
+    if ((f & F_IFACE) !== 0 && !ifaceMatches(r, p)) continue;
     const tests = r.tests;
     let ok = true;
     for (let k = 0; k < tests.length; k++) if (!tests[k]!.test!(p, c)) { ok = false; break; }
@@ -71,13 +98,13 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
       if (out.kind === 'nat') { res.nat = out.nat; res.verdict = 'ACCEPT'; break; }
       // return
       if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules;
+      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
       continue;
     }
     if (r.verdict !== null) {
       if (r.verdict === 'RETURN') {
         if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-        chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules;
+        chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
         continue;
       }
       res.verdict = r.verdict;
@@ -90,7 +117,7 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
         if (stackChain.length >= MAX_JUMP_DEPTH) { res.verdict = 'DROP'; break; }
         stackChain.push(chain); stackPos.push(i);
       }
-      chain = next; rules = next.rules; i = 0;
+      chain = next; rules = next.rules; hdr = next.compiled ?? compile(next); i = 0;
     }
   }
   res.rulesWalked = walked;

@@ -24,7 +24,13 @@ export const MAX_RULES = 1_000_000;
 export const MAX_CHAINS = 200_000;
 
 export class Chain {
-  rules: Rule[] = [];
+  private list: Rule[] = [];
+  /** The rules' header fields packed for the walk (eval.ts compile); rebuilt after any change. */
+  compiled: Int32Array | null = null;
+  get rules(): Rule[] { return this.list; }
+  set rules(r: Rule[]) { this.list = r; this.compiled = null; }
+  /** After an in-place change of `rules`. */
+  changed(): void { this.compiled = null; }
   /** Built-in chains only: policy and its counters. */
   policy: 'ACCEPT' | 'DROP' | null;
   pkts = 0;
@@ -112,12 +118,14 @@ export class Table {
     const c = this.chain(name);
     if (pos < 1 || pos > c.rules.length + 1) throw commitError('Index of insertion too big');
     c.rules.splice(pos - 1, 0, r);
+    c.changed();
   }
   /** -D CHAIN N. */
   deleteAt(name: string, pos: number): void {
     const c = this.chain(name);
     if (pos < 1 || pos > c.rules.length) throw commitError('Index of deletion too big');
     c.rules.splice(pos - 1, 1);
+    c.changed();
   }
   /** -D CHAIN rule-spec: the first rule with the same canonical text. */
   deleteMatching(name: string, text: string, save: (r: Rule) => string): void {
@@ -125,6 +133,7 @@ export class Table {
     const i = c.rules.findIndex((r) => save(r) === text);
     if (i < 0) throw commitError(BAD_RULE);
     c.rules.splice(i, 1);
+    c.changed();
   }
   setPolicy(name: string, policy: string, pkts?: number, bytes?: number): void {
     const c = this.chains.get(name);
