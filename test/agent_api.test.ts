@@ -262,3 +262,24 @@ t.test('a follower that stops reading loses events, counted in a {"lost":N} line
   t.ok(got >= 1, `${got} delivered`);
   t.ok(got + lost <= N, 'each event either delivered or counted');
 });
+
+t.test('/bpf: bpftool\'s JSON of programs, links, maps and a map\'s entries; ids agree across them', async (t) => {
+  const app = buildApp(c);
+  t.teardown(() => app.close());
+  const j = async (url: string, status = 200) => { const r = await app.inject({ method: 'GET', url }); t.equal(r.statusCode, status, url); return r.json(); };
+  const progs = await j('/nodes/k8s-s/bpf/prog') as Array<{ id: number; name: string; map_ids?: number[] }>;
+  const maps = await j('/nodes/k8s-s/bpf/map') as Array<{ id: number; name: string }>;
+  const links = await j('/nodes/k8s-s/bpf/link') as Array<{ id: number; prog_id: number }>;
+  const net = await j('/nodes/k8s-s/bpf/net') as Array<{ tc: Array<{ prog_id: number; name: string }> }>;
+  const progIds = new Set(progs.map((p) => p.id)), mapIds = new Set(maps.map((m) => m.id));
+  for (const e of net[0]!.tc) t.ok(progIds.has(e.prog_id), `net show ${e.name} prog ${e.prog_id} is in prog show`);
+  for (const l of links) t.ok(progIds.has(l.prog_id), `link ${l.id}'s prog ${l.prog_id} exists`);
+  for (const p of progs) for (const id of p.map_ids ?? []) t.ok(mapIds.has(id), `prog ${p.id}'s map ${id} is in map list`);
+  const lxc = maps.find((m) => m.name === 'cilium_lxc')!;
+  t.match(await j(`/nodes/k8s-s/bpf/map/${lxc.id}`), { id: lxc.id, name: 'cilium_lxc', type: 'hash' });
+  const dump = await j(`/nodes/k8s-s/bpf/map/${lxc.id}/dump`) as Array<{ key: string[]; value: string[] }>;
+  t.equal(dump.length, 4, 'the raw entries: two endpoints, two host addresses');
+  t.equal(dump[0]!.key.length, 20, 'endpoint_key bytes');
+  t.match(await j('/nodes/k8s-s/bpf/prog/99999', 404), { error: /99999/ });
+  t.match(await j('/nodes/k8s-s/bpf/map/abc', 404), { error: /no route/ });
+});

@@ -140,7 +140,9 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
     const full = dump === 'dump' ? ['bpftool', '-j', 'map', 'dump', 'id', id!] : ['bpftool', '-j', ...argv];
     const r = await settled(cluster, cluster.nodeExec(node, full));
     if (r.exitCode !== 0) {
-      const msg = (r.stderr || r.stdout).trim().split('\n')[0] ?? 'bpftool failed';
+      // bpftool -j reports a failure as {"error": "..."} on stdout.
+      let msg = (r.stderr || r.stdout).trim().split('\n')[0] ?? 'bpftool failed';
+      try { msg = (JSON.parse(r.stdout) as { error?: string }).error ?? msg; } catch { /* plain text */ }
       throw new ClusterError(msg.replace(/^Error: /, ''), /not found|No such|can't get|cannot/i.test(msg) ? 404 : 400, 'id');
     }
     try { return reply.send(JSON.parse(r.stdout)); } catch { throw new ClusterError('bpftool on this node prints no JSON (-j) for this command yet', 501); }
