@@ -83,7 +83,7 @@ export function saveTables(s: RuleSync, opts: SaveOptions = {}): SavedTable[] {
     // kubelet's chain (with its rule), or the empty chain kube-proxy's own jump ensures.
     const jumpsToFirewall = s.jumps.some((j) => j.rule.target?.name === KUBE_FIREWALL);
     if (name === 'filter' && !by.has(KUBE_FIREWALL) && (kubelet || jumpsToFirewall)) by.set(KUBE_FIREWALL, kubelet ? [kubeFirewallRule()] : []);
-    for (const r of rules) by.get(r.chain)!.push(r);
+    for (const r of rules) (by.get(r.chain) ?? by.set(r.chain, []).get(r.chain)!).push(r);
     // The default sort compares UTF-16 code units: strcmp for chain names (ASCII).
     return [...by.keys()].sort().map((c) => ({ name: c, builtin: false, rules: by.get(c)! }));
   };
