@@ -1,9 +1,11 @@
 // Hubble on a Cilium cluster: an observer in every agent (reading its
 // cilium_events) and the relay over all of them, built from the agents' state.
 
+import { join } from 'node:path';
 import { Rng, type Sim } from '../sim/sim.ts';
 import { u32ToIp } from '../wire/addr.ts';
 import { CILIUM_COMMIT, CILIUM_VERSION } from '../cilium/dbg/status.ts';
+import { FlowStore } from './flow_store.ts';
 import { FlowTallies, metricsText, type MetricsText } from './metrics.ts';
 import { NodeObserver } from './observer.ts';
 import { ClusterState, NodeGetters, type CiliumStateSource } from './parser/getters.ts';
@@ -14,6 +16,8 @@ import { DEFAULT_CAPACITY, validCapacity } from './ring.ts';
 export interface HubbleOptions {
   /** Each node's ring capacity (2^n-1, at most 65535); default 4095. */
   capacity?: number;
+  /** Keep flows past the ring on disk (beyond Hubble): one subdirectory per node under `dir`, `maxBytes` each (default 256 MiB). */
+  flowStore?: { dir: string; maxBytes?: number };
 }
 
 /** Hubble's version string (agent and relay are the Cilium release). */
@@ -46,7 +50,8 @@ export class HubbleCluster {
       const agent = src.agent(name);
       const absolute = `${agent.cfg.clusterName}/${name}`;
       const parser = new Parser(new NodeGetters(name, this.state), new Rng(nodeSeed(absolute)), absolute);
-      const o = new NodeObserver(parser, sim, { capacity, version: HUBBLE_VERSION });
+      const store = opts.flowStore ? new FlowStore({ dir: join(opts.flowStore.dir, name), maxBytes: opts.flowStore.maxBytes }) : undefined;
+      const o = new NodeObserver(parser, sim, { capacity, version: HUBBLE_VERSION, store });
       const t = new FlowTallies();
       this.tallies.set(name, t);
       o.onFlow((f) => { t.count(f); this.clusterTallies.count(f); });

@@ -10,6 +10,7 @@ import type { FlowObject, GetFlowsRequestObject, GetFlowsResponseObject, GetName
   NamespaceObject, ServerStatusResponseObject, TimestampObject } from './proto.ts';
 import { compileQuery, deliver, FlowReader, type FlowQuery, type RingSource } from './reader.ts';
 import { DEFAULT_CAPACITY, Ring } from './ring.ts';
+import { storedHistory, type FlowHistory, type FlowStore } from './flow_store.ts';
 import type { HubbleService } from './service.ts';
 import { tsBefore } from './service.ts';
 
@@ -34,6 +35,8 @@ export interface ObserverOptions {
   version?: string;
   /** Also woken on every write (the relay's). */
   notifiers?: Notifier[];
+  /** Keeps the flows the ring overwrites (beyond Hubble). */
+  store?: FlowStore;
 }
 
 /** Namespaces stay listed this long after their last flow (Hubble's namespace manager keeps them an hour). */
@@ -48,6 +51,9 @@ export function simTimestamp(sim: Pick<Sim, 'epochMs' | 'now'>): TimestampObject
 
 export class NodeObserver implements HubbleService, RingSource {
   readonly ring: Ring<GetFlowsResponseObject>;
+  /** What readers read: the ring, with the flow store behind it when there is one. */
+  readonly history: FlowHistory;
+  readonly store: FlowStore | undefined;
   readonly notifier = new Notifier();
   private readonly notifiers: Notifier[];
   private readonly startNs: number;
@@ -63,6 +69,9 @@ export class NodeObserver implements HubbleService, RingSource {
 
   constructor(readonly parser: FlowDecoder, private readonly sim: Pick<Sim, 'epochMs' | 'now'>, opts: ObserverOptions = {}) {
     this.ring = new Ring(opts.capacity ?? DEFAULT_CAPACITY);
+    this.store = opts.store;
+    if (opts.store) { const st = opts.store; this.ring.onEvict = (seq, r) => st.keep(seq, r); }
+    this.history = opts.store ? storedHistory(this.ring, opts.store) : this.ring;
     this.version = opts.version ?? '';
     this.notifiers = [this.notifier, ...(opts.notifiers ?? [])];
     this.startNs = sim.now();
@@ -77,8 +86,8 @@ export class NodeObserver implements HubbleService, RingSource {
     return this;
   }
 
-  /** Stop reading. */
-  close(): void { this.unsubscribe?.(); this.unsubscribe = undefined; }
+  /** Stop reading (the store writes what it holds). */
+  close(): void { this.unsubscribe?.(); this.unsubscribe = undefined; this.store?.close(); }
 
   now(): TimestampObject { return simTimestamp(this.sim); }
   countLost(n: number): void { this.lostToReaders += n; }

@@ -7,7 +7,7 @@ import { compileFieldMask, type FlowMask } from './fieldmask.ts';
 import { compileFilters, type FlowPredicate } from './filters.ts';
 import { invalid } from './errors.ts';
 import { LostEventSource, type GetFlowsRequestObject, type GetFlowsResponseObject, type TimestampObject } from './proto.ts';
-import type { Ring } from './ring.ts';
+import type { FlowHistory } from './flow_store.ts';
 import { timestamp, tsBefore, uint64 } from './service.ts';
 
 /** A request checked and compiled once (a relay shares it between its nodes' readers). */
@@ -32,9 +32,9 @@ export function compileQuery(req: GetFlowsRequestObject): FlowQuery {
     mask: compileFieldMask(req.field_mask) };
 }
 
-/** Where a node's events are: its ring, its name, the clock for lost-event times. */
+/** Where a node's events are: its ring (and flow store), its name, the clock for lost-event times. */
 export interface RingSource {
-  readonly ring: Ring<GetFlowsResponseObject>;
+  readonly history: FlowHistory;
   readonly nodeName: string;
   now(): TimestampObject;
   /** Called with the number of events a reader lost (HUBBLE_RING_BUFFER). */
@@ -58,7 +58,7 @@ export class FlowReader {
 
   /** First sequence number to read. */
   private start(): number {
-    const { ring } = this.src, q = this.q;
+    const ring = this.src.history, q = this.q;
     if (q.first || q.since) return ring.oldest;
     if (q.follow && q.number === 0) return ring.next;
     if (q.number === 0 || q.number === Infinity) return ring.oldest;
@@ -73,7 +73,7 @@ export class FlowReader {
 
   /** The next response available now, or null (none yet, or done). */
   next(): GetFlowsResponseObject | null {
-    const { ring } = this.src, q = this.q;
+    const ring = this.src.history, q = this.q;
     while (!this.done) {
       if (this.cursor < ring.oldest) {
         const lost = ring.oldest - this.cursor;

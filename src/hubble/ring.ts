@@ -27,8 +27,13 @@ export class Ring<T> {
   /** Events held now. */
   get length(): number { return this.nextSeq - this.oldest; }
 
+  /** Called with each event the ring overwrites, oldest first (the flow store). */
+  onEvict: ((seq: number, v: T) => void) | undefined;
+
   write(v: T): void {
-    this.buf[this.nextSeq % this.capacity] = v;
+    const i = this.nextSeq % this.capacity;
+    if (this.onEvict && this.nextSeq >= this.capacity) this.onEvict(this.nextSeq - this.capacity, this.buf[i]!);
+    this.buf[i] = v;
     this.nextSeq++;
   }
 
