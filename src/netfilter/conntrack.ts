@@ -125,12 +125,12 @@ export class Conntrack {
     const hit = this.find(p.proto, t);
     if (!hit) return this.create(p, t);
     const { e, reply } = hit;
-    const before = this.snapshot(e);
+    const st = e.state, sr = e.seenReply, as = e.assured;
     if (reply && !e.seenReply) e.seenReply = true;
     if (p.proto === IPPROTO_TCP) this.tcp(e, p.tcpFlags, reply ? 1 : 0);
     else if (p.proto === IPPROTO_UDP) this.udp(e);
     else this.refresh(e, this.settings.icmp);
-    if (e.confirmed && this.snapshot(e) !== before) this.emit('UPDATE', e);
+    if (e.confirmed && (e.state !== st || e.seenReply !== sr || e.assured !== as)) this.emit('UPDATE', e);
     const ctstate = (e.seenReply ? CT_ESTABLISHED : CT_NEW) | e.natBits();
     return { entry: e, reply, ctstate };
   }
@@ -168,7 +168,6 @@ export class Conntrack {
   }
 
   private refresh(e: CtEntry, seconds: number): void { e.timeout = seconds; e.expiresNs = this.now() + seconds * 1e9; }
-  private snapshot(e: CtEntry): string { return `${e.state}|${e.seenReply}|${e.assured}`; }
 
   private udp(e: CtEntry): void {
     const s = this.settings;
