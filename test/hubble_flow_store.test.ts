@@ -106,3 +106,16 @@ t.test('on a lab: a ring of 7 with the store gives what a ring of 4,095 gives', 
   t.same(a, b);
   t.same(readdirSync(join(dir, 'lab')).sort(), ['k8s-s', 'k8s-w1', 'k8s-w2'], 'one directory per node');
 });
+
+t.test('a store that cannot write stops keeping flows; the ring goes on', async (t) => {
+  const nodeDir = join(dir, 'n4');
+  const clock = new Clock(), store = new FlowStore({ dir: nodeDir });
+  const o = new NodeObserver({ nodeName: 'default/n1', decode: () => null }, clock, { capacity: 7, store });
+  rmSync(nodeDir, { recursive: true });
+  writeFileSync(nodeDir, 'a file where the directory was');
+  for (let i = 0; i < 20; i++) { clock.ns += 1e6; o.record(flow(i, clock)); }
+  store.flush();
+  t.match(store.error, /ENOTDIR|EEXIST|ENOENT/, `the error is kept (${store.error})`);
+  t.same(summaries(await collect(o, { first: true })), Array.from({ length: 7 }, (_, i) => `#${13 + i}`), 'the ring still answers');
+  rmSync(nodeDir, { force: true });
+});

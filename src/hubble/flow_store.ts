@@ -86,9 +86,21 @@ export class FlowStore {
     else if (!this.scheduled) { this.scheduled = true; setImmediate(() => { this.scheduled = false; this.flush(); }); }
   }
 
-  /** Write what is pending, a new segment whenever one is full; then drop the oldest past the bound. */
+  /** Why the store stopped keeping flows (a write failed: disk full...), if it did. */
+  error: string | undefined;
+
+  /** Write what is pending (a failure stops the store; it never throws into the packet's path). */
   flush(): void {
     if (this.pending.length === 0 || this.closed) return;
+    try { this.write(); } catch (e) {
+      this.error = (e as Error).message;
+      this.closed = true;
+      this.pending = [];
+    }
+  }
+
+  /** Write what is pending, a new segment whenever one is full; then drop the oldest past the bound. */
+  private write(): void {
     let seg = this.segments[this.segments.length - 1];
     let bufs: Uint8Array[] = [], size = 0, fresh = false;
     const write = (): void => {
@@ -140,8 +152,11 @@ export class FlowStore {
     return undefined;
   }
 
+  /** A segment's flows; none when it cannot be read back (removed underneath us). */
   private load(seg: Segment): GetFlowsResponseObject[] {
-    const buf = readFileSync(seg.path), d = new DataView(buf.buffer, buf.byteOffset, buf.byteLength), out: GetFlowsResponseObject[] = [];
+    let buf: Buffer;
+    try { buf = readFileSync(seg.path); } catch { return []; }
+    const d = new DataView(buf.buffer, buf.byteOffset, buf.byteLength), out: GetFlowsResponseObject[] = [];
     for (let o = 0; o + 4 <= buf.length;) {
       const n = d.getUint32(o, true);
       const msg = GetFlowsResponse.decode(buf.subarray(o + 4, o + 4 + n));

@@ -65,8 +65,8 @@ export class FlowReader {
     // Rewind from the newest until `number` matching flows are behind us.
     let count = 0;
     for (let s = ring.next - 1; s >= ring.oldest; s--) {
-      const r = ring.at(s)!;
-      if (this.inWindow(r) && this.q.match(r.flow!) && ++count === q.number) return s;
+      const r = ring.at(s);
+      if (r?.flow && this.inWindow(r) && this.q.match(r.flow) && ++count === q.number) return s;
     }
     return ring.oldest;
   }
@@ -86,8 +86,9 @@ export class FlowReader {
         if (!q.follow) this.done = true;
         return null;
       }
-      const r = ring.at(this.cursor++)!;
-      const f = r.flow!;
+      const r = ring.at(this.cursor++);
+      const f = r?.flow;
+      if (!r || !f) continue; // a stored segment that could not be read back
       if (q.since && tsBefore(f.time, q.since)) continue;
       if (q.until && tsBefore(q.until, f.time)) { this.done = true; return null; }
       if (!q.match(f)) continue;
