@@ -9,6 +9,7 @@ import type { ExecResult } from '../facade.ts';
 import { DEFAULT_EXEC_LIMITS, interpreterLimits, KILL_EXIT, killMessage, type ExecLimits } from './budget.ts';
 import type { Cmd, ShellCtx } from './context.ts';
 import { attachMeter, ExecMeter, installSlicing } from './slicing.ts';
+import { execRunning } from './box_storage.ts';
 import { timeoutCommand, type Abandoned } from './timeout.ts';
 import { makeCurl } from './curl.ts';
 import { abortableSleep, date, envCommand, hostname, sleepNs, uniq } from './misc.ts';
@@ -45,7 +46,8 @@ function ourCommands(sh: ShellCtx, fs: InMemoryFs): Record<string, Cmd> {
 export async function runShell(sh: ShellCtx, argv: string[], stdin = ''): Promise<ExecResult> {
   await installSlicing();
   const actor = sh.sim.actor();
-  try { return await runShellInner(sh, argv, stdin, actor); } finally { actor.done(); }
+  const end = execRunning();
+  try { return await runShellInner(sh, argv, stdin, actor); } finally { end(); actor.done(); }
 }
 
 async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor: SimActor): Promise<ExecResult> {

@@ -10,6 +10,7 @@
 // per turn, so a turn must stay short for a burst of connections too).
 
 import { Bash } from 'just-bash';
+import { findBoxStorage } from './box_storage.ts';
 import { reasonOfLimit, type KillReason } from './budget.ts';
 
 // Taken before any script runs: just-bash's defense-in-depth box blocks these globals inside scripts.
@@ -119,7 +120,7 @@ let installed: Promise<void> | undefined;
 export function installSlicing(): Promise<void> {
   installed ??= (async () => {
     patch(await findInterpreterPrototype());
-    await new Bash({ executionLimits: { maxCallDepth: 1 } }).exec('f() { f; }; f');
+    await findBoxStorage(() => new Bash({ executionLimits: { maxCallDepth: 1 } }).exec('f() { f; }; f'));
     if (!LimitError) throw new Error('exec isolation: cannot find just-bash\'s ExecutionLimitError (library changed?)');
   })();
   return installed;
