@@ -8,9 +8,10 @@
 // Run: node --expose-gc --import tsx bench/hubble_grpc.bench.ts [--rounds N] [--only one,followers]
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { HubbleClient } from '../src/grpc/client.ts';
+import { CHANNEL_OPTIONS, HubbleClient } from '../src/grpc/client.ts';
 import { observerService } from '../src/grpc/definition.ts';
 import { GetFlowsResponse, type GetFlowsRequestObject } from '../src/hubble/proto.ts';
 import { perSec, span, type Figures } from './lib/figures.ts';
@@ -111,7 +112,7 @@ async function serverCpuMs(server: Server): Promise<number> {
 }
 
 async function oneRaw(server: Server): Promise<Figures> {
-  const c = new grpc.Client(server.address, grpc.credentials.createInsecure());
+  const c = new grpc.Client(server.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   const got = { flows: 0, lost: 0 };
   const cpu0 = await serverCpuMs(server);
   const stop = span();
@@ -135,9 +136,10 @@ async function oneDecoded(server: Server): Promise<Figures> {
 }
 
 async function followers(server: Server): Promise<Figures> {
-  const clients = Array.from({ length: FOLLOWERS }, () => new grpc.Client(server.address, grpc.credentials.createInsecure()));
+  const clients = Array.from({ length: FOLLOWERS }, () => new grpc.Client(server.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
   const got = clients.map(() => ({ flows: 0, lost: 0 }));
   const ac = new AbortController();
+  setMaxListeners(FOLLOWERS + 1, ac.signal);
   const streams = clients.map((c, i) => rawFlows(c, { follow: true }, got[i]!, ac.signal));
   await new Promise((r) => setTimeout(r, 300));
   server.child.stdin!.write(`rate ${RATE} ${FOLLOW_MS}\n`);
@@ -167,7 +169,7 @@ if (process.argv.includes('--server-child')) {
   await runBench({
     header: {
       bench: 'hubble_grpc',
-      method: `gRPC server (observer.Observer over h2c, dplab's startHubbleGrpc) in its own process with one observer holding a full ${RING}-flow ring of the seed lab's flows; clients in this process (grpc-js). one.raw: GetFlows --all read as raw messages (counted, not decoded), wall time from call to end, and flows per CPU second of the server process (what one core of it streams); one.decoded: the same through dplab's HubbleClient, each response decoded to an object as dplab hubble does. followers: ${FOLLOWERS} raw GetFlows --follow while the server records ${RATE} flows/s for ${FOLLOW_MS} ms (10 ms steps on the wall clock); lastFlowAfterMs: how long after the last flow was recorded the slowest follower had it (or its LostEvent).`,
+      method: `gRPC server (observer.Observer over h2c, dplab's startHubbleGrpc) in its own process with one observer holding a full ${RING}-flow ring of the seed lab's flows; clients in this process (grpc-js, with dplab hubble's 8 MiB HTTP/2 receive window, as grpc-go grows its own). one.raw: GetFlows --all read as raw messages (counted, not decoded), wall time from call to end, and flows per CPU second of the server process (what one core of it streams); one.decoded: the same through dplab's HubbleClient, each response decoded to an object as dplab hubble does. followers: ${FOLLOWERS} raw GetFlows --follow while the server records ${RATE} flows/s for ${FOLLOW_MS} ms (10 ms steps on the wall clock); lastFlowAfterMs: how long after the last flow was recorded the slowest follower had it (or its LostEvent).`,
     },
     rounds: 3,
     cases: [
