@@ -70,3 +70,14 @@ t.test('clear and copyFrom tell each change when watched, and stay bulk when not
   dst.clear();
   t.same(seen.slice(3).map((e) => e[0]), ['delete', 'delete']);
 });
+
+t.test('forEach visits what entries() copies, in the same order (scratch buffers)', async (t) => {
+  for (const type of ['hash', 'lru_hash', 'percpu_hash'] as const) {
+    const m = createMap(spec(type, 2, 3, 16), 10);
+    for (let i = 0; i < 10; i++) m.update(k(i, 1), k(i, i * 2, i * 3, i, i, i));
+    m.delete(k(4, 1));
+    const seen: string[] = [];
+    m.forEach!((kk, v) => seen.push(`${[...kk]}=${[...v]}`));
+    t.same(seen, m.entries().map(([kk, v]) => `${[...kk]}=${[...v]}`), type);
+  }
+});

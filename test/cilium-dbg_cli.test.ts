@@ -7,6 +7,7 @@ import { startServer } from '../src/api/server.ts';
 import { ciliumOf } from '../src/cilium/plugin.ts';
 import { CT4_FORMAT, CtEntry, CtKey4Global } from '../maps/cilium_ct4_global.ts';
 import { FAST_CT_FORMAT } from '../src/cilium/rest/ct_format.ts';
+import { agentMaps, mapModel, mapModelJson } from '../src/cilium/rest/maps.ts';
 import { runCli, startCli } from './helpers/run_cli.ts';
 
 t.test('CT strings from bytes are CT4_FORMAT\'s, flag by flag', async (t) => {
@@ -19,6 +20,13 @@ t.test('CT strings from bytes are CT4_FORMAT\'s, flag by flag', async (t) => {
     }
   }
   t.pass('400 entries alike');
+});
+
+t.test('the map dump written as text is JSON.stringify of the model, map by map', async (t) => {
+  const c = Cluster.lab('cilium', { seed: 1 });
+  t.teardown(() => c.close());
+  await c.sim.settle(c.kubectl(['exec', 'netpod', '--', 'curl', '-s', '172.16.1.111']));
+  for (const m of agentMaps(ciliumOf(c.cni)!.agent('k8s-s'))) t.equal(mapModelJson(m), JSON.stringify(mapModel(m)), m.spec.name);
 });
 
 t.test('map get over HTTP prints what cilium-dbg prints on the node', async (t) => {

@@ -43,6 +43,8 @@ export interface BpfMap {
   delete(key: Uint8Array): number;
   /** Copies of all entries, in a stable order (insertion order; LPM: by prefix). */
   entries(): Array<[Uint8Array, Uint8Array]>;
+  /** Visit all entries in entries()' order through reused scratch buffers (no copy per entry); hash-like maps only. */
+  forEach?(fn: (key: Uint8Array, value: Uint8Array) => void): void;
   readonly size: number;
   /** Bytes `bpftool map show` prints as memlock (estimate of the kernel's *_mem_usage). */
   readonly memlock?: number;

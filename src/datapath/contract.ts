@@ -107,6 +107,8 @@ export interface NodeApiRequest { path: string; query: Record<string, string | u
  */
 export type NodeApiAnswer =
   | { status: number; body: unknown }
+  /** The body already serialised (large map dumps built as text, never as objects). */
+  | { status: number; json: string }
   | { status: number; stream: (send: (msg: unknown) => void, end: () => void) => () => void };
 
 /** A node's API: one function from request to answer. */

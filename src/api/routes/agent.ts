@@ -95,6 +95,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
     const raw = req.url.split('?')[0]!;
     const answer = api({ path: raw.slice(raw.indexOf('/v1/')), query: queryOf(req) });
     if ('body' in answer) return reply.code(answer.status).send(answer.body);
+    if ('json' in answer) return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.json);
     const release = registry.admit(req.ip);
     return streamReply(req, reply, answer, budget, release);
   });
@@ -110,7 +111,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
     try {
       release = registry.admit(req.ip);
       const answer = apiOf(cluster, nodeOf(req.params))({ path: watchPath(req.params), query: queryOf(req) });
-      if ('body' in answer) throw new ClusterError((answer.body as { error?: string }).error ?? 'refused', answer.status, 'name');
+      if (!('stream' in answer)) throw new ClusterError(('body' in answer ? (answer.body as { error?: string }).error : undefined) ?? 'refused', answer.status, 'name');
       const s = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
       sender = s;
       stop = answer.stream((msg) => s.send(() => JSON.stringify(build(msg))), () => socket.close(1000));

@@ -27,6 +27,7 @@ export class PercpuHashMap extends SlabHashMap {
   }
 
   protected override dumpValue(s: number): Uint8Array { return this.t.fullValue(s); }
+  protected override readonly dumpView = true;
 
   /** Copies of each CPU's value for key, for dumps (cilium-dbg sums them). */
   perCpuValues(key: Uint8Array): Uint8Array[] | undefined {

@@ -66,6 +66,17 @@ export abstract class SlabHashMap implements BpfMap {
     return out;
   }
 
+  /**
+   * Visit every entry in list order without copies: key and value are scratch
+   * buffers reused for the next entry (per-CPU maps: every CPU's copy). fn
+   * must not change the map.
+   */
+  forEach(fn: (key: Uint8Array, value: Uint8Array) => void): void {
+    const key = new Uint8Array(this.spec.keySize), val = new Uint8Array(this.t.stride);
+    const view = this.dumpView ? val : val.subarray(0, this.spec.valueSize);
+    for (let s = this.t.head; s >= 0; s = this.t.next[s]!) { this.t.readEntry(s, key, val); fn(key, view); }
+  }
+
   /** Remove every entry. */
   clear(): void {
     for (let s = this.t.head; s >= 0; s = this.t.head) this.removeSlot(s);
@@ -85,6 +96,8 @@ export abstract class SlabHashMap implements BpfMap {
   protected abstract makeRoom(): number;
   /** Write an update's value into slot s. */
   protected store(s: number, value: Uint8Array): void { this.t.writeValue(s, value, this.spec.valueSize); }
+  /** Dumps show the whole slot (per-CPU maps: every CPU's copy), not only the first valueSize bytes. */
+  protected readonly dumpView: boolean = false;
   /** The bytes a dump shows for slot s. */
   protected dumpValue(s: number): Uint8Array { return this.t.value(s); }
 }

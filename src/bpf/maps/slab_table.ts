@@ -179,6 +179,14 @@ export class SlabTable {
     return new Uint8Array(v.buffer, v.byteOffset, this.stride);
   }
 
+  /** Copy slot s's key into out (keySize bytes) and its value into val (stride bytes): dumps without an allocation per entry. */
+  readEntry(s: number, out: Uint8Array, val: Uint8Array): void {
+    const ks = this.keySize, keys = this.keys, base = s * ks;
+    for (let i = 0; i < ks; i++) out[i] = keys[base + i]!;
+    const chunk = this.chunkOf(s), off = (s & CHUNK_MASK) * this.stride;
+    val.set(chunk.subarray(off, off + this.stride));
+  }
+
   /** Copy of slot s's key. */
   keyOf(s: number): Uint8Array {
     return this.keys.slice(s * this.keySize, (s + 1) * this.keySize);

@@ -34,6 +34,7 @@ export class DbgClient {
   /** The JSON answer; ApiError with the client's text when refused. */
   get<T>(path: string, query: Record<string, string> = {}): T {
     const a = this.api({ path: `/v1${path}`, query });
+    if ('json' in a) return JSON.parse(a.json) as T;
     if (!('body' in a)) throw new Error(`GET /v1${path} is a stream`);
     if (a.status >= 400) throw new ApiError(swaggerError(path, a.status, a.body));
     return a.body as T;
@@ -42,8 +43,8 @@ export class DbgClient {
   /** A followed answer's messages: those there now, then (follow) each new one until stopped. */
   stream(path: string, query: Record<string, string>, onMessage: (m: unknown) => void): () => void {
     const a = this.api({ path: `/v1${path}`, query });
-    if ('body' in a) {
-      if (a.status >= 400) throw new ApiError(swaggerError(path, a.status, a.body));
+    if (!('stream' in a)) {
+      if ('body' in a && a.status >= 400) throw new ApiError(swaggerError(path, a.status, a.body));
       throw new Error(`GET /v1${path} is not a stream`);
     }
     return a.stream((m) => onMessage(typeof m === 'function' ? (m as () => unknown)() : m), () => {});

@@ -33,16 +33,37 @@ export function mapModel(m: BpfMap): BPFMap {
   const f = formatOf(m.spec.name)!;
   const cached = CACHED_MAPS.has(m.spec.name);
   const cache: BPFMapEntry[] = [];
-  for (const [k, v] of m.entries()) {
+  const add = (k: Uint8Array, v: Uint8Array): void => {
     if (cached) {
-      if (f.cached && !f.cached(k, v)) continue;
+      if (f.cached && !f.cached(k, v)) return;
       cache.push({ key: f.key(k), value: f.value(v), 'desired-action': 'sync' });
     } else cache.push({ key: f.key(k), value: f.value(v) });
-  }
+  };
+  // Hash maps are visited in place: a copy per entry is an ArrayBuffer per entry for the GC (100k-entry CT dumps).
+  if (m.forEach) m.forEach(add); else for (const [k, v] of m.entries()) add(k, v);
   return { path: `${TC_GLOBALS}/${m.spec.name}`, cache };
 }
 
 /** models.BPFMapList of an agent. */
 export function mapListModel(a: NodeAgent): BPFMapList {
   return { maps: agentMaps(a).map(mapModel) };
+}
+
+/**
+ * JSON.stringify(mapModel(m)), written as text: a 100k-entry dump as objects
+ * then stringified costs twice the CPU (and the GC of 100k objects).
+ */
+export function mapModelJson(m: BpfMap): string {
+  const f = formatOf(m.spec.name)!;
+  const cached = CACHED_MAPS.has(m.spec.name);
+  const parts: string[] = [];
+  const q = JSON.stringify;
+  const add = (k: Uint8Array, v: Uint8Array): void => {
+    if (cached) {
+      if (f.cached && !f.cached(k, v)) return;
+      parts.push(`{"key":${q(f.key(k))},"value":${q(f.value(v))},"desired-action":"sync"}`);
+    } else parts.push(`{"key":${q(f.key(k))},"value":${q(f.value(v))}}`);
+  };
+  if (m.forEach) m.forEach(add); else for (const [k, v] of m.entries()) add(k, v);
+  return `{"path":${q(`${TC_GLOBALS}/${m.spec.name}`)},"cache":[${parts.join(',')}]}`;
 }

@@ -9,7 +9,7 @@ import type { CiliumCluster } from '../control.ts';
 import { endpointList, endpointModel, findEndpoint, identityList, identityModel } from './endpoints.ts';
 import { clusterNodes, configModel, policyModel, statusModel } from './info.ts';
 import { ipList, parseCidr } from './ipcache.ts';
-import { agentMap, mapListModel, mapModel } from './maps.ts';
+import { agentMap, mapListModel, mapModelJson } from './maps.ts';
 import { dateTime, mapEvent, mapEventBuffer } from './map_events.ts';
 import { explainMap } from './explain.ts';
 import { serviceList } from './services.ts';
@@ -53,7 +53,7 @@ function route(ctl: CiliumCluster, node: string, clock: ApiClock, { path, query 
       if (p.length === 2) return ok(mapListModel(a));
       const m = agentMap(a, arg!);
       if (!m) return fail(404, 'Map not found', 'name');
-      if (p.length === 3) return ok(bool(query.explain) ? explainMap(ctl, node, m, clock) : mapModel(m));
+      if (p.length === 3) return bool(query.explain) ? ok(explainMap(ctl, node, m, clock)) : { status: 200, json: mapModelJson(m) };
       if (sub === 'events' && p.length === 4) return mapEvents(a, m, bool(query.follow), clock);
       break;
     }
