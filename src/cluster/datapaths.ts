@@ -4,12 +4,18 @@
 // and nothing else in the cluster changes.
 
 import { ciliumDatapaths, ciliumOf } from '../cilium/plugin.ts';
+import { cniDatapaths } from '../cni/plugin.ts';
+import { kubeProxyDatapaths } from '../kubeproxy/plugin.ts';
 import type { Cni } from '../datapath/contract.ts';
 import { DatapathRegistry } from '../datapath/registry.ts';
 import { HubbleCluster, type HubbleOptions } from '../hubble/hubble.ts';
 import type { Sim } from '../sim/sim.ts';
 
-export const DATAPATHS = new DatapathRegistry([ciliumDatapaths]);
+export const DATAPATHS = new DatapathRegistry([
+  ciliumDatapaths, cniDatapaths, kubeProxyDatapaths,
+  // kind's default: kindnet routes, kube-proxy's iptables rules.
+  { shortForms: { iptables: { cni: 'kindnet', serviceProxy: 'iptables' } } },
+]);
 
 /** Hubble (an observer per agent, the relay) when the CNI is Cilium; undefined for any other CNI. */
 export function hubbleFor(cni: Cni, sim: Sim, opts: HubbleOptions = {}): HubbleCluster | undefined {

@@ -182,7 +182,7 @@ function kindDatapath(net: Doc, datapaths: DatapathRegistry): DatapathChoice {
   const mode = net.kubeProxyMode;
   if (mode !== undefined && mode !== 'none' && mode !== 'iptables' && mode !== 'ipvs') fail('networking.kubeProxyMode', `unknown kubeProxyMode ${JSON.stringify(mode)} (want iptables, ipvs or none)`);
   const kubeProxy = mode === 'iptables' || mode === 'ipvs';
-  const choice = kubeProxy ? { cni: net.disableDefaultCNI === true ? 'cilium' : 'kindnet', serviceProxy: `kube-proxy-${mode}` } : { cni: 'cilium', serviceProxy: 'cilium' };
+  const choice = kubeProxy ? { cni: net.disableDefaultCNI === true ? 'cilium' : 'kindnet', serviceProxy: mode } : { cni: 'cilium', serviceProxy: 'cilium' };
   const p = datapaths.problem(choice);
   if (p) fail('networking.kubeProxyMode', `kubeProxyMode "${mode ?? 'none'}" needs CNI ${choice.cni} and service proxy ${choice.serviceProxy}: ${p.message}`);
   return choice;

@@ -4,6 +4,7 @@
 
 import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
 import type { Sim } from '../sim/sim.ts';
+import type { Netfilter } from '../netfilter/netfilter.ts';
 
 export type DeviceKind = 'loopback' | 'veth' | 'netdev' | 'vxlan' | 'dummy';
 export type TcxDirection = 'ingress' | 'egress';
@@ -141,6 +142,8 @@ export interface KernelNode {
   createVeth(hostName: string, ns: Netns, peerName: string, opts?: { mtu?: number; hostMac?: Uint8Array; peerMac?: Uint8Array; peerIfindex?: number }): [NetDevice, NetDevice];
   attachTcx(dev: NetDevice, dir: TcxDirection, prog: BpfProgram): TcxLink;
   attachCgroup(hook: CgroupHook, prog: BpfProgram<SockAddrCtx>): void;
+  /** The host netns's netfilter (tables, conntrack), built on the first call: until then no hook runs. */
+  enableNetfilter(): Netfilter;
   /** Observe every frame crossing dev (both directions), as a packet socket would. */
   capture(dev: NetDevice, cb: (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => void): () => void;
 }

@@ -14,6 +14,8 @@ import type { NetnsImpl } from './netns.ts';
 import { devReceive } from './path.ts';
 import { vxlanInnerOffset, vxlanVni, VXLAN_HLEN } from '../wire/vxlan.ts';
 import { ipFragment, isFragment, PmtuCache, Reassembler } from './frag.ts';
+import type { NfPacket } from '../netfilter/netfilter.ts';
+import { nfHook } from './nf_hooks.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 
@@ -24,6 +26,14 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
   const ihl = (f[o]! & 15) * 4, tot = readU16(f, o + 2);
   if (ihl < 20 || tot < ihl || o + tot > skb.len || checksum(f, o, ihl) !== 0) { dev.stats.rxDropped++; return; }
   skb.len = o + tot;
+  // NF_INET_PRE_ROUTING (loopback traffic kept its conntrack entry on the way out: not tracked twice).
+  let np: NfPacket | undefined;
+  const nf = ns.netfilter;
+  if (nf !== null && dev.kind !== 'loopback' && !nf.idle()) {
+    const r = nfHook(ns, nf, 'PREROUTING', skb, undefined, dev.name, '');
+    if (r === false) { dev.stats.rxDropped++; return; }
+    np = r;
+  }
   const daddr = readU32(f, o + IP_DADDR);
   if ((ns.acceptAnyDestination && ns.refuseDestination?.(daddr) !== true) || ns.isLocal(daddr) || daddr === 0xffffffff) {
     if (isFragment(f)) {
@@ -31,15 +41,16 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
       if (whole === null) return;
       skb = whole;
     }
+    if (nf !== null && dev.kind !== 'loopback' && !nf.idle() && nfHook(ns, nf, 'INPUT', skb, np, dev.name, '') === false) { dev.stats.rxDropped++; return; }
     ipLocalDeliver(ns, dev, skb, ihl);
     return;
   }
   if (!ns.ipForward) { dev.stats.rxDropped++; return; }
-  ipForward(ns, dev, skb);
+  ipForward(ns, dev, skb, np);
 }
 
 /** ip_forward: TTL, route, neighbour. */
-function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff): void {
+function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff, np?: NfPacket): void {
   const f = skb.data, o = ETH_HLEN;
   if (f[o + 8]! <= 1) { icmpError(ns, skb, ICMP_TIME_EXCEEDED, 0, 0); inDev.stats.rxDropped++; return; }
   const daddr = readU32(f, o + IP_DADDR);
@@ -51,6 +62,12 @@ function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff): void {
   const big = skb.len - ETH_HLEN > mtu;
   if (big && (f[o + 6]! & 0x40) !== 0) { icmpError(ns, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu); inDev.stats.rxDropped++; return; }
   ipDecTtl(f, o);
+  // NF_INET_FORWARD, then NF_INET_POST_ROUTING (SNAT/MASQUERADE, a reply's de-DNAT).
+  const nf = ns.netfilter;
+  if (nf !== null && !nf.idle()) {
+    const a = nfHook(ns, nf, 'FORWARD', skb, np, inDev.name, out.name);
+    if (a === false || nfHook(ns, nf, 'POSTROUTING', skb, a, inDev.name, out.name) === false) { inDev.stats.rxDropped++; return; }
+  }
   if (big) {
     const nh = r.gateway || daddr;
     if (ipFragment(skb, mtu, (fr) => ns.neigh.output(out, nh, fr)) === 0) inDev.stats.rxDropped++;
@@ -96,6 +113,30 @@ export function pathMtu(ns: NetnsImpl, dst: number, r: Route | undefined, dev: D
 
 /** ip_local_out for locally generated packets (IPv4 header at ETH_HLEN written). Returns false without a route. */
 export function ipLocalOut(ns: NetnsImpl, skb: SkBuff, route?: Route): boolean {
+  const nf = ns.netfilter;
+  if (nf !== null && !nf.idle()) return nfLocalOut(ns, nf, skb, route);
+  return ipLocalOutRouted(ns, skb, route);
+}
+
+/**
+ * __ip_local_out with netfilter: NF_INET_LOCAL_OUT, a new route when its DNAT
+ * moved the destination (ip_route_me_harder), then NF_INET_POST_ROUTING.
+ */
+function nfLocalOut(ns: NetnsImpl, nf: NonNullable<NetnsImpl['netfilter']>, skb: SkBuff, route?: Route): boolean {
+  const f = skb.data, dst = readU32(f, ETH_HLEN + IP_DADDR);
+  const outName = (r: Route | undefined) => (ns.isLocal(readU32(f, ETH_HLEN + IP_DADDR)) ? 'lo' : r ? ns.byIndex.get(r.ifindex)?.name ?? '' : '');
+  let r = ns.isLocal(dst) ? undefined : route ?? ns.lookupRoute(dst);
+  const a = nfHook(ns, nf, 'OUTPUT', skb, undefined, '', outName(r));
+  if (a === false) return true;
+  const now = readU32(f, ETH_HLEN + IP_DADDR);
+  if (now !== dst) r = ns.isLocal(now) ? undefined : ns.lookupRoute(now);
+  if (!ns.isLocal(now) && !r) return false;
+  if (nfHook(ns, nf, 'POSTROUTING', skb, a, '', outName(r)) === false) return true;
+  return ipLocalOutRouted(ns, skb, now !== dst ? r : route);
+}
+
+/** ip_local_out's routing and output once the hooks have run. */
+function ipLocalOutRouted(ns: NetnsImpl, skb: SkBuff, route?: Route): boolean {
   const dst = readU32(skb.data, ETH_HLEN + IP_DADDR);
   if (ns.isLocal(dst)) {
     const lo = ns.byIndex.get(1);

@@ -4,6 +4,7 @@ import { inPrefix, prefixMask } from '../wire/addr.ts';
 import type { IfAddr, Netns, NetDevice, Route, SocketApi } from './api.ts';
 import type { Device } from './device.ts';
 import type { LinuxNode } from './node.ts';
+import type { Netfilter } from '../netfilter/netfilter.ts';
 import { NeighTable } from './neigh.ts';
 import { Sockets } from './sockets.ts';
 
@@ -17,6 +18,8 @@ export class NetnsImpl implements Netns {
   refuseDestination?: (daddr: number) => boolean;
   defaultTtl = 64;
   epId = 0;
+  /** This netns's netfilter, built only when a datapath asks (LinuxNode.enableNetfilter): null = no hooks run. */
+  netfilter: Netfilter | null = null;
   /** Local addresses -> owning device (the local routing table). */
   readonly local = new Map<number, Device>();
   /** vxlan devices here, checked by UDP input for encapsulated traffic. */
@@ -48,7 +51,12 @@ export class NetnsImpl implements Netns {
     this.devices.delete(d.name); this.byIndex.delete(d.ifindex);
     const vi = this.vxlanDevs.indexOf(d); if (vi >= 0) this.vxlanDevs.splice(vi, 1);
     for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i]!.ifindex === d.ifindex) this.routes.splice(i, 1);
-    for (const a of d.addrs) this.local.delete(a.ip);
+    for (const a of d.addrs) {
+      if (this.local.get(a.ip) !== d) continue;
+      this.local.delete(a.ip);
+      // The local route stays while another device holds the address (kindnet's gateway /32 on every pod veth).
+      for (const o of this.byIndex.values()) if (o.addrs.some((x) => x.ip === a.ip)) { this.local.set(a.ip, o); break; }
+    }
     this.fibVersion++;
   }
 

@@ -12,6 +12,7 @@ import { Device, randomMac, type CaptureCb } from './device.ts';
 import { makeHelpers } from './helpers.ts';
 import { BpfRuntime } from '../bpf/runtime.ts';
 import { NetnsImpl } from './netns.ts';
+import { Netfilter } from '../netfilter/netfilter.ts';
 import { devReceive } from './path.ts';
 import type { Rng, Sim } from '../sim/sim.ts';
 import type { Underlay } from './underlay.ts';
@@ -184,6 +185,15 @@ export class LinuxNode implements KernelNode {
   }
 
   nextSocketCookie(): number { return this.nextSockCookie++; }
+
+  enableNetfilter(): Netfilter {
+    const ns = this.hostNs;
+    return ns.netfilter ??= new Netfilter({
+      now: () => this.sim.now(), rng: this.rng.fork(), isLocal: (a) => ns.isLocal(a),
+      // MASQUERADE: the out device's first global address (inet_select_addr).
+      deviceAddr: (name) => { const d = ns.devices.get(name); return d?.addrs.find((a) => a.scope !== 'host')?.ip; },
+    });
+  }
 
   /** Inject a whole frame into dev's receive path (tests, extra hosts). */
   inject(dev: NetDevice, frame: Uint8Array): void { this.hop(dev as Device, newSkb(frame, frame.length, dev.ifindex), 0); }

@@ -1,0 +1,136 @@
+// kube-proxy in iptables mode behind the datapath seam: on each node it asks
+// the kernel for its netfilter, sets the conntrack timeouts kube-proxy sets,
+// plays kubelet's and kube-proxy's start (KUBE-FIREWALL, the jump rules, the
+// canaries), and on every Service/EndpointSlice change loads one full sync
+// with `iptables-restore --noflush --counters`, as the proxier re-syncs. The
+// nodes get iptables, iptables-save, iptables-restore and conntrack.
+
+import type { DatapathConfig, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathBundle } from '../datapath/registry.ts';
+import type { KernelNode } from '../kernel/api.ts';
+import type { Netfilter } from '../netfilter/netfilter.ts';
+import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
+import { conntrackTool } from '../netfilter/conntrack_cli.ts';
+import { iptables, iptablesSave } from '../netfilter/exec.ts';
+import { restore, type RestoreOptions, type ToolResult } from '../netfilter/restore.ts';
+import { splitArgs } from '../netfilter/args.ts';
+import type { Sim } from '../sim/sim.ts';
+import { KubeProxyInputError } from './adapter.ts';
+import { intToIPv4 } from './ip.ts';
+import { restoreLine } from './rule.ts';
+import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type NodeFacts } from './seam.ts';
+import { syncIptables } from './iptables.ts';
+import { restoreText } from './text.ts';
+import type { ProxyConfig } from './types.ts';
+
+interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig }
+
+const facts = (n: NodeInfo): NodeFacts => ({ name: n.name, ip: intToIPv4(n.ip >>> 0), podCIDR: `${intToIPv4(n.podCIDR.ip >>> 0)}/${n.podCIDR.prefixLen}` });
+
+/** The node's proxier settings: the spec's KubeProxyConfiguration, clusterCIDR defaulting to the cluster's pod CIDR (kind sets it so). */
+function nodeConfig(c: DatapathConfig, n: NodeInfo): ProxyConfig {
+  const kpc = { clusterCIDR: `${intToIPv4(c.podCIDR.ip >>> 0)}/${c.podCIDR.prefixLen}`, ...c.serviceProxyConfig };
+  return proxyConfigFromKubeProxyConfiguration(kpc, facts(n)).config;
+}
+
+/** Runs one iptables command on the node; kube-proxy's start never fails on a fresh node. */
+function must(nf: Netfilter, argv: string[]): void {
+  const r = iptables(nf.rules, argv);
+  if (r.code !== 0) throw new Error(`kube-proxy start: iptables ${argv.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** kubelet's start (KUBE-FIREWALL, canaries), then kube-proxy's jump rules (ensured: -C, else -I) and its canaries. */
+function startNode(nf: Netfilter): void {
+  must(nf, ['-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT']);
+  must(nf, ['-N', 'KUBE-FIREWALL']);
+  must(nf, ['-A', 'KUBE-FIREWALL', '-m', 'comment', '--comment', 'block incoming localnet connections', '--dst', '127.0.0.0/8', '!', '--src', '127.0.0.0/8',
+    '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP']);
+  must(nf, ['-I', 'OUTPUT', '-j', 'KUBE-FIREWALL']);
+  must(nf, ['-I', 'INPUT', '-j', 'KUBE-FIREWALL']);
+  for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-KUBELET-CANARY']);
+  for (const j of syncIptables({ services: [], endpointSlices: [] }, { nodeName: 'n', nodeIP: '127.0.0.1' }).jumps) {
+    const target = j.rule.target!.name;
+    if (!nf.rules.tables[j.table].chains.has(target)) must(nf, ['-t', j.table, '-N', target]);
+    const args = splitArgs(restoreLine(j.rule).replace(/^-A \S+ /, ''));
+    if (iptables(nf.rules, ['-t', j.table, '-C', j.rule.chain, ...args]).code !== 0) must(nf, ['-t', j.table, '-I', j.rule.chain, ...args]);
+  }
+  for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-PROXY-CANARY']);
+}
+
+/** One full sync on one node: the generator's restore input, stale service chains deleted. */
+function syncNode(n: ProxyNode, ports: ServicePort[]): void {
+  const text = restoreText(syncIptables(stateFromServicePorts(ports), n.cfg, { natChains: n.nf.rules.tables.nat.chains.keys() }));
+  const r = restore(n.nf.rules, text, { noflush: true, counters: true });
+  // The generator's output always loads (test/kubeproxy_netfilter): a failure here is a bug, not user input.
+  if (r.code !== 0) throw new Error(`kube-proxy sync on ${n.info.name}: iptables-restore: ${r.stderr.trim()}`);
+}
+
+const result = (r: ToolResult): ExecResult => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code });
+
+/** `iptables-restore [-n|--noflush] [-c|--counters] [-t|--test] [-T TABLE]` reading stdin. */
+function restoreTool(nf: Netfilter, argv: string[], stdin: string): ExecResult {
+  const o: RestoreOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-n' || a === '--noflush') o.noflush = true;
+    else if (a === '-c' || a === '--counters') o.counters = true;
+    else if (a === '-t' || a === '--test') o.test = true;
+    else if (a === '-T' || a === '--table') {
+      const t = argv[++i];
+      if (t !== 'raw' && t !== 'mangle' && t !== 'nat' && t !== 'filter') return { stdout: '', stderr: `iptables-restore: table '${t ?? ''}' does not exist\n`, exitCode: 1 };
+      o.table = t;
+    } else return { stdout: '', stderr: `iptables-restore: unrecognized option '${a}'\n`, exitCode: 1 };
+  }
+  return result(restore(nf.rules, stdin, o));
+}
+
+function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
+  return {
+    iptables: async (argv) => result(iptables(nf.rules, argv)),
+    'iptables-save': async (argv) => result(iptablesSave(nf.rules, argv, new Date(sim.wallMs()))),
+    'iptables-restore': async (argv, stdin) => restoreTool(nf, argv, stdin),
+    conntrack: async (argv) => result(conntrackTool(nf.conntrack, argv, sim.now())),
+  };
+}
+
+function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
+  const nodes = new Map<string, ProxyNode>();
+  let ports: ServicePort[] = [];
+  return {
+    name: 'iptables',
+    addNode(kernel: KernelNode, info: NodeInfo) {
+      const nf = kernel.enableNetfilter();
+      // kube-proxy's conntrack setup: nf_conntrack_tcp_timeout_established 86400, close_wait 3600, nf_conntrack_max.
+      Object.assign(nf.conntrack.settings, KUBE_PROXY_SETTINGS);
+      startNode(nf);
+      const n: ProxyNode = { info, nf, cfg: nodeConfig(config, info) };
+      nodes.set(info.name, n);
+      syncNode(n, ports);
+    },
+    syncServices(next) {
+      ports = next;
+      for (const n of nodes.values()) syncNode(n, ports);
+    },
+    nodeTools: (node) => { const n = nodes.get(node); return n ? tools(n.nf, sim) : {}; },
+    eventStreams: () => ({}),
+  };
+}
+
+/** Why a KubeProxyConfiguration cannot be used; IPVS mode is not built yet. */
+function configError(c: PluginConfig): string | undefined {
+  try {
+    const { mode } = proxyConfigFromKubeProxyConfiguration(c, { name: 'node', ip: '10.0.0.1', podCIDR: '10.244.0.0/24' });
+    return mode === 'iptables' ? undefined : `service proxy iptables: mode "${mode}" is the ipvs service proxy's`;
+  } catch (e) {
+    if (e instanceof KubeProxyInputError) return `service proxy iptables: ${e.message}`;
+    throw e;
+  }
+}
+
+export const iptablesServiceProxy: ServiceProxyPlugin = {
+  name: 'iptables',
+  configError,
+  create: ({ sim, config }) => createProxy(sim, config),
+};
+
+export const kubeProxyDatapaths: DatapathBundle = { serviceProxies: [iptablesServiceProxy] };
