@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { Cni, DatapathConfig, NodeInfo, PodInfo, PodNetwork } from '../../datapath/contract.ts';
 import type { KernelNode, Netns } from '../../kernel/api.ts';
+import { iptables } from '../../netfilter/exec.ts';
+import { u32ToIp } from '../../wire/addr.ts';
+import type { Netfilter } from '../../netfilter/netfilter.ts';
 
 interface Joined { kernel: KernelNode; info: NodeInfo }
 
@@ -27,6 +30,23 @@ function routeBetween(from: Joined, to: Joined): void {
   ns.addRoute({ dst: to.info.podCIDR.ip, prefixLen: to.info.podCIDR.prefixLen, gateway: to.info.ip, ifindex: onLink.ifindex });
 }
 
+/**
+ * kindnetd's IP masquerade agent (cmd/kindnetd/masq.go): traffic leaving the
+ * pod CIDR for anything but a local address or another pod is masqueraded,
+ * so pods reach the outside with their node's address.
+ */
+function masqAgent(nf: Netfilter, podCIDR: string): void {
+  const run = (...argv: string[]) => {
+    const r = iptables(nf.rules, ['-t', 'nat', ...argv]);
+    if (r.code !== 0) throw new Error(`kindnet: iptables -t nat ${argv.join(' ')}: ${r.stderr.trim()}`);
+  };
+  run('-N', 'KIND-MASQ-AGENT');
+  run('-A', 'KIND-MASQ-AGENT', '-d', podCIDR, '-j', 'RETURN', '-m', 'comment', '--comment', 'kind-masq-agent: local traffic is not subject to MASQUERADE');
+  run('-A', 'KIND-MASQ-AGENT', '-j', 'MASQUERADE', '-m', 'comment', '--comment', 'kind-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)');
+  run('-A', 'POSTROUTING', '-m', 'addrtype', '!', '--dst-type', 'LOCAL', '-j', 'KIND-MASQ-AGENT', '-m', 'comment', '--comment',
+    'kind-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom KIND-MASQ-AGENT chain');
+}
+
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 
 export function createKindnet(config: DatapathConfig): Cni {
@@ -38,6 +58,7 @@ export function createKindnet(config: DatapathConfig): Cni {
       const me: Joined = { kernel, info };
       // The node forwards between pods and the segment (kind's node image sets net.ipv4.ip_forward=1).
       (kernel.hostNs as { ipForward: boolean }).ipForward = true;
+      masqAgent(kernel.enableNetfilter(), `${u32ToIp(config.podCIDR.ip)}/${config.podCIDR.prefixLen}`);
       for (const other of nodes.values()) { routeBetween(me, other); routeBetween(other, me); }
       nodes.set(info.name, me);
     },

@@ -1,0 +1,49 @@
+// The kernel's netfilter hooks as a user meets them on the kind-iptables lab:
+// a rule typed on a node changes what a pod's connection gets (DROP: a
+// timeout; REJECT --reject-with tcp-reset / icmp-port-unreachable: refused at
+// once), kindnet's masquerade takes pods to the outside, and a Cilium node
+// has no netfilter at all (its path pays one null check).
+import t from 'tap';
+import { Cluster } from '../src/cluster/cluster.ts';
+import type { NetnsImpl } from '../src/kernel/netns.ts';
+
+const c = Cluster.lab('kind-iptables', { hubble: false });
+t.teardown(() => c.close());
+const curl = (target: string) => c.exec('default', 'net-pod', ['curl', '-s', '--connect-timeout', '1', target]);
+const ipt = (n: string, ...argv: string[]) => c.nodeExec(n, ['iptables', ...argv]);
+
+const cases: Array<[string, string[], number]> = [
+  ['DROP in FORWARD: the SYN vanishes, curl times out', ['-j', 'DROP'], 28],
+  ['REJECT --reject-with tcp-reset: a RST, connection refused', ['-j', 'REJECT', '--reject-with', 'tcp-reset'], 7],
+  ['REJECT (icmp-port-unreachable): connection refused', ['-j', 'REJECT'], 7],
+];
+for (const [name, target, code] of cases) {
+  t.test(name, async (t) => {
+    const rule = ['FORWARD', '-d', '10.10.3.2/32', '-p', 'tcp', '--dport', '80', ...target];
+    t.equal((await ipt('myk8s-control-plane', '-I', ...rule)).exitCode, 0);
+    t.equal((await curl('10.10.3.2')).exitCode, code);
+    const l = await ipt('myk8s-control-plane', '-v', '-n', '-x', '-L', 'FORWARD', '1');
+    t.match(l.stdout, /^\s*[1-9]\d*\s+\d+ (DROP|REJECT) /, 'the rule counted the packet');
+    t.equal((await ipt('myk8s-control-plane', '-D', ...rule)).exitCode, 0);
+    t.equal((await curl('10.10.3.2')).exitCode, 0, 'rule gone: the webpod answers again');
+  });
+}
+
+t.test('kindnet masquerades pods to the outside with the node address', async (t) => {
+  const r = await curl('http://example.com');
+  t.equal(r.exitCode, 0);
+  const s = await c.nodeExec('myk8s-control-plane', ['iptables', '-t', 'nat', '-S', 'KIND-MASQ-AGENT']);
+  t.equal(s.stdout, [
+    '-N KIND-MASQ-AGENT',
+    '-A KIND-MASQ-AGENT -d 10.10.0.0/16 -m comment --comment "kind-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN',
+    '-A KIND-MASQ-AGENT -m comment --comment "kind-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -j MASQUERADE', ''].join('\n'));
+  const ct = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'tcp', '--src', '10.10.0.6', '--dport', '80']);
+  t.match(ct.stdout, / dst=172\.18\.0\.2 sport=80 /, 'the reply tuple is addressed to the node: SNAT by MASQUERADE');
+});
+
+t.test('a Cilium node has no netfilter: the hooks are skipped on a null check', async (t) => {
+  const cl = Cluster.lab('cilium', { hubble: false });
+  t.teardown(() => cl.close());
+  for (const n of cl.nodeNames()) t.equal((cl.kernel(n).hostNs as NetnsImpl).netfilter, null, n);
+  for (const n of c.nodeNames()) t.not((c.kernel(n).hostNs as NetnsImpl).netfilter, null, `${n} (kind-iptables)`);
+});
