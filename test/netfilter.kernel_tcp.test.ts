@@ -75,7 +75,8 @@ if (why) {
         [B, ['addr add 10.10.9.2/24 dev b0', ...BACKENDS.map((b) => `addr add ${b}/32 dev b0`), 'link set b0 up', 'link set lo up', 'route add default via 10.10.9.1']],
       ] as Array<[string, string[]]>) for (const c of cmds) sh(inNs(ns, 'ip', ...c.split(' ')));
       sh(inNs(N, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'));
-      sh(inNs(N, 'sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_timeout_established=86400'));
+      // What kube-proxy's conntrack setup writes (KUBE_PROXY_SETTINGS on the emulator's side).
+      sh(inNs(N, 'sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_timeout_established=86400', 'net.netfilter.nf_conntrack_tcp_timeout_close_wait=3600'));
       sh(inNs(N, 'iptables-restore'), RULES);
       const { spawn } = await import('node:child_process');
       server = spawn('ip', inNs(B, 'python3', '-c', SERVER).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,7 +85,14 @@ if (why) {
         server!.on('exit', () => rej(new Error('server exited')));
         setTimeout(() => rej(new Error('server did not start')), 10_000);
       });
+      const events = spawn('ip', inNs(N, 'conntrack', '-E', '-p', 'tcp').slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let evText = '';
+      events.stdout!.on('data', (d: Buffer) => { evText += d.toString(); });
+      await new Promise((r) => setTimeout(r, 300));
       t.match(sh(inNs(C, 'python3', '-c', CLIENT)), /done/);
+      await new Promise((r) => setTimeout(r, 300));
+      events.kill();
+      await new Promise((r) => events.on('exit', r));
       const realCt = sh(inNs(N, 'conntrack', '-L', '-p', 'tcp', '--dst', '10.200.1.118')).trim().split('\n').sort();
       const realNat = (chain: string) => sh(inNs(N, 'iptables', '-t', 'nat', '-L', chain, '-n', '-v', '-x'));
 
@@ -93,6 +101,8 @@ if (why) {
       const nf = new Netfilter({ now: () => now, rng: new Rng(5), isLocal: (a) => a === ipToU32('10.10.0.1') || a === ipToU32('10.10.9.1') || a >>> 24 === 127, deviceAddr: () => ipToU32('10.10.9.1') }, KUBE_PROXY_SETTINGS);
       t.equal(restore(nf.rules, RULES).code, 0);
       const emuCt: string[] = [];
+      const emuEv: string[] = [];
+      nf.conntrack.onEvent((type, e, at) => emuEv.push(entryLine(e, at, type)));
       for (let i = 0; i < CONNS; i++) {
         const sport = 41000 + i;
         const fwd = (src: string, dst: string, sp: number, dp: number, flags: number, len: number, inIf: string, outIf: string) => {
@@ -111,6 +121,8 @@ if (why) {
       // Backends differ (random draws on both sides); seconds left differ (wall clock). The rest must be equal.
       const norm = (l: string) => l.replace(/^(tcp +6 )\d+/, '$1N').replace(/src=10\.10\.\d+\.\d+ dst=10\.10\.0\.6 sport=80/, 'src=BACKEND dst=10.10.0.6 sport=80');
       t.same(realCt.map(norm), emuCt.sort().map(norm), 'conntrack -L lines');
+      const normEv = (l: string) => l.replace(/src=10\.10\.\d+\.\d+ dst=10\.10\.0\.6 sport=80/, 'src=BACKEND dst=10.10.0.6 sport=80');
+      t.same(evText.trimEnd().split('\n').map(normEv), emuEv.map(normEv), 'conntrack -E lines, timeouts included');
       for (const l of realCt) t.ok(BACKENDS.some((b) => l.includes(`src=${b} dst=10.10.0.6 sport=80`)), `DNAT to a backend: ${l}`);
       for (const chain of ['PREROUTING', 'POSTROUTING', 'KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) {
         t.equal(realNat(chain), iptables(nf.rules, ['-t', 'nat', '-L', chain, '-n', '-v', '-x']).stdout, `iptables -t nat -L ${chain} -n -v -x (first packets only)`);
