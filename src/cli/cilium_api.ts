@@ -10,29 +10,24 @@ interface MapEntry { key?: string; value?: string; 'desired-action'?: string; 'l
 interface BPFMap { path: string; cache: MapEntry[] | null }
 
 /**
- * Go text/tabwriter (minwidth 5, padding 3, flags 0) for rows that all have
- * the same cells: each cell but the last padded to the column's widest + 3.
+ * printMapEntries through Go's text/tabwriter (minwidth 5, padding 3): every
+ * line has the same cells, so each column but the last is the widest cell + 3.
+ * With explain (beyond Cilium) an Explain column. Written in one pass per
+ * column set, no row arrays (100k-entry dumps).
  */
-function tabwrite(rows: string[][]): string {
-  const n = rows[0]!.length - 1;
-  const widths = new Array<number>(n).fill(5);
-  for (const r of rows) for (let j = 0; j < n; j++) if (r[j]!.length + 3 > widths[j]!) widths[j] = r[j]!.length + 3;
-  const out: string[] = [];
-  for (const r of rows) {
-    let s = '';
-    for (let j = 0; j < n; j++) s += r[j]!.padEnd(widths[j]!, ' ');
-    out.push(s + r[n]! + '\n');
-  }
-  return out.join('');
-}
-
-/** printMapEntries; with explain (beyond Cilium) an Explain column. */
 export function formatMapEntries(m: BPFMap, explain: boolean): string {
   if (m.cache === null) return 'Cache is disabled\n\n';
   if (m.cache.length === 0) return 'Cache is empty\n\n';
-  const rows = [['Key', 'Value', 'State', 'Error', ...(explain ? ['Explain'] : [])]];
-  for (const e of m.cache) rows.push([e.key ?? '', e.value ?? '', e['desired-action'] ?? '', e['last-error'] ?? '', ...(explain ? [e.explain ?? ''] : [])]);
-  return tabwrite(rows);
+  let wk = 6, wv = 8, ws = 8, we = 8; // 'Key' 'Value' 'State' 'Error' + 3
+  for (const e of m.cache) {
+    wk = Math.max(wk, (e.key ?? '').length + 3); wv = Math.max(wv, (e.value ?? '').length + 3);
+    ws = Math.max(ws, (e['desired-action'] ?? '').length + 3); if (explain) we = Math.max(we, (e['last-error'] ?? '').length + 3);
+  }
+  const line = (k: string, v: string, st: string, er: string, ex: string): string =>
+    k.padEnd(wk) + v.padEnd(wv) + (explain ? st.padEnd(ws) + er.padEnd(we) + ex : st.padEnd(ws) + er) + '\n';
+  const out = [line('Key', 'Value', 'State', 'Error', 'Explain')];
+  for (const e of m.cache) out.push(line(e.key ?? '', e.value ?? '', e['desired-action'] ?? '', e['last-error'] ?? '', e.explain ?? ''));
+  return out.join('');
 }
 
 /** The args of a `map get` this path serves (NAME, --explain, -o json), or undefined for exec. */
