@@ -43,12 +43,13 @@ async function serve(): Promise<void> {
     if (d.startsWith('cpu')) { const u = process.cpuUsage(); process.stdout.write(`CPU ${(u.user + u.system) / 1000}\n`); return; }
     const m = /^burst (\d+) (\d+)/.exec(d);
     if (!m) return;
-    // n updates at rate per second, 1% of a second's worth every 10 ms.
-    let left = Number(m[1]);
-    const per = Math.round(Number(m[2]) / 100);
+    // n updates at rate per second: every 10 ms, as many as the rate asks for by now (a late tick catches up).
+    const n = Number(m[1]), rate = Number(m[2]), t0 = performance.now();
+    let done = 0;
     const timer = setInterval(() => {
-      for (let i = 0; i < per && left > 0; i++, left--) { ct.update(key(next % CT_ENTRIES), entry(next)); next++; }
-      if (left === 0) { clearInterval(timer); process.stdout.write('DONE\n'); }
+      const due = Math.min(n, Math.floor((performance.now() - t0) * rate / 1000));
+      for (; done < due; done++) { ct.update(key(next % CT_ENTRIES), entry(next)); next++; }
+      if (done === n) { clearInterval(timer); process.stdout.write(`DONE ${(performance.now() - t0).toFixed(0)}\n`); }
     }, 10);
   });
 }
@@ -119,11 +120,11 @@ async function watch(url: string, send: (s: string) => void, lines: (re: RegExp)
     last = performance.now();
   });
   send(`burst ${N} ${RATE}\n`);
-  await lines(/DONE\n/);
+  const ms = Number(await lines(/DONE (\d+)\n/));
   const t0 = performance.now();
   while (got + lost < N && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
   ws.close();
-  return { delivered: got, lost, updates: N, readerRate: perSec(got, last - first, 'wall') };
+  return { delivered: got, lost, updates: N, updateRate: perSec(N, ms, 'wall'), readerRate: perSec(got, last - first, 'wall') };
 }
 
 const args = benchArgs();
