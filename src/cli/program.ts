@@ -7,6 +7,7 @@ import { addHubbleVerb } from './hubble.ts';
 import { addServeVerb } from './serve.ts';
 import { addTcpdumpVerb } from './tcpdump.ts';
 import { addCommandVerbs } from './verbs.ts';
+import { addDockerVerbs } from './docker.ts';
 import { packageVersion } from './version.ts';
 
 /** Runs the CLI on argv (without node and script) and returns the exit code. */
@@ -22,6 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (str, write) => write(`${failureLine(new CliError(str.replace(/^error: /, '')))}\n`) });
   addServeVerb(program, exit);
   addCommandVerbs(program, exit);
+  addDockerVerbs(program, exit);
   addTcpdumpVerb(program, exit);
   addHubbleVerb(program, exit);
   for (const c of program.commands) c.exitOverride();
