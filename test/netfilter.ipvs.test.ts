@@ -8,7 +8,7 @@ import { Ipvs, ipvsadm } from '../src/netfilter/ipvs.ts';
 
 const ip = ipToU32;
 
-t.test('ipvsadm -Ln: sorted services and destinations, padded columns', async (t) => {
+t.test('ipvsadm -Ln: sorted services and destinations, padded columns, connection and packet counts', async (t) => {
   const v = new Ipvs();
   for (const cmd of [
     '-A -t 10.96.0.10:53 -s rr', '-a -t 10.96.0.10:53 -r 10.244.0.3:53 -m -w 1',
@@ -38,6 +38,13 @@ t.test('ipvsadm -Ln: sorted services and destinations, padded columns', async (t
   // print_service_entry: "%-33s" then print_largenum's "%9llu" per figure; destinations "  -> %-28s".
   t.equal(stats[3], 'TCP  10.96.0.1:443'.padEnd(33) + '        0'.repeat(5));
   t.equal(stats[4], '  -> ' + '172.18.0.2:6443'.padEnd(28) + '        0'.repeat(5));
+  const api = v.find('TCP', ip('10.96.0.1'), 443)!;
+  const d = api.connect(ip('10.0.0.5'), api.addr, 0)!;
+  api.connect(ip('10.0.0.6'), api.addr, 0);
+  api.count(d, 60, true); api.count(d, 60, false);
+  api.closed(d);
+  t.equal(ipvsadm(v, ['-Ln']).stdout.split('\n')[4], '  -> 172.18.0.2:6443              Masq    1      1          1         ');
+  t.equal(ipvsadm(v, ['-Ln', '--stats']).stdout.split('\n')[4], '  -> ' + '172.18.0.2:6443'.padEnd(28) + [2, 1, 1, 60, 60].map((n) => String(n).padStart(9)).join(''));
   t.equal(ipvsadm(v, ['-A', '-t', '10.96.0.1:443']).stderr, 'Service already exists\n');
   t.equal(ipvsadm(v, ['-a', '-t', '10.9.9.9:1', '-r', '1.1.1.1:1']).stderr, 'No such service\n');
   t.equal(ipvsadm(v, ['-A', '-t', '10.96.0.2:80', '-s', 'nope']).stderr, 'Scheduler not found\n');

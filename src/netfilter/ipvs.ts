@@ -42,6 +42,21 @@ export class VirtualService {
     return d;
   }
 
+  /** A new connection: scheduled, counted (Conns, ActiveConn) on the service and the destination. */
+  connect(client: number, dst: number, nowNs: number): RealServer | null {
+    const d = this.schedule(client, dst, nowNs);
+    if (d) { d.conns++; d.active++; this.conns++; }
+    return d;
+  }
+  /** The connection left ESTABLISHED (FIN/RST): ActiveConn -> InActConn. */
+  closed(d: RealServer): void { if (d.active > 0) { d.active--; d.inactive++; } }
+  /** The connection's entry expired. */
+  expired(d: RealServer): void { if (d.inactive > 0) d.inactive--; }
+  /** Packet and byte counters of one packet in or out. */
+  count(d: RealServer, bytes: number, inbound: boolean): void {
+    if (inbound) { d.inPkts++; d.inBytes += bytes; this.inPkts++; this.inBytes += bytes; } else { d.outPkts++; d.outBytes += bytes; this.outPkts++; this.outBytes += bytes; }
+  }
+
   private pick(client: number, dst: number): RealServer | null {
     const live = this.dests.filter((d) => d.weight > 0);
     if (live.length === 0) return null;
