@@ -283,3 +283,19 @@ t.test('/bpf: bpftool\'s JSON of programs, links, maps and a map\'s entries; ids
   t.match(await j('/nodes/k8s-s/bpf/prog/99999', 404), { error: /99999/ });
   t.match(await j('/nodes/k8s-s/bpf/map/abc', 404), { error: /no route/ });
 });
+
+t.test('dplab serve --agent-port-base/--agent-sockets: launched with the server, closed with it; a base too high is refused', async (t) => {
+  const { launchServer } = await import('../src/api/launch.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-agent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const s = await launchServer({ lab: 'cilium', seed: 1, ephemeral: true, port: 0, clock: 'fast', agentPortBase: 0, agentSockets: dir });
+  t.equal(s.agentListeners.length, 6, 'three nodes, TCP and unix each');
+  const sock = s.agentListeners.find((l) => l.node === 'k8s-w2' && l.url.startsWith('unix:'))!.url;
+  const r = await get(sock, '/v1/healthz');
+  t.equal(r.status, 200);
+  t.match(JSON.parse(r.text), { cilium: { state: 'Ok' } });
+  await s.close();
+  await t.rejects(get(sock, '/v1/healthz'), 'closed with the server');
+  await t.rejects(launchServer({ lab: 'cilium', seed: 1, ephemeral: true, port: 0, clock: 'fast', agentPortBase: 65534 }),
+    /--agent-port-base 65534: node k8s-w2 \(number 2\) would need port 65536, above 65535/);
+});
