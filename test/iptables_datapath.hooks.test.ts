@@ -47,3 +47,14 @@ t.test('a Cilium node has no netfilter: the hooks are skipped on a null check', 
   for (const n of cl.nodeNames()) t.equal((cl.kernel(n).hostNs as NetnsImpl).netfilter, null, n);
   for (const n of c.nodeNames()) t.not((c.kernel(n).hostNs as NetnsImpl).netfilter, null, `${n} (kind-iptables)`);
 });
+
+t.test('conntrack -E as an event stream: NEW, UPDATEs and DESTROY of a curl\'s entry', async (t) => {
+  t.ok(c.eventStreams('myk8s-control-plane').includes('conntrack'));
+  const lines: string[] = [];
+  const stop = c.events('myk8s-control-plane', 'conntrack', (l) => lines.push(l.text));
+  await curl('10.200.1.118:9000');
+  stop();
+  const mine = lines.filter((l) => l.includes('dst=10.200.1.118'));
+  t.match(mine[0], /^ {4}\[NEW\] tcp {6}6 120 SYN_SENT src=10\.10\.0\.6 dst=10\.200\.1\.118 sport=(\d+) dport=9000 \[UNREPLIED\] src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\1$/);
+  t.ok(mine.some((l) => /^ \[UPDATE\] tcp {6}6 86400 ESTABLISHED .* \[ASSURED\]$/.test(l)), 'ESTABLISHED with kube-proxy\'s 86400 s');
+});

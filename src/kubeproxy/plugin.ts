@@ -5,12 +5,12 @@
 // with `iptables-restore --noflush --counters`, as the proxier re-syncs. The
 // nodes get iptables, iptables-save, iptables-restore and conntrack.
 
-import type { DatapathConfig, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathConfig, EventStream, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { DatapathBundle } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
 import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
-import { conntrackTool } from '../netfilter/conntrack_cli.ts';
+import { conntrackTool, entryLine } from '../netfilter/conntrack_cli.ts';
 import { iptables, iptablesSave } from '../netfilter/exec.ts';
 import { restore, type RestoreOptions, type ToolResult } from '../netfilter/restore.ts';
 import { splitArgs } from '../netfilter/args.ts';
@@ -112,7 +112,13 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       for (const n of nodes.values()) syncNode(n, ports);
     },
     nodeTools: (node) => { const n = nodes.get(node); return n ? tools(n.nf, sim) : {}; },
-    eventStreams: () => ({}),
+    // `conntrack -E`: one line per NEW / UPDATE / DESTROY event of the node's table.
+    eventStreams: (node): Record<string, EventStream> => {
+      const n = nodes.get(node);
+      if (!n) return {};
+      const follow: EventStream = (cb) => n.nf.conntrack.onEvent((type, e, nowNs) => cb(entryLine(e, nowNs, type)));
+      return { conntrack: follow };
+    },
   };
 }
 
