@@ -58,3 +58,11 @@ t.test('conntrack -E as an event stream: NEW, UPDATEs and DESTROY of a curl\'s e
   t.match(mine[0], /^ {4}\[NEW\] tcp {6}6 120 SYN_SENT src=10\.10\.0\.6 dst=10\.200\.1\.118 sport=(\d+) dport=9000 \[UNREPLIED\] src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\1$/);
   t.ok(mine.some((l) => /^ \[UPDATE\] tcp {6}6 86400 ESTABLISHED .* \[ASSURED\]$/.test(l)), 'ESTABLISHED with kube-proxy\'s 86400 s');
 });
+
+t.test('fragments: conntrack sees whole datagrams (nf_defrag), forwarded ones are fragmented again', async (t) => {
+  const r = await c.exec('default', 'net-pod', ['ping', '-c', '2', '-s', '3000', '10.10.3.2']);
+  t.equal(r.exitCode, 0);
+  t.match(r.stdout, /^3008 bytes from 10\.10\.3\.2: icmp_seq=2 ttl=62 /m);
+  const ct = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'icmp', '--src', '10.10.0.6']);
+  t.match(ct.stdout, /^icmp {5}1 \d+ src=10\.10\.0\.6 dst=10\.10\.3\.2 type=8 code=0 id=\d+ src=10\.10\.3\.2 dst=10\.10\.0\.6 type=0 code=0 id=\d+ mark=0 use=1$/m, 'one entry for the reassembled echo');
+});

@@ -30,13 +30,19 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
   let np: NfPacket | undefined;
   const nf = ns.netfilter;
   if (nf !== null && dev.kind !== 'loopback' && !nf.idle()) {
+    // nf_defrag_ipv4: conntrack sees whole datagrams; a forwarded one is fragmented again on output.
+    if (isFragment(skb.data)) {
+      const whole = defragOf(ns).add(skb);
+      if (whole === null) return;
+      skb = whole;
+    }
     const r = nfHook(ns, nf, 'PREROUTING', skb, undefined, dev.name, '');
     if (r === false) { dev.stats.rxDropped++; return; }
     np = r;
   }
-  const daddr = readU32(f, o + IP_DADDR);
+  const daddr = readU32(skb.data, o + IP_DADDR);
   if ((ns.acceptAnyDestination && ns.refuseDestination?.(daddr) !== true) || ns.isLocal(daddr) || daddr === 0xffffffff) {
-    if (isFragment(f)) {
+    if (isFragment(skb.data)) {
       const whole = defragOf(ns).add(skb);
       if (whole === null) return;
       skb = whole;
