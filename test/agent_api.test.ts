@@ -299,3 +299,30 @@ t.test('dplab serve --agent-port-base/--agent-sockets: launched with the server,
   await t.rejects(launchServer({ lab: 'cilium', seed: 1, ephemeral: true, port: 0, clock: 'fast', agentPortBase: 65534 }),
     /--agent-port-base 65534: node k8s-w2 \(number 2\) would need port 65536, above 65535/);
 });
+
+t.test('a map watch reader that stops reading loses messages, reported as {"lost":N} once it reads again', async (t) => {
+  const { default: WebSocket } = await import('ws');
+  const app = buildApp(c, { streams: { bufferBytes: 1024 } });
+  t.teardown(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/nodes/k8s-s/map/cilium_ipcache/watch`);
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  const msgs: string[] = [];
+  ws.on('message', (d: Buffer) => msgs.push(d.toString()));
+  (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+  const agent = ciliumOf(c.cni)!.agent('k8s-s');
+  // More than the loopback socket buffers hold (~250 bytes a message), so the server's own budget is what fills.
+  const N = 60_000;
+  for (let i = 0; i < N; i++) agent.upsertIpcache((0x0a590000 + i) >>> 0, 32, 2, 0);
+  await new Promise((r) => setTimeout(r, 100));
+  (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const deadline = Date.now() + 10_000;
+  while (!msgs.some((m) => m.startsWith('{"lost"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  ws.close();
+  for (let i = 0; i < N; i++) agent.deleteIpcache((0x0a590000 + i) >>> 0, 32);
+  const lost = msgs.filter((m) => m.startsWith('{"lost"')).reduce((n, m) => n + (JSON.parse(m) as { lost: number }).lost, 0);
+  const got = msgs.filter((m) => m.includes('"10.89.')).length;
+  t.ok(lost > 0, `${lost} lost, ${got} delivered`);
+  t.ok(got + lost <= N, 'each update delivered or counted');
+});
