@@ -103,7 +103,8 @@ function handlers(hubble: HubbleService, opts: HubbleGrpcOptions, active: Set<Ab
       let ended = false;
       const done = (): void => { if (ended) return; ended = true; active.delete(ac); out.release(); release(); };
       call.on('cancelled', () => { ac.abort(); done(); });
-      hubble.getFlows(call.request, (r) => (ac.signal.aborted ? undefined : out.send(r)), ac.signal).then(
+      // A service that throws instead of rejecting still ends the call with a status.
+      Promise.resolve().then(() => hubble.getFlows(call.request, (r) => (ac.signal.aborted ? undefined : out.send(r)), ac.signal)).then(
         () => { done(); if (!call.cancelled) call.end(); },
         (e: unknown) => { done(); if (!call.cancelled) call.emit('error', statusOf(e)); },
       );

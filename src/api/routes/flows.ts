@@ -116,7 +116,8 @@ export const flowRoutes: FastifyPluginAsync<FlowRouteOptions> = async (app, { cl
     socket.once('close', end);
     socket.once('error', end);
     socket.on('message', () => {});
-    hubble.getFlows(request, sender(socket, registry.limits.bufferBytes, format === 'json'), ac.signal).then(
+    const svc = hubble;
+    Promise.resolve().then(() => svc.getFlows(request, sender(socket, registry.limits.bufferBytes, format === 'json'), ac.signal)).then(
       () => { end(); if (socket.readyState === socket.OPEN) socket.close(1000, 'end of flows'); },
       (err: unknown) => { end(); refuse(socket, err); },
     );
