@@ -6,10 +6,10 @@ import { KIND_IPTABLES_LAB } from './kind_iptables.ts';
 /** Lab name -> Cluster document plus manifests. */
 export const LABS: Record<string, string> = {
   cilium: CILIUM_LAB,
-  'kind-iptables': KIND_IPTABLES_LAB,
   kind: `apiVersion: kind.x-k8s.io/v1alpha4
 kind: Cluster
 nodes: [{role: control-plane}, {role: worker}, {role: worker}]
 networking: {kubeProxyMode: none}
 `,
+  'kind-iptables': KIND_IPTABLES_LAB,
 };
