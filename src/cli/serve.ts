@@ -39,7 +39,8 @@ function streamFlags(opts: ServeOpts): { maxStreams?: number; maxPerClient?: num
 /** Hubble's gRPC API beside the HTTP server (labs with Cilium), sharing its stream slots; a port in use stops the server. */
 async function serveHubble(server: LaunchedServer, host: string, port: number): Promise<{ address: string; close(): Promise<void> } | undefined> {
   if (!server.hubble) return undefined;
-  const { startHubbleGrpc } = await import('../grpc/server.ts');
+  const { quietGrpcLogs, startHubbleGrpc } = await import('../grpc/server.ts');
+  quietGrpcLogs();
   try {
     return await startHubbleGrpc(server.hubble, { host, port, admission: server.streamRegistry, bufferBytes: server.streamRegistry.limits.bufferBytes });
   } catch (e) {

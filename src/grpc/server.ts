@@ -115,6 +115,9 @@ function handlers(hubble: HubbleService, opts: HubbleGrpcOptions, active: Set<Ab
   };
 }
 
+/** Silences grpc-js's own log lines (e.g. "E No address added..." on a busy port): `dplab serve` reports failures in its one line. */
+export function quietGrpcLogs(): void { grpc.setLogVerbosity(grpc.logVerbosity.NONE); }
+
 /** Serves Hubble's API for `hubble` on host:port (127.0.0.1 by default). */
 export async function startHubbleGrpc(hubble: HubbleService, opts: HubbleGrpcOptions): Promise<HubbleGrpcServer> {
   const server = new grpc.Server();
