@@ -1,0 +1,92 @@
+// The iptables datapath (kind-iptables lab: kindnet + kube-proxy rules in the
+// nodes' netfilter) per core: UDP datagrams net-pod -> a pod on another node,
+// to its pod IP (conntrack, no NAT) and to a ClusterIP (DNAT from the
+// conntrack binding on every packet, the reply de-DNATed), and new TCP
+// connections/s to the ClusterIP (the nat table walked once per connection).
+// Traffic goes through the pods' SocketApi, so every packet is built by a
+// socket, crosses veth, the node's hooks, eth0 and the other node's hooks.
+// Each figure is the median of interleaved rounds (bench/lib/harness.ts).
+// Run: node --expose-gc --import tsx bench/iptables_datapath.bench.ts [--rounds N]
+
+import { Cluster } from '../src/cluster/cluster.ts';
+import type { Netns, TcpConnection } from '../src/kernel/api.ts';
+import { ipToU32 } from '../src/wire/addr.ts';
+import { benchArgs, runBench } from './lib/harness.ts';
+import { perSec, span, type Figures } from './lib/figures.ts';
+
+const UDP_N = 20_000, CONNS = 1_000, WARMUP = 5_000;
+const SINK = `apiVersion: v1
+kind: Pod
+metadata: {name: sink, labels: {role: sink}, annotations: {dplab.dev/pod-ip: 10.10.3.50}}
+spec: {nodeName: myk8s-worker, containers: [{name: c, image: nicolaka/netshoot, command: [tail], args: ["-f", "/dev/null"]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sink}
+spec:
+  clusterIP: 10.200.1.200
+  selector: {role: sink}
+  ports: [{name: udp, port: 9000, targetPort: 9000, protocol: UDP}, {name: http, port: 8080, targetPort: 8080}]
+`;
+
+interface Lab { cluster: Cluster; client: Netns; sink: Netns }
+function lab(): Lab {
+  const cluster = Cluster.lab('kind-iptables', { hubble: false });
+  cluster.apply(SINK);
+  cluster.sim.runSync();
+  return { cluster, client: cluster.podContext('default', 'net-pod').netns, sink: cluster.podContext('default', 'sink').netns };
+}
+
+const cpuRate = (n: number, ms: number) => perSec(n, ms, 'cpu');
+const wallRate = (n: number, ms: number) => perSec(n, ms, 'wall');
+
+function udpFlow(l: Lab, dst: number, n: number): Figures {
+  let got = 0;
+  const server = l.sink.sockets.udpBind(9000, () => { got++; });
+  const u = l.client.sockets.udpBind(0);
+  const to = { ip: dst, port: 9000 }, payload = new Uint8Array(64);
+  const burst = (k: number) => { for (let i = 0; i < k; i += 500) { for (let j = 0; j < 500; j++) u.send(to, payload); l.cluster.sim.runSync(); } };
+  burst(WARMUP);
+  const g0 = got, stop = span();
+  burst(n);
+  const { wallMs, cpuMs } = stop();
+  if (got - g0 !== n) throw new Error(`udp: lost ${n - (got - g0)} datagrams`);
+  u.close(); server.close();
+  return { datagrams: n, packetsPerSec: cpuRate(n, cpuMs), packetsPerWallSec: wallRate(n, wallMs) };
+}
+
+async function newConnections(l: Lab, n: number): Promise<Figures> {
+  const sim = l.cluster.sim, vip = ipToU32('10.200.1.200');
+  let accepted = 0;
+  const srv = l.sink.sockets.tcpListen(8080, (c) => { accepted++; c.onEnd(() => c.end()); });
+  const round = async (k: number) => {
+    const open: TcpConnection[] = [];
+    for (let i = 0; i < k; i++) void l.client.sockets.tcpConnect({ ip: vip, port: 8080 }).then((c) => { open.push(c); });
+    sim.runSync(); await Promise.resolve(); await Promise.resolve();
+    if (open.length !== k) throw new Error(`connect: ${open.length}/${k} established`);
+    for (const c of open) c.end();
+    sim.runSync();
+    // TIME_WAIT (and conntrack's 120 s TIME_WAIT entries) run out between bursts.
+    sim.schedule(121e9, () => {}); sim.runSync();
+  };
+  await round(100);
+  const a0 = accepted, stop = span();
+  for (let i = 0; i < n; i += 100) await round(100);
+  const { wallMs, cpuMs } = stop();
+  if (accepted - a0 !== n) throw new Error(`accepted ${accepted - a0}/${n}`);
+  srv.close();
+  return { connections: n, connectionsPerSec: cpuRate(n, cpuMs), connectionsPerWallSec: wallRate(n, wallMs) };
+}
+
+let shared: Lab | undefined;
+const get = () => (shared ??= lab());
+await runBench({
+  header: { method: 'kind-iptables lab, net-pod (myk8s-control-plane) -> sink pod 10.10.3.50 (myk8s-worker); CPU time of this process', udpDatagrams: UDP_N, connections: CONNS },
+  rounds: 5,
+  cases: [
+    { name: 'udp.podIP', run: () => udpFlow(get(), ipToU32('10.10.3.50'), UDP_N) },
+    { name: 'udp.clusterIP', run: () => udpFlow(get(), ipToU32('10.200.1.200'), UDP_N) },
+    { name: 'tcp.newConnectionsClusterIP', run: () => newConnections(get(), CONNS) },
+  ],
+  done: () => shared?.cluster.close(),
+}, benchArgs());
