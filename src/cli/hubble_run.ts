@@ -3,7 +3,7 @@
 // messages. Flags and printing are Hubble's own code in src/hubble/cli and
 // src/hubble/printer, shared with the `hubble` in agent pods.
 
-import { HubbleClient } from '../grpc/client.ts';
+import { HubbleClient, RpcError } from '../grpc/client.ts';
 import { HubbleUsageError, parseHubbleArgs, type HubbleInvocation } from '../hubble/cli/command.ts';
 import { FlowPrinter } from '../hubble/printer/flows.ts';
 import { healthLine, nodesText, serverStatusText, type StatusOutput } from '../hubble/printer/status.ts';
@@ -32,6 +32,10 @@ async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, clien
       return out(p.stdout) ? undefined : drained();
     }, ac.signal);
     return 0;
+  } catch (e) {
+    // As hubble: a status with code Unknown prints only its message.
+    if (e instanceof RpcError && e.code === 2) throw new HubbleUsageError(e.details);
+    throw e;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
