@@ -1,9 +1,9 @@
 // Real TCP through a real veth topology (client ns -> node ns holding
-// kube-proxy's rules -> backend ns) set beside the emulator fed the same
-// connections: the nat table's counters (first packets only) print the same,
-// every connection is DNATed to one of the service's backends, and the real
-// `conntrack -L` lines equal the emulator's for the same tuples (seconds left
-// aside). Root only; under CI a missing capability fails, otherwise it says
+// kube-proxy's rules -> backend ns), plus one UDP exchange and one ping, set
+// beside the emulator fed the same packets: the nat table's counters (first
+// packets only) print the same, every connection is DNATed to one of the
+// service's backends, and the real `conntrack -L` (TCP, UDP, ICMP) and
+// `conntrack -E` lines equal the emulator's (seconds left aside for -L). Root only; under CI a missing capability fails, otherwise it says
 // it skipped.
 
 import t from 'tap';
@@ -38,7 +38,11 @@ const sh = (args: string[], input?: string) => {
 };
 
 const SERVER = `
-import socket, sys
+import socket, sys, threading
+def udp():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('10.10.1.2', 5353))
+    d, a = u.recvfrom(100); u.sendto(d, a)
+threading.Thread(target=udp).start()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 80)); s.listen(64)
 print('ready', flush=True)
 for _ in range(${CONNS}):
@@ -51,6 +55,19 @@ for i in range(${CONNS}):
     c = socket.socket(); c.bind(('10.10.0.6', 41000 + i)); c.connect(('10.200.1.118', 9000)); c.sendall(b'GET')
     while c.recv(100): pass
     time.sleep(0.05); c.close(); time.sleep(0.05)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('10.10.0.6', 42000)); u.settimeout(5)
+u.sendto(b'q', ('10.10.1.2', 5353)); u.recvfrom(100)
+def csum(b):
+    s = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+import struct
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); r.settimeout(5)
+body = struct.pack('!BBHHH', 8, 0, 0, 4660, 1) + b'ping'
+r.sendto(body[:2] + struct.pack('!H', csum(body)) + body[4:], ('10.10.1.2', 0))
+while True:
+    d, a = r.recvfrom(200)
+    if a[0] == '10.10.1.2' and d[20] == 0: break
 print('done', flush=True)
 `;
 
@@ -64,6 +81,7 @@ if (why) {
     const tag = `dplab-tcp-${process.pid}`, C = `${tag}-c`, N = `${tag}-n`, B = `${tag}-b`;
     const inNs = (ns: string, ...a: string[]) => ['ip', 'netns', 'exec', ns, ...a];
     let server: ReturnType<typeof import('node:child_process').spawn> | undefined;
+    let events: ReturnType<typeof import('node:child_process').spawn> | undefined;
     try {
       for (const ns of [C, N, B]) sh(['ip', 'netns', 'add', ns]);
       sh(['ip', 'link', 'add', 'c0', 'netns', C, 'type', 'veth', 'peer', 'name', 'n0', 'netns', N]);
@@ -85,15 +103,20 @@ if (why) {
         server!.on('exit', () => rej(new Error('server exited')));
         setTimeout(() => rej(new Error('server did not start')), 10_000);
       });
-      const events = spawn('ip', inNs(N, 'conntrack', '-E', '-p', 'tcp').slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      events = spawn('ip', inNs(N, 'conntrack', '-E', '-p', 'tcp').slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       let evText = '';
       events.stdout!.on('data', (d: Buffer) => { evText += d.toString(); });
       await new Promise((r) => setTimeout(r, 300));
       t.match(sh(inNs(C, 'python3', '-c', CLIENT)), /done/);
       await new Promise((r) => setTimeout(r, 300));
-      events.kill();
-      await new Promise((r) => events.on('exit', r));
+      const ev = events;
+      ev.kill();
+      await new Promise((r) => ev.on('exit', r));
+      events = undefined;
       const realCt = sh(inNs(N, 'conntrack', '-L', '-p', 'tcp', '--dst', '10.200.1.118')).trim().split('\n').sort();
+      const realUdp = sh(inNs(N, 'conntrack', '-L', '-p', 'udp')).trim();
+      const realIcmp = sh(inNs(N, 'conntrack', '-L', '-p', 'icmp')).trim();
+      const icmpId = Number(/ id=(\d+)/.exec(realIcmp)?.[1]);
       const realNat = (chain: string) => sh(inNs(N, 'iptables', '-t', 'nat', '-L', chain, '-n', '-v', '-x'));
 
       // The emulator, fed the same connections packet by packet (server closes first, as above).
@@ -118,11 +141,22 @@ if (why) {
         now += 100e6;
       }
       for (const e of nf.conntrack.all()) emuCt.push(entryLine(e, now));
+      // One UDP request/answer and one ping, not NATed, through the same node.
+      const other = (src: string, dst: string, proto: number, sp: number, dp: number, icmpType: number, inIf: string, outIf: string) => {
+        const np = nf.begin({ src: ipToU32(src), dst: ipToU32(dst), proto, sport: sp, dport: dp, len: proto === 1 ? 32 : 29, tcpFlags: 0, icmpType, icmpCode: 0, icmpId: icmpId, frag: false, inIf, outIf, mark: 0 });
+        for (const h of ['PREROUTING', 'FORWARD', 'POSTROUTING'] as const) nf.hook(h, np);
+        return np.ct!;
+      };
+      const u = other('10.10.0.6', '10.10.1.2', 17, 42000, 5353, 0, 'n0', 'n1'); other('10.10.1.2', '10.10.0.6', 17, 5353, 42000, 0, 'n1', 'n0');
+      const ic = other('10.10.0.6', '10.10.1.2', 1, 0, 0, 8, 'n0', 'n1'); other('10.10.1.2', '10.10.0.6', 1, 0, 0, 0, 'n1', 'n0');
+      const secs = (l: string) => l.replace(/^((?:udp|icmp) +\d+ )\d+/, '$1N');
+      t.equal(secs(realUdp), secs(entryLine(u, now)), 'conntrack -L -p udp');
+      t.equal(secs(realIcmp), secs(entryLine(ic, now)), 'conntrack -L -p icmp');
       // Backends differ (random draws on both sides); seconds left differ (wall clock). The rest must be equal.
       const norm = (l: string) => l.replace(/^(tcp +6 )\d+/, '$1N').replace(/src=10\.10\.\d+\.\d+ dst=10\.10\.0\.6 sport=80/, 'src=BACKEND dst=10.10.0.6 sport=80');
       t.same(realCt.map(norm), emuCt.sort().map(norm), 'conntrack -L lines');
       const normEv = (l: string) => l.replace(/src=10\.10\.\d+\.\d+ dst=10\.10\.0\.6 sport=80/, 'src=BACKEND dst=10.10.0.6 sport=80');
-      t.same(evText.trimEnd().split('\n').map(normEv), emuEv.map(normEv), 'conntrack -E lines, timeouts included');
+      t.same(evText.trimEnd().split('\n').map(normEv), emuEv.filter((l) => / tcp +6 /.test(l)).map(normEv), 'conntrack -E -p tcp lines, timeouts included');
       for (const l of realCt) t.ok(BACKENDS.some((b) => l.includes(`src=${b} dst=10.10.0.6 sport=80`)), `DNAT to a backend: ${l}`);
       for (const chain of ['PREROUTING', 'POSTROUTING', 'KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) {
         t.equal(realNat(chain), iptables(nf.rules, ['-t', 'nat', '-L', chain, '-n', '-v', '-x']).stdout, `iptables -t nat -L ${chain} -n -v -x (first packets only)`);
@@ -131,6 +165,7 @@ if (why) {
       const realDnat = ['KUBE-SEP-TBW2IYJKUCAC7GB3', 'KUBE-SEP-SZHENXPAXVOCHRDA', 'KUBE-SEP-2TLZC6QOUTI37HEJ'].reduce((n, c) => n + sepSum(realNat(c)), 0);
       t.equal(realDnat, CONNS, 'the kernel DNATed each connection once');
     } finally {
+      events?.kill();
       server?.kill();
       for (const ns of [C, N, B]) spawnSync('ip', ['netns', 'del', ns]);
     }
