@@ -53,3 +53,16 @@ t.test('NodePort on the kind-iptables lab: from a node and from outside, SNATed 
   const ct = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'tcp', '--dport', '30080']);
   t.match(ct.stdout, /src=172\.18\.0\.1 dst=172\.18\.0\.2 sport=\d+ dport=30080 src=10\.10\.\d\.\d dst=172\.18\.0\.2 sport=80 dport=\d+/);
 });
+
+t.test('kube-proxy and kindnet DaemonSets: a host-network pod per node; kubectl exec into kube-proxy runs on its node', async (t) => {
+  const c = Cluster.lab('kind-iptables', { hubble: false });
+  t.teardown(() => c.close());
+  const ds = await c.kubectl(['get', 'ds', '-n', 'kube-system']);
+  t.match(ds.stdout, /^kindnet {6}4 {9}4 {9}4 {7}4 {12}4 {11}kubernetes\.io\/os=linux /m);
+  t.match(ds.stdout, /^kube-proxy {3}4 {9}4 {9}4 {7}4 {12}4 {11}kubernetes\.io\/os=linux /m);
+  const pods = await c.kubectl(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-proxy', '-o', 'wide']);
+  t.match(pods.stdout, /^kube-proxy-\w{5} +1\/1 +Running +0 +\S+ +172\.18\.0\.3 +myk8s-worker /m, 'host network: the node\'s address');
+  const name = /^(kube-proxy-\w{5}) .* myk8s-worker3 /m.exec(pods.stdout)![1]!;
+  const r = await c.kubectl(['exec', '-n', 'kube-system', name, '--', 'ip', 'route']);
+  t.match(r.stdout, /^10\.10\.2\.3 dev veth[0-9a-f]{8} scope host$/m, 'the exec ran on myk8s-worker3');
+});

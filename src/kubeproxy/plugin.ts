@@ -22,6 +22,7 @@ import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type Node
 import { syncIptables } from './iptables.ts';
 import { restoreText } from './text.ts';
 import type { ProxyConfig } from './types.ts';
+import { kubeProxySystemObjects } from './install.ts';
 
 interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig }
 
@@ -98,6 +99,8 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
   let ports: ServicePort[] = [];
   return {
     name: 'iptables',
+    // kubeadm's kube-proxy DaemonSet: a host-network pod per node (`kubectl exec` into it runs on the node).
+    systemObjects: () => kubeProxySystemObjects(),
     addNode(kernel: KernelNode, info: NodeInfo) {
       const nf = kernel.enableNetfilter();
       // kube-proxy's conntrack setup: nf_conntrack_tcp_timeout_established 86400, close_wait 3600, nf_conntrack_max.

@@ -9,6 +9,7 @@ import type { Cni, DatapathConfig, NodeInfo, PodInfo, PodNetwork } from '../../d
 import type { KernelNode, Netns } from '../../kernel/api.ts';
 import { iptables } from '../../netfilter/exec.ts';
 import { u32ToIp } from '../../wire/addr.ts';
+import { kindnetSystemObjects } from './install.ts';
 import type { Netfilter } from '../../netfilter/netfilter.ts';
 
 interface Joined { kernel: KernelNode; info: NodeInfo }
@@ -54,6 +55,8 @@ export function createKindnet(config: DatapathConfig): Cni {
   const pods = new Map<string, { kernel: KernelNode; netns: Netns }>();
   return {
     name: 'kindnet',
+    // kind's kindnet DaemonSet: a host-network kindnet-cni pod per node.
+    systemObjects: () => kindnetSystemObjects(`${u32ToIp(config.podCIDR.ip)}/${config.podCIDR.prefixLen}`),
     addNode(kernel, info) {
       const me: Joined = { kernel, info };
       // The node forwards between pods and the segment (kind's node image sets net.ipv4.ip_forward=1).
