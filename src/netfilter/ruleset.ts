@@ -20,6 +20,7 @@ export const isTableName = (s: string): s is TableName => s === 'raw' || s === '
 /** Longest chain name iptables accepts (XT_EXTENSION_MAXNAMELEN - 1). */
 export const MAX_CHAIN_NAME = 28;
 /** Bounds on what one namespace may hold: user input never grows without limit. */
+/** Rules per chain (the bound a user's input meets; kube-proxy's 10k services need ~10k in KUBE-SERVICES). */
 export const MAX_RULES = 1_000_000;
 export const MAX_CHAINS = 200_000;
 
@@ -117,6 +118,7 @@ export class Table {
   insert(name: string, pos: number, r: Rule): void {
     const c = this.chain(name);
     if (pos < 1 || pos > c.rules.length + 1) throw commitError('Index of insertion too big');
+    if (c.rules.length >= MAX_RULES) throw commitError('Cannot allocate memory');
     c.rules.splice(pos - 1, 0, r);
     c.changed();
   }
