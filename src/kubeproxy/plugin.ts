@@ -5,7 +5,7 @@
 // with `iptables-restore --noflush --counters`, as the proxier re-syncs. The
 // nodes get iptables, iptables-save, iptables-restore and conntrack.
 
-import type { DatapathConfig, EventStream, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathConfig, EventStream, SystemObject, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { DatapathBundle } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
@@ -22,7 +22,34 @@ import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type Node
 import { syncIptables } from './iptables.ts';
 import { restoreText } from './text.ts';
 import type { ProxyConfig } from './types.ts';
-import { kubeProxySystemObjects } from './install.ts';
+
+// kube-proxy as kubeadm installs it (kubeadm's proxy addon): a host-network
+// DaemonSet in kube-system. The image tag is the release whose rules src/kubeproxy writes (v1.30).
+export const KUBE_PROXY_IMAGE = 'registry.k8s.io/kube-proxy:v1.30.4';
+
+export function kubeProxySystemObjects(): SystemObject[] {
+  const labels = { 'k8s-app': 'kube-proxy' };
+  return [{
+    apiVersion: 'apps/v1', kind: 'DaemonSet',
+    metadata: { name: 'kube-proxy', namespace: 'kube-system', labels },
+    spec: {
+      selector: { matchLabels: labels },
+      updateStrategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 1 }, type: 'RollingUpdate' },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [{
+            name: 'kube-proxy', image: KUBE_PROXY_IMAGE, imagePullPolicy: 'IfNotPresent',
+            command: ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=$(NODE_NAME)'],
+            securityContext: { privileged: true },
+          }],
+          hostNetwork: true, priorityClassName: 'system-node-critical', serviceAccountName: 'kube-proxy',
+          nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ operator: 'Exists' }],
+        },
+      },
+    },
+  }];
+}
 
 interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig }
 
