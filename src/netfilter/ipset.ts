@@ -11,7 +11,7 @@ import { servicePort } from './services.ts';
 import type { Pkt, SetLookup } from './types.ts';
 
 export type SetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'hash:net,port' | 'bitmap:port';
-const REVISION: Record<SetType, number> = { 'hash:ip': 6, 'hash:ip,port': 7, 'hash:ip,port,ip': 6, 'hash:ip,port,net': 8, 'hash:net,port': 7, 'bitmap:port': 3 };
+const REVISION: Record<SetType, number> = { 'hash:ip': 6, 'hash:ip,port': 7, 'hash:ip,port,ip': 6, 'hash:ip,port,net': 8, 'hash:net,port': 8, 'bitmap:port': 3 };
 /** Kernel memory: empty set, and per entry (measured, ipset 7.17 on Linux 6.18). */
 const MEM: Record<Exclude<SetType, 'bitmap:port'>, [number, number]> = {
   'hash:ip': [216, 40], 'hash:ip,port': [216, 48], 'hash:ip,port,ip': [208, 56], 'hash:ip,port,net': [464, 56], 'hash:net,port': [456, 48],
