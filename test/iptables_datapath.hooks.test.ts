@@ -66,3 +66,24 @@ t.test('fragments: conntrack sees whole datagrams (nf_defrag), forwarded ones ar
   const ct = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'icmp', '--src', '10.10.0.6']);
   t.match(ct.stdout, /^icmp {5}1 \d+ src=10\.10\.0\.6 dst=10\.10\.3\.2 type=8 code=0 id=\d+ src=10\.10\.3\.2 dst=10\.10\.0\.6 type=0 code=0 id=\d+ mark=0 use=1$/m, 'one entry for the reassembled echo');
 });
+
+t.test('kube-proxy re-syncs over a user\'s changes: flushed tables come back, a blocking rule fails the sync but not the API', async (t) => {
+  const { syncErrorsOf } = await import('../src/kubeproxy/plugin.ts');
+  await ipt('myk8s-worker', '-t', 'nat', '-F');
+  await ipt('myk8s-worker', '-t', 'nat', '-X');
+  t.equal((await ipt('myk8s-worker', '-t', 'nat', '-S', 'PREROUTING')).stdout, '-P PREROUTING ACCEPT\n', 'nat flushed by hand');
+  c.apply('apiVersion: v1\nkind: Service\nmetadata: {name: svc-b}\nspec:\n  clusterIP: 10.200.1.90\n  selector: {app: webpod}\n  ports: [{name: web, port: 9000, targetPort: 80}]\n');
+  t.equal((await ipt('myk8s-worker', '-t', 'nat', '-S', 'PREROUTING')).stdout,
+    '-P PREROUTING ACCEPT\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n', 'the next sync ensured the jump again');
+  const svcChain = /-j (KUBE-SVC-\w+)\n/.exec((await c.nodeExec('myk8s-worker', ['bash', '-c', 'iptables -t nat -S KUBE-SERVICES | grep svc-b'])).stdout)![1]!;
+  t.equal((await ipt('myk8s-worker', '-t', 'nat', '-A', 'OUTPUT', '-j', svcChain)).exitCode, 0, 'a user rule jumps into the service chain');
+  t.ok(c.delete('apiVersion: v1\nkind: Service\nmetadata: {name: svc-b}\n').length > 0, 'the delete commits');
+  const errs = syncErrorsOf(c.serviceProxy, 'myk8s-worker');
+  t.equal(errs.length, 1);
+  t.match(errs[0], /^iptables-restore: /, 'the nat block could not delete the chain still referenced');
+  t.equal(syncErrorsOf(c.serviceProxy, 'myk8s-worker2').length, 0, 'other nodes synced');
+  await ipt('myk8s-worker', '-t', 'nat', '-D', 'OUTPUT', '-j', svcChain);
+  c.apply('apiVersion: v1\nkind: Service\nmetadata: {name: svc-c}\nspec:\n  selector: {app: webpod}\n  ports: [{name: web, port: 9000, targetPort: 80}]\n');
+  t.equal((await ipt('myk8s-worker', '-t', 'nat', '-S', svcChain)).exitCode, 1, 'the next sync deleted the stale chain');
+  t.equal((await c.nodeExec('myk8s-worker', ['curl', '-s', '10.200.1.118:9000'])).exitCode, 0);
+});

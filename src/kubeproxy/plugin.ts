@@ -51,7 +51,7 @@ export function kubeProxySystemObjects(): SystemObject[] {
   }];
 }
 
-interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig }
+interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig; syncErrors: string[] }
 
 const facts = (n: NodeInfo): NodeFacts => ({ name: n.name, ip: intToIPv4(n.ip >>> 0), podCIDR: `${intToIPv4(n.podCIDR.ip >>> 0)}/${n.podCIDR.prefixLen}` });
 
@@ -76,21 +76,44 @@ function startNode(nf: Netfilter): void {
   must(nf, ['-I', 'OUTPUT', '-j', 'KUBE-FIREWALL']);
   must(nf, ['-I', 'INPUT', '-j', 'KUBE-FIREWALL']);
   for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-KUBELET-CANARY']);
-  for (const j of syncIptables({ services: [], endpointSlices: [] }, { nodeName: 'n', nodeIP: '127.0.0.1' }).jumps) {
-    const target = j.rule.target!.name;
-    if (!nf.rules.tables[j.table].chains.has(target)) must(nf, ['-t', j.table, '-N', target]);
-    const args = splitArgs(restoreLine(j.rule).replace(/^-A \S+ /, ''));
-    if (iptables(nf.rules, ['-t', j.table, '-C', j.rule.chain, ...args]).code !== 0) must(nf, ['-t', j.table, '-I', j.rule.chain, ...args]);
-  }
+  const err = ensureJumps(nf);
+  if (err) throw new Error(`kube-proxy start: ${err}`);
   for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-PROXY-CANARY']);
 }
 
+const JUMPS = syncIptables({ services: [], endpointSlices: [] }, { nodeName: 'n', nodeIP: '127.0.0.1' }).jumps;
+
+/** kube-proxy's jump chains, ensured at every sync (-N if missing, -C else -I), as a user may have flushed them; the first failure, if any. */
+function ensureJumps(nf: Netfilter): string | undefined {
+  for (const j of JUMPS) {
+    const target = j.rule.target!.name;
+    if (!nf.rules.tables[j.table].chains.has(target)) {
+      const r = iptables(nf.rules, ['-t', j.table, '-N', target]);
+      if (r.code !== 0) return r.stderr.trim();
+    }
+    const args = splitArgs(restoreLine(j.rule).replace(/^-A \S+ /, ''));
+    if (iptables(nf.rules, ['-t', j.table, '-C', j.rule.chain, ...args]).code === 0) continue;
+    const r = iptables(nf.rules, ['-t', j.table, '-I', j.rule.chain, ...args]);
+    if (r.code !== 0) return r.stderr.trim();
+  }
+  return undefined;
+}
+
+/** Failed syncs kept per node (kube-proxy logs them and retries at the next change). */
+const MAX_ERRORS = 10;
+
 /** One full sync on one node: the generator's restore input, stale service chains deleted. */
 function syncNode(n: ProxyNode, ports: ServicePort[]): void {
+  const jumpErr = ensureJumps(n.nf);
   const text = restoreText(syncIptables(stateFromServicePorts(ports), n.cfg, { natChains: n.nf.rules.tables.nat.chains.keys() }));
   const r = restore(n.nf.rules, text, { noflush: true, counters: true });
-  // The generator's output always loads (test/kubeproxy_netfilter): a failure here is a bug, not user input.
-  if (r.code !== 0) throw new Error(`kube-proxy sync on ${n.info.name}: iptables-restore: ${r.stderr.trim()}`);
+  // A user's own rules can make a sync fail (a jump into a chain kube-proxy deletes): the change
+  // still commits in the API, the tables keep what loaded (each table's block is atomic), as on a node.
+  for (const e of [jumpErr, r.code !== 0 ? `iptables-restore: ${r.stderr.trim()}` : undefined]) {
+    if (e === undefined) continue;
+    n.syncErrors.push(e);
+    if (n.syncErrors.length > MAX_ERRORS) n.syncErrors.shift();
+  }
 }
 
 const result = (r: ToolResult): ExecResult => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code });
@@ -121,10 +144,14 @@ function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
   };
 }
 
+/** The failed syncs of an iptables service proxy's node, oldest first (what kube-proxy's log would show). */
+const proxyNodes = new WeakMap<ServiceProxy, Map<string, ProxyNode>>();
+export function syncErrorsOf(proxy: ServiceProxy, node: string): string[] { return [...(proxyNodes.get(proxy)?.get(node)?.syncErrors ?? [])]; }
+
 function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
   const nodes = new Map<string, ProxyNode>();
   let ports: ServicePort[] = [];
-  return {
+  const proxy: ServiceProxy = {
     name: 'iptables',
     // kubeadm's kube-proxy DaemonSet: a host-network pod per node (`kubectl exec` into it runs on the node).
     systemObjects: () => kubeProxySystemObjects(),
@@ -133,7 +160,7 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       // kube-proxy's conntrack setup: nf_conntrack_tcp_timeout_established 86400, close_wait 3600, nf_conntrack_max.
       Object.assign(nf.conntrack.settings, KUBE_PROXY_SETTINGS);
       startNode(nf);
-      const n: ProxyNode = { info, nf, cfg: nodeConfig(config, info) };
+      const n: ProxyNode = { info, nf, cfg: nodeConfig(config, info), syncErrors: [] };
       nodes.set(info.name, n);
       syncNode(n, ports);
     },
@@ -150,6 +177,8 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       return { conntrack: follow };
     },
   };
+  proxyNodes.set(proxy, nodes);
+  return proxy;
 }
 
 /** Why a KubeProxyConfiguration cannot be used; IPVS mode is not built yet. */
