@@ -6,7 +6,7 @@ import type { BpfProgram, SockAddrCtx } from '../bpf/program.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
 
-export type DeviceKind = 'loopback' | 'veth' | 'netdev' | 'vxlan' | 'dummy';
+export type DeviceKind = 'loopback' | 'veth' | 'netdev' | 'vxlan' | 'dummy' | 'ipip';
 export type TcxDirection = 'ingress' | 'egress';
 
 /** One tcx attachment, as `bpftool net show` lists it. */
@@ -48,6 +48,8 @@ export interface Route {
   mtu?: number;
   /** `onlink`: the gateway is reachable on the device without a covering route. */
   onlink?: boolean;
+  /** `blackhole`: no device, packets discarded (Calico's route for its own block). */
+  type?: 'blackhole';
 }
 
 /** Connection failure codes surfaced to apps (curl maps them to exit codes). */

@@ -28,6 +28,8 @@ export class Device implements NetDevice {
   /** Packet-socket taps; empty in the common case so the hot path only checks length. Replaced, never mutated (devices share the empty list). */
   captures: readonly CaptureCb[] = NO_CAPTURES;
   vxlan?: VxlanInfo;
+  /** net.ipv4.conf.<dev>.proxy_arp (Calico's cali* interfaces). */
+  proxyArp?: boolean;
   /** vxlan: the last tunnel endpoint's underlay route, valid while fibVersion matches and out is up. */
   vxlanRoute?: { ver: number; remote: number; out: Device; nextHop: number; src: number };
   /** The underlay's memo of this port's last unicast forward (valid while the segment's FDB generation matches). */

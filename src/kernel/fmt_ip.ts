@@ -20,7 +20,7 @@ const coloured: Paint = (a, t) => (a === null ? t : `${SGR[a]}${t}${CLEAR}`);
 export const paint = (color: boolean): Paint => (color ? coloured : plain);
 
 function flags(d: NetDevice): string {
-  const f = d.kind === 'loopback' ? ['LOOPBACK'] : d.kind === 'dummy' ? ['BROADCAST', 'NOARP'] : ['BROADCAST', 'MULTICAST'];
+  const f = d.kind === 'loopback' ? ['LOOPBACK'] : d.kind === 'dummy' ? ['BROADCAST', 'NOARP'] : d.kind === 'ipip' ? ['NOARP'] : ['BROADCAST', 'MULTICAST'];
   if (d.up) f.push('UP', 'LOWER_UP');
   return f.join(',');
 }
@@ -35,6 +35,7 @@ function stateAttr(s: string): Attr | null { return s === 'UP' ? 'up' : s === 'D
 
 /** `eth0@if10` for a peer in another netns, `cilium_host@cilium_net` for one in the same. */
 function ifname(d: NetDevice): string {
+  if (d.kind === 'ipip') return `${d.name}@NONE`; // tunl0: no underlying link
   if (!d.peer) return d.name;
   return d.peer.netns === d.netns ? `${d.name}@${d.peer.name}` : `${d.name}@if${d.peer.ifindex}`;
 }
@@ -54,6 +55,7 @@ function header(d: NetDevice, mode: boolean, c: Paint): string {
 }
 
 function linkLine(d: NetDevice, ns: NetnsImpl, c: Paint): string {
+  if (d.kind === 'ipip') return '    link/ipip 0.0.0.0 brd 0.0.0.0';
   if (d.kind === 'loopback') return `    link/loopback ${c('mac', '00:00:00:00:00:00')} brd ${c('mac', '00:00:00:00:00:00')}`;
   return `    link/ether ${c('mac', macToString(d.mac))} brd ${c('mac', 'ff:ff:ff:ff:ff:ff')}${linkNetns(d, ns)}`;
 }
@@ -77,12 +79,13 @@ export function formatIpAddr(ns: NetnsImpl, o: IpAddrOpts = {}): string {
   for (const d of sorted(ns)) {
     if (o.dev !== undefined && d.name !== o.dev) continue;
     const v4 = o.family === 6 ? [] : d.addrs;
-    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
+    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : d.kind === 'ipip' ? [] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
     if (o.family === 4 && v4.length === 0) continue;
     if (o.family === 4) out.push(header(d, false, c) + linkNetns(d, ns));
     else { out.push(header(d, false, c)); out.push(linkLine(d, ns, c)); }
     for (const a of v4) {
-      const brd = a.prefixLen < 31 && d.kind !== 'loopback' ? `brd ${c('inet', `${u32ToIp((a.ip | ~prefixMask(a.prefixLen)) >>> 0)} `)}` : '';
+      // Calico adds tunl0's /32 with a broadcast equal to the address, which ip prints.
+      const brd = d.kind === 'ipip' ? `brd ${c('inet', `${u32ToIp(a.ip)} `)}` : a.prefixLen < 31 && d.kind !== 'loopback' ? `brd ${c('inet', `${u32ToIp((a.ip | ~prefixMask(a.prefixLen)) >>> 0)} `)}` : '';
       out.push(`    inet ${c('inet', u32ToIp(a.ip))}/${a.prefixLen} ${brd}scope ${a.scope} ${d.name}`);
       out.push('       valid_lft forever preferred_lft forever');
     }

@@ -15,8 +15,9 @@ function devName(ns: NetnsImpl, ifindex: number): string { return ns.byIndex.get
 /** One `ip route` line: dst [via gw] dev D [proto P] [scope S] [src A] [metric M] [onlink] [mtu N]. */
 export function formatRouteLine(ns: NetnsImpl, r: Route): string {
   let s = r.prefixLen === 0 ? 'default' : r.prefixLen === 32 ? u32ToIp(r.dst) : `${u32ToIp(r.dst)}/${r.prefixLen}`;
+  if (r.type === 'blackhole') s = `blackhole ${s}`;
   if (r.gateway) s += ` via ${u32ToIp(r.gateway)}`;
-  s += ` dev ${devName(ns, r.ifindex)}`;
+  if (r.type !== 'blackhole') s += ` dev ${devName(ns, r.ifindex)}`;
   if (r.proto && r.proto !== 'boot') s += ` proto ${r.proto}`;
   if (r.scope !== 'global') s += ` scope ${r.scope}`;
   if (r.src) s += ` src ${u32ToIp(r.src)}`;
@@ -38,7 +39,7 @@ export function formatRouteN(ns: NetnsImpl): string {
   const lines = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
   for (const r of ordered(ns)) {
     const fl = 'U' + (r.gateway ? 'G' : '') + (r.prefixLen === 32 ? 'H' : '');
-    lines.push(`${pad(u32ToIp(r.dst), 15)} ${pad(u32ToIp(r.gateway), 15)} ${pad(u32ToIp(prefixMask(r.prefixLen)), 15)} ${pad(fl, 5)} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${'0'.padStart(6)} ${devName(ns, r.ifindex)}`);
+    lines.push(`${pad(u32ToIp(r.dst), 15)} ${pad(u32ToIp(r.gateway), 15)} ${pad(u32ToIp(prefixMask(r.prefixLen)), 15)} ${pad(fl, 5)} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${'0'.padStart(6)} ${r.type === 'blackhole' ? '*' : devName(ns, r.ifindex)}`);
   }
   return lines.join('\n') + '\n';
 }

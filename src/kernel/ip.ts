@@ -7,7 +7,7 @@ import { buildIcmpEchoFrame, buildIcmpErrorFrame, ICMP_FRAG_NEEDED, ICMP_NET_UNR
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_HLEN, ICMP_TIME_EXCEEDED } from '../wire/icmp.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IP_DADDR, IP_SADDR, ipDecTtl } from '../wire/ipv4.ts';
+import { IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, IP_DADDR, IP_SADDR, ipDecTtl } from '../wire/ipv4.ts';
 import type { Route } from './api.ts';
 import type { Device } from './device.ts';
 import type { NetnsImpl } from './netns.ts';
@@ -16,6 +16,7 @@ import { vxlanInnerOffset, vxlanVni, VXLAN_HLEN } from '../wire/vxlan.ts';
 import { ipFragment, isFragment, PmtuCache, Reassembler } from './frag.ts';
 import type { NfPacket } from '../netfilter/netfilter.ts';
 import { nfHook } from './nf_hooks.ts';
+import { ipipRcv } from './ipip.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 
@@ -175,6 +176,7 @@ function ipLocalDeliver(ns: NetnsImpl, dev: Device, skb: SkBuff, ihl: number): v
       if (vxlanRcv(ns, skb)) return;
       ns.sock.udpRcv(skb, o + ihl); return;
     case IPPROTO_ICMP: icmpRcv(ns, dev, skb, o + ihl); return;
+    case IPPROTO_IPIP: if (!ipipRcv(ns, skb)) dev.stats.rxDropped++; return;
     default: dev.stats.rxDropped++;
   }
 }

@@ -11,6 +11,8 @@ import type { TimerHandle } from '../sim/sim.ts';
 import type { Device } from './device.ts';
 import type { NetnsImpl } from './netns.ts';
 import { devXmit } from './path.ts';
+import { ipipOutput } from './ipip.ts';
+import { proxyArpAnswers } from './ipip_proxy_arp.ts';
 
 export const NUD_INCOMPLETE = 0x01, NUD_REACHABLE = 0x02, NUD_STALE = 0x04, NUD_FAILED = 0x20, NUD_PERMANENT = 0x80;
 /** include/net/neighbour.h NUD_VALID (of the states modelled here). */
@@ -69,6 +71,7 @@ export class NeighTable {
    * `depth` is the caller's xmit recursion level.
    */
   output(dev: Device, ip: number, skb: SkBuff, depth = 0): void {
+    if (dev.kind === 'ipip') { ipipOutput(dev, ip, skb, depth); return; }
     if (dev.kind === 'loopback' || dev.kind === 'vxlan' || dev.kind === 'dummy') {
       writeEth(skb.data, dev.kind === 'loopback' ? ZERO_MAC : dev.mac, dev.kind === 'loopback' ? ZERO_MAC : dev.mac, ETH_P_IP);
       devXmit(dev, skb, depth);
@@ -134,7 +137,8 @@ export class NeighTable {
     const op = arpOp(f), sip = arpSenderIp(f), tip = arpTargetIp(f);
     const smac = arpSenderMac(f);
     if (op === ARPOP_REQUEST) {
-      if (!this.ns.local.has(tip)) { this.update(dev, sip, smac, false); return; }
+      const proxied = !this.ns.local.has(tip) && proxyArpAnswers(this.ns, dev, sip, tip);
+      if (!this.ns.local.has(tip) && !proxied) { this.update(dev, sip, smac, false); return; }
       if (sip !== 0) this.update(dev, sip, smac, true);
       const reply = buildArpReply(dev.mac, tip, smac, sip);
       devXmit(dev, newSkb(reply, ARP_FRAME_LEN, dev.ifindex), 0);

@@ -78,6 +78,7 @@ export class NetnsImpl implements Netns {
     if (r.proto !== undefined) route.proto = r.proto;
     if (r.mtu !== undefined) route.mtu = r.mtu;
     if (r.onlink) route.onlink = true;
+    if (r.type !== undefined) route.type = r.type;
     this.routes.push(route);
     this.fibVersion++;
   }

@@ -11,6 +11,7 @@ import type { TcxLink } from './api.ts';
 import type { Device } from './device.ts';
 import { ipRcv } from './ip.ts';
 import { ipFragment } from './frag.ts';
+import { ipipXmit } from './ipip.ts';
 
 /** XMIT_RECURSION_LIMIT: nested egress redirects beyond this are dropped, as in the kernel. */
 const XMIT_RECURSION_LIMIT = 8;
@@ -112,6 +113,9 @@ export function devXmit(dev: Device, skb: SkBuff, depth: number): void {
       return;
     case 'vxlan':
       vxlanXmit(dev, skb);
+      return;
+    case 'ipip':
+      ipipXmit(dev, skb);
       return;
     default:
       return; // dummy: consumed

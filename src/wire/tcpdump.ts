@@ -5,7 +5,7 @@ import { macToString, readU16, readU32, u32ToIp } from './addr.ts';
 import { ARPOP_REPLY, ARPOP_REQUEST, arpIsEthIpv4, arpOp, arpSenderIp, arpSenderMac, arpTargetIp, arpTargetMac } from './arp.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ethType } from './ethernet.ts';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIME_EXCEEDED } from './icmp.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipDaddr, ipIhl, ipProto, ipSaddr, ipTotLen } from './ipv4.ts';
+import { IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ipDaddr, ipIhl, ipProto, ipSaddr, ipTotLen } from './ipv4.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, tcpAck, tcpFlags, tcpHdrLen, tcpSeq } from './tcp.ts';
 import { tcpdumpDns } from './tcpdump_dns.ts';
 import { VXLAN_PORT_CILIUM, VXLAN_PORT_IANA } from './vxlan.ts';
@@ -78,6 +78,8 @@ export class TcpdumpFormatter {
     if (proto === IPPROTO_TCP && l4len >= 20) return this.tcp(f, l4, l4len, src, dst);
     if (proto === IPPROTO_UDP && l4len >= 8) return this.udp(f, l4, l4len, src, dst);
     if (proto === IPPROTO_ICMP && l4len >= 8) return `${src} > ${dst}: ICMP ${icmp(f, l4)}, length ${l4len}`;
+    // print-ip-demux.c (4.99): IP-in-IP prints the inner packet after the outer addresses (4.9's " (ipip-proto-4)" suffix is gone).
+    if (proto === IPPROTO_IPIP && l4len >= 20) return `${src} > ${dst}: ${this.opts.link ? '' : 'IP '}${this.ipv4(f.subarray(0, l4 + l4len), l4)}`;
     return `${src} > ${dst}:  ip-proto-${proto} ${l4len}`;
   }
 
