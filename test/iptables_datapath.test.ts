@@ -54,6 +54,13 @@ t.test('ip route on the workers: kindnet\'s /24 per other node and /32 per local
   }
 });
 
+t.test('ip addr on myk8s-worker: the veth holds the gateway /32, its peer in a cni-<uuid> netns (as the seed)', async (t) => {
+  const r = await c.nodeExec('myk8s-worker', ['ip', 'addr']);
+  t.match(r.stdout, /^\d+: veth[0-9a-f]{8}@if\d+: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default/m);
+  t.match(r.stdout, /link-netns cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n {4}inet 10\.10\.3\.1\/32 scope global veth[0-9a-f]{8}\n/);
+  t.match(r.stdout, /\n {4}inet 172\.18\.0\.3\/16 brd 172\.18\.255\.255 scope global eth0\n/);
+});
+
 t.test('curl $SVC1:9000 answers from a webpod with the ClusterIP in Host', async (t) => {
   const r = await pod(['curl', '-s', '--connect-timeout', '1', '10.200.1.118:9000']);
   t.equal(r.exitCode, 0);
