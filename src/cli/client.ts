@@ -51,8 +51,9 @@ export class DplabClient {
     return json as T;
   }
 
-  apply(yaml: string): Promise<{ lines: string[] }> { return this.request('POST', '/v1/apply', { yaml }); }
-  delete(yaml: string): Promise<{ lines: string[] }> { return this.request('POST', '/v1/delete', { yaml }); }
+  /** `body`: the objects (JSON, as kubectl sends them), or `{yaml}` for the server to parse. */
+  apply(body: object[] | { yaml: string }): Promise<{ lines: string[] }> { return this.request('POST', '/v1/apply', body); }
+  delete(body: object[] | { yaml: string }): Promise<{ lines: string[] }> { return this.request('POST', '/v1/delete', body); }
   kubectl(argv: string[], stdin?: string): Promise<ExecResult> { return this.request('POST', '/v1/kubectl', stdin === undefined ? { argv } : { argv, stdin }); }
   exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> { return this.request('POST', '/v1/exec', { namespace, pod, argv }); }
   nodeExec(node: string, argv: string[]): Promise<ExecResult> { return this.request('POST', `/v1/nodes/${encodeURIComponent(node)}/exec`, { argv }); }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DplabClient, serverUrl } from './client.ts';
 import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
+import { manifestBody, manifestStdin } from './manifest.ts';
 import { mapGetArgs, mapGetOverApi } from './cilium_api.ts';
 
 /** Everything a verb needs: the server client, and the exit code it should end with. */
@@ -34,6 +35,15 @@ export function kubectlReadsStdin(args: string[]): boolean {
   return args.some((a, i) => ((a === '-f' || a === '--filename') && args[i + 1] === '-') || a === '-f=-' || a === '--filename=-' || a === '-f-');
 }
 
+/**
+ * `kubectl apply|delete -f -`: the manifest parsed here and sent as JSON, as
+ * kubectl does. `create` keeps its YAML: the server's create reads its
+ * stdin document by document with the `yaml` library, JSON would gain nothing.
+ */
+function kubectlStdin(args: string[], stdin: string): string {
+  return (args[0] === 'apply' || args[0] === 'delete') && stdin.trim() !== '' ? manifestStdin(stdin) : stdin;
+}
+
 /** Passes every argument after the verb through verbatim, options included. */
 function passthrough(cmd: Command): Command {
   return cmd.helpOption(false).allowUnknownOption().allowExcessArguments().passThroughOptions().argument('[args...]');
@@ -47,7 +57,8 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
       .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
       .action(act(async (client, opts: { filename: string }) => {
         const yaml = await readManifest(opts.filename);
-        const { lines } = yaml.trim() === '' ? { lines: [] } : await (verb === 'apply' ? client.apply(yaml) : client.delete(yaml)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
+        const body = yaml.trim() === '' ? undefined : manifestBody(yaml);
+        const { lines } = body === undefined ? { lines: [] } : await (verb === 'apply' ? client.apply(body) : client.delete(body)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
         // kubectl on input without objects: apply fails, delete says so on stdout and succeeds.
         if (lines.length === 0 && verb === 'apply') throw new CliError('error: no objects passed to apply');
         for (const l of lines.length ? lines : ['No resources found']) process.stdout.write(`${l}\n`);
@@ -56,7 +67,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
   }
 
   passthrough(program.command('kubectl').description('run kubectl against the emulated cluster (arguments passed through)'))
-    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await readStdin() : undefined))));
+    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? kubectlStdin(args, await readStdin()) : undefined))));
 
   passthrough(program.command('ip').description('run ip on a node (--node) or in a pod (--pod [-n NS]); options before the ip arguments'))
     .option('--node <node>', 'node whose host network namespace to use')

@@ -15,8 +15,15 @@ const IP_LINK = `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNK
     link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
 `;
 
+/** JSON manifests (an object or a List, as the API passes JSON bodies on) as the YAML parseDocs reads. */
+function jsonAsYaml(text: string): string {
+  const v = JSON.parse(text) as { kind?: string; metadata?: { name?: string }; items?: Array<{ kind?: string; metadata?: { name?: string } }> };
+  return (v.kind === 'List' ? v.items ?? [] : [v]).map((o) => `${o.kind ? `kind: ${o.kind}\n` : ''}metadata:\n${o.metadata?.name ? `  name: ${o.metadata.name}\n` : ''}`).join('---\n');
+}
+
 /** Parses `kind:` and `metadata.name:` of each YAML document; throws like the cluster on a bad one. */
 function parseDocs(yaml: string): Obj[] {
+  if (/^\s*\{/.test(yaml)) yaml = jsonAsYaml(yaml);
   return yaml.split(/^---\s*$/m).filter((d) => d.trim() !== '').map((d, i) => {
     const kind = /^kind:\s*(\S+)/m.exec(d)?.[1];
     const name = /^\s+name:\s*(\S+)/m.exec(d)?.[1];

@@ -6,7 +6,6 @@ import { CST, Lexer, parseAllDocuments } from 'yaml';
 import { ClusterError } from '../facade.ts';
 import { admit } from './admit.ts';
 import { yamlParseError } from './yaml_errors.ts';
-import { fastDocuments } from './yaml_fast.ts';
 import { reconcile, settleEndpoints } from './controllers.ts';
 import { checkPodQuota, MAX_DOCUMENTS } from './quota.ts';
 import { cloneStateSteps, copyJson, delObj, getObj, listObjs, putObj, type KubeEnv, type KubeState } from './state.ts';
@@ -35,12 +34,62 @@ function flowDepth(text: string): number {
   return max;
 }
 
-/** Parse multi-document YAML (or JSON) manifests; `List` documents expand to their items. */
+/**
+ * Parse multi-document YAML manifests; `List` documents expand to their items.
+ * A text that is one JSON object (what `dplab kubectl` sends, a `List`) is
+ * read with JSON.parse, as kubectl's YAMLOrJSONDecoder reads text starting
+ * with `{`; anything JSON.parse refuses goes to the `yaml` library as before.
+ */
 export function parseManifests(text: string): KObject[] {
-  const fast = fastDocuments(text);
-  if (fast) return manifestsFromValues(fast);
+  if (/^\s*\{/.test(text)) {
+    let v: unknown;
+    try { v = JSON.parse(text); } catch { v = undefined; }
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return manifestsFromJson(v);
+  }
   if (flowDepth(text) > MAX_DEPTH) throw new ClusterError(TOO_DEEP, 400, 'yaml');
   return manifestsFromDocuments(parseAllDocuments(text), text);
+}
+
+/**
+ * Container levels of a parsed JSON value, counted without recursion and
+ * given up on once past `limit` (JSON.parse itself does not recurse).
+ */
+function jsonDepth(root: unknown, limit: number): number {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  let max = 0;
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) { max = d; if (max > limit) return max; }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+/**
+ * A JSON body's objects, as the API server takes them: one object, a `List`,
+ * or an array of objects, with the YAML path's limits and words. An array and
+ * a List's items add two levels above the objects, whose own depth strict
+ * decoding checks as for YAML.
+ */
+export function manifestsFromJson(v: unknown): KObject[] {
+  checkJsonDepth(v);
+  return manifestsFromValues(Array.isArray(v) ? v : [v]);
+}
+
+function checkJsonDepth(v: unknown): void {
+  if (jsonDepth(v, MAX_DEPTH + 2) > MAX_DEPTH + 2) throw new ClusterError(TOO_DEEP, 400, 'yaml');
+}
+
+/**
+ * A parsed JSON body (an object, a List, an array of objects) as the text
+ * parseManifests reads with JSON.parse: the request parses its text itself,
+ * again when it is redone over a concurrent write. An array becomes a `List`.
+ * Depth is checked first: JSON.stringify recurses.
+ */
+export function jsonManifestText(body: unknown): string {
+  checkJsonDepth(body);
+  return JSON.stringify(Array.isArray(body) ? { apiVersion: 'v1', kind: 'List', items: body } : body);
 }
 
 /** A document's value; an alias bomb or a too deep tree is a 400 with go-yaml's words. */
