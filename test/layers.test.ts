@@ -10,6 +10,8 @@ const RANK: Record<string, number> = {
   'src/wire': 0, 'src/sim': 0, 'src/bpf': 1, 'src/netfilter': 1, 'src/kernel': 2, maps: 3, programs: 4, 'src/datapath': 5,
   'src/cilium': 6, 'src/kubeproxy': 6, 'src/cni': 6, 'src/hubble': 7, 'src/userspace': 8, 'src/k8s': 8, 'src/cluster': 9,
   'src/api': 10, 'src/grpc': 10, 'src/compare': 10, 'src/cli': 11,
+  // The package entry (the library API): re-exports the cluster and compare, above everything.
+  'src/index.ts': 12,
 };
 
 /** The composition point: the one cluster file that may import implementations (their plugin bundles). */

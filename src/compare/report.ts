@@ -1,0 +1,50 @@
+// compare's report for a terminal: per step a side-by-side summary (answers,
+// backends, client address seen, what the client's eth0 and its node's netdev
+// carried), then each request, then the state each datapath kept.
+
+import type { CompareReport, StepResult } from './run.ts';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function dist(r: StepResult): string {
+  const e = Object.entries(r.distribution);
+  return e.length ? e.map(([b, n]) => `${b} ${n}`).join(', ') : '-';
+}
+
+/** The report as text tables. */
+export function formatReport(rep: CompareReport): string {
+  const labels = rep.variants.map((v) => v.label);
+  const out: string[] = [];
+  out.push(table([['datapath', ...labels],
+    ['cni / service proxy', ...rep.variants.map((v) => `${v.cni} / ${v.serviceProxy}`)],
+    ['routing', ...rep.variants.map((v) => v.routing)],
+    ['socket LB', ...rep.variants.map((v) => (v.cni === 'cilium' && v.serviceProxy === 'cilium' ? (v.socketLB ? 'on' : 'off') : '-'))]]));
+  for (const [i, s] of rep.steps.entries()) {
+    const svc = s.service ? `  service ${s.service.name} ${s.service.clusterIP}, sessionAffinity ${s.service.sessionAffinity}, backends ${s.service.backends.join(' ')}` : '';
+    out.push(`step ${i + 1}: ${s.pod}$ ${s.command}  (x${s.repeat})${svc ? `\n${svc}` : ''}`);
+    const f = s.results[0]!.requests[0];
+    out.push(table([['', ...labels],
+      ['answered', ...s.results.map((r) => `${r.answered}/${r.requests.length}`)],
+      ['backends', ...s.results.map(dist)],
+      ['client address seen', ...s.results.map((r) => r.clientAddrs.join(', ') || '-')],
+      [`${f?.clientEth0.device ?? 'client eth0'} sent to`, ...s.results.map((r) => r.clientEth0.join(', ') || '-')],
+      [`${f?.nodeNetdev.device ?? 'node netdev'} sent to`, ...s.results.map((r) => r.nodeNetdev.join(', ') || '-')],
+      ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
+    const rows = [['#', ...labels]];
+    for (let q = 0; q < s.repeat; q++) {
+      rows.push([String(q + 1), ...s.results.map((r) => {
+        const x = r.requests[q]!;
+        return x.backend ? `${x.backend} saw ${x.remoteAddr ?? '?'}` : `exit ${x.exitCode}`;
+      })]);
+    }
+    out.push(table(rows));
+  }
+  out.push('state after the traffic (all nodes)');
+  const sum = (k: 'conntrack' | 'conntrackToClusterIP' | 'ciliumCt' | 'ciliumNat') => rep.variants.map((v) => String(v.state.reduce((a, n) => a + n[k], 0)));
+  out.push(table([['', ...labels], ['nf_conntrack entries', ...sum('conntrack')], ['  to a ClusterIP', ...sum('conntrackToClusterIP')],
+    ['cilium CT entries', ...sum('ciliumCt')], ['cilium NAT entries', ...sum('ciliumNat')]]));
+  return out.join('\n');
+}
