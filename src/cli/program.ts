@@ -8,6 +8,7 @@ import { addServeVerb } from './serve.ts';
 import { addTcpdumpVerb } from './tcpdump.ts';
 import { addCommandVerbs } from './verbs.ts';
 import { addDockerVerbs } from './docker.ts';
+import { addCompareVerb } from './compare.ts';
 import { packageVersion } from './version.ts';
 
 /** Runs the CLI on argv (without node and script) and returns the exit code. */
@@ -26,6 +27,7 @@ export async function runCli(argv: string[]): Promise<number> {
   addDockerVerbs(program, exit);
   addTcpdumpVerb(program, exit);
   addHubbleVerb(program, exit);
+  addCompareVerb(program, exit);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
