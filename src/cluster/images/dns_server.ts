@@ -1,7 +1,7 @@
 // A DNS server over the netns sockets: UDP and TCP (2-byte length framing)
 // on one port, one async handler per query.
 
-import type { Netns } from '../../kernel/api.ts';
+import { SocketError, type Netns } from '../../kernel/api.ts';
 import { decodeDns, encodeDns, DNS_RCODE, type DnsMessage } from '../../wire/dns.ts';
 
 export type DnsHandler = (q: DnsMessage) => Promise<DnsMessage> | DnsMessage;
@@ -11,16 +11,27 @@ export function replyTo(q: DnsMessage, fields: Partial<DnsMessage>): DnsMessage 
     questions: q.questions, answers: [], authority: [], additional: [], ...fields };
 }
 
+/** A reply the kernel cannot route is lost, as a failed sendto() is for a real server, never a crash. */
+function sendOrDrop(send: () => void): void {
+  try { send(); } catch (e) { if (!(e instanceof SocketError)) throw e; }
+}
+
 export function serveDns(netns: Netns, port: number, handler: DnsHandler): { close(): void } {
   const answer = async (bytes: Uint8Array): Promise<Uint8Array | null> => {
     let q: DnsMessage;
     try { q = decodeDns(bytes); } catch { return null; }
     if (q.qr) return null;
     if (q.questions.length !== 1) return encodeDns(replyTo(q, { rcode: DNS_RCODE.FORMERR }));
-    return encodeDns(await handler(q));
+    try {
+      return encodeDns(await handler(q));
+    } catch (e) {
+      // An upstream the handler could not reach is SERVFAIL, as CoreDNS's forward plugin answers.
+      if (e instanceof SocketError) return encodeDns(replyTo(q, { rcode: DNS_RCODE.SERVFAIL }));
+      throw e;
+    }
   };
   const udp = netns.sockets.udpBind(port, (data, _from, reply) => {
-    void answer(data).then((r) => { if (r) reply(r); });
+    void answer(data).then((r) => { if (r) sendOrDrop(() => reply(r)); });
   });
   const tcp = netns.sockets.tcpListen(port, (c) => {
     let buf = new Uint8Array(0);
@@ -34,7 +45,7 @@ export function serveDns(netns: Netns, port: number, handler: DnsHandler): { clo
           if (!r) return;
           const framed = new Uint8Array(2 + r.length);
           framed[0] = r.length >>> 8; framed[1] = r.length & 255; framed.set(r, 2);
-          c.write(framed);
+          sendOrDrop(() => c.write(framed));
         });
       }
     });
