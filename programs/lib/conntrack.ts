@@ -84,9 +84,10 @@ function updateTimeout(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolea
   setU32le(e, CT_LIFETIME, now + lifetime);
   const fo = rx ? CT_RX_FLAGS_SEEN : CT_TX_FLAGS_SEEN, ro = rx ? CT_LAST_RX_REPORT : CT_LAST_TX_REPORT;
   const acc = e[fo]!; const seen = (tcpFlags & 0xff) | acc;
-  // A direction never reported yet (last report 0) reports now: on a real node bpf_mono_now() is far past 0.
+  // A direction never reported yet (last report 0, no flags) reports now: on a real node bpf_mono_now() is far past 0.
+  // A report made at mono second 0 also leaves 0, so the flags tell it apart (else every reply in that second reports).
   const last = u32le(e, ro);
-  if ((rx && last === 0) || last + CT_REPORT_INTERVAL < now || acc !== seen) {
+  if ((rx && last === 0 && acc === 0) || last + CT_REPORT_INTERVAL < now || acc !== seen) {
     e[fo] = seen; setU32le(e, ro, now);
     return TRACE_PAYLOAD_LEN;
   }
