@@ -140,7 +140,7 @@ t.test('datapath: cilium is short for cni: cilium, serviceProxy: cilium', async 
 
 const doc = (spec: string) => `apiVersion: dplab.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec: ${spec}\n`;
 const bad: Array<[string, string, string, string]> = [
-  ['unknown CNI', doc('{cni: flannel}'), 'spec.cni', 'spec.cni: unknown CNI "flannel" (known: cilium, kindnet)'],
+  ['unknown CNI', doc('{cni: flannel}'), 'spec.cni', 'spec.cni: unknown CNI "flannel" (known: cilium, kindnet, calico)'],
   ['unknown service proxy', doc('{serviceProxy: kube-router}'), 'spec.serviceProxy', 'spec.serviceProxy: unknown service proxy "kube-router" (known: cilium, iptables)'],
   ['short form not registered', doc('{datapath: ipvs}'), 'spec.datapath', 'spec.datapath: unknown datapath "ipvs" (known: cilium, iptables)'],
   ['routing the CNI lacks', doc('{routing: ipip}'), 'spec.routing', 'spec.routing: CNI cilium routes tunnel or native, got "ipip"'],

@@ -4,6 +4,7 @@
 import type { CniPlugin } from '../datapath/contract.ts';
 import type { DatapathBundle } from '../datapath/registry.ts';
 import { createKindnet } from './kindnet/kindnet.ts';
+import { calicoCni } from './calico/plugin.ts';
 
 export const kindnetCni: CniPlugin = {
   name: 'kindnet',
@@ -11,4 +12,4 @@ export const kindnetCni: CniPlugin = {
   create: ({ config }) => createKindnet(config),
 };
 
-export const cniDatapaths: DatapathBundle = { cnis: [kindnetCni] };
+export const cniDatapaths: DatapathBundle = { cnis: [kindnetCni, calicoCni] };

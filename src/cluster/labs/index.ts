@@ -2,6 +2,7 @@
 
 import { CILIUM_LAB } from './cilium.ts';
 import { KIND_IPTABLES_LAB } from './kind_iptables.ts';
+import { CALICO_IPIP_LAB } from './calico_ipip.ts';
 
 /** Lab name -> Cluster document plus manifests. */
 export const LABS: Record<string, string> = {
@@ -12,4 +13,5 @@ nodes: [{role: control-plane}, {role: worker}, {role: worker}]
 networking: {kubeProxyMode: none}
 `,
   'kind-iptables': KIND_IPTABLES_LAB,
+  'calico-ipip': CALICO_IPIP_LAB,
 };
