@@ -18,7 +18,7 @@ import type { HubbleService } from '../hubble/service.ts';
 import { ClusterError, type CapturedFrame, type ClusterFacade, type ExecResult, type MonitorLine } from './facade.ts';
 import { KubeApi } from './kube/api.ts';
 import { serviceIp, type CorednsPin } from './kube/bootstrap.ts';
-import { manifestsFromDocuments } from './kube/request.ts';
+import { manifestsFromDocuments, runSteps, type Steps } from './kube/request.ts';
 import { listObjs, newState, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
@@ -74,6 +74,8 @@ export class Cluster implements ClusterFacade {
    * CNI ADD gets them as restored (Cilium marks their IPs `[restored]`).
    */
   private bootstrapping = true;
+  /** The sliced commit's datapath sync under way, if any (syncSliced). */
+  private pendingSync: Steps<void> | undefined;
 
   /** Parse a Cluster document (dplab or kind) plus manifests, and build the cluster. */
   static fromYaml(text: string, opts: ClusterOptions = {}): Cluster {
@@ -129,7 +131,7 @@ export class Cluster implements ClusterFacade {
       });
     }
     if (saved) restoreDatapath(this.cni, this.serviceProxy, saved.datapath, opts.store!.path);
-    this.api.watch((before, after) => this.sync(before, after));
+    this.api.watch((before, after) => this.sync(before, after), (before, after) => this.syncSliced(before, after));
     this.sync(newState(0), this.api.snapshot());
     this.bootstrapping = false;
     // The manifests are the store's first content; once saved, the store holds what is left of them.
@@ -293,29 +295,59 @@ export class Cluster implements ClusterFacade {
     return this.live.get(`${namespace}/${pod}`)?.net?.identity;
   }
 
-  /** Apply committed changes to the datapath: CNI DEL/ADD, containers, services. */
+  /** Apply committed changes to the datapath in one turn: CNI DEL/ADD, containers, services. */
   private sync(before: KubeState, after: KubeState): void {
-    this.agentIpCache.clear();
-    const pods = new Map(listObjs(after, 'Pod').map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
-    for (const [key, l] of [...this.live]) {
-      const p = pods.get(key);
-      if (p && p.metadata.uid === l.uid) continue;
-      l.running?.stop();
-      if (l.net) this.cni.deletePod(key.split('/')[0]!, key.split('/')[1]!);
-      this.live.delete(key);
-    }
-    // A Pending pod (no node or address yet) has no sandbox to start.
-    for (const [key, p] of pods) if (!this.live.has(key) && p.status?.podIP) this.startPod(after, key, p);
-    if (JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice])) {
-      this.serviceProxy.syncServices(servicePorts(after));
+    runSteps(this.syncSliced(before, after));
+  }
+
+  /**
+   * sync as steps, one pod a step (a sliced write's commit runs them in
+   * slices, so /healthz and reads are answered meanwhile; writes stay queued
+   * behind it). A commit in one turn (kubectl in an exec) during the yields
+   * first finishes the sync under way, so two syncs never interleave and the
+   * datapath always catches up in commit order.
+   */
+  syncSliced(before: KubeState, after: KubeState): Steps<void> {
+    if (this.pendingSync) runSteps(this.pendingSync);
+    const g = this.syncSteps(before, after);
+    this.pendingSync = g;
+    return g;
+  }
+
+  /** True while a sliced commit's datapath sync is under way (tests wait for that phase). */
+  get datapathSyncing(): boolean { return this.pendingSync !== undefined; }
+
+  private *syncSteps(before: KubeState, after: KubeState): Steps<void> {
+    try {
+      this.agentIpCache.clear();
+      const pods = new Map(listObjs(after, 'Pod').map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+      for (const [key, l] of [...this.live]) {
+        const p = pods.get(key);
+        if (p && p.metadata.uid === l.uid) continue;
+        l.running?.stop();
+        if (l.net) this.cni.deletePod(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1));
+        this.live.delete(key);
+        yield;
+      }
+      // A Pending pod (no node or address yet) has no sandbox to start.
+      const namespaces = new Map(listObjs(after, 'Namespace').map((n) => [n.metadata.name, n]));
+      for (const [key, p] of pods) {
+        if (this.live.has(key) || !p.status?.podIP) continue;
+        this.startPod(after, key, p, namespaces);
+        yield;
+      }
+      this.agentIpCache.clear();
+      if (servicesChanged(before, after)) this.serviceProxy.syncServices(servicePorts(after));
+    } finally {
+      this.pendingSync = undefined;
     }
   }
 
-  private startPod(s: KubeState, key: string, p: KObject): void {
+  private startPod(s: KubeState, key: string, p: KObject, namespaces: Map<string, KObject>): void {
     const l: LivePod = { uid: p.metadata.uid! };
     this.live.set(key, l);
     if (p.spec.hostNetwork) return;
-    const ns = listObjs(s, 'Namespace').find((n) => n.metadata.name === p.metadata.namespace);
+    const ns = namespaces.get(p.metadata.namespace!);
     const ip = ipNum(p.status.podIP);
     l.net = this.cni.addPod({
       namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid!, nodeName: p.spec.nodeName, ip,
@@ -345,6 +377,11 @@ export class Cluster implements ClusterFacade {
 
 function nodeInfo(n: ClusterSpec['nodes'][number]): NodeInfo {
   return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels, routerIP: n.routerIP, healthIP: n.healthIP };
+}
+
+/** Whether Services or EndpointSlices differ (what the service proxy reads). */
+function servicesChanged(before: KubeState, after: KubeState): boolean {
+  return JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice]);
 }
 
 function ipNum(ip: string): number { return ip.split('.').reduce((v, o) => v * 256 + Number(o), 0) >>> 0; }

@@ -11,11 +11,14 @@ import type { KObject } from './types.ts';
 
 /** Called after each committed request with the state before and after. */
 export type Watcher = (before: KubeState, after: KubeState) => void;
+/** A watcher's work as steps: a sliced write's commit runs them in slices (the write queue stays closed meanwhile). */
+export type SteppedWatcher = (before: KubeState, after: KubeState) => Steps<void>;
 
 export class KubeApi {
   private state: KubeState;
   readonly env: KubeEnv;
   private watchers: Watcher[] = [];
+  private readonly stepped = new Map<Watcher, SteppedWatcher>();
   private durable?: (state: KubeState) => void;
   /** The sliced writes, one after another: each starts when the one before has committed or failed. */
   private writes: Promise<unknown> = Promise.resolve();
@@ -32,7 +35,8 @@ export class KubeApi {
     if (!opts.restore) bootstrap(this.state, this.env, opts.coredns, opts.systemObjects);
   }
 
-  watch(w: Watcher): void { this.watchers.push(w); }
+  /** `steps`: the same work as steps, for the sliced writes' commits (w runs the others in one turn). */
+  watch(w: Watcher, steps?: SteppedWatcher): void { this.watchers.push(w); if (steps) this.stepped.set(w, steps); }
 
   /**
    * Every later commit is made durable by save (after the watchers, so it
@@ -45,6 +49,27 @@ export class KubeApi {
     const before = this.state;
     this.state = next;
     for (const w of this.watchers) w(before, next);
+    this.saveOrUndo(before, next);
+  }
+
+  /**
+   * commit() whose stepped watchers run in slices. Reads see `next` from the
+   * start (the objects, then the datapath catching up, as pods go from
+   * ContainerCreating to Running). A write in one turn meanwhile commits on
+   * top (its watchers finish ours first) and its save holds ours too; if its
+   * save failed, the state is back to `next` and ours is saved here.
+   */
+  private async commitSliced(next: KubeState): Promise<void> {
+    const before = this.state;
+    this.state = next;
+    for (const w of this.watchers) {
+      const steps = this.stepped.get(w);
+      if (steps) await inSlices(steps(before, next)); else w(before, next);
+    }
+    if (this.state === next) this.saveOrUndo(before, next);
+  }
+
+  private saveOrUndo(before: KubeState, next: KubeState): void {
     if (!this.durable) return;
     try { this.durable(next); } catch (e) {
       this.state = before;
@@ -119,7 +144,7 @@ export class KubeApi {
       let r = await inSlices(steps(base));
       // A synchronous write (kubectl in an exec) committed meanwhile: this one comes after it, on its state, from a fresh parse.
       if (this.state !== base) r = runSteps(steps(this.state));
-      this.commit(r.state);
+      await this.commitSliced(r.state);
       return r.lines;
     }).finally(() => { this.sliced--; });
     this.writes = run.catch(() => undefined);
