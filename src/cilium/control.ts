@@ -90,7 +90,9 @@ export function createCiliumControl(cfg: CiliumConfig, sim: Sim): CiliumCluster 
   }
   function remove(ip: number, prefixLen: number): void {
     ipcache.delete(`${ip}/${prefixLen}`);
-    for (const a of agents.values()) a.deleteIpcache(ip, prefixLen);
+    // Key encoded once for every node (delete reads it, never keeps it).
+    const key = ipcacheKeyBytes(ip, prefixLen);
+    for (const a of agents.values()) a.maps.ipcache.delete(key);
   }
 
   const ctl: CiliumCluster = {
