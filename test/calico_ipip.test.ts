@@ -131,3 +131,12 @@ t.test('MTU: tunl0 and the pods\' veths are 1480, so a full-size DF packet fills
   const big = await fromSrc(['ping', '-c', '1', '-M', 'do', '-s', '1453', DEST]);
   t.not(big.exitCode, 0, 'one byte more does not fit the pod\'s 1480');
 });
+
+t.test('an unused address of a block: the owning node\'s blackhole route discards it, no ICMP error comes back', async (t) => {
+  let r = { stdout: '', exitCode: -1 };
+  const back = await captured('k8s-node1', 'eth0', async () => { r = await fromSrc(['ping', '-c', '1', '-W', '1', '20.109.131.50']); });
+  t.match(r.stdout, /1 packets transmitted, 0 received, 100% packet loss/);
+  t.equal(ipipFrames(back).length, 0, 'node1 sends nothing back');
+  const get = await c.nodeExec('k8s-node1', ['ip', 'route', 'get', '20.109.131.50']);
+  t.not(get.exitCode, 0, 'no device to route through');
+});

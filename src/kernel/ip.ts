@@ -63,6 +63,7 @@ function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff, np?: NfPacket): vo
   const daddr = readU32(f, o + IP_DADDR);
   const r = ns.lookupRoute(daddr);
   const out = r ? ns.byIndex.get(r.ifindex) : undefined;
+  if (r?.type === 'blackhole') { inDev.stats.rxDropped++; return; } // RTN_BLACKHOLE: discarded, no ICMP
   if (!r || !out) { icmpError(ns, skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0); inDev.stats.rxDropped++; return; }
   const mtu = r.mtu ?? out.mtu;
   // ip_forward: DF over the next hop's MTU earns "fragmentation needed" with that MTU; without DF, ip_fragment after the TTL.

@@ -99,6 +99,7 @@ export class NetnsImpl implements Netns {
       if (!inPrefix(dst, r.dst, r.prefixLen)) continue;
       if (!best || r.prefixLen > best.prefixLen || (r.prefixLen === best.prefixLen && r.metric < best.metric)) best = r;
     }
+    if (best && best.type === 'blackhole') return best; // no device: callers find none and discard
     if (best) { const d = this.byIndex.get(best.ifindex); if (!d || !d.up) return undefined; }
     return best;
   }
