@@ -12,6 +12,41 @@ import { runCli } from './helpers/run_cli.ts';
 /** What differs between runs of the real lab: the time, the client's ephemeral port, identity numbers. */
 const mask = (l: string): string => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: /, 'TIME: ').replace(/\(ID:\d+\)/g, '(ID:N)').replace(/netpod:\d+/g, 'netpod:PORT');
 
+/** Where the seed's pods ran (`kubectl get pod -o wide`; both coredns pods by the ipcache's tunnelendpoint 192.168.10.101). */
+const NODE_OF: Array<[RegExp, string]> = [[/^default\/netpod\b/, 'k8s-s'], [/^default\/webpod1\b/, 'k8s-w1'], [/^default\/webpod2\b/, 'k8s-w2'], [/^kube-system\/coredns-/, 'k8s-w1']];
+const nodeOf = (ep: string): string | undefined => NODE_OF.find(([re]) => re.test(ep))?.[1];
+const LINE = /^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: (\S+) \(\S+\) (->|<-|<>) (\S+) \(\S+\) (\S+) [A-Z]+ \(.*\)$/;
+
+/**
+ * The node that emits a compact line, by Cilium's datapath: to-endpoint on the packet's destination's
+ * node, to-network / to-stack / to-overlay on its source's; a trace-sock line on the node of the socket's
+ * pod (its cgroup), which the printer shows as the destination of a reverse (`-rev`) point. A reply
+ * (`<-`) is printed with source and destination swapped back, so its packet goes right to left.
+ */
+function emitter(line: string): string | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  const [, left, arrow, right, point] = m as unknown as [string, string, string, string, string];
+  if (arrow === '<>') return nodeOf(point.endsWith('-rev') ? right : left);
+  const [from, to] = arrow === '<-' ? [right, left] : [left, right];
+  return nodeOf(point === 'to-endpoint' ? to : from);
+}
+const isSock = (l: string): boolean => / (TRACED|TRANSLATED) \((TCP|UDP|Unknown)\)$/.test(l);
+
+/**
+ * (pod @ node) whose lines in the seed the lab does not give, and why. Each node's observer answers the
+ * relay's `number` (20) by itself, so the seed's output is, node by node, that node's last 20 flows for the pod.
+ */
+const NODE_GAPS: Record<string, { skip?: string; todo?: string }> = {
+  // The seed's relay got nothing about webpod1 from k8s-w1 although k8s-w1 emitted the to-endpoint / to-network
+  // lines of every netpod<->webpod1 packet (k8s-s's side of them is in the seed): k8s-w1's ring held no flow from
+  // before 11:14:01 (its DNS lines from then on are there), i.e. its agent restarted or its ring was overwritten
+  // between 11:13:06 and 11:14:01. The transcript shows neither; the lab does not model it.
+  'webpod1@k8s-w1': { skip: 'k8s-w1\'s Hubble ring in the real lab held no flow from before 11:14:01 (agent restart or overwrite not in the transcript)' },
+  'netpod@k8s-w1': { todo: 'the seed\'s musl resolver sent its queries over one socket to one coredns (10 recvmsg on coredns); the lab\'s sends one query per socket (and k8s-w1\'s older flows, see webpod1@k8s-w1)' },
+  'netpod@k8s-s': { todo: 'the seed\'s resolver read 6 answers on one socket (6 pre/post-xlate-rev pairs) and these with the world flow fill k8s-s\'s last 20; the lab\'s resolver sends one query per socket' },
+};
+
 /** The seed's `hubble observe` outputs by command line. */
 function seedOutputs(): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -22,6 +57,13 @@ function seedOutputs(): Map<string, string[]> {
   }
   return out;
 }
+
+/** (pod @ node) whose trace-sock lines differ, and why (cil_sock4_getpeername emits pre-xlate-rev each time the hook runs). */
+const CLIENT_GETPEERNAME = 'the lab\'s kernel runs cgroup/getpeername4 at every TCP connect (src/kernel/sockets.ts tcpConnect), so k8s-s shows a pre-xlate-rev per curl; Linux runs it only in getpeername()/accept(), and the seed\'s k8s-s has none';
+const SERVER_ACCEPT = 'the seed\'s webpod2 shows 5 getpeername-hook runs for the one accepted connection (accept() is one: inet_getname with peer set); the lab\'s kernel runs none on accept';
+const SOCK_GAPS: Record<string, string> = {
+  'webpod1@k8s-s': CLIENT_GETPEERNAME, 'webpod2@k8s-s': CLIENT_GETPEERNAME, 'netpod@k8s-w2': SERVER_ACCEPT, 'webpod2@k8s-w2': SERVER_ACCEPT,
+};
 
 const lab = seedLab();
 t.teardown(() => lab.close());
@@ -54,11 +96,27 @@ for (const [cmd, want] of seedOutputs()) {
     const have = r.stdout.trimEnd().split('\n');
     t.same(have, await relayLines(pod), 'over gRPC, every flow the relay has for the pod, printed as hubble prints it');
     t.ok(have.every((l) => /^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: \S+ \((ID:\d+|world|host|remote-node)\) (->|<-|<>) \S+ \((ID:\d+|world|host|remote-node)\) \S+ [A-Z]+ \(.*\)$/.test(l)), 'every line in the compact shape');
-    // The flows themselves are the parser's and the relay's (issue 8); until they give the seed's set, this stays a todo.
-    t.test('the seed\'s lines, in its order (timestamps, ports, identity numbers aside)', { todo: 'the lab\'s flows for the pod are not yet the seed\'s set' }, async (t) => {
+    // The whole output is each node's last 20 merged by time; it matches once every node's part below does.
+    t.test('the seed\'s lines, in its order (timestamps, ports, identity numbers aside)', { todo: 'parts of nodes below are still todo' }, async (t) => {
       t.same(have.map(mask), want.map(mask));
     });
   });
+  for (const node of ['k8s-s', 'k8s-w1', 'k8s-w2']) {
+    const gap = NODE_GAPS[`${pod}@${node}`] ?? {};
+    t.test(`dplab ${cmd} --node-name default/${node}: that node's part of the seed`, { skip: gap.skip ?? false }, async (t) => {
+      const r = await runCli(['hubble', ...cmd.split(' ').slice(1), '--node-name', `default/${node}`, '--server', server.address]);
+      t.equal(r.code, 0);
+      const have = r.stdout === '' ? [] : r.stdout.trimEnd().split('\n');
+      const seed = want.filter((l) => emitter(l) === node);
+      t.ok(want.every((l) => emitter(l) !== undefined), 'every seed line has an emitting node');
+      t.test('datapath trace lines (to-endpoint, to-network, ...)', { todo: gap.todo ?? false }, async (t) => {
+        t.same(have.filter((l) => !isSock(l)).map(mask), seed.filter((l) => !isSock(l)).map(mask));
+      });
+      t.test('socket-LB lines (pre/post-xlate)', { todo: gap.todo ?? SOCK_GAPS[`${pod}@${node}`] ?? false }, async (t) => {
+        t.same(have.filter(isSock).map(mask), seed.filter(isSock).map(mask));
+      });
+    });
+  }
 }
 
 t.test('status and list nodes against the lab', async (t) => {
