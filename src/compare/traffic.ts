@@ -18,7 +18,7 @@ function bad(msg: string): never { throw new ClusterError(`traffic: ${msg}`, 400
 /** Parse and check a traffic file; ClusterError naming the step and field on bad input. */
 export function parseTraffic(text: string): TrafficStep[] {
   let doc: unknown;
-  try { doc = parse(text); } catch (e) { return bad(`invalid YAML: ${(e as Error).message.split('\n')[0]}`); }
+  try { doc = parse(text); } catch (e) { return bad(`invalid YAML: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`); }
   if (!Array.isArray(doc) || doc.length === 0) bad('must be a non-empty list of steps ({exec: {pod, command, repeat}})');
   if (doc.length > MAX_STEPS) bad(`${doc.length} steps (at most ${MAX_STEPS})`);
   const steps = doc.map((s, i) => step(s, i));
