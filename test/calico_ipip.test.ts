@@ -3,10 +3,15 @@
 // carries real IP-in-IP (outer protocol 4, node IP to node IP, inner pod
 // addresses); `ip route` / `ip addr` / `ip neigh` print what Calico programs.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { readU16, readU32, u32ToIp } from '../src/wire/addr.ts';
 import { checksum } from '../src/wire/checksum.ts';
+import { pcapFile } from '../src/wire/pcap.ts';
 import { TcpdumpFormatter } from '../src/wire/tcpdump.ts';
 
 const c = Cluster.lab('calico-ipip', { hubble: false });
@@ -139,4 +144,24 @@ t.test('an unused address of a block: the owning node\'s blackhole route discard
   t.equal(ipipFrames(back).length, 0, 'node1 sends nothing back');
   const get = await c.nodeExec('k8s-node1', ['ip', 'route', 'get', '20.109.131.50']);
   t.not(get.exitCode, 0, 'no device to route through');
+});
+
+function hasTcpdump(): boolean {
+  try { execFileSync('tcpdump', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+t.test('the installed tcpdump reads the underlay capture: IPIP (4) with correct checksums, printed as dplab prints it', { skip: hasTcpdump() ? false : 'tcpdump not installed' }, async (t) => {
+  const frames: { frame: Uint8Array; wallMs: number }[] = [];
+  const stop = c.capture('k8s-node2', 'eth0', (f) => frames.push({ frame: f.frame, wallMs: f.wallMs }));
+  await fromSrc(['curl', '-s', '--connect-timeout', '2', `${DEST}:8080`]);
+  await fromSrc(['ping', '-c', '1', DEST]);
+  stop();
+  const path = join(mkdtempSync(join(tmpdir(), 'dplab-calico-')), 'eth0.pcap');
+  writeFileSync(path, pcapFile(frames));
+  const run = (args: string[]) => execFileSync('tcpdump', [...args, '-r', path], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } }).toString();
+  const vv = run(['-nn', '-vv']);
+  t.ok((vv.match(/proto IPIP \(4\)/g) ?? []).length >= 8, 'outer headers decoded as IPIP');
+  t.notMatch(vv, /bad cksum|incorrect/, 'every outer, inner and TCP/ICMP checksum correct');
+  const f = new TcpdumpFormatter();
+  t.equal(frames.map((x) => f.format(x.frame, x.wallMs)).join('\n'), run(['-nn']).trimEnd(), 'dplab tcpdump -nn = tcpdump -nn');
 });
