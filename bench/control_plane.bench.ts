@@ -8,6 +8,10 @@
 // and the /healthz latency p50/p99/max with how many polls answered during the
 // request. Each figure is the median of rounds (bench/lib/harness.ts), a fresh
 // server each round. Prints one JSON object.
+// Bodies: `json` posts the objects as a JSON array, as kubectl (and `dplab
+// apply`) do: they parse the YAML on the client and send the API server JSON.
+// `yaml` posts the same manifests as `{yaml}`, parsed by the server's `yaml`
+// library (what a client that sends YAML costs the server).
 // Run: node --import tsx bench/control_plane.bench.ts [pods] [--rounds N]
 
 import { spawn } from 'node:child_process';
@@ -37,8 +41,13 @@ spec:
 `;
 const SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: bulk}\nspec:\n  selector: {app: bulk}\n  ports: [{port: 80, targetPort: 80}]';
 const pods = Array.from({ length: PODS }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: bulk-${i}, labels: {app: bulk}}\nspec: {containers: [{name: web, image: traefik/whoami, ports: [{containerPort: 80}]}]}`);
-const APPLY = [SERVICE, ...pods].join('\n---\n');
-const DELETE = pods.join('\n---\n');
+const podObjs = Array.from({ length: PODS }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bulk-${i}`, labels: { app: 'bulk' } }, spec: { containers: [{ name: 'web', image: 'traefik/whoami', ports: [{ containerPort: 80 }] }] } }));
+const serviceObj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bulk' }, spec: { selector: { app: 'bulk' }, ports: [{ port: 80, targetPort: 80 }] } };
+/** Request bodies per format: JSON objects as kubectl sends them, or the YAML text. */
+const BODIES = {
+  json: { warm: JSON.stringify(serviceObj), apply: JSON.stringify([serviceObj, ...podObjs]), delete: JSON.stringify(podObjs) },
+  yaml: { warm: JSON.stringify({ yaml: SERVICE }), apply: JSON.stringify({ yaml: [SERVICE, ...pods].join('\n---\n') }), delete: JSON.stringify({ yaml: pods.join('\n---\n') }) },
+};
 
 const latency = (ms: number): Measured => ({ kind: 'measured', value: Number(ms.toFixed(2)), better: 'lower' });
 function pct(sorted: number[], p: number): number { return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN; }
@@ -73,18 +82,18 @@ async function poll(url: string, done: Promise<unknown>): Promise<{ ms: number[]
   return { ms: ms.sort((a, b) => a - b), failed };
 }
 
-async function request(url: string, path: string, yaml: string): Promise<string[]> {
-  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ yaml }) });
-  const body = await r.json() as { lines?: string[]; error?: string };
-  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${body.error}`);
-  return body.lines!;
+async function request(url: string, path: string, body: string): Promise<string[]> {
+  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const answer = await r.json() as { lines?: string[]; error?: string };
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${answer.error}`);
+  return answer.lines!;
 }
 
 /** One request timed with /healthz polled meanwhile; N is the calibration's operation count (pods). */
-async function timed(server: { url: string; pid: number }, path: string, yaml: string, expect: number): Promise<Figures> {
+async function timed(server: { url: string; pid: number }, path: string, body: string, expect: number): Promise<Figures> {
   const cpu0 = cpuMsOf(server.pid);
   const t0 = performance.now();
-  const req = request(server.url, path, yaml);
+  const req = request(server.url, path, body);
   const h = await poll(server.url, req);
   const lines = await req;
   const wallMs = performance.now() - t0;
@@ -101,25 +110,24 @@ const file = join(dir, 'cluster.yaml');
 writeFileSync(file, CLUSTER);
 
 /** Both requests on a fresh server: apply then delete, each with its own /healthz figures. */
-let last: Figures | undefined;
-async function round(): Promise<Figures> {
+async function round(format: keyof typeof BODIES): Promise<Figures> {
   const server = await startServer(file);
+  const b = BODIES[format];
   try {
-    await request(server.url, '/v1/apply', SERVICE); // warm: the route, the Service
-    const apply = await timed(server, '/v1/apply', APPLY, PODS + 1);
-    const del = await timed(server, '/v1/delete', DELETE, PODS);
-    last = { apply, delete: del };
-    return last;
+    await request(server.url, '/v1/apply', b.warm); // warm: the route, the Service
+    const apply = await timed(server, '/v1/apply', b.apply, PODS + 1);
+    const del = await timed(server, '/v1/delete', b.delete, PODS);
+    return { apply, delete: del };
   } finally { server.stop(); }
 }
 
 try {
   await runBench({
     header: {
-      method: `dplab serve --cluster (control plane + 4 workers, /18 pod CIDRs) --ephemeral in its own process; POST /v1/apply of one Service + ${PODS} Pods (one request), then POST /v1/delete of the ${PODS} Pods (one request), each while one loopback client polls GET /healthz back to back; wall time until the answer, server CPU (/proc/<pid>/stat) over the same span; a fresh server each round`,
+      method: `dplab serve --cluster (control plane + 4 workers, /18 pod CIDRs) --ephemeral in its own process; POST /v1/apply of one Service + ${PODS} Pods (one request; json: a JSON array of the objects, as kubectl sends them; yaml: {yaml} parsed by the server), then POST /v1/delete of the ${PODS} Pods (one request), each while one loopback client polls GET /healthz back to back; wall time until the answer, server CPU (/proc/<pid>/stat) over the same span; a fresh server each round`,
       pods: PODS, issueFloor: 'apply of 10,000 pods under one Service in under 2 s',
     },
     rounds: 3,
-    cases: [{ name: 'round', at: '', run: round }],
+    cases: [{ name: 'json', run: () => round('json') }, { name: 'yaml', run: () => round('yaml') }],
   }, args);
 } finally { rmSync(dir, { recursive: true, force: true }); }

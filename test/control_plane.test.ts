@@ -4,10 +4,12 @@
 // owner GC checks only what a delete can orphan. Counted work, not time, and
 // the same objects as when each document is its own request.
 import t from 'tap';
+import { parse } from 'yaml';
 import { startServer } from '../src/api/server.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { KubeApi } from '../src/cluster/kube/api.ts';
 import { IpBitmap } from '../src/cluster/kube/ip_bitmap.ts';
+import { jsonManifestText } from '../src/cluster/kube/request.ts';
 import { trackerIfAny } from '../src/cluster/kube/tracker.ts';
 import type { KObject } from '../src/cluster/kube/types.ts';
 import { parseClusterDoc } from '../src/cluster/spec.ts';
@@ -219,4 +221,22 @@ t.test("IPAM's bitmap draws the address a probe one by one would (first free fro
     }
   }
   t.equal(mismatches, 0, `${draws} draws, the same address (or none) each time`);
+});
+
+t.test('JSON manifests (as the route passes a JSON body on) give the objects of the same YAML, sliced and redone over a sync write alike', async (t) => {
+  const N = 2000;
+  const docs = [service('bulk', 'bulk'), ...Array.from({ length: N }, (_, i) => pod(i)), deployment];
+  const fromYaml = newApi(), fromJson = newApi(), redone = newApi();
+  fromYaml.apply(docs.join('\n---\n'));
+  const json = jsonManifestText(docs.map((d) => parse(d) as unknown));
+  t.equal((await fromJson.applySliced(json)).length, docs.length);
+  t.same(objects(fromJson), objects(fromYaml), 'same objects but resourceVersions');
+  const sliced = redone.applySliced(json);
+  await new Promise((res) => setImmediate(res));
+  t.equal(redone.slicedWrites, 1, 'the sliced apply is under way');
+  t.same(redone.apply(pod(5)), ['pod/bulk-5 created'], 'a synchronous write lands meanwhile');
+  const lines = await sliced;
+  t.equal(lines[6], 'pod/bulk-5 unchanged', 'the redo parsed the JSON again and saw it');
+  t.equal(redone.list('Pod').filter((p) => p.metadata.labels?.app === 'bulk').length, N, 'each pod once');
+  t.same(fromJson.delete(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs.slice(1, 101).map((d) => parse(d) as unknown) })).length, 100, 'a JSON List deletes');
 });
