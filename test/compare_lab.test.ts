@@ -77,10 +77,10 @@ t.test('bad input: ClusterError naming what is wrong', async (t) => {
   t.throws(() => Lab.lab('nope'), { message: /^unknown lab "nope"/ });
   const lab = Lab.fromYaml(YAML, { datapath: 'iptables' });
   t.teardown(() => lab.close());
-  t.throws(() => lab.capture({ pod: 'nopod' }), { status: 404 }, 'unknown pod');
+  t.throws(() => lab.capture({ pod: 'nopod' }), { status: 404, message: /pods "nopod" not found/ });
   t.throws(() => lab.capture({ pod: 'netpod', ifname: 'eth9' }), { message: 'eth9: No such device exists in pod default/netpod' });
-  t.throws(() => lab.capture({ node: 'nonode', ifname: 'eth0' }), { status: 404 }, 'unknown node');
-  t.throws(() => lab.service('nosvc'), { status: 404 }, 'unknown service');
+  t.throws(() => lab.capture({ node: 'nonode', ifname: 'eth0' }), { status: 404, message: 'node "nonode" not found' });
+  t.throws(() => lab.service('nosvc'), { status: 404, message: 'service "default/nosvc" not found' });
 });
 
 t.test('withDatapath re-targets a kind config and keeps the manifests', async (t) => {
