@@ -32,7 +32,7 @@ export function formatReport(rep: CompareReport): string {
       ['client address seen', ...s.results.map((r) => r.clientAddrs.join(', ') || '-')],
       [`${f?.clientEth0.device ?? 'client eth0'} sent to`, ...s.results.map((r) => r.clientEth0.join(', ') || '-')],
       [`${f?.nodeNetdev.device ?? 'node netdev'} sent to`, ...s.results.map((r) => r.nodeNetdev.join(', ') || '-')],
-      ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
+      ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 0 ? '-' : Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
     const rows = [['#', ...labels]];
     for (let q = 0; q < s.repeat; q++) {
       rows.push([String(q + 1), ...s.results.map((r) => {
