@@ -30,7 +30,7 @@ const LABELS = ['cilium', 'cilium-nosock', 'iptables'];
 
 t.test('each run is the datapath asked for', async (t) => {
   t.same(rep.variants.map((v) => [v.label, v.cni, v.serviceProxy, v.socketLB]), [
-    ['cilium', 'cilium', 'cilium', true], ['cilium-nosock', 'cilium', 'cilium', false], ['iptables', 'kindnet', 'iptables', true],
+    ['cilium', 'cilium', 'cilium', true], ['cilium-nosock', 'cilium', 'cilium', false], ['iptables', 'kindnet', 'iptables', false],
   ]);
   t.same(rep.steps.map((s) => s.service?.name), ['webpod', 'webpod-sticky'], 'each step names the service its command targets');
   t.same(rep.steps[1]!.service?.sessionAffinity, 'ClientIP');

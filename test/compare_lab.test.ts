@@ -13,7 +13,7 @@ const BACKEND_IPS = ['10.244.1.10', '10.244.2.10', '10.244.1.11'];
 t.test('iptables: captures, conntrack entries and rule counters of one curl to the ClusterIP', async (t) => {
   const lab = Lab.fromYaml(YAML, { datapath: 'iptables', seed: 5 });
   t.teardown(() => lab.close());
-  t.same(lab.datapath, { cni: 'kindnet', serviceProxy: 'iptables', routing: 'direct', socketLB: true });
+  t.same(lab.datapath, { cni: 'kindnet', serviceProxy: 'iptables', routing: 'direct', socketLB: false });
   const cip = lab.service('webpod').clusterIP;
   const eth0 = lab.capture({ pod: 'netpod' });
   const dev = lab.capture({ node: 'cmp-control-plane', ifname: 'eth0' });

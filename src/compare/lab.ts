@@ -71,10 +71,10 @@ export class Lab {
   /** The cluster itself, for what this wrapper does not cover. */
   constructor(readonly cluster: Cluster) {}
 
-  /** The assembled datapath: CNI, service proxy, routing, socket LB. */
+  /** The assembled datapath: CNI, service proxy, routing, and whether Cilium's socket LB is in effect (only with its own service proxy). */
   get datapath(): { cni: string; serviceProxy: string; routing: string; socketLB: boolean } {
     const s = this.cluster.spec;
-    return { cni: s.cni, serviceProxy: s.serviceProxy, routing: s.routing, socketLB: s.socketLB };
+    return { cni: s.cni, serviceProxy: s.serviceProxy, routing: s.routing, socketLB: s.socketLB && s.serviceProxy === 'cilium' };
   }
   nodes(): string[] { return this.cluster.nodeNames(); }
 
