@@ -12,6 +12,7 @@ import type { KubeStore } from '../cluster/store/store.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
 import type { HubbleService } from '../hubble/service.ts';
+import type { HubbleOptions } from '../hubble/hubble.ts';
 import { startAgentListeners, type AgentListener, type AgentListeners } from './agent_listeners.ts';
 
 /** How virtual time runs in `serve`: on the wall clock, or as fast as the CPU allows (scripts). */
@@ -40,6 +41,8 @@ export interface LaunchOptions {
   /** Agent API listeners per node: node i on 127.0.0.1:agentPortBase+i (`--agent-port-base`), unix sockets in agentSockets/<node>.sock (`--agent-sockets`). */
   agentPortBase?: number;
   agentSockets?: string;
+  /** Each node's Hubble ring (`--hubble-buffer`) and the on-disk flow store (`--flow-store`). */
+  hubble?: HubbleOptions;
 }
 
 const EXEC_FLAGS: Record<keyof ExecLimits, string> = { cpuMs: '--exec-cpu-ms', memoryMb: '--exec-memory-mb', outputKb: '--exec-output-kb' };
@@ -73,7 +76,7 @@ async function openStore(opts: LaunchOptions): Promise<KubeStore | undefined> {
 }
 
 function buildCluster(opts: LaunchOptions, store: KubeStore | undefined): Cluster {
-  const clusterOpts = { seed: opts.seed, epochMs: Date.now(), store, deps: execRuntime(execLimitsOf(opts)) };
+  const clusterOpts = { seed: opts.seed, epochMs: Date.now(), store, deps: execRuntime(execLimitsOf(opts)), hubble: opts.hubble };
   if (opts.clusterFile === undefined) return Cluster.lab(opts.lab ?? 'cilium', clusterOpts);
   let text: string;
   try { text = readFileSync(opts.clusterFile, 'utf8'); } catch { throw new Error(`cannot read cluster file "${opts.clusterFile}"`); }

@@ -4,11 +4,12 @@
 
 import type { Command } from 'commander';
 import type { ClockMode, LaunchedServer } from '../api/launch.ts';
+import { resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
 interface ServeOpts { lab?: string; cluster?: string; port: string; hubblePort?: string; seed: string; demoTraffic?: boolean; host: string; clock: string; dataDir?: string; ephemeral?: boolean; reset?: boolean;
   execCpuMs?: string; execMemoryMb?: string; execOutputKb?: string; maxStreams?: string; maxStreamsPerClient?: string; streamBufferKb?: string;
-  agentPortBase?: string; agentSockets?: string }
+  agentPortBase?: string; agentSockets?: string; hubbleBuffer?: string; flowStore?: string }
 
 const CLOCKS: readonly ClockMode[] = ['wall', 'fast'];
 
@@ -36,6 +37,18 @@ function streamFlags(opts: ServeOpts): { maxStreams?: number; maxPerClient?: num
   return { maxStreams: n('max-streams', opts.maxStreams), maxPerClient: n('max-streams-per-client', opts.maxStreamsPerClient), bufferBytes: kb === undefined ? undefined : kb * 1024 };
 }
 
+/** --hubble-buffer / --flow-store: each node's ring (Hubble's hubble-event-buffer-capacity rule: 2^n-1, at most 65535) and the disk store. */
+function hubbleFlags(opts: ServeOpts): { capacity?: number; flowStore?: { dir: string } } | undefined {
+  if (opts.hubbleBuffer === undefined && opts.flowStore === undefined) return undefined;
+  let capacity: number | undefined;
+  if (opts.hubbleBuffer !== undefined) {
+    capacity = intOption('hubble-buffer', opts.hubbleBuffer, 1, 65535);
+    if ((capacity & (capacity + 1)) !== 0) throw new CliError(`--hubble-buffer must be one less than a power of two (1, 3, 7, ... 4095, ... 65535), not "${opts.hubbleBuffer}"`);
+  }
+  if (opts.flowStore === '') throw new CliError('--flow-store needs a directory');
+  return { capacity, flowStore: opts.flowStore === undefined ? undefined : { dir: resolve(opts.flowStore) } };
+}
+
 /** Hubble's gRPC API beside the HTTP server (labs with Cilium), sharing its stream slots; a port in use stops the server. */
 async function serveHubble(server: LaunchedServer, host: string, port: number): Promise<{ address: string; close(): Promise<void> } | undefined> {
   if (!server.hubble) return undefined;
@@ -61,7 +74,8 @@ async function serve(opts: ServeOpts): Promise<void> {
   const { launchServer } = await import('../api/launch.ts');
   const server = await launchServer({ lab: opts.lab, clusterFile: opts.cluster, seed, host: opts.host, port, clock, demoTraffic: !!opts.demoTraffic,
     dataDir: opts.dataDir, ephemeral: !!opts.ephemeral, reset: !!opts.reset, exec: execBudgets(opts), streams: streamFlags(opts),
-    agentPortBase: opts.agentPortBase === undefined ? undefined : intOption('agent-port-base', opts.agentPortBase, 0, 65535), agentSockets: opts.agentSockets });
+    agentPortBase: opts.agentPortBase === undefined ? undefined : intOption('agent-port-base', opts.agentPortBase, 0, 65535), agentSockets: opts.agentSockets,
+    hubble: hubbleFlags(opts) });
   const hubble = await serveHubble(server, opts.host, hubblePort);
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   for (const l of server.agentListeners) process.stdout.write(`agent API of node ${l.node} on ${l.url}\n`);
@@ -93,6 +107,8 @@ export function addServeVerb(program: Command, exit: (code: number) => void): vo
     .option('--max-streams-per-client <n>', 'streams open at once from one client address (default: 32)')
     .option('--agent-port-base <port>', "the Cilium agent API of node i (kubectl get nodes order) on 127.0.0.1:<port>+i, /v1/... at the root")
     .option('--agent-sockets <dir>', 'the Cilium agent API of each node on a unix socket <dir>/<node>.sock, as /var/run/cilium/cilium.sock')
+    .option('--hubble-buffer <n>', "flows each node's Hubble ring holds, 2^n-1 up to 65535 (hubble-event-buffer-capacity; default: 4095)")
+    .option('--flow-store <dir>', 'keep every flow past the ring on disk, <dir>/<node>, 256 MiB each, oldest out first (emptied at start)')
     .option('--stream-buffer-kb <KiB>', 'unsent data one stream may hold; a reader further behind loses messages, counted (default: 256)')
     .action(async (opts: ServeOpts) => { await serve(opts); exit(0); });
 }
