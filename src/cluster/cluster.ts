@@ -379,8 +379,20 @@ function nodeInfo(n: ClusterSpec['nodes'][number]): NodeInfo {
   return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, controlPlane: n.controlPlane, labels: n.labels, routerIP: n.routerIP, healthIP: n.healthIP };
 }
 
-/** Whether Services or EndpointSlices differ (what the service proxy reads). */
+/**
+ * Whether Services or EndpointSlices differ (what the service proxy reads).
+ * A key added or gone, or a new resourceVersion, answers at once (putObj
+ * bumps it only on a change; a needless sync would rewrite the same
+ * entries); only tables that look alike are compared in full, as JSON (a
+ * big apply's 10,000-endpoint slices are 2 MB of it, twice).
+ */
 function servicesChanged(before: KubeState, after: KubeState): boolean {
+  for (const kind of ['Service', 'EndpointSlice']) {
+    const b = before.objects[kind] ?? {}, a = after.objects[kind] ?? {};
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return true;
+    for (const k of keys) if (b[k]?.metadata.resourceVersion !== a[k]!.metadata.resourceVersion) return true;
+  }
   return JSON.stringify([before.objects.Service, before.objects.EndpointSlice]) !== JSON.stringify([after.objects.Service, after.objects.EndpointSlice]);
 }
 
