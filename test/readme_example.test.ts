@@ -65,3 +65,13 @@ for (const datapath of ['cilium', 'iptables']) {
     t.equal(natEntries.length, datapath === 'iptables' ? 1 : 0);
   });
 }
+
+t.test('this file is the README\'s example, but for the import path', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf("import t from 'tap';\nimport { Lab } from 'dplab';\n");
+  t.ok(start >= 0, 'the README shows the example');
+  const example = readme.slice(start, readme.indexOf('```', start)).replace("from 'dplab'", "from '../src/index.ts'");
+  const self = readFileSync(new URL(import.meta.url), 'utf8');
+  t.equal(self.slice(self.indexOf("import t from 'tap';"), self.indexOf("\nt.test('this file is the README")), example);
+});
