@@ -66,9 +66,9 @@ t.test('serve --hubble-buffer N --flow-store DIR: each node\'s ring holds N, flo
 });
 
 t.test('serve --hubble-buffer: not 2^n-1, or out of range; --flow-store without a directory', async (t) => {
-  for (const [v, msg] of [['16', 'dplab: --hubble-buffer must be one less than a power of two (1, 3, 7, ... 4095, ... 65535), not "16"\n'],
+  for (const [v, msg] of <Array<[string, string]>>[['16', 'dplab: --hubble-buffer must be one less than a power of two (1, 3, 7, ... 4095, ... 65535), not "16"\n'],
     ['65536', 'dplab: --hubble-buffer must be an integer from 1 to 65535, not "65536"\n'], ['0', 'dplab: --hubble-buffer must be an integer from 1 to 65535, not "0"\n']]) {
-    t.same(await runCli(['serve', '--ephemeral', '--port', '0', '--hubble-buffer', v!]), { code: 1, stdout: '', stderr: msg }, v);
+    t.same(await runCli(['serve', '--ephemeral', '--port', '0', '--hubble-buffer', v]), { code: 1, stdout: '', stderr: msg }, `--hubble-buffer ${v}`);
   }
   t.same(await runCli(['serve', '--ephemeral', '--port', '0', '--flow-store', '']), { code: 1, stdout: '', stderr: 'dplab: --flow-store needs a directory\n' });
 });
