@@ -67,6 +67,8 @@ t.test('difference: Cilium socket LB never puts a ClusterIP on the client\'s eth
   for (const q of r.requests) {
     t.notOk(q.clientEth0.destinations.some((d) => d.startsWith('ClusterIP ')), `eth0 sent to ${q.clientEth0.destinations.join(', ')}`);
     t.ok(q.clientEth0.destinations.includes(`pod ${q.backend}`), 'the SYN on eth0 goes to the backend that answered');
+    t.same(q.hostVeth.destinations, q.clientEth0.destinations, 'the host side of the veth gets the same');
+    t.match(q.hostVeth.device, /^cmp-control-plane lxc[0-9a-f]{12}$/);
   }
 });
 
@@ -75,6 +77,7 @@ t.test('difference: iptables puts the ClusterIP on the client\'s eth0 and DNATs 
     for (const q of result(0, label).requests) {
       t.ok(q.clientEth0.destinations.includes('ClusterIP webpod'), `${label} eth0 sent to ${q.clientEth0.destinations.join(', ')}`);
       t.notOk(q.clientEth0.destinations.includes(`pod ${q.backend}`), `${label}: the backend's address is not on eth0`);
+      t.ok(q.hostVeth.destinations.includes('ClusterIP webpod'), `${label}: the node receives the ClusterIP on the pod's veth`);
       // webpod1/3 live on cmp-worker, webpod2 on cmp-worker2: the SYN leaves the client's node for them.
       t.ok(q.nodeNetdev.destinations.includes(`pod ${q.backend}`), `${label}: the node's eth0 carries the backend ${q.backend}`);
       t.notOk(q.nodeNetdev.destinations.some((d) => d.startsWith('ClusterIP ')), `${label}: no ClusterIP past the node`);

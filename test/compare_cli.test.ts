@@ -17,7 +17,7 @@ t.test('-o json: the report, per request and per datapath', async (t) => {
   t.same(rep.steps.map((s) => [s.command, s.repeat, s.service?.name]), [['curl -s webpod', 4, 'webpod'], ['curl -s webpod-sticky', 3, 'webpod-sticky'], ['nslookup webpod', 1, 'webpod']]);
   for (const res of rep.steps[0]!.results) {
     t.equal(res.requests.length, 4);
-    for (const q of res.requests) t.match(q, { exitCode: 0, backend: /^webpod[123]$/, remoteAddr: /^10\.244\.0\.10:\d+$/, clientEth0: { device: 'netpod eth0' }, nodeNetdev: { device: 'cmp-control-plane eth0' } });
+    for (const q of res.requests) t.match(q, { exitCode: 0, backend: /^webpod[123]$/, remoteAddr: /^10\.244\.0\.10:\d+$/, clientEth0: { device: 'netpod eth0' }, hostVeth: { device: /^cmp-control-plane (lxc[0-9a-f]{12}|veth[0-9a-f]{8})$/ }, nodeNetdev: { device: 'cmp-control-plane eth0' } });
   }
   const lookup = rep.steps[2]!.results;
   t.same(lookup.map((x) => x.answered), [1, 1], 'nslookup answers on both');

@@ -25,8 +25,8 @@ export interface LabOptions {
   hubble?: boolean;
 }
 
-/** Where to capture: a node's device, or a pod's own interface (default eth0). */
-export type CaptureTarget = { node: string; ifname: string } | { pod: string; namespace?: string; ifname?: string };
+/** Where to capture: a node's device, or a pod's own interface (default eth0), or with `hostSide` its veth peer on the node (lxc..., veth...). */
+export type CaptureTarget = { node: string; ifname: string } | { pod: string; namespace?: string; ifname?: string; hostSide?: boolean };
 
 /** A running capture: frames as they cross the device, both directions. */
 export class Capture {
@@ -123,8 +123,10 @@ export class Lab {
       const ns = where.namespace ?? 'default';
       const ctx = this.cluster.podContext(ns, where.pod);
       const ifname = where.ifname ?? 'eth0';
-      const dev = ctx.netns.device(ifname);
-      if (!dev) throw new ClusterError(`${ifname}: No such device exists in pod ${ns}/${where.pod}`, 404, 'ifname');
+      const own = ctx.netns.device(ifname);
+      if (!own) throw new ClusterError(`${ifname}: No such device exists in pod ${ns}/${where.pod}`, 404, 'ifname');
+      const dev = where.hostSide ? own.peer : own;
+      if (!dev) throw new ClusterError(`${ifname} of pod ${ns}/${where.pod} has no veth peer`, 404, 'ifname');
       const k = this.cluster.kernel(ctx.nodeName);
       start = (cb) => k.capture(dev, (frame, dir, tsNs) => cb({ frame, dir, tsNs, wallMs: this.cluster.sim.epochMs + tsNs / 1e6 }));
     } else start = (cb) => this.cluster.capture(where.node, where.ifname, cb);

@@ -31,6 +31,7 @@ export function formatReport(rep: CompareReport): string {
       ['backends', ...s.results.map(dist)],
       ['client address seen', ...s.results.map((r) => r.clientAddrs.join(', ') || '-')],
       [`${f?.clientEth0.device ?? 'client eth0'} sent to`, ...s.results.map((r) => r.clientEth0.join(', ') || '-')],
+      [`${s.pod}'s host-side veth got`, ...s.results.map((r) => r.hostVeth.join(', ') || '-')],
       [`${f?.nodeNetdev.device ?? 'node netdev'} sent to`, ...s.results.map((r) => r.nodeNetdev.join(', ') || '-')],
       ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 0 ? '-' : Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
     const rows = [['#', ...labels]];

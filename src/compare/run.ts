@@ -23,6 +23,8 @@ export interface RequestResult {
   /** whoami's RemoteAddr: the client address the backend saw (ip:port). */
   remoteAddr?: string;
   clientEth0: WireView;
+  /** The host side of the client's veth (lxc... with Cilium, veth... with kindnet). */
+  hostVeth: WireView;
   nodeNetdev: WireView;
 }
 
@@ -36,6 +38,7 @@ export interface StepResult {
   clientAddrs: string[];
   /** Union over the requests of what each capture carried. */
   clientEth0: string[];
+  hostVeth: string[];
   nodeNetdev: string[];
 }
 
@@ -101,12 +104,15 @@ async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: st
   const requests: RequestResult[] = [];
   for (let i = 0; i < step.repeat; i++) {
     const eth0 = lab.capture({ pod: step.pod, namespace: step.namespace });
+    const veth = lab.capture({ pod: step.pod, namespace: step.namespace, hostSide: true });
     const dev = lab.capture({ node: client.node, ifname: netdev });
     const r = await lab.exec(step.pod, step.argv, step.namespace);
-    eth0.stop(); dev.stop();
+    eth0.stop(); veth.stop(); dev.stop();
     requests.push({
       exitCode: r.exitCode, ...whoami(r.stdout),
       clientEth0: { device: `${step.pod} eth0`, destinations: destinations(eth0.packets(), name) },
+      // Leaving the pod is arriving on its host side: what the node receives there.
+      hostVeth: { device: `${client.node} ${hostIfname(lab, step)}`, destinations: destinations(veth.packets().map((p) => ({ ...p, dir: p.dir === 'in' ? 'out' : 'in' })), name) },
       nodeNetdev: { device: `${client.node} ${netdev}`, destinations: destinations(dev.packets(), name) },
     });
   }
@@ -117,8 +123,12 @@ async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: st
     variant: label, requests, answered: requests.filter((q) => q.exitCode === 0).length,
     distribution: Object.fromEntries(Object.entries(distribution).sort(([a], [b]) => a.localeCompare(b))),
     clientAddrs: union((q) => (q.remoteAddr ? [q.remoteAddr.replace(/:\d+$/, '')] : [])),
-    clientEth0: union((q) => q.clientEth0.destinations), nodeNetdev: union((q) => q.nodeNetdev.destinations),
+    clientEth0: union((q) => q.clientEth0.destinations), hostVeth: union((q) => q.hostVeth.destinations), nodeNetdev: union((q) => q.nodeNetdev.destinations),
   };
+}
+
+function hostIfname(lab: Lab, step: TrafficStep): string {
+  return lab.cluster.podContext(step.namespace, step.pod).netns.device('eth0')?.peer?.name ?? 'veth';
 }
 
 async function stateOf(lab: Lab): Promise<NodeState[]> {
