@@ -5,7 +5,7 @@
 // the same traffic through two datapaths. README: "Library API".
 
 export {
-  Lab, Capture, CAPTURE_MAX_FRAMES, compare, defaultTraffic, parseTraffic, parseVariants, formatReport, withDatapath, DEFAULT_VARIANTS,
+  Lab, Capture, CAPTURE_MAX_FRAMES, compare, defaultTraffic, parseTraffic, parseVariants, formatReport, withDatapath, DEFAULT_VARIANTS, STATE_LINES,
   MAX_STEPS, MAX_REPEAT, MAX_REQUESTS,
 } from './compare/index.ts';
 export type {

@@ -95,6 +95,9 @@ t.test('difference: nf_conntrack entries only with iptables, Cilium CT entries o
   }
   const client = rep.variants.find((v) => v.label === 'iptables')!.state.find((n) => n.node === 'cmp-control-plane')!;
   t.ok(client.conntrackToClusterIP >= 40, 'the ClusterIP entries are on the client\'s node, where the DNAT happened');
+  t.match(client.lines.find((l) => l.includes('dport=80 ')), /^tcp +6 \d+ \w+ src=10\.244\.0\.10 dst=10\.\d+\.\d+\.\d+ sport=\d+ dport=80 src=10\.244\.\d+\.1[01] dst=10\.244\.0\.10 sport=80 dport=\d+ \[ASSURED\] mark=0 use=1$/, 'conntrack -L\'s own lines');
+  const cil = rep.variants.find((v) => v.label === 'cilium')!.state.find((n) => n.node === 'cmp-control-plane')!;
+  t.match(cil.lines.find((l) => l.includes(':80 ')), /^TCP OUT 10\.244\.0\.10:\d+ -> 10\.244\.\d+\.1[01]:80 expires=/, 'bpf ct list\'s own lines');
 });
 
 t.test('same seed, same report', async (t) => {

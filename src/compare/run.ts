@@ -49,7 +49,14 @@ export interface StepReport {
   results: StepResult[];
 }
 
-export interface NodeState { node: string; conntrack: number; conntrackToClusterIP: number; ciliumCt: number; ciliumNat: number }
+export interface NodeState {
+  node: string; conntrack: number; conntrackToClusterIP: number; ciliumCt: number; ciliumNat: number;
+  /** The entries as the node's tools print them (conntrack -L, bpf ct list global, bpf nat list), the first STATE_LINES. */
+  lines: string[];
+}
+
+/** Entry lines a report keeps per node. */
+export const STATE_LINES = 50;
 export interface VariantInfo { label: string; cni: string; serviceProxy: string; routing: string; socketLB: boolean; state: NodeState[] }
 
 export interface CompareReport { seed: number; variants: VariantInfo[]; steps: StepReport[] }
@@ -137,6 +144,7 @@ async function stateOf(lab: Lab): Promise<NodeState[]> {
   return lab.nodes().map((node) => ({
     node, conntrack: ct.filter((e) => e.node === node).length, conntrackToClusterIP: ct.filter((e) => e.node === node && cips.has(e.orig.dst)).length,
     ciliumCt: cct.filter((e) => e.node === node).length, ciliumNat: nat.filter((e) => e.node === node).length,
+    lines: [...ct, ...cct, ...nat].filter((e) => e.node === node).slice(0, STATE_LINES).map((e) => e.line),
   }));
 }
 
