@@ -48,7 +48,8 @@ t.test('bad input: one line on stderr, exit 1', async (t) => {
     ['bad output', ['compare', '--cluster', CLUSTER, '-o', 'yaml'], /^dplab: --output: unknown format "yaml" \(want json\)\n$/],
     ['bad seed', ['compare', '--cluster', CLUSTER, '--seed', 'x'], /^dplab: --seed: want an integer in 0\.\.4294967295, got "x"\n$/],
     ['traffic not YAML of one document', ['compare', '--cluster', CLUSTER, '--traffic', CLUSTER], /^dplab: traffic: invalid YAML: Source contains multiple documents; please use YAML.parseAllDocuments\(\) at line \d+, column 1\n$/],
-    ['traffic not a list', ['compare', '--cluster', CLUSTER, '--traffic', join(DIR, '../../../package.json')], /^dplab: traffic: must be a non-empty list of steps \(\{exec: \{pod, command, repeat\}\}\)\n$/],
+    ['traffic not a list', ['compare', '--cluster', CLUSTER, '--traffic', join(DIR, '../../../package.json')], /^dplab: traffic: must be a non-empty list of steps \(\{exec: \{pod \| node, command, repeat\}\}\)\n$/],
+    ['pod and node', ['compare', '--cluster', CLUSTER, '--traffic', join(DIR, 'bad_traffic.yaml')], /^dplab: traffic: step 1: exec needs one of pod and node\n$/],
   ];
   for (const [name, args, err] of cases) {
     const r = await runCli(args);

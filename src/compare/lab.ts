@@ -48,7 +48,10 @@ export class Capture {
 /** A pod's address and node. */
 export interface PodInfo { name: string; namespace: string; ip: string; node: string; labels: Record<string, string> }
 /** A Service as the datapaths see it. */
-export interface ServiceInfo { name: string; namespace: string; clusterIP: string; ports: Array<{ name?: string; port: number; protocol: string }>; sessionAffinity: string; selector: Record<string, string> }
+export interface ServiceInfo {
+  name: string; namespace: string; type: string; clusterIP: string; sessionAffinity: string; externalTrafficPolicy?: string; selector: Record<string, string>;
+  ports: Array<{ name?: string; port: number; protocol: string; nodePort?: number }>;
+}
 
 /** Frames one capture keeps at most. */
 export const CAPTURE_MAX_FRAMES = 100_000;
@@ -104,8 +107,11 @@ export class Lab {
     const s = this.cluster.api.get('Service', namespace, name);
     if (!s) throw new ClusterError(`service "${namespace}/${name}" not found`, 404, 'service');
     return {
-      name, namespace, clusterIP: s.spec.clusterIP, sessionAffinity: s.spec.sessionAffinity ?? 'None', selector: { ...(s.spec.selector ?? {}) },
-      ports: (s.spec.ports ?? []).map((p: { name?: string; port: number; protocol?: string }) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP' })),
+      name, namespace, type: s.spec.type ?? 'ClusterIP', clusterIP: s.spec.clusterIP, sessionAffinity: s.spec.sessionAffinity ?? 'None',
+      ...(s.spec.externalTrafficPolicy ? { externalTrafficPolicy: s.spec.externalTrafficPolicy } : {}), selector: { ...(s.spec.selector ?? {}) },
+      ports: (s.spec.ports ?? []).map((p: { name?: string; port: number; protocol?: string; nodePort?: number }) => ({
+        ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP', ...(p.nodePort ? { nodePort: p.nodePort } : {}),
+      })),
     };
   }
   services(namespace = 'default'): ServiceInfo[] { return this.cluster.api.list('Service', namespace).map((s) => this.service(s.metadata.name, namespace)); }

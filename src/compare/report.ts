@@ -23,15 +23,17 @@ export function formatReport(rep: CompareReport): string {
     ['routing', ...rep.variants.map((v) => v.routing)],
     ['socket LB', ...rep.variants.map((v) => (v.cni === 'cilium' && v.serviceProxy === 'cilium' ? (v.socketLB ? 'on' : 'off') : '-'))]]));
   for (const [i, s] of rep.steps.entries()) {
-    const svc = s.service ? `  service ${s.service.name} ${s.service.clusterIP}, sessionAffinity ${s.service.sessionAffinity}, backends ${s.service.backends.join(' ')}` : '';
-    out.push(`step ${i + 1}: ${s.pod}$ ${s.command}  (x${s.repeat})${svc ? `\n${svc}` : ''}`);
+    const v = s.service;
+    const svc = v ? `  service ${v.name} ${v.clusterIP}${v.type === 'ClusterIP' ? '' : ` (${v.type})`}, sessionAffinity ${v.sessionAffinity}${v.externalTrafficPolicy ? `, externalTrafficPolicy ${v.externalTrafficPolicy}` : ''}, backends ${v.backends.join(' ')}` : '';
+    out.push(`step ${i + 1}: ${s.pod ?? s.node}$ ${s.command}  (x${s.repeat})${svc ? `\n${svc}` : ''}`);
     const f = s.results[0]!.requests[0];
     out.push(table([['', ...labels],
       ['answered', ...s.results.map((r) => `${r.answered}/${r.requests.length}`)],
       ['backends', ...s.results.map(dist)],
       ['client address seen', ...s.results.map((r) => r.clientAddrs.join(', ') || '-')],
-      [`${f?.clientEth0.device ?? 'client eth0'} sent to`, ...s.results.map((r) => r.clientEth0.join(', ') || '-')],
-      [`${s.pod}'s host-side veth got`, ...s.results.map((r) => r.hostVeth.join(', ') || '-')],
+      ...(s.pod === undefined ? [] : [
+        [`${f?.clientEth0.device ?? 'client eth0'} sent to`, ...s.results.map((r) => r.clientEth0.join(', ') || '-')],
+        [`${s.pod}'s host-side veth got`, ...s.results.map((r) => r.hostVeth.join(', ') || '-')]]),
       [`${f?.nodeNetdev.device ?? 'node netdev'} sent to`, ...s.results.map((r) => r.nodeNetdev.join(', ') || '-')],
       ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 0 ? '-' : Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
     const rows = [['#', ...labels]];

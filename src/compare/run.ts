@@ -43,9 +43,10 @@ export interface StepResult {
 }
 
 export interface StepReport {
-  pod: string; namespace: string; command: string; repeat: number;
+  /** Where the command ran: a pod (with its namespace) or a node. */
+  pod?: string; node?: string; namespace: string; command: string; repeat: number;
   /** The service the command targets (by name or ClusterIP in its arguments), with its backends. */
-  service?: { name: string; clusterIP: string; sessionAffinity: string; backends: string[] };
+  service?: { name: string; type: string; clusterIP: string; sessionAffinity: string; externalTrafficPolicy?: string; backends: string[] };
   results: StepResult[];
 }
 
@@ -64,6 +65,7 @@ export interface CompareReport { seed: number; variants: VariantInfo[]; steps: S
 /** Addresses named for the report. */
 function namer(lab: Lab): (ip: string) => string {
   const names = new Map<string, string>();
+  names.set(u32(lab.cluster.spec.gateway), 'internet');
   for (const n of lab.nodes()) names.set(ipOfNode(lab, n), `node ${n}`);
   for (const ns of ['default', 'kube-system']) {
     for (const p of lab.pods(ns)) if (!names.has(p.ip)) names.set(p.ip, `pod ${p.name}`);
@@ -72,10 +74,8 @@ function namer(lab: Lab): (ip: string) => string {
   return (ip) => names.get(ip) ?? ip;
 }
 
-function ipOfNode(lab: Lab, node: string): string {
-  const n = lab.cluster.spec.nodes.find((x) => x.name === node)!;
-  return [24, 16, 8, 0].map((s) => (n.ip >>> s) & 255).join('.');
-}
+function u32(ip: number): string { return [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join('.'); }
+function ipOfNode(lab: Lab, node: string): string { return u32(lab.cluster.spec.nodes.find((x) => x.name === node)!.ip); }
 
 /**
  * Named destinations of the flows a request opens through a device (the inner
@@ -93,10 +93,14 @@ function destinations(pkts: Packet[], name: (ip: string) => string): string[] {
   return out;
 }
 
-/** The service a command line names (host of a URL, name, name.ns..., or ClusterIP). */
-function targetService(argv: string[], services: ServiceInfo[]): ServiceInfo | undefined {
-  const hosts = argv.slice(1).filter((a) => !a.startsWith('-')).map((a) => a.replace(/^\w+:\/\//, '').split(/[:/]/)[0]!);
-  return services.find((s) => hosts.some((h) => h === s.clusterIP || h === s.name || h.startsWith(`${s.name}.`)));
+/** The service a command line names (host of a URL: name, name.ns..., ClusterIP, or a node IP with a node port). */
+function targetService(argv: string[], services: ServiceInfo[], nodeIps: Set<string>): ServiceInfo | undefined {
+  const targets = argv.slice(1).filter((a) => !a.startsWith('-')).map((a) => {
+    const [host, port] = a.replace(/^\w+:\/\//, '').split('/')[0]!.split(':');
+    return { host: host!, port: Number(port) };
+  });
+  return services.find((s) => targets.some(({ host, port }) => host === s.clusterIP || host === s.name || host.startsWith(`${s.name}.`)
+    || (nodeIps.has(host) && s.ports.some((p) => p.nodePort === port))));
 }
 
 function whoami(stdout: string): { backend?: string; remoteAddr?: string } {
@@ -105,24 +109,37 @@ function whoami(stdout: string): { backend?: string; remoteAddr?: string } {
   return { ...(host ? { backend: host } : {}), ...(remote ? { remoteAddr: remote } : {}) };
 }
 
-async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: string) => string): Promise<StepResult> {
-  const client: PodInfo = lab.pod(step.pod, step.namespace);
-  const netdev = lab.cluster.spec.netdev;
-  const requests: RequestResult[] = [];
-  for (let i = 0; i < step.repeat; i++) {
-    const eth0 = lab.capture({ pod: step.pod, namespace: step.namespace });
-    const veth = lab.capture({ pod: step.pod, namespace: step.namespace, hostSide: true });
-    const dev = lab.capture({ node: client.node, ifname: netdev });
-    const r = await lab.exec(step.pod, step.argv, step.namespace);
-    eth0.stop(); veth.stop(); dev.stop();
-    requests.push({
-      exitCode: r.exitCode, ...whoami(r.stdout),
-      clientEth0: { device: `${step.pod} eth0`, destinations: destinations(eth0.packets(), name) },
-      // Leaving the pod is arriving on its host side: what the node receives there.
-      hostVeth: { device: `${client.node} ${hostIfname(lab, step)}`, destinations: destinations(veth.packets().map((p) => ({ ...p, dir: p.dir === 'in' ? 'out' : 'in' })), name) },
-      nodeNetdev: { device: `${client.node} ${netdev}`, destinations: destinations(dev.packets(), name) },
-    });
+const NONE: WireView = { device: '-', destinations: [] };
+
+/** One command of a step, captured where its packets go: the pod's eth0, its veth's host side, its node's netdev; a node step's own netdev. */
+async function runOnce(lab: Lab, step: TrafficStep, name: (ip: string) => string): Promise<RequestResult> {
+  if (step.node !== undefined) {
+    const ifname = step.node === 'internet' ? 'eth0' : lab.cluster.spec.netdev;
+    const dev = lab.capture({ node: step.node, ifname });
+    const r = await lab.nodeExec(step.node, step.argv);
+    dev.stop();
+    return { exitCode: r.exitCode, ...whoami(r.stdout), clientEth0: NONE, hostVeth: NONE, nodeNetdev: { device: `${step.node} ${ifname}`, destinations: destinations(dev.packets(), name) } };
   }
+  const pod = step.pod!;
+  const client: PodInfo = lab.pod(pod, step.namespace);
+  const netdev = lab.cluster.spec.netdev;
+  const eth0 = lab.capture({ pod, namespace: step.namespace });
+  const veth = lab.capture({ pod, namespace: step.namespace, hostSide: true });
+  const dev = lab.capture({ node: client.node, ifname: netdev });
+  const r = await lab.exec(pod, step.argv, step.namespace);
+  eth0.stop(); veth.stop(); dev.stop();
+  return {
+    exitCode: r.exitCode, ...whoami(r.stdout),
+    clientEth0: { device: `${pod} eth0`, destinations: destinations(eth0.packets(), name) },
+    // Leaving the pod is arriving on its host side: what the node receives there.
+    hostVeth: { device: `${client.node} ${hostIfname(lab, step)}`, destinations: destinations(veth.packets().map((p) => ({ ...p, dir: p.dir === 'in' ? 'out' : 'in' })), name) },
+    nodeNetdev: { device: `${client.node} ${netdev}`, destinations: destinations(dev.packets(), name) },
+  };
+}
+
+async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: string) => string): Promise<StepResult> {
+  const requests: RequestResult[] = [];
+  for (let i = 0; i < step.repeat; i++) requests.push(await runOnce(lab, step, name));
   const distribution: Record<string, number> = {};
   for (const q of requests) if (q.backend) distribution[q.backend] = (distribution[q.backend] ?? 0) + 1;
   const union = (f: (q: RequestResult) => string[]) => [...new Set(requests.flatMap(f))];
@@ -135,7 +152,7 @@ async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: st
 }
 
 function hostIfname(lab: Lab, step: TrafficStep): string {
-  return lab.cluster.podContext(step.namespace, step.pod).netns.device('eth0')?.peer?.name ?? 'veth';
+  return lab.cluster.podContext(step.namespace, step.pod!).netns.device('eth0')?.peer?.name ?? 'veth';
 }
 
 async function stateOf(lab: Lab): Promise<NodeState[]> {
@@ -202,10 +219,10 @@ export async function compare(clusterYaml: string, opts: CompareOptions = {}): P
       for (const [i, step] of traffic.entries()) {
         const res = await runStep(lab, v.label, step, name);
         if (!steps[i]) {
-          const svc = targetService(step.argv, services);
+          const svc = targetService(step.argv, services, new Set(lab.nodes().map((n) => ipOfNode(lab, n))));
           steps[i] = {
-            pod: step.pod, namespace: step.namespace, command: step.argv.join(' '), repeat: step.repeat, results: [],
-            ...(svc ? { service: { name: svc.name, clusterIP: svc.clusterIP, sessionAffinity: svc.sessionAffinity, backends: lab.backends(svc.name, svc.namespace).map((p) => p.name) } } : {}),
+            ...(step.node !== undefined ? { node: step.node } : { pod: step.pod }), namespace: step.namespace, command: step.argv.join(' '), repeat: step.repeat, results: [],
+            ...(svc ? { service: { name: svc.name, type: svc.type, clusterIP: svc.clusterIP, sessionAffinity: svc.sessionAffinity, ...(svc.externalTrafficPolicy ? { externalTrafficPolicy: svc.externalTrafficPolicy } : {}), backends: lab.backends(svc.name, svc.namespace).map((p) => p.name) } } : {}),
           };
         }
         steps[i]!.results.push(res);
