@@ -141,7 +141,7 @@ export function putObj(s: KubeState, env: KubeEnv, obj: KObject, changed = false
   obj.metadata.creationTimestamp = old?.metadata.creationTimestamp ?? obj.metadata.creationTimestamp ?? env.nowIso();
   if (!old || changed || JSON.stringify(old) !== JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } })) {
     obj.metadata.resourceVersion = String(++s.resourceVersion);
-  }
+  } else obj.metadata.resourceVersion = old.metadata.resourceVersion; // unchanged: keeps its version (the request deleted it from obj)
   table[key] = obj;
   if (!old) { const sk = sortedKeys.get(table); if (sk && !sk.deleted.delete(key)) sk.added.add(key); }
   trackerIfAny(s)?.onPut(obj, old);
