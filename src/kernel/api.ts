@@ -63,7 +63,7 @@ export interface Endpoint4 { ip: number; port: number }
 /** A TCP connection seen from one side. */
 export interface TcpConnection {
   readonly local: Endpoint4;
-  /** The peer as getpeername() reports it (after socket-LB reverse translation). */
+  /** The peer as the program knows it: the address given to connect(), or what accept() reported (after socket-LB reverse translation). */
   readonly remote: Endpoint4;
   write(data: Uint8Array): void;
   /** Send FIN after queued data. */

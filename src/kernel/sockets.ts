@@ -69,10 +69,8 @@ export class Sockets implements SocketApi {
     const srcIp = local ? peer.ip : this.ns.selectSource(dev, route);
     const port = this.pickTcpPort(peer);
     if (port < 0) return Promise.reject(new SocketError('EADDRINUSE', 'Cannot assign requested address'));
-    // getpeername() shows what the program maps the real peer back to (socket LB reverse translation).
-    const pn = this.sockAddr(peer.ip, peer.port, IPPROTO_TCP, cookie, { ip: srcIp, port });
-    this.runCgroup('getpeername4', pn);
-    const s = new TcpSock(this.ns, { ip: srcIp, port }, peer, { ip: pn.userIp4 >>> 0, port: pn.userPort });
+    // The program knows the address it passed to connect(); cgroup/getpeername4 runs only if it calls getpeername().
+    const s = new TcpSock(this.ns, { ip: srcIp, port }, peer, { ip: to.ip >>> 0, port: to.port }, cookie);
     s.ownMss = (route?.mtu ?? dev.mtu) - 40;
     s.iss = node.rng.u32();
     s.sndUna = s.iss;
@@ -85,6 +83,16 @@ export class Sockets implements SocketApi {
       if (opts.timeoutNs !== undefined) deadline = node.sim.schedule(opts.timeoutNs, () => { if (s.state === St.SYN_SENT) s.fail('ETIMEDOUT'); });
       s.sendSyn(false);
     });
+  }
+
+  /**
+   * inet_getname(peer), i.e. getpeername() and accept() with an address: cgroup/getpeername4 runs on the
+   * real peer and may map it back (socket-LB reverse translation), once per call as in Linux.
+   */
+  peerName(s: TcpSock): Endpoint4 {
+    const ctx = this.sockAddr(s.peer.ip, s.peer.port, IPPROTO_TCP, s.cookie, s.local);
+    this.runCgroup('getpeername4', ctx);
+    return { ip: ctx.userIp4 >>> 0, port: ctx.userPort };
   }
 
   /** Linux's __inet_hash_connect: random even start in the range, step 2, unique 4-tuple. */
@@ -149,7 +157,8 @@ export class Sockets implements SocketApi {
     c.sndUna = c.iss;
     c.rcvNxt = (seq + 1) >>> 0;
     c.state = St.SYN_RECV;
-    c.onEstablished = () => l.onConnection(c);
+    // accept(2) with an address buffer (Go's accept4, as every server of ours) is inet_getname(peer): one hook run.
+    c.onEstablished = () => { c.remote = this.peerName(c); l.onConnection(c); };
     this.hash(c);
     c.sendSyn(true);
   }

@@ -60,11 +60,15 @@ export class TcpSock implements TcpConnection {
   onEstablished: (() => void) | null = null;
   onFail: ((e: SocketError) => void) | null = null;
 
-  constructor(readonly ns: NetnsImpl, readonly local: Endpoint4, readonly peer: Endpoint4, remote?: Endpoint4) {
+  constructor(readonly ns: NetnsImpl, readonly local: Endpoint4, readonly peer: Endpoint4, remote?: Endpoint4, cookie?: number) {
     this.remote = remote ?? peer;
     this.ipId = ns.node.rng.u32() & 0xffff;
-    this.cookie = ns.node.nextSocketCookie();
+    // connect() hands in the cookie its cgroup/connect4 run keyed the socket-LB reverse entry with.
+    this.cookie = cookie ?? ns.node.nextSocketCookie();
   }
+
+  /** getpeername(2): runs the cgroup/getpeername4 hook each call. */
+  getpeername(): Endpoint4 { return this.ns.sock.peerName(this); }
 
   // --- app side ---
   write(data: Uint8Array): void {
