@@ -26,6 +26,7 @@ import { datapathMemory, restoreDatapath, storeOwner } from './store/persist.ts'
 import { StoreError, type KubeStore } from './store/store.ts';
 import { LABS } from './labs/index.ts';
 import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
+import { agentHubbleTool } from './exec/hubble.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
 import { servicePorts } from './service_ports.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
@@ -229,6 +230,8 @@ export class Cluster implements ClusterFacade {
       files: { '/etc/resolv.conf': `nameserver ${u32ToIp(this.spec.gateway)}\n`, '/etc/hostname': `${node}\n`, '/etc/hosts': `127.0.0.1\tlocalhost\n${u32ToIp(n?.ip ?? this.spec.gateway)}\t${node}\n` },
     };
     ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...this.nodeTools(node) };
+    // The agent pod's `hubble`, on its node's own observer (host-network: same place as cilium-dbg).
+    if (this.hubbleCluster) ctx.commands.hubble = agentHubbleTool(() => this.hubbleNode(node), () => this.sim.wallMs());
     return ctx;
   }
 

@@ -1,0 +1,72 @@
+// The `hubble` CLI inside a Cilium agent pod (`kubectl exec -n kube-system
+// ds/cilium -c cilium-agent -- hubble observe`): the same flags and printer
+// as `dplab hubble`, reading that node's own observer through the agent's
+// unix socket, as the image's HUBBLE_SERVER points it there.
+
+import type { ExecResult, NodeTool } from '../../datapath/contract.ts';
+import { HubbleUsageError, parseHubbleArgs, type HubbleInvocation } from '../../hubble/cli/command.ts';
+import { HubbleError } from '../../hubble/errors.ts';
+import { FlowPrinter } from '../../hubble/printer/flows.ts';
+import { healthLine, nodesText, serverStatusText, type StatusOutput } from '../../hubble/printer/status.ts';
+import type { HubbleService } from '../../hubble/service.ts';
+
+/** The cilium-agent image's HUBBLE_SERVER: the agent's local Hubble socket. */
+export const AGENT_HUBBLE_SOCK = 'unix:///var/run/cilium/hubble.sock';
+
+const STATUS_OUTPUTS: Readonly<Record<string, StatusOutput>> = { compact: 'compact', dict: 'dict', json: 'jsonpb', JSON: 'jsonpb', jsonpb: 'jsonpb', tab: 'table', table: 'table' };
+/** grpc-go's names of the codes a node's observer answers with. */
+const CODE_NAMES: Readonly<Record<string, string>> = { INVALID_ARGUMENT: 'InvalidArgument', UNIMPLEMENTED: 'Unimplemented', UNAVAILABLE: 'Unavailable' };
+
+/** A HubbleError as hubble prints a gRPC status error. */
+function rpcText(e: HubbleError): string { return `rpc error: code = ${CODE_NAMES[e.code] ?? e.code} desc = ${e.message}`; }
+
+async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc: HubbleService): Promise<ExecResult> {
+  // An exec here returns when the command ends; a follow would never end.
+  if (inv.request.follow) throw new HubbleUsageError('dplab: hubble observe --follow does not end inside kubectl exec here; use `dplab hubble observe -f`');
+  const printer = new FlowPrinter(inv.print);
+  let stdout = '', stderr = '';
+  try {
+    await svc.getFlows(inv.request, (r) => { const p = printer.write(r); stdout += p.stdout; if (!inv.silentErrors) stderr += p.stderr; }, new AbortController().signal);
+  } catch (e) {
+    // hubble prints an Unknown status by its message alone, any other as grpc-go words it.
+    throw e instanceof HubbleError ? new HubbleUsageError(rpcText(e)) : e;
+  }
+  stdout += printer.close().stdout;
+  return { stdout, stderr, exitCode: 0 };
+}
+
+function status(inv: Extract<HubbleInvocation, { cmd: 'status' }>, svc: HubbleService): ExecResult {
+  const output = STATUS_OUTPUTS[inv.output];
+  const head = inv.output === 'compact' ? healthLine(inv.server, 'SERVING') : '';
+  if (!output) return { stdout: head, stderr: `invalid output format: ${inv.output}\n`, exitCode: 1 };
+  return { stdout: head + serverStatusText(svc.serverStatus(), output), stderr: '', exitCode: 0 };
+}
+
+function listNodes(inv: Extract<HubbleInvocation, { cmd: 'nodes' }>, svc: HubbleService): ExecResult {
+  // A node's own observer answers GetNodes UNIMPLEMENTED (only the relay knows peers), so this is hubble's error line.
+  let nodes;
+  try { nodes = svc.getNodes().nodes ?? []; } catch (e) { if (e instanceof HubbleError) throw new HubbleUsageError(rpcText(e)); throw e; }
+  if (inv.output !== 'json' && inv.output !== 'table' && inv.output !== 'wide') throw new HubbleUsageError(`unknown output format: ${inv.output}`);
+  return { stdout: nodesText(nodes, inv.output), stderr: '', exitCode: 0 };
+}
+
+/** `hubble` on a node with an agent: observer() is that node's Hubble (undefined: no Hubble, the socket is not there). */
+export function agentHubbleTool(observer: () => HubbleService | undefined, nowMs: () => number): NodeTool {
+  return async (argv) => {
+    try {
+      const inv = parseHubbleArgs(argv, { nowMs: nowMs(), serverEnv: AGENT_HUBBLE_SOCK });
+      if (inv.cmd === 'text') return { stdout: inv.stdout, stderr: '', exitCode: 0 };
+      const svc = observer();
+      if (inv.server !== AGENT_HUBBLE_SOCK || !svc) {
+        throw new HubbleUsageError(svc ? `dplab: the hubble in the agent pod reaches only ${AGENT_HUBBLE_SOCK}` : `failed to connect to '${inv.server}': connection error: desc = "transport: error while dialing: dial unix /var/run/cilium/hubble.sock: connect: no such file or directory"`);
+      }
+      switch (inv.cmd) {
+        case 'observe': return await observe(inv, svc);
+        case 'status': return status(inv, svc);
+        case 'nodes': return listNodes(inv, svc);
+      }
+    } catch (e) {
+      return { stdout: '', stderr: `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`, exitCode: 1 };
+    }
+  };
+}
