@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { DplabClient, serverUrl } from './client.ts';
 import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
-import { manifestBody, manifestStdin } from './manifest.ts';
 import { mapGetArgs, mapGetOverApi } from './cilium_api.ts';
 
 /** Everything a verb needs: the server client, and the exit code it should end with. */
@@ -40,9 +39,13 @@ export function kubectlReadsStdin(args: string[]): boolean {
  * kubectl does. `create` keeps its YAML: the server's create reads its
  * stdin document by document with the `yaml` library, JSON would gain nothing.
  */
-function kubectlStdin(args: string[], stdin: string): string {
-  return (args[0] === 'apply' || args[0] === 'delete') && stdin.trim() !== '' ? manifestStdin(stdin) : stdin;
+async function kubectlStdin(args: string[], stdin: string): Promise<string> {
+  if ((args[0] !== 'apply' && args[0] !== 'delete') || stdin.trim() === '') return stdin;
+  return (await manifestModule()).manifestStdin(stdin);
 }
+
+/** The YAML parser loads only for the verbs that read manifests (`--help` and the other verbs start without it). */
+const manifestModule = () => import('./manifest.ts');
 
 /** Passes every argument after the verb through verbatim, options included. */
 function passthrough(cmd: Command): Command {
@@ -57,7 +60,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
       .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
       .action(act(async (client, opts: { filename: string }) => {
         const yaml = await readManifest(opts.filename);
-        const body = yaml.trim() === '' ? undefined : manifestBody(yaml);
+        const body = yaml.trim() === '' ? undefined : (await manifestModule()).manifestBody(yaml);
         const { lines } = body === undefined ? { lines: [] } : await (verb === 'apply' ? client.apply(body) : client.delete(body)).catch((e: unknown) => { throw namingSource(e, opts.filename); });
         // kubectl on input without objects: apply fails, delete says so on stdout and succeeds.
         if (lines.length === 0 && verb === 'apply') throw new CliError('error: no objects passed to apply');
@@ -67,7 +70,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
   }
 
   passthrough(program.command('kubectl').description('run kubectl against the emulated cluster (arguments passed through)'))
-    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? kubectlStdin(args, await readStdin()) : undefined))));
+    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await kubectlStdin(args, await readStdin()) : undefined))));
 
   passthrough(program.command('ip').description('run ip on a node (--node) or in a pod (--pod [-n NS]); options before the ip arguments'))
     .option('--node <node>', 'node whose host network namespace to use')
