@@ -43,8 +43,14 @@ const NODE_GAPS: Record<string, { skip?: string; todo?: string }> = {
   // before 11:14:01 (its DNS lines from then on are there), i.e. its agent restarted or its ring was overwritten
   // between 11:13:06 and 11:14:01. The transcript shows neither; the lab does not model it.
   'webpod1@k8s-w1': { skip: 'k8s-w1\'s Hubble ring in the real lab held no flow from before 11:14:01 (agent restart or overwrite not in the transcript)' },
-  'netpod@k8s-w1': { todo: 'the seed\'s musl resolver sent its queries over one socket to one coredns (10 recvmsg on coredns); the lab\'s sends one query per socket (and k8s-w1\'s older flows, see webpod1@k8s-w1)' },
-  'netpod@k8s-s': { todo: 'the seed\'s resolver read 6 answers on one socket (6 pre/post-xlate-rev pairs) and these with the world flow fill k8s-s\'s last 20; the lab\'s resolver sends one query per socket' },
+  // These DNS lines are curl's lookup of wttr.in (no nslookup runs in the seed). They fit one UDP socket (:44939)
+  // connected to one coredns (one backend, one CT entry: a single to-endpoint / to-network pair), 10 queries read by
+  // coredns (5 names x A/AAAA: the 4 of the pod's resolv.conf search walk and one more search domain the transcript
+  // does not show) and 10 answers read by netpod, of which k8s-s's last 20 keep 6. That is c-ares' way (one socket per
+  // server for the whole search walk; Alpine's curl -V lists c-ares by 8.11, not in 8.2); musl's getaddrinfo would open
+  // one socket per name. The lab's curl asks A only, one socket per name, unconnected (sendmsg4 per datagram).
+  'netpod@k8s-w1': { todo: 'the seed\'s lookup: one connected UDP socket, 10 queries (A and AAAA for 5 names) to one coredns; the lab\'s curl sends A only for 4 names, one socket each (and k8s-w1\'s older flows, see webpod1@k8s-w1)' },
+  'netpod@k8s-s': { todo: 'the seed\'s netpod read 10 answers on one connected socket (k8s-s\'s last 20 keep 6 pre/post-xlate-rev pairs and the world flow); the lab\'s curl reads 4, one socket each' },
 };
 
 /** The seed's `hubble observe` outputs by command line. */
