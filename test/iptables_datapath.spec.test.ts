@@ -66,3 +66,14 @@ t.test('kube-proxy and kindnet DaemonSets: a host-network pod per node; kubectl 
   const r = await c.kubectl(['exec', '-n', 'kube-system', name, '--', 'ip', 'route']);
   t.match(r.stdout, /^10\.10\.2\.3 dev veth[0-9a-f]{8} scope host$/m, 'the exec ran on myk8s-worker3');
 });
+
+t.test('host-local IPAM never hands out a node\'s gateway (.1): a /24 holds 253 pods, none at .1', async (t) => {
+  const k = Cluster.fromYaml('apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes: [{role: control-plane}, {role: worker}]\nnetworking: {kubeProxyMode: iptables}\n', { hubble: false, seed: 5 });
+  t.teardown(() => k.close());
+  // One apply on a node without pods: no veth holds the gateway yet, so only IPAM's reservation keeps it.
+  const pods = Array.from({ length: 253 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec: {nodeName: kind-control-plane, containers: [{name: c, image: traefik/whoami}]}\n`);
+  k.apply(pods.join('---\n'));
+  const ips = (await k.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].status.podIP}'])).stdout.split(' ');
+  t.equal(ips.filter((ip) => ip !== '').length, 253, 'every pod got an address');
+  t.notOk(ips.includes('10.244.0.1'), 'the control plane\'s gateway 10.244.0.1 is not among them');
+});

@@ -185,7 +185,7 @@ export class Cluster implements ClusterFacade {
   }
 
   private scanAgentIps(node: string): Set<number> {
-    const out = new Set<number>();
+    const out = new Set<number>(this.cni.reservedPodIps?.(node));
     const k = this.kernels.get(node);
     const n = this.spec.nodes.find((x) => x.name === node);
     if (!k || !n) return out;

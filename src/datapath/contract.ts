@@ -150,6 +150,8 @@ export interface Cni extends NodeSurface {
   readonly memory?: DatapathMemory;
   /** A node joins: host devices and routes to the other nodes' pod CIDRs. Nodes join in spec order. */
   addNode(kernel: KernelNode, node: NodeInfo): void;
+  /** Pod-CIDR addresses the CNI's IPAM never hands out on a node (host-local's gateway); absent = none beyond what the node's devices hold. */
+  reservedPodIps?(node: string): number[];
   /** CNI ADD. */
   addPod(pod: PodInfo): PodNetwork;
   /** CNI DEL; unknown pods are ignored, as the spec requires. */

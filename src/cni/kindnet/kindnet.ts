@@ -57,6 +57,8 @@ export function createKindnet(config: DatapathConfig): Cni {
     name: 'kindnet',
     // kind's kindnet DaemonSet: a host-network kindnet-cni pod per node.
     systemObjects: () => kindnetSystemObjects(`${u32ToIp(config.podCIDR.ip)}/${config.podCIDR.prefixLen}`),
+    // host-local IPAM keeps the range's gateway (.1) for the host side of every veth.
+    reservedPodIps: (node) => { const n = nodes.get(node); return n ? [gatewayOf(n.info)] : []; },
     addNode(kernel, info) {
       const me: Joined = { kernel, info };
       // The node forwards between pods and the segment (kind's node image sets net.ipv4.ip_forward=1).
