@@ -127,6 +127,21 @@ for (const [cmd, want] of seedOutputs()) {
   }
 }
 
+t.test('the lab\'s cgroup/getpeername4 runs on TCP: one per accepted connection (whoami\'s accept4), none for curl\'s connects', async (t) => {
+  const have: Record<string, string[]> = {};
+  for (const node of ['k8s-s', 'k8s-w1', 'k8s-w2']) {
+    const r = await runCli(['hubble', 'observe', '--type', 'trace-sock', '--protocol', 'tcp', '--node-name', `default/${node}`, '--last', '100', '--server', server.address]);
+    t.equal(r.code, 0);
+    have[node] = r.stdout === '' ? [] : r.stdout.trimEnd().split('\n').map(mask);
+  }
+  // The transcript's TCP: curl netpod -> webpod1:80 and webpod2:80 (accepted), -> :8080 (refused: no accept), -> wttr.in.
+  t.same(have, {
+    'k8s-s': [],
+    'k8s-w1': ['TIME: default/netpod:PORT (ID:N) <> default/webpod1 (ID:N) pre-xlate-rev TRACED (TCP)'],
+    'k8s-w2': ['TIME: default/netpod:PORT (ID:N) <> default/webpod2 (ID:N) pre-xlate-rev TRACED (TCP)'],
+  });
+});
+
 t.test('status and list nodes against the lab', async (t) => {
   const s = await runCli(['hubble', 'status', '--server', server.address]);
   t.equal(s.code, 0);
