@@ -6,7 +6,8 @@
 //    CLI (`dplab cilium --node k8s-s map get cilium_ct4_global`, its own
 //    process, output read to the end; `dplab --version` alone for its start-up); wall ms;
 //  - lxcUnderLoad: GET /nodes/k8s-s/v1/map/cilium_lxc by 50 concurrent
-//    keep-alive clients, 40 requests each; p50/p99 latency in ms;
+//    keep-alive connections (bare sockets opened beforehand, lib/http_client.ts),
+//    40 requests each; p50/p99 latency in ms;
 //  - watch50k: one WebSocket on /nodes/k8s-s/map/cilium_ct4_global/watch while
 //    the server makes 50,000 CT updates a second for 2 s (500 every 10 ms);
 //    messages delivered, lost, and the rate the reader saw.
@@ -19,6 +20,7 @@ import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { benchArgs, runBench } from './lib/harness.ts';
 import { millis, perSec, size, type Figures } from './lib/figures.ts';
+import { Client } from './lib/http_client.ts';
 
 const CT_ENTRIES = 100_000;
 const BIN = resolve(import.meta.dirname, '../bin/dplab.js');
@@ -97,12 +99,18 @@ async function mapGet(url: string, send: (s: string) => void, lines: (re: RegExp
 
 async function lxcUnderLoad(url: string, send: (s: string) => void, lines: (re: RegExp) => Promise<string>): Promise<Figures> {
   const cpu = async () => { const w = lines(/CPU (\S+)\n/); send('cpu\n'); return Number(await w); };
-  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const clients = await Promise.all(Array.from({ length: 50 }, () => Client.open(new URL(url), '/nodes/k8s-s/v1/map/cilium_lxc')));
   const times: number[] = [];
   const c0 = await cpu();
-  await Promise.all(Array.from({ length: 50 }, async () => { for (let i = 0; i < 40; i++) times.push((await get(`${url}/nodes/k8s-s/v1/map/cilium_lxc`, agent)).ms); }));
+  await Promise.all(clients.map(async (c) => {
+    for (let i = 0; i < 40; i++) {
+      const t0 = performance.now();
+      if (await c.get() !== 200) throw new Error('GET cilium_lxc: not 200');
+      times.push(performance.now() - t0);
+    }
+  }));
   const serverCpuMs = (await cpu()) - c0;
-  agent.destroy();
+  for (const c of clients) c.close();
   times.sort((a, b) => a - b);
   const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
   return { p50Ms: size(Number(q(0.5).toFixed(2))), p99Ms: size(Number(q(0.99).toFixed(2))), serverCpuMsPerRequest: size(Number((serverCpuMs / times.length).toFixed(3))), requests: times.length };

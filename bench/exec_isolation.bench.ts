@@ -14,11 +14,11 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { benchArgs, runBench } from './lib/harness.ts';
 import type { Figures, Measured } from './lib/figures.ts';
+import { Client } from './lib/http_client.ts';
 
 const args = benchArgs();
 const [CLIENTS, SECONDS] = args.rest.map(Number).concat([50, 3]).slice(0, 2) as [number, number];
@@ -44,51 +44,6 @@ function processCpuMs(pid: number): number | undefined {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
   } catch { return undefined; }
-}
-
-/** One keep-alive connection that sends GET /healthz and resolves with the status when the whole answer is in. */
-class Client {
-  private buf: Buffer = Buffer.alloc(0);
-  private want = -1;
-  private status = 0;
-  private pending: { ok: (status: number) => void; fail: (e: Error) => void } | undefined;
-  private constructor(private readonly sock: Socket, private readonly request: Buffer) {
-    sock.setNoDelay(true);
-    sock.on('data', (d: Buffer) => { this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d; this.parse(); });
-    const fail = (e: Error): void => { const p = this.pending; this.pending = undefined; p?.fail(e); };
-    sock.on('error', fail);
-    sock.on('close', () => fail(new Error('connection closed')));
-  }
-
-  static open(url: URL): Promise<Client> {
-    return new Promise((res, rej) => {
-      const sock = connect(Number(url.port), url.hostname, () => res(new Client(sock, Buffer.from(`GET /healthz HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`))));
-      sock.once('error', rej);
-    });
-  }
-
-  get(): Promise<number> {
-    return new Promise((ok, fail) => { this.pending = { ok, fail }; this.sock.write(this.request); });
-  }
-
-  close(): void { this.sock.destroy(); }
-
-  private parse(): void {
-    if (this.want < 0) {
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.buf.subarray(0, end).toString('latin1');
-      const len = /\r\ncontent-length: *(\d+)/i.exec(head);
-      if (!len) { this.pending?.fail(new Error('answer without Content-Length')); return; }
-      this.status = Number(head.slice(9, 12));
-      this.want = end + 4 + Number(len[1]);
-    }
-    if (this.buf.length < this.want) return;
-    this.buf = this.buf.subarray(this.want);
-    this.want = -1;
-    const p = this.pending; this.pending = undefined;
-    p?.ok(this.status);
-  }
 }
 
 function pct(sorted: number[], p: number): number { return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!; }
