@@ -4,11 +4,11 @@
 import { ClusterError } from '../facade.ts';
 import { admitDaemonSet } from './daemonsets.ts';
 import { admitNetworkPolicy } from './netpol.ts';
-import { normalizePodSpec, qualifyImage } from './pods.ts';
+import { admitSelectorAndTemplate, normalizePodSpec, qualifyImage } from './pods.ts';
 import { admitService } from './services.ts';
 import { getObj, type KubeEnv, type KubeState } from './state.ts';
 import { kindInfo, POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
-import { asArray, badValue, checkAnnotations, checkIp, checkLabels, checkName, checkNonSpecialIp, checkPort, checkProtocol, invalid, matchesSelector } from './validate.ts';
+import { asArray, badValue, checkAnnotations, checkIp, checkLabels, checkName, checkNonSpecialIp, checkPort, checkProtocol, invalid } from './validate.ts';
 
 /** Normalize obj (in place) for storage; `old` is the stored object on update. */
 export function admit(s: KubeState, env: KubeEnv, obj: KObject, old?: KObject): void {
@@ -95,17 +95,7 @@ function admitWorkload(obj: KObject): void {
   if (typeof r === 'number' && Number.isInteger(r) && r > 2 ** 31 - 1) throw new ClusterError(`Error from server (BadRequest): ${obj.kind} in version "v1" cannot be handled as a ${obj.kind}: json: cannot unmarshal number ${r} into Go struct field ${obj.kind}Spec.spec.replicas of type int32`, 400, 'spec.replicas');
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) badValue(obj, 'spec.replicas', r, 'must be greater than or equal to 0');
   spec.replicas = r;
-  if (spec.selector !== undefined && (spec.selector === null || typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(obj, 'spec.selector', spec.selector, 'must be a label selector');
-  const sel = spec.selector?.matchLabels === undefined ? undefined : checkLabels(obj, 'spec.selector.matchLabels', spec.selector.matchLabels);
-  if (!sel || Object.keys(sel).length === 0) invalid(obj, 'spec.selector', 'Required value');
-  spec.selector.matchLabels = sel;
-  if (!spec.template || typeof spec.template !== 'object' || Array.isArray(spec.template)) invalid(obj, 'spec.template', 'Required value');
-  spec.template.metadata ??= {};
-  if (typeof spec.template.metadata !== 'object' || Array.isArray(spec.template.metadata)) badValue(obj, 'spec.template.metadata', spec.template.metadata, 'must be an object');
-  if (spec.template.metadata.annotations !== undefined) spec.template.metadata.annotations = checkAnnotations(obj, 'spec.template.metadata.annotations', spec.template.metadata.annotations);
-  spec.template.metadata.labels = checkLabels(obj, 'spec.template.metadata.labels', spec.template.metadata.labels);
-  if (!matchesSelector(spec.template.metadata.labels, sel)) badValue(obj, 'spec.template.metadata.labels', spec.template.metadata.labels, '`selector` does not match template `labels`');
-  normalizePodSpec(obj, 'spec.template.spec', spec.template.spec);
+  admitSelectorAndTemplate(obj, spec);
   if (obj.kind === 'Deployment') {
     spec.progressDeadlineSeconds ??= 600; spec.revisionHistoryLimit ??= 10;
     spec.strategy ??= { rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' }, type: 'RollingUpdate' };

@@ -4,26 +4,16 @@
 // node at creation). Status counts as `kubectl get ds` prints them.
 
 import { Rng } from '../../sim/sim.ts';
-import { normalizePodSpec } from './pods.ts';
+import { admitSelectorAndTemplate } from './pods.ts';
 import { delObj, fnv32a, listObjs, objsByKeys, putObj, randSuffix, safeEncode, type KubeEnv, type KubeState } from './state.ts';
 import { trackerOf } from './tracker.ts';
 import { clone, type Any, type KObject } from './types.ts';
-import { badValue, checkAnnotations, checkLabels, invalid, matchesSelector } from './validate.ts';
+import { badValue, checkLabels, matchesSelector } from './validate.ts';
 
 /** Validate and default a DaemonSet as the API server does (no replicas: one pod per eligible node). */
 export function admitDaemonSet(obj: KObject): void {
   const spec: Any = (obj.spec ??= {});
-  if (spec.selector !== undefined && (spec.selector === null || typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(obj, 'spec.selector', spec.selector, 'must be a label selector');
-  const sel = spec.selector?.matchLabels === undefined ? undefined : checkLabels(obj, 'spec.selector.matchLabels', spec.selector.matchLabels);
-  if (!sel || Object.keys(sel).length === 0) invalid(obj, 'spec.selector', 'Required value');
-  spec.selector.matchLabels = sel;
-  if (!spec.template || typeof spec.template !== 'object' || Array.isArray(spec.template)) invalid(obj, 'spec.template', 'Required value');
-  spec.template.metadata ??= {};
-  if (typeof spec.template.metadata !== 'object' || Array.isArray(spec.template.metadata)) badValue(obj, 'spec.template.metadata', spec.template.metadata, 'must be an object');
-  if (spec.template.metadata.annotations !== undefined) spec.template.metadata.annotations = checkAnnotations(obj, 'spec.template.metadata.annotations', spec.template.metadata.annotations);
-  spec.template.metadata.labels = checkLabels(obj, 'spec.template.metadata.labels', spec.template.metadata.labels);
-  if (!matchesSelector(spec.template.metadata.labels, sel)) badValue(obj, 'spec.template.metadata.labels', spec.template.metadata.labels, '`selector` does not match template `labels`');
-  const pod = normalizePodSpec(obj, 'spec.template.spec', spec.template.spec);
+  const pod = admitSelectorAndTemplate(obj, spec);
   if (pod.nodeSelector !== undefined) pod.nodeSelector = checkLabels(obj, 'spec.template.spec.nodeSelector', pod.nodeSelector);
   if (pod.restartPolicy !== 'Always') badValue(obj, 'spec.template.spec.restartPolicy', pod.restartPolicy, 'supported values: "Always"');
   spec.revisionHistoryLimit ??= 10;

@@ -6,7 +6,26 @@ import type { NodeSpec } from '../spec.ts';
 import { draw, listObjs, type KubeEnv, type KubeState } from './state.ts';
 import type { Tracker } from './tracker.ts';
 import { POD_IP_ANNOTATION, type Any, type KObject } from './types.ts';
-import { asArray, badValue, checkIp, checkPort, checkPortName, checkProtocol, invalid, matchesSelector } from './validate.ts';
+import { asArray, badValue, checkAnnotations, checkIp, checkLabels, checkPort, checkPortName, checkProtocol, invalid, matchesSelector } from './validate.ts';
+
+/**
+ * A workload's `spec.selector` and `spec.template` validated and defaulted as
+ * the API server does for ReplicaSets, Deployments and DaemonSets; returns the
+ * template's normalised pod spec.
+ */
+export function admitSelectorAndTemplate(obj: KObject, spec: Any): Any {
+  if (spec.selector !== undefined && (spec.selector === null || typeof spec.selector !== 'object' || Array.isArray(spec.selector))) badValue(obj, 'spec.selector', spec.selector, 'must be a label selector');
+  const sel = spec.selector?.matchLabels === undefined ? undefined : checkLabels(obj, 'spec.selector.matchLabels', spec.selector.matchLabels);
+  if (!sel || Object.keys(sel).length === 0) invalid(obj, 'spec.selector', 'Required value');
+  spec.selector.matchLabels = sel;
+  if (!spec.template || typeof spec.template !== 'object' || Array.isArray(spec.template)) invalid(obj, 'spec.template', 'Required value');
+  spec.template.metadata ??= {};
+  if (typeof spec.template.metadata !== 'object' || Array.isArray(spec.template.metadata)) badValue(obj, 'spec.template.metadata', spec.template.metadata, 'must be an object');
+  if (spec.template.metadata.annotations !== undefined) spec.template.metadata.annotations = checkAnnotations(obj, 'spec.template.metadata.annotations', spec.template.metadata.annotations);
+  spec.template.metadata.labels = checkLabels(obj, 'spec.template.metadata.labels', spec.template.metadata.labels);
+  if (!matchesSelector(spec.template.metadata.labels, sel)) badValue(obj, 'spec.template.metadata.labels', spec.template.metadata.labels, '`selector` does not match template `labels`');
+  return normalizePodSpec(obj, 'spec.template.spec', spec.template.spec);
+}
 
 /** Validate and default a pod spec in place; `at` is its field path (spec, spec.template.spec). */
 export function normalizePodSpec(obj: KObject, at: string, spec: Any): Any {
