@@ -13,6 +13,7 @@ import type { Netns, TcpConnection } from '../src/kernel/api.ts';
 import { ipToU32 } from '../src/wire/addr.ts';
 import { benchArgs, runBench } from './lib/harness.ts';
 import { perSec, span, type Figures } from './lib/figures.ts';
+import { udpFlow } from './lib/udp_flow.ts';
 
 const UDP_N = 20_000, CONNS = 1_000, WARMUP = 5_000;
 const SINK = `apiVersion: v1
@@ -39,21 +40,6 @@ function lab(): Lab {
 
 const cpuRate = (n: number, ms: number) => perSec(n, ms, 'cpu');
 const wallRate = (n: number, ms: number) => perSec(n, ms, 'wall');
-
-function udpFlow(l: Lab, dst: number, n: number): Figures {
-  let got = 0;
-  const server = l.sink.sockets.udpBind(9000, () => { got++; });
-  const u = l.client.sockets.udpBind(0);
-  const to = { ip: dst, port: 9000 }, payload = new Uint8Array(64);
-  const burst = (k: number) => { for (let i = 0; i < k; i += 500) { for (let j = 0; j < 500; j++) u.send(to, payload); l.cluster.sim.runSync(); } };
-  burst(WARMUP);
-  const g0 = got, stop = span();
-  burst(n);
-  const { wallMs, cpuMs } = stop();
-  if (got - g0 !== n) throw new Error(`udp: lost ${n - (got - g0)} datagrams`);
-  u.close(); server.close();
-  return { datagrams: n, packetsPerSec: cpuRate(n, cpuMs), packetsPerWallSec: wallRate(n, wallMs) };
-}
 
 async function newConnections(l: Lab, n: number): Promise<Figures> {
   const sim = l.cluster.sim, vip = ipToU32('10.200.1.200');
@@ -84,8 +70,8 @@ await runBench({
   header: { method: 'kind-iptables lab, net-pod (myk8s-control-plane) -> sink pod 10.10.3.50 (myk8s-worker); CPU time of this process', udpDatagrams: UDP_N, connections: CONNS },
   rounds: 5,
   cases: [
-    { name: 'udp.podIP', run: () => udpFlow(get(), ipToU32('10.10.3.50'), UDP_N) },
-    { name: 'udp.clusterIP', run: () => udpFlow(get(), ipToU32('10.200.1.200'), UDP_N) },
+    { name: 'udp.podIP', run: () => udpFlow(get(), ipToU32('10.10.3.50'), UDP_N, WARMUP) },
+    { name: 'udp.clusterIP', run: () => udpFlow(get(), ipToU32('10.200.1.200'), UDP_N, WARMUP) },
     { name: 'tcp.newConnectionsClusterIP', run: () => newConnections(get(), CONNS) },
   ],
   done: () => shared?.cluster.close(),
