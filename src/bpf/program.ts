@@ -55,7 +55,7 @@ export interface KernelHelpers {
 
 /** One recorded runtime action, for packet walks. */
 export type RuntimeEvent =
-  | { kind: 'prog'; prog: string; ifindex: number }
+  | { kind: 'prog'; prog: string; ifindex: number; /** The run's context (SkBuff or SockAddrCtx), for recorders that classify packets. */ ctx?: unknown }
   | { kind: 'map'; op: 'lookup' | 'update' | 'delete'; map: string; key: Uint8Array; hit?: boolean; ret?: number }
   | { kind: 'tail_call'; map: string; index: number; prog?: string }
   | { kind: 'redirect'; ifindex: number; flags: number; nh?: number }

@@ -148,7 +148,7 @@ export class BpfRuntime extends BpfRun {
     const f = this.frames[this.depth] ?? (this.frames[this.depth] = new BpfRun(this.kernel));
     this.depth++;
     f.begin(rec);
-    if (rec !== null) rec({ kind: 'prog', prog: prog.name, ifindex });
+    if (rec !== null) rec({ kind: 'prog', prog: prog.name, ifindex, ctx });
     let ret: number;
     try {
       ret = prog.run(ctx, f);

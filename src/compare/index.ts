@@ -5,4 +5,5 @@ export { parseTraffic, MAX_STEPS, MAX_REPEAT, MAX_REQUESTS, type TrafficStep } f
 export { formatReport } from './report.ts';
 export { withDatapath, type DatapathOverride } from './datapath_doc.ts';
 export type { Packet } from './packets.ts';
+export type { DatapathWork, IptablesWork, CiliumWork, PerClass } from './work.ts';
 export type { ConntrackEntry, CiliumCtEntry, Counter, Tuple } from './state.ts';

@@ -3,6 +3,7 @@
 // carried), then each request, then the state each datapath kept.
 
 import type { CompareReport, StepResult } from './run.ts';
+import type { PerClass } from './work.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -12,6 +13,34 @@ function table(rows: string[][]): string {
 function dist(r: StepResult): string {
   const e = Object.entries(r.distribution);
   return e.length ? e.map(([b, n]) => `${b} ${n}`).join(', ') : '-';
+}
+
+const fc = (p: PerClass | undefined): string => (p === undefined ? '-' : `${p.first} / ${p.later}`);
+
+/**
+ * What each datapath did per packet during a step (all nodes; a packet crossing
+ * two nodes counts on each): rows for every table/hook walked and every map
+ * looked up in any variant, "first / later" packets in each cell.
+ */
+function workTable(results: StepResult[], labels: string[]): string {
+  const rows: string[][] = [['per packet: first / later', ...labels]];
+  const nf = results.map((r) => r.work.iptables), bpf = results.map((r) => r.work.cilium);
+  if (nf.some((w) => w)) {
+    rows.push(['packets through netfilter', ...nf.map((w) => (w ? `${w.packets.first} / ${w.packets.later}` : '-'))]);
+    rows.push(['iptables rules walked', ...nf.map((w) => fc(w?.perPacket))]);
+    const keys = [...new Set(nf.flatMap((w) => w?.tables.map((t) => `${t.table} ${t.hook}`) ?? []))];
+    for (const k of keys) rows.push([`  ${k}`, ...nf.map((w) => fc(w?.tables.find((t) => `${t.table} ${t.hook}` === k)?.perPacket))]);
+  }
+  if (bpf.some((w) => w)) {
+    rows.push(['packets through tc programs', ...bpf.map((w) => (w ? `${w.packets.first} / ${w.packets.later}` : '-'))]);
+    rows.push(['bpf map lookups', ...bpf.map((w) => fc(w?.perPacket.lookups))]);
+    const maps = [...new Set(bpf.flatMap((w) => w?.maps.filter((m) => m.lookups.first + m.lookups.later > 0).map((m) => m.map) ?? []))].sort();
+    for (const m of maps) rows.push([`  ${m}`, ...bpf.map((w) => fc(w?.maps.find((x) => x.map === m)?.lookupsPerPacket))]);
+    rows.push(['bpf map updates', ...bpf.map((w) => fc(w?.perPacket.updates))]);
+    rows.push(['programs run at hooks', ...bpf.map((w) => fc(w?.perPacket.programs))]);
+    rows.push(['tail calls', ...bpf.map((w) => fc(w?.perPacket.tailCalls))]);
+  }
+  return rows.length > 1 ? table(rows) : '';
 }
 
 /** The report as text tables. */
@@ -36,6 +65,8 @@ export function formatReport(rep: CompareReport): string {
         [`${s.pod}'s host-side veth got`, ...s.results.map((r) => r.hostVeth.join(', ') || '-')]]),
       [`${f?.nodeNetdev.device ?? 'node netdev'} sent to`, ...s.results.map((r) => r.nodeNetdev.join(', ') || '-')],
       ['one backend for all', ...s.results.map((r) => (Object.keys(r.distribution).length === 0 ? '-' : Object.keys(r.distribution).length === 1 && r.answered === r.requests.length ? 'yes' : 'no'))]]));
+    const work = workTable(s.results, labels);
+    if (work) out.push(work);
     const rows = [['#', ...labels]];
     for (let q = 0; q < s.repeat; q++) {
       rows.push([String(q + 1), ...s.results.map((r) => {

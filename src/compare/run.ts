@@ -9,6 +9,7 @@ import { withDatapath, type DatapathOverride } from './datapath_doc.ts';
 import { Lab, type PodInfo, type ServiceInfo } from './lab.ts';
 import type { Packet } from './packets.ts';
 import type { TrafficStep } from './traffic.ts';
+import { startWork, type DatapathWork } from './work.ts';
 
 /** One datapath to compare: a short form and, for Cilium, socket LB on/off. */
 export interface Variant { label: string; datapath: string; socketLB?: boolean }
@@ -40,6 +41,8 @@ export interface StepResult {
   clientEth0: string[];
   hostVeth: string[];
   nodeNetdev: string[];
+  /** Datapath work per packet during the step, on all nodes: iptables rules walked, Cilium map operations and programs. */
+  work: DatapathWork;
 }
 
 export interface StepReport {
@@ -139,7 +142,11 @@ async function runOnce(lab: Lab, step: TrafficStep, name: (ip: string) => string
 
 async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: string) => string): Promise<StepResult> {
   const requests: RequestResult[] = [];
-  for (let i = 0; i < step.repeat; i++) requests.push(await runOnce(lab, step, name));
+  const stop = startWork(lab);
+  let work: DatapathWork;
+  try {
+    for (let i = 0; i < step.repeat; i++) requests.push(await runOnce(lab, step, name));
+  } finally { work = stop(); }
   const distribution: Record<string, number> = {};
   for (const q of requests) if (q.backend) distribution[q.backend] = (distribution[q.backend] ?? 0) + 1;
   const union = (f: (q: RequestResult) => string[]) => [...new Set(requests.flatMap(f))];
@@ -148,6 +155,7 @@ async function runStep(lab: Lab, label: string, step: TrafficStep, name: (ip: st
     distribution: Object.fromEntries(Object.entries(distribution).sort(([a], [b]) => a.localeCompare(b))),
     clientAddrs: union((q) => (q.remoteAddr ? [q.remoteAddr.replace(/:\d+$/, '')] : [])),
     clientEth0: union((q) => q.clientEth0.destinations), hostVeth: union((q) => q.hostVeth.destinations), nodeNetdev: union((q) => q.nodeNetdev.destinations),
+    work,
   };
 }
 

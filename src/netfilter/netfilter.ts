@@ -8,6 +8,7 @@ import { Conntrack, type CtEntry, type CtSettings } from './conntrack.ts';
 import { walk } from './eval.ts';
 import { Ipsets } from './ipset.ts';
 import { Recent } from './recent.ts';
+import type { WalkStats } from './walk_stats.ts';
 import { Ruleset } from './ruleset.ts';
 import { IPPROTO_ICMP } from '../wire/ipv4.ts';
 import type { EvalCtx, Hook, NatRequest, Pkt } from './types.ts';
@@ -48,6 +49,8 @@ export class Netfilter {
   private readonly ctx: EvalCtx;
   /** Conntrack runs only once a rule exists (or when forced): a node with no rules pays nothing. */
   trackAlways = false;
+  /** Rules walked per table and hook for first and later packets (compare); null: not collected. */
+  walkStats: WalkStats | null = null;
 
   constructor(private readonly env: NetfilterEnv, ct: Partial<CtSettings> = {}) {
     this.conntrack = new Conntrack(() => env.now(), ct);
@@ -104,6 +107,7 @@ export class Netfilter {
     this.ctx.ctstate = np.ctstate;
     const r = walk(t, hook, np.pkt, this.ctx);
     this.walked += r.rulesWalked;
+    if (this.walkStats !== null) this.walkStats.table(table, hook, r.rulesWalked);
     if (r.verdict !== 'ACCEPT') return { verdict: r.verdict, rejectWith: r.rejectWith, rulesWalked: this.walked };
     if (r.nat) this.bindNat(np, r.nat);
     return null;
@@ -111,6 +115,7 @@ export class Netfilter {
 
   /** Ends a hook: a dropped new connection leaves no entry; INPUT and POSTROUTING confirm an accepted one. */
   private done(hook: Hook, np: NfPacket, r: HookResult | null): HookResult {
+    if (this.walkStats !== null) this.walkStats.end(hook, np.ct !== null && !np.ct.confirmed && !np.reply);
     if (r) { if (np.ct && !np.ct.confirmed) np.ct = null; return r; }
     if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct && !np.ct.confirmed) this.conntrack.confirm(np.ct);
     return { verdict: 'ACCEPT', rulesWalked: this.walked };
