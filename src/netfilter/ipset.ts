@@ -89,21 +89,24 @@ export class IpSet {
     const addr = (d: 'src' | 'dst' | undefined) => d === 'src' ? p.src : p.dst;
     const port = (d: 'src' | 'dst' | undefined) => d === 'src' ? p.sport : p.dport;
     const inNet = (a: number, ip: number, len: number) => len === 0 || (a >>> (32 - len)) === (ip >>> (32 - len));
-    if (this.type === 'bitmap:port') return (p.proto === 6 || p.proto === 17) && this.hasPort(port(dirs[0]));
+    if (this.type === 'bitmap:port') return (p.proto === 6 || p.proto === 17) && this.members.has(String(port(dirs[0])));
     const a1 = addr(dirs[0]);
-    for (const m of this.members.values()) {
-      if (this.type === 'hash:net,port' ? !inNet(a1, m.ip, m.len) : m.ip !== a1) continue;
-      if (this.type === 'hash:ip') return true;
-      if (dirs.length < 2 || m.proto !== p.proto || m.port !== port(dirs[1])) continue;
-      if (this.type === 'hash:ip,port' || this.type === 'hash:net,port') return true;
-      if (dirs.length < 3) continue;
-      const a3 = addr(dirs[2]);
-      if (this.type === 'hash:ip,port,ip' ? m.ip2 === a3 : inNet(a3, m.ip2, m.len2)) return true;
+    // Exact-match types: one lookup of the member's own key, as the kernel hashes the tuple (no walk over the members).
+    if (this.type === 'hash:ip') return this.members.has(u32ToIp(a1));
+    if (this.type === 'hash:ip,port' || this.type === 'hash:ip,port,ip') {
+      const pn = PNAME[p.proto];
+      if (pn === undefined || dirs.length < (this.type === 'hash:ip,port' ? 2 : 3)) return false;
+      const k = `${u32ToIp(a1)},${pn}:${port(dirs[1])}`;
+      return this.members.has(this.type === 'hash:ip,port' ? k : `${k},${u32ToIp(addr(dirs[2]))}`);
     }
-    return false;
-  }
-  private hasPort(port: number): boolean {
-    for (const m of this.members.values()) if (m.port === port) return true;
+    for (const m of this.members.values()) {
+      // The net types: a member per prefix, tested one by one.
+      if (this.type === 'hash:net,port' ? !inNet(a1, m.ip, m.len) : m.ip !== a1) continue;
+      if (dirs.length < 2 || m.proto !== p.proto || m.port !== port(dirs[1])) continue;
+      if (this.type === 'hash:net,port') return true;
+      if (dirs.length < 3) continue;
+      if (inNet(addr(dirs[2]), m.ip2, m.len2)) return true;
+    }
     return false;
   }
 
