@@ -42,6 +42,8 @@ export class CtEntry {
   /** Direction (0 orig, 1 reply) that sent the first FIN. */
   finDir = -1;
   mark = 0;
+  /** The reply tuple the table holds the entry under (set at confirm): a later change of `reply` does not lose it. */
+  inserted: Tuple | null = null;
   readonly createdNs: number;
   constructor(readonly id: number, readonly proto: number, readonly orig: Tuple, public reply: Tuple, nowNs: number) { this.createdNs = nowNs; }
   /** ctstate DNAT/SNAT: the reply tuple is not the inverse of the original. */
@@ -59,7 +61,21 @@ export interface CtInfo { entry: CtEntry | null; reply: boolean; ctstate: number
 export type CtEventType = 'NEW' | 'UPDATE' | 'DESTROY';
 export type CtListener = (type: CtEventType, e: CtEntry, nowNs: number) => void;
 
-const keyOf = (proto: number, t: Tuple) => `${proto}:${t.src}:${t.dst}:${t.sport}:${t.dport}`;
+/** A tuple's place in the table: its entry and direction; `next` chains tuples whose hashes collide. */
+interface Slot { e: CtEntry; reply: boolean; t: Tuple; next: Slot | null }
+
+/**
+ * The table's hash of a tuple (as nf_conntrack hashes it into its buckets):
+ * a small integer, so the lookup builds no string; equal tuples are then
+ * compared field by field along the bucket's chain.
+ */
+function tupleHash(proto: number, src: number, dst: number, sport: number, dport: number): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ dst, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ ((sport << 16) | dport), 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16) ^ proto, 0x165667b1);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
 
 /** The tuple a packet carries (ICMP echo: id as sport, type/code as dport). */
 export function pktTuple(p: Pkt): Tuple {
@@ -77,7 +93,7 @@ function invert(proto: number, t: Tuple): Tuple {
 
 export class Conntrack {
   readonly settings: CtSettings;
-  private readonly byTuple = new Map<string, { e: CtEntry; reply: boolean }>();
+  private readonly byTuple = new Map<number, Slot>();
   private readonly entries = new Map<number, CtEntry>();
   private nextId = 1;
   private readonly listeners = new Set<CtListener>();
@@ -100,17 +116,43 @@ export class Conntrack {
     for (const e of this.entries.values()) if (e.expiresNs <= now) this.destroy(e);
   }
 
-  private find(proto: number, t: Tuple): { e: CtEntry; reply: boolean } | undefined {
-    const hit = this.byTuple.get(keyOf(proto, t));
-    if (hit && hit.e.expiresNs <= this.now()) { this.destroy(hit.e); return undefined; }
+  /** The confirmed tuple (proto, src, dst, sport, dport), or null. */
+  private lookup(proto: number, src: number, dst: number, sport: number, dport: number): Slot | null {
+    for (let s = this.byTuple.get(tupleHash(proto, src, dst, sport, dport)) ?? null; s !== null; s = s.next) {
+      const t = s.t;
+      if (t.src === src && t.dst === dst && t.sport === sport && t.dport === dport && s.e.proto === proto) return s;
+    }
+    return null;
+  }
+
+  private insert(e: CtEntry, t: Tuple, reply: boolean): void {
+    const h = tupleHash(e.proto, t.src, t.dst, t.sport, t.dport);
+    this.byTuple.set(h, { e, reply, t, next: this.byTuple.get(h) ?? null });
+  }
+
+  private remove(e: CtEntry, t: Tuple): void {
+    const h = tupleHash(e.proto, t.src, t.dst, t.sport, t.dport);
+    let prev: Slot | null = null;
+    for (let s = this.byTuple.get(h) ?? null; s !== null; prev = s, s = s.next) {
+      if (s.e !== e || s.t !== t) continue;
+      if (prev !== null) prev.next = s.next;
+      else if (s.next !== null) this.byTuple.set(h, s.next);
+      else this.byTuple.delete(h);
+      return;
+    }
+  }
+
+  private find(proto: number, src: number, dst: number, sport: number, dport: number): Slot | null {
+    const hit = this.lookup(proto, src, dst, sport, dport);
+    if (hit !== null && hit.e.expiresNs <= this.now()) { this.destroy(hit.e); return null; }
     return hit;
   }
 
   /** Removes an entry (expiry, -D, -F), with its DESTROY event. */
   destroy(e: CtEntry): void {
     if (!this.entries.delete(e.id)) return;
-    this.byTuple.delete(keyOf(e.proto, e.orig));
-    this.byTuple.delete(keyOf(e.proto, e.reply));
+    this.remove(e, e.orig);
+    this.remove(e, e.inserted ?? e.reply);
     this.emit('DESTROY', e);
   }
 
@@ -121,9 +163,9 @@ export class Conntrack {
    */
   track(p: Pkt): CtInfo {
     if (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP && p.proto !== IPPROTO_ICMP) return { entry: null, reply: false, ctstate: CT_INVALID };
-    const t = pktTuple(p);
-    const hit = this.find(p.proto, t);
-    if (!hit) return this.create(p, t);
+    const icmp = p.proto === IPPROTO_ICMP;
+    const hit = icmp ? this.find(p.proto, p.src, p.dst, p.icmpId, (p.icmpType << 8) | p.icmpCode) : this.find(p.proto, p.src, p.dst, p.sport, p.dport);
+    if (hit === null) return this.create(p, pktTuple(p));
     const { e, reply } = hit;
     const st = e.state, sr = e.seenReply, as = e.assured;
     if (reply && !e.seenReply) e.seenReply = true;
@@ -152,19 +194,21 @@ export class Conntrack {
   /** Inserts an unconfirmed entry once its first packet leaves the last hook (NEW event). */
   confirm(e: CtEntry): void {
     if (e.confirmed) return;
-    const ko = keyOf(e.proto, e.orig), kr = keyOf(e.proto, e.reply);
+    const o = e.orig, r = e.reply;
     // A clash (the same tuple confirmed meanwhile) drops the newcomer, as nf_conntrack_confirm does.
-    if (this.byTuple.has(ko) || this.byTuple.has(kr)) return;
+    if (this.lookup(e.proto, o.src, o.dst, o.sport, o.dport) !== null || this.lookup(e.proto, r.src, r.dst, r.sport, r.dport) !== null) return;
     e.confirmed = true;
     this.entries.set(e.id, e);
-    this.byTuple.set(ko, { e, reply: false });
-    this.byTuple.set(kr, { e, reply: true });
+    this.insert(e, o, false);
+    this.insert(e, r, true);
+    e.inserted = r;
     this.emit('NEW', e);
   }
 
   /** True when no confirmed entry uses `t` as its reply tuple (NAT's uniqueness check). */
   replyFree(proto: number, t: Tuple): boolean {
-    return !this.byTuple.has(keyOf(proto, invert(proto, t)));
+    const i = invert(proto, t);
+    return this.lookup(proto, i.src, i.dst, i.sport, i.dport) === null;
   }
 
   private refresh(e: CtEntry, seconds: number): void { e.timeout = seconds; e.expiresNs = this.now() + seconds * 1e9; }
