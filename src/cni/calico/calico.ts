@@ -4,21 +4,27 @@
 // with `default via 169.254.1.1`; Felix routes the pod (`IP dev caliX scope
 // link`) and BIRD routes every other node's IPAM block through tunl0
 // (`BLOCK via NODE dev tunl0 proto bird onlink`), the node's own block being a
-// blackhole. Each node's block is its podCIDR from the Cluster spec.
+// blackhole. Each node's block is its podCIDR from the Cluster spec. The
+// cluster's podCIDR is the one IPPool; with its natOutgoing (default true,
+// as calico-node creates the default pool) Felix masquerades pod traffic
+// leaving every pool (nat_outgoing.ts).
 
 import { createHash } from 'node:crypto';
-import type { Cni, DatapathConfig, NodeInfo, PodInfo, PodNetwork } from '../../datapath/contract.ts';
+import type { Cni, DatapathConfig, NodeInfo, NodeTool, PodInfo, PodNetwork } from '../../datapath/contract.ts';
 import type { KernelNode, Netns, NetDevice } from '../../kernel/api.ts';
 import { createIpipTunnel } from '../../kernel/ipip.ts';
 import { IPIP_HLEN } from '../../wire/ipip.ts';
-import { ipToU32 } from '../../wire/addr.ts';
+import { ipToU32, u32ToIp } from '../../wire/addr.ts';
+import { felixJumpsFirst, programNatOutgoing } from './nat_outgoing.ts';
+import { ipsetTool } from '../../netfilter/ipset.ts';
+import type { Netfilter } from '../../netfilter/netfilter.ts';
 
 /** The pods' default gateway: a link-local address no one holds, answered by proxy ARP. */
 export const CALICO_GATEWAY = ipToU32('169.254.1.1');
 /** The MAC Calico gives every host-side cali interface. */
 export const CALI_MAC = new Uint8Array([0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
 
-interface Joined { kernel: KernelNode; info: NodeInfo; tunl0: NetDevice }
+interface Joined { kernel: KernelNode; info: NodeInfo; tunl0: NetDevice; nf: Netfilter }
 
 /** Calico's VethNameForWorkload: "cali" + the first 11 hex digits of sha1("<namespace>.<pod>"). */
 export function caliName(namespace: string, pod: string): string {
@@ -44,6 +50,8 @@ export function createCalico(config: DatapathConfig): Cni {
   const pods = new Map<string, { kernel: KernelNode; netns: Netns }>();
   // Calico's MTU auto-detection: the underlay's MTU minus the IP-in-IP header, for tunl0 and every veth.
   const mtu = config.mtu - IPIP_HLEN;
+  const pool = `${u32ToIp(config.podCIDR.ip)}/${config.podCIDR.prefixLen}`;
+  const natOutgoing = config.cniConfig.natOutgoing !== false;
   return {
     name: 'calico',
     addNode(kernel, info) {
@@ -53,7 +61,11 @@ export function createCalico(config: DatapathConfig): Cni {
       // calico-node's tunnel address: the first address of the node's block, as a /32.
       host.addAddress(tunl0, info.podCIDR.ip, 32);
       host.addRoute({ dst: info.podCIDR.ip, prefixLen: info.podCIDR.prefixLen, gateway: 0, ifindex: 0, proto: 'bird', scope: 'global', type: 'blackhole' });
-      const me: Joined = { kernel, info, tunl0 };
+      const nf = kernel.enableNetfilter();
+      programNatOutgoing(nf, [pool], natOutgoing ? [pool] : []);
+      // calico-node starts after kube-proxy (which inserts its jumps as the node joins): Felix then puts its own back on top.
+      queueMicrotask(() => felixJumpsFirst(nf));
+      const me: Joined = { kernel, info, tunl0, nf };
       for (const other of nodes.values()) { routeBlock(me, other); routeBlock(other, me); }
       nodes.set(info.name, me);
     },
@@ -72,6 +84,8 @@ export function createCalico(config: DatapathConfig): Cni {
       (hostDev as { proxyArp?: boolean }).proxyArp = true;
       host.addRoute({ dst: pod.ip, prefixLen: 32, gateway: 0, ifindex: hostDev.ifindex, scope: 'link' });
       staticArp(host, hostDev, pod.ip, podDev.mac);
+      // A workload update is a Felix dataplane sync: its jumps back on top of kube-proxy's.
+      felixJumpsFirst(node.nf);
       pods.set(`${pod.namespace}/${pod.name}`, { kernel, netns });
       return { netns, hostIfName: veth };
     },
@@ -82,10 +96,17 @@ export function createCalico(config: DatapathConfig): Cni {
       p.kernel.deleteNetns(p.netns.name);
       pods.delete(`${namespace}/${name}`);
     },
-    nodeTools: () => ({}),
+    nodeTools: (name): Record<string, NodeTool> => {
+      const n = nodes.get(name);
+      if (!n) return {};
+      return { ipset: async (argv) => { const r = ipsetTool(n.nf.ipsets, argv.map((a, i) => (i === 0 ? IPSET_SHORT[a] ?? a : a))); return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code }; } };
+    },
     eventStreams: () => ({}),
   };
 }
+
+/** ipset's short command forms as the long ones the engine takes. */
+const IPSET_SHORT: Record<string, string> = { '-L': 'list', '-S': 'save', '-F': 'flush', '-X': 'destroy', '-T': 'test', '-A': 'add', '-D': 'del', '-N': 'create' };
 
 /** Felix's permanent neighbour entry for a workload (`IP dev caliX lladdr MAC PERMANENT`). */
 function staticArp(host: Netns, dev: NetDevice, ip: number, mac: Uint8Array): void {
