@@ -4,7 +4,7 @@
 // service sync.
 
 import { parseAllDocuments } from 'yaml';
-import type { Cni, EventStream, NodeApi, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
+import type { Cni, EventStream, FollowHandle, NodeApi, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
 import { DatapathError } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { createNode, type LinuxNode } from '../kernel/node.ts';
@@ -251,6 +251,21 @@ export class Cluster implements ClusterFacade {
   /** Commands the datapath installs on a node (cilium-dbg...), the service proxy's last. */
   private nodeTools(node: string): Record<string, NodeTool> {
     return { ...this.cni.nodeTools(node), ...this.serviceProxy.nodeTools(node) };
+  }
+
+  /** A datapath's node tool by command name (iptables-save, conntrack...), run without the shell; undefined when the node has none. ClusterError 404 for an unknown node. */
+  nodeTool(node: string, name: string): NodeTool | undefined {
+    this.kernelOf(node);
+    const tools = this.nodeTools(node);
+    return Object.hasOwn(tools, name) ? tools[name] : undefined;
+  }
+
+  /** Starts a node command that follows (`conntrack -E`): its handle, its usage error, or undefined when argv does not follow. ClusterError 404 for an unknown node. */
+  follow(node: string, argv: string[], out: (line: string) => void): FollowHandle | ExecResult | undefined {
+    this.kernelOf(node);
+    const tools = { ...this.cni.followTools?.(node), ...this.serviceProxy.followTools?.(node) };
+    const name = argv[0];
+    return name !== undefined && Object.hasOwn(tools, name) ? tools[name]!(argv.slice(1), out) : undefined;
   }
 
   /** Names of the event streams a node offers (`monitor` with Cilium). */

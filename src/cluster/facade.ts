@@ -1,7 +1,7 @@
 // Contract of the emulated cluster as the server (src/api) and the CLI see
 // it. src/cluster/cluster.ts implements it.
 
-import type { ExecResult, NodeApi } from '../datapath/contract.ts';
+import type { ExecResult, FollowHandle, NodeApi, NodeTool } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { HubbleService } from '../hubble/service.ts';
@@ -36,8 +36,12 @@ export interface ClusterFacade {
   kubectl(argv: string[], stdin?: string): Promise<ExecResult>;
   /** Run argv in a pod (namespace default if omitted), as kubectl exec does. */
   exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult>;
-  /** Run argv on a node's host netns (ip, route, bpftool, cilium-dbg...). */
-  nodeExec(node: string, argv: string[]): Promise<ExecResult>;
+  /** Run argv on a node's host netns (ip, route, bpftool, cilium-dbg...), stdin given to the command. */
+  nodeExec(node: string, argv: string[], stdin?: string): Promise<ExecResult>;
+  /** A datapath's node tool by name (iptables-save, conntrack, ipvsadm...), run without the shell; undefined when the node has none. ClusterError 404 for an unknown node. */
+  nodeTool?(node: string, name: string): NodeTool | undefined;
+  /** Starts a node command that follows (`conntrack -E`): its handle, its usage error, or undefined when argv does not follow. ClusterError 404 for an unknown node. */
+  follow?(node: string, argv: string[], out: (line: string) => void): FollowHandle | ExecResult | undefined;
   /** Capture frames on node/ifname until the returned function is called. Throws ClusterError on unknown node/iface. */
   capture(node: string, ifname: string, cb: (f: CapturedFrame) => void): () => void;
   /** Follow a node's event stream by name (the datapath's: `monitor` with Cilium); ClusterError 404 for the node, 501 for a stream it lacks. */

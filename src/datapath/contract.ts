@@ -95,6 +95,17 @@ export type NodeTool = (argv: string[], stdin: string) => Promise<ExecResult>;
 /** A live stream of printed lines (`cilium-dbg monitor`, later `conntrack -E`); returns unsubscribe. */
 export type EventStream = (cb: (line: string) => void) => () => void;
 
+/** A running followed command: stop() ends it as SIGINT would and returns what the tool prints last and its exit code. */
+export interface FollowHandle { stop(): ExecResult }
+
+/**
+ * A node command that follows (`conntrack -E [filters]`): prints lines (without
+ * their newline) through `out` until stopped. Answers the tool's own result when
+ * argv is wrong (its usage error), undefined when argv is not a following form
+ * (run it as the NodeTool of the same name).
+ */
+export type FollowTool = (argv: string[], out: (line: string) => void) => FollowHandle | ExecResult | undefined;
+
 /** A GET to a datapath's own per-node API (Cilium's agent REST, `/v1/...`): path under the API root, query parameters. */
 export interface NodeApiRequest { path: string; query: Record<string, string | undefined> }
 
@@ -119,6 +130,8 @@ export interface NodeSurface {
   nodeTools(node: string): Record<string, NodeTool>;
   /** Streams by name; `monitor` is what `dplab cilium monitor` and `/v1/nodes/:node/monitor` follow. */
   eventStreams(node: string): Record<string, EventStream>;
+  /** Commands that follow, by command name (`conntrack` for `conntrack -E`); absent = none. */
+  followTools?(node: string): Record<string, FollowTool>;
   /** The datapath's own API on the node, if it has one (Cilium's agent REST). */
   nodeApi?(node: string): NodeApi | undefined;
   /** Objects its installation adds to a fresh cluster (bootstrap applies them, pods per node as their controllers would); absent = none. */

@@ -5,12 +5,12 @@
 // with `iptables-restore --noflush --counters`, as the proxier re-syncs. The
 // nodes get iptables, iptables-save, iptables-restore and conntrack.
 
-import type { DatapathConfig, EventStream, SystemObject, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathConfig, EventStream, FollowTool, SystemObject, ExecResult, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { DatapathBundle } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
 import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
-import { conntrackTool, entryLine } from '../netfilter/conntrack_cli.ts';
+import { conntrackEvents, conntrackTool, entryLine, eventsShownLine } from '../netfilter/conntrack_cli.ts';
 import { iptables, iptablesSave } from '../netfilter/exec.ts';
 import { restore, type RestoreOptions, type ToolResult } from '../netfilter/restore.ts';
 import { splitArgs } from '../netfilter/args.ts';
@@ -144,6 +144,17 @@ function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
   };
 }
 
+/** `conntrack -E [filters] [-e MASK]`: the node's events that pass the filters, one line each, until stopped. */
+function conntrackFollow(nf: Netfilter): FollowTool {
+  return (argv, out) => {
+    const sel = conntrackEvents(argv);
+    if (sel === undefined || 'code' in sel) return sel && result(sel);
+    let shown = 0;
+    const off = nf.conntrack.onEvent((type, e, nowNs) => { if (sel.accept(type, e)) { shown++; out(entryLine(e, nowNs, type)); } });
+    return { stop: () => { off(); return { stdout: '', stderr: eventsShownLine(shown), exitCode: 0 }; } };
+  };
+}
+
 /** The failed syncs of an iptables service proxy's node, oldest first (what kube-proxy's log would show). */
 const proxyNodes = new WeakMap<ServiceProxy, Map<string, ProxyNode>>();
 export function syncErrorsOf(proxy: ServiceProxy, node: string): string[] { return [...(proxyNodes.get(proxy)?.get(node)?.syncErrors ?? [])]; }
@@ -176,6 +187,7 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       const follow: EventStream = (cb) => n.nf.conntrack.onEvent((type, e, nowNs) => cb(entryLine(e, nowNs, type)));
       return { conntrack: follow };
     },
+    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf) } : {}; },
   };
   proxyNodes.set(proxy, nodes);
   return proxy;

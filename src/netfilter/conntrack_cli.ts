@@ -44,9 +44,24 @@ function matches(e: CtEntry, f: Filter): boolean {
 
 const usage = (msg: string): ToolResult => ({ stdout: '', stderr: `${BANNER}: ${msg}\nTry \`conntrack -h' or 'conntrack --help' for more information.\n`, code: 2 });
 
-/** `conntrack -L|-D|-F|-C [filters]`; -E is streamed by the caller through Conntrack.onEvent and entryLine. */
-export function conntrackTool(ct: Conntrack, argv: readonly string[], nowNs: number): ToolResult {
-  let cmd: 'L' | 'D' | 'F' | 'C' | 'E' | undefined;
+type Cmd = 'L' | 'D' | 'F' | 'C' | 'E';
+/** conntrack's -e/--event-mask names, matched as conntrack does (a case-insensitive prefix: UPDATE is UPDATES). */
+const EVENT_NAMES: Array<[string, CtEventType[]]> = [['ALL', ['NEW', 'UPDATE', 'DESTROY']], ['NEW', ['NEW']], ['UPDATES', ['UPDATE']], ['DESTROY', ['DESTROY']]];
+
+function eventMask(v: string): Set<CtEventType> | undefined {
+  const out = new Set<CtEventType>();
+  for (const p of v.split(',')) {
+    const hit = p !== '' ? EVENT_NAMES.find(([n]) => n.startsWith(p.toUpperCase())) : undefined;
+    if (!hit) return undefined;
+    for (const t of hit[1]) out.add(t);
+  }
+  return out;
+}
+
+/** The command and filters of `conntrack ARGS`, or conntrack's usage error. */
+function parseArgs(argv: readonly string[]): { cmd: Cmd | undefined; f: Filter; events?: Set<CtEventType> } | ToolResult {
+  let cmd: Cmd | undefined;
+  let events: Set<CtEventType> | undefined;
   const f: Filter = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -74,9 +89,34 @@ export function conntrackTool(ct: Conntrack, argv: readonly string[], nowNs: num
         if (a === '--sport' || a === '--orig-port-src') f.sport = v; else f.dport = v;
         break;
       }
+      case '-e': case '--event-mask': { const v = val() ?? ''; events = eventMask(v); if (!events) return usage(`Bad parameter \`${v}'`); break; }
       default: return usage(`Bad parameter \`${a}'`);
     }
   }
+  if (events && cmd !== 'E') return usage('Illegal option `--event-mask\' with this command');
+  return { cmd, f, events };
+}
+
+/**
+ * `conntrack -E [filters] [-e MASK]`: which events it prints, or its usage
+ * error; undefined when argv is not -E (run it with conntrackTool).
+ */
+export function conntrackEvents(argv: readonly string[]): { accept: (type: CtEventType, e: CtEntry) => boolean } | ToolResult | undefined {
+  const p = parseArgs(argv);
+  if ('code' in p) return argv.includes('-E') || argv.includes('--event') ? p : undefined;
+  if (p.cmd !== 'E') return undefined;
+  const { f, events } = p;
+  return { accept: (type, e) => (!events || events.has(type)) && matches(e, f) };
+}
+
+/** The line `conntrack -E` ends with on SIGINT/SIGTERM (conntrack.c event_sighandler). */
+export function eventsShownLine(n: number): string { return `${BANNER}: ${n} flow events have been shown.\n`; }
+
+/** `conntrack -L|-D|-F|-C [filters]`; -E is followed by the caller (conntrackEvents, Conntrack.onEvent, entryLine). */
+export function conntrackTool(ct: Conntrack, argv: readonly string[], nowNs: number): ToolResult {
+  const p = parseArgs(argv);
+  if ('code' in p) return p;
+  const { cmd, f } = p;
   if (cmd === undefined) return usage('no command specified');
   if (cmd === 'E') return usage('-E is a stream: use the event API');
   if (cmd === 'C') return { stdout: `${ct.size}\n`, stderr: '', code: 0 };
