@@ -14,6 +14,8 @@ import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { nodeFollowRoutes } from './routes/node_follow.ts';
+import { nodeToolRoutes } from './routes/node_tools.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
 
@@ -65,6 +67,8 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(nodeRoutes, routeOpts);
   const registry = opts.streamRegistry ?? new StreamRegistry(streamLimits(opts.streams));
   void app.register(streamRoutes, { ...routeOpts, limits: opts.streams, registry });
+  void app.register(nodeToolRoutes, routeOpts);
+  void app.register(nodeFollowRoutes, { ...routeOpts, registry });
   void app.register(flowRoutes, { ...routeOpts, registry });
   void app.register(agentRoutes, { ...routeOpts, limits: opts.streams });
   return app;
