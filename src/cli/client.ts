@@ -56,7 +56,7 @@ export class DplabClient {
   delete(body: object[] | { yaml: string }): Promise<{ lines: string[] }> { return this.request('POST', '/v1/delete', body); }
   kubectl(argv: string[], stdin?: string): Promise<ExecResult> { return this.request('POST', '/v1/kubectl', stdin === undefined ? { argv } : { argv, stdin }); }
   exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> { return this.request('POST', '/v1/exec', { namespace, pod, argv }); }
-  nodeExec(node: string, argv: string[]): Promise<ExecResult> { return this.request('POST', `/v1/nodes/${encodeURIComponent(node)}/exec`, { argv }); }
+  nodeExec(node: string, argv: string[], stdin?: string): Promise<ExecResult> { return this.request('POST', `/v1/nodes/${encodeURIComponent(node)}/exec`, stdin === undefined ? { argv } : { argv, stdin }); }
   async nodes(): Promise<string[]> { return (await this.request<{ nodes: string[] }>('GET', '/v1/nodes')).nodes; }
 
   /**

@@ -1,0 +1,116 @@
+// The per-node tool verbs: `dplab iptables|iptables-save|iptables-restore|
+// conntrack|ipvsadm|ipset --node N ARGS...` run the tool on that node (the
+// first node without --node) and print what it prints, with its exit code; a
+// node without the tool answers as its shell does (`bash: ipvsadm: command
+// not found`, 127). iptables-restore, `ipset restore` and `ipvsadm -R` get
+// this process's stdin (or iptables-restore's FILE argument); `conntrack -E`
+// follows the node's events until Ctrl-C or the server goes away.
+
+import type { Command } from 'commander';
+import type { DplabClient } from './client.ts';
+import { CliError } from './errors.ts';
+import { printExec, readInputFile, readStdinBounded } from './io.ts';
+import { clientAction, resolveNode, type VerbAction } from './verbs.ts';
+
+export const NODE_TOOLS = ['iptables', 'iptables-save', 'iptables-restore', 'conntrack', 'ipvsadm', 'ipset'] as const;
+
+/** True for a command line that follows until stopped: `conntrack -E ...`. */
+export function follows(argv: readonly string[]): boolean {
+  return argv[0] === 'conntrack' && argv.some((a) => a === '-E' || a === '--event');
+}
+
+/** True when the tool reads its input from stdin with these arguments. */
+export function readsStdin(argv: readonly string[]): boolean {
+  const [tool, ...args] = argv;
+  if (tool === 'iptables-restore') return restoreFile(args) === undefined;
+  if (tool === 'ipset') return args[0] === 'restore' || args[0] === '-R';
+  if (tool === 'ipvsadm') return args.includes('-R') || args.includes('--restore');
+  return false;
+}
+
+/** iptables-restore's optional FILE argument (its one positional; -T/--table takes a value). */
+export function restoreFile(args: readonly string[]): string | undefined {
+  const pos: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-T' || a === '--table') i++;
+    else if (!a.startsWith('-') || a === '-') pos.push(a);
+  }
+  if (pos.length > 1) throw new CliError('Unknown arguments found on commandline');
+  return pos[0];
+}
+
+/** The command line to send and its stdin: a local FILE argument of iptables-restore is read here and sent as stdin. */
+async function withInput(argv: string[]): Promise<{ argv: string[]; stdin?: string }> {
+  if (argv[0] === 'iptables-restore') {
+    const file = restoreFile(argv.slice(1));
+    if (file !== undefined && file !== '-') {
+      let stdin: string;
+      try { stdin = readInputFile(file); } catch (e) { throw new CliError((e as Error).message.replace(/^(.*): No such file or directory$/, "Can't open $1: No such file or directory")); }
+      return { argv: argv.filter((a) => a !== file), stdin };
+    }
+    if (file === '-') return { argv: argv.filter((a) => a !== '-'), stdin: await readStdinBounded() };
+  }
+  return readsStdin(argv) ? { argv, stdin: await readStdinBounded() } : { argv };
+}
+
+/** conntrack's warning when its netlink buffer overflowed and events were lost (conntrack.c). */
+const ENOBUFS = 'WARNING: We have hit ENOBUFS! We are losing events.\nThis message means that the current netlink socket buffer size is too small.\nPlease, check --buffer-size in conntrack(8) manpage.\n';
+
+/** A message of the node exec stream (GET /v1/nodes/{node}/exec). */
+interface ExecStreamMessage { stdout?: string; stderr?: string; lost?: number; exitCode?: number; error?: string }
+
+/**
+ * Runs a following command (`conntrack -E`) on a node over the exec stream,
+ * printing as it prints. Ctrl-C (or SIGTERM) is passed on: the command prints
+ * its last line and exits, and so do we with its code. The server going away
+ * is an error.
+ */
+export async function followExec(client: DplabClient, node: string, argv: string[]): Promise<number> {
+  let exitCode: number | undefined;
+  let error: string | undefined;
+  const query = argv.map((a) => `command=${encodeURIComponent(a)}`).join('&');
+  const ws = await client.openStream(`/v1/nodes/${encodeURIComponent(node)}/exec?${query}`, (data) => {
+    let m: ExecStreamMessage;
+    try { m = JSON.parse(String(data)) as ExecStreamMessage; } catch { return; }
+    if (m.stdout) process.stdout.write(m.stdout);
+    if (m.stderr) process.stderr.write(m.stderr);
+    if (m.lost !== undefined) process.stderr.write(argv[0] === 'conntrack' ? ENOBUFS : `${m.lost} lines lost: this reader fell behind\n`);
+    if (m.exitCode !== undefined) exitCode = m.exitCode;
+    if (m.error !== undefined) error = m.error;
+  });
+  return new Promise((resolve, reject) => {
+    const onSig = (signal: NodeJS.Signals): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ signal }));
+      // A server that no longer answers must not keep us: give it a moment, then go.
+      setTimeout(() => ws.terminate(), 2000).unref();
+    };
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
+    ws.on('close', () => {
+      process.off('SIGINT', onSig); process.off('SIGTERM', onSig);
+      if (exitCode !== undefined) resolve(exitCode);
+      else reject(new CliError(error ?? `the server closed the ${argv.slice(0, 2).join(' ')} stream`));
+    });
+  });
+}
+
+/** Runs argv on the node as `docker exec` / the verbs do: followed, or once with its input. */
+export async function runOnNode(client: DplabClient, node: string, argv: string[], stdin?: string): Promise<number> {
+  if (follows(argv)) return followExec(client, node, argv);
+  return printExec(await client.nodeExec(node, argv, stdin));
+}
+
+export function addNodeToolVerbs(program: Command, exit: (code: number) => void): void {
+  const act = <A extends unknown[]>(fn: VerbAction<A>) => clientAction(program, exit, fn);
+  for (const tool of NODE_TOOLS) {
+    program.command(tool).description(`run ${tool} on a node (--node, default: the first); options before the ${tool} arguments`)
+      .helpOption(false).allowUnknownOption().allowExcessArguments().passThroughOptions().argument('[args...]')
+      .option('--node <node>', 'node whose tool to run')
+      .action(act(async (client, args: string[], opts: { node?: string }) => {
+        const node = await resolveNode(client, opts.node);
+        const { argv, stdin } = await withInput([tool, ...args]);
+        return runOnNode(client, node, argv, stdin);
+      }));
+  }
+}
