@@ -3,17 +3,21 @@
 // one rule per service port, so its cost grows with every service; later
 // packets follow conntrack's stored translation and walk no nat rule at all.
 // Cilium finds a service by one hash lookup: its map lookups per packet stay
-// the same whatever the number of services.
+// the same whatever the number of services. IPVS mode, where it is built,
+// matches services by ipset and walks the same rules at every size.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compare, formatReport, parseTraffic, type CompareReport, type StepResult } from '../src/compare/index.ts';
+import { DATAPATHS } from '../src/cluster/datapaths.ts';
+import { compare, formatReport, parseTraffic, type CompareReport, type StepResult, type Variant } from '../src/compare/index.ts';
 
 // webpod's ClusterIP pinned so curl needs no DNS (no kube-dns packets in the counts).
 const YAML = readFileSync(join(import.meta.dirname, 'scenarios/compare/cluster.yaml'), 'utf8')
   .replace('metadata: {name: webpod}\nspec:\n', 'metadata: {name: webpod}\nspec:\n  clusterIP: 10.96.0.80\n');
 const TRAFFIC = parseTraffic('- exec: {pod: netpod, command: curl -s 10.96.0.80, repeat: 3}');
 const SIZES = [0, 20, 40];
+const HAS_IPVS = !('field' in DATAPATHS.expand('ipvs'));
+const VARIANTS: Variant[] = [{ label: 'cilium', datapath: 'cilium' }, { label: 'iptables', datapath: 'iptables' }, ...(HAS_IPVS ? [{ label: 'ipvs', datapath: 'ipvs' }] : [])];
 
 /** The cluster with n more services, each with the webpods as endpoints (so each has its KUBE-SERVICES rule). */
 function withServices(n: number): string {
@@ -25,13 +29,13 @@ function withServices(n: number): string {
 const reps = new Map<number, CompareReport>();
 t.before(async () => {
   for (const n of SIZES) {
-    reps.set(n, await compare(withServices(n), { traffic: TRAFFIC, seed: 7, variants: [{ label: 'cilium', datapath: 'cilium' }, { label: 'iptables', datapath: 'iptables' }] }));
+    reps.set(n, await compare(withServices(n), { traffic: TRAFFIC, seed: 7, variants: VARIANTS }));
   }
 });
 const result = (n: number, label: string): StepResult => reps.get(n)!.steps[0]!.results.find((r) => r.variant === label)!;
 
 t.test('every request is answered at every size', async (t) => {
-  for (const n of SIZES) for (const label of ['cilium', 'iptables']) t.equal(result(n, label).answered, 3, `${label}, ${n} more services`);
+  for (const n of SIZES) for (const { label } of VARIANTS) t.equal(result(n, label).answered, 3, `${label}, ${n} more services`);
 });
 
 t.test('iptables: a first packet walks O(services) nat rules; each service adds the same', async (t) => {
@@ -75,17 +79,23 @@ t.test('Cilium: map lookups per packet stay the same as services grow', async (t
   t.notOk(result(0, 'cilium').work.iptables, 'Cilium as kube-proxy replacement: no netfilter rules walked');
 });
 
+t.test('IPVS mode: the iptables rules a packet walks do not grow with the services', { skip: HAS_IPVS ? false : 'the ipvs service proxy is not built' }, async (t) => {
+  const base = result(0, 'ipvs').work.iptables!;
+  t.ok(base.tables.some((x) => x.table === 'nat' && x.hook === 'PREROUTING' && x.walked.first > 0), 'nat PREROUTING walked by first packets');
+  for (const n of [20, 40]) t.same(result(n, 'ipvs').work.iptables!.tables, base.tables, `${n} more services: the same walk`);
+});
+
 t.test('the terminal report shows the work per packet side by side', async (t) => {
   const text = formatReport(reps.get(20)!);
   const w = result(20, 'iptables').work.iptables!;
   const pre = w.tables.find((x) => x.table === 'nat' && x.hook === 'PREROUTING')!.perPacket;
-  t.match(text, /^per packet: first \/ later\s+cilium\s+iptables$/m);
-  t.match(text, new RegExp(`^  nat PREROUTING\\s+-\\s+${pre.first} / 0$`, 'm'));
-  t.match(text, new RegExp(`^iptables rules walked\\s+-\\s+${w.perPacket.first} / ${w.perPacket.later}$`, 'm'));
+  t.match(text, new RegExp(`^per packet: first / later\\s+${VARIANTS.map((v) => v.label).join('\\s+')}$`, 'm'));
+  t.match(text, new RegExp(`^  nat PREROUTING\\s+-\\s+${pre.first} / 0\\b`, 'm'));
+  t.match(text, new RegExp(`^iptables rules walked\\s+-\\s+${w.perPacket.first} / ${w.perPacket.later}\\b`, 'm'));
   const c = result(20, 'cilium').work.cilium!;
-  t.match(text, new RegExp(`^bpf map lookups\\s+${c.perPacket.lookups.first} / ${c.perPacket.lookups.later}\\s+-$`, 'm'));
-  t.match(text, /^  cilium_lb4_services_v2\s+[\d.]+ \/ [\d.]+\s+-$/m);
-  t.match(text, /^tail calls\s+[\d.]+ \/ [\d.]+\s+-$/m);
+  t.match(text, new RegExp(`^bpf map lookups\\s+${c.perPacket.lookups.first} / ${c.perPacket.lookups.later}\\s+-`, 'm'));
+  t.match(text, /^  cilium_lb4_services_v2\s+[\d.]+ \/ [\d.]+\s+-/m);
+  t.match(text, /^tail calls\s+[\d.]+ \/ [\d.]+\s+-/m);
   // JSON carries the same figures.
   const js = JSON.parse(JSON.stringify(reps.get(20)!)) as CompareReport;
   t.same(js.steps[0]!.results[1]!.work, result(20, 'iptables').work);
