@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { portForwardRoutes } from './routes/port_forward.ts';
 import { nodeFollowRoutes } from './routes/node_follow.ts';
 import { nodeToolRoutes } from './routes/node_tools.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -71,5 +72,6 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(nodeFollowRoutes, { ...routeOpts, registry });
   void app.register(flowRoutes, { ...routeOpts, registry });
   void app.register(agentRoutes, { ...routeOpts, limits: opts.streams });
+  void app.register(portForwardRoutes, { ...routeOpts, registry });
   return app;
 }

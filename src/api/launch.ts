@@ -9,6 +9,7 @@ import { Cluster } from '../cluster/cluster.ts';
 import { checkExecLimits, execRuntime, type ExecLimits } from '../cluster/exec/index.ts';
 import { defaultDataDir } from '../cluster/store/persist.ts';
 import type { KubeStore } from '../cluster/store/store.ts';
+import type { PodApps } from '../cluster/runtime_contract.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { StreamRegistry, streamLimits, type StreamLimits } from './stream_limits.ts';
 import type { HubbleService } from '../hubble/service.ts';
@@ -56,6 +57,8 @@ export interface LaunchedServer extends RunningServer {
   hubble?: HubbleService;
   /** The stream slots the server's streams take, for Hubble's gRPC streams to share. */
   streamRegistry: StreamRegistry;
+  /** Where images hand connections to servers outside the model: `hubbleRelay` takes the hubble-relay pod's (the gRPC server fills it in). */
+  podApps: PodApps;
 }
 
 /** The data directory's default name: the lab's, or the cluster file's name plus a hash of its path. */
@@ -117,6 +120,7 @@ export async function launchServer(opts: LaunchOptions): Promise<LaunchedServer>
     label,
     agentListeners: agents?.listeners ?? [],
     hubble: cluster.hubble?.(),
+    podApps: cluster.podApps,
     streamRegistry,
     close: async () => { try { await agents?.close(); await server.close(); } finally { cluster.close(); store?.close(); } },
   };

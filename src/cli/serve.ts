@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import type { ClockMode, LaunchedServer } from '../api/launch.ts';
+import type { HubbleGrpcServer } from '../grpc/server.ts';
 import { resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
@@ -50,7 +51,7 @@ function hubbleFlags(opts: ServeOpts): { capacity?: number; flowStore?: { dir: s
 }
 
 /** Hubble's gRPC API beside the HTTP server (labs with Cilium), sharing its stream slots; a port in use stops the server. */
-async function serveHubble(server: LaunchedServer, host: string, port: number): Promise<{ address: string; close(): Promise<void> } | undefined> {
+async function serveHubble(server: LaunchedServer, host: string, port: number): Promise<HubbleGrpcServer | undefined> {
   if (!server.hubble) return undefined;
   const { quietGrpcLogs, startHubbleGrpc } = await import('../grpc/server.ts');
   quietGrpcLogs();
@@ -77,6 +78,8 @@ async function serve(opts: ServeOpts): Promise<void> {
     agentPortBase: opts.agentPortBase === undefined ? undefined : intOption('agent-port-base', opts.agentPortBase, 0, 65535), agentSockets: opts.agentSockets,
     hubble: hubbleFlags(opts) });
   const hubble = await serveHubble(server, opts.host, hubblePort);
+  // The hubble-relay pod's :4245 answers with the same server, in process (its Service, port-forward, in-pod clients).
+  if (hubble) server.podApps.hubbleRelay = (conn) => hubble.injectConnection(conn);
   process.stdout.write(`dplab serving lab "${server.label}" on ${server.url}\n`);
   for (const l of server.agentListeners) process.stdout.write(`agent API of node ${l.node} on ${l.url}\n`);
   if (hubble && opts.hubblePort !== undefined) process.stdout.write(`Hubble API (gRPC) on ${hubble.address}\n`);

@@ -6,6 +6,7 @@ import { DplabClient, serverUrl } from './client.ts';
 import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
 import { mapGetArgs, mapGetOverApi } from './cilium_api.ts';
+import { isPortForward, portForward } from './port_forward.ts';
 
 /** Everything a verb needs: the server client, and the exit code it should end with. */
 export type VerbAction<A extends unknown[]> = (client: DplabClient, ...args: A) => Promise<number>;
@@ -70,7 +71,11 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
   }
 
   passthrough(program.command('kubectl').description('run kubectl against the emulated cluster (arguments passed through)'))
-    .action(act(async (client, args: string[]) => printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await kubectlStdin(args, await readStdin()) : undefined))));
+    .action(act(async (client, args: string[]) => {
+      // port-forward listens here, on the user's machine (src/cli/port_forward.ts); the rest runs on the server.
+      if (isPortForward(args)) return portForward(client, args);
+      return printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await kubectlStdin(args, await readStdin()) : undefined));
+    }));
 
   passthrough(program.command('ip').description('run ip on a node (--node) or in a pod (--pod [-n NS]); options before the ip arguments'))
     .option('--node <node>', 'node whose host network namespace to use')

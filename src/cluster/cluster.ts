@@ -6,7 +6,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { Cni, EventStream, FollowHandle, NodeApi, NodeInfo, NodeTool, PodNetwork, ServiceProxy } from '../datapath/contract.ts';
 import { DatapathError } from '../datapath/registry.ts';
-import type { KernelNode } from '../kernel/api.ts';
+import type { KernelNode, TcpConnection } from '../kernel/api.ts';
 import { createNode, type LinuxNode } from '../kernel/node.ts';
 import { Sim } from '../sim/sim.ts';
 import { Underlay } from '../kernel/underlay.ts';
@@ -22,6 +22,7 @@ import { manifestsFromDocuments, runSteps, type Steps } from './kube/request.ts'
 import { listObjs, newState, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
+import { podConnect, portForwardPlan, type PortForwardPlan } from './kubectl/port_forward.ts';
 import { datapathMemory, restoreDatapath, storeOwner } from './store/persist.ts';
 import { StoreError, type KubeStore } from './store/store.ts';
 import { LABS } from './labs/index.ts';
@@ -29,7 +30,7 @@ import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
 import { agentHubbleTool } from './exec/hubble.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
 import { servicePorts } from './service_ports.ts';
-import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
+import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodApps, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 
 export interface ClusterOptions {
@@ -75,6 +76,8 @@ export class Cluster implements ClusterFacade {
    * CNI ADD gets them as restored (Cilium marks their IPs `[restored]`).
    */
   private bootstrapping = true;
+  /** Servers outside the model that images hand connections to (the hubble-relay image's gRPC API); `dplab serve` fills them in. */
+  readonly podApps: PodApps = {};
   /** The sliced commit's datapath sync under way, if any (syncSliced). */
   private pendingSync: Steps<void> | undefined;
 
@@ -284,6 +287,16 @@ export class Cluster implements ClusterFacade {
 
   monitor(node: string, cb: (l: MonitorLine) => void): () => void { return this.events(node, 'monitor', cb); }
 
+  /** kubectl port-forward's API side: the pod and ports TYPE/NAME and [LOCAL:]REMOTE give; ClusterError with kubectl's text. */
+  portForwardPlan(namespace: string, resource: string, ports: string[]): PortForwardPlan { return portForwardPlan(this.api, namespace, resource, ports); }
+
+  /** kubelet's port-forward: a TCP connection to localhost:port in the pod's netns (the node's for a host-network pod). */
+  podConnect(namespace: string, pod: string, port: number): Promise<TcpConnection> {
+    const obj = this.api.get('Pod', namespace, pod);
+    const netns = obj?.spec.hostNetwork && obj.spec.nodeName ? this.kernelOf(obj.spec.nodeName).hostNs : this.podContext(namespace, pod).netns;
+    return podConnect(netns, pod, port);
+  }
+
   /** Hubble Relay over every node's observer; undefined unless the CNI is Cilium. */
   hubble(): HubbleService | undefined { return this.hubbleCluster?.relay; }
 
@@ -380,7 +393,7 @@ export class Cluster implements ClusterFacade {
     l.ctx = {
       namespace: p.metadata.namespace!, name: p.metadata.name, hostname: p.spec.hostname ?? p.metadata.name, podIP: ip, nodeName: node.name, nodeIP: node.ip,
       netns: l.net.netns, labels: { ...(p.metadata.labels ?? {}) }, env: lazyPodEnv(s, p, p.spec.containers[0]?.env ?? []),
-      files: podFiles(p, serviceIp(this.spec, 10)), containers, dns: this.dns, sim: this.sim,
+      files: podFiles(p, serviceIp(this.spec, 10)), containers, dns: this.dns, sim: this.sim, apps: this.podApps,
     };
     l.running = this.deps.startContainers?.(l.ctx);
   }

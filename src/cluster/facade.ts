@@ -2,7 +2,9 @@
 // it. src/cluster/cluster.ts implements it.
 
 import type { ExecResult, FollowHandle, NodeApi, NodeTool } from '../datapath/contract.ts';
-import type { KernelNode } from '../kernel/api.ts';
+import type { KernelNode, TcpConnection } from '../kernel/api.ts';
+import type { PortForwardPlan } from './kubectl/port_forward.ts';
+import type { PodApps } from './runtime_contract.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { HubbleService } from '../hubble/service.ts';
 
@@ -48,6 +50,12 @@ export interface ClusterFacade {
   events(node: string, stream: string, cb: (l: MonitorLine) => void): () => void;
   /** events(node, 'monitor'): `cilium-dbg monitor` from cilium_events with Cilium. */
   monitor(node: string, cb: (l: MonitorLine) => void): () => void;
+  /** kubectl port-forward's API side: the pod and LOCAL/REMOTE ports of TYPE/NAME and the port specs; ClusterError with kubectl's text. */
+  portForwardPlan?(namespace: string, resource: string, ports: string[]): PortForwardPlan;
+  /** kubelet's port-forward: a TCP connection to localhost:port inside the pod's network namespace; ClusterError when refused. */
+  podConnect?(namespace: string, pod: string, port: number): Promise<TcpConnection>;
+  /** Servers outside the model that images hand connections to (the hubble-relay pod's gRPC API). */
+  readonly podApps?: PodApps;
   /** Hubble Relay (observer.Observer over every node), undefined unless the CNI is Cilium. */
   hubble?(): HubbleService | undefined;
   /** One node's Hubble observer, as `hubble` in that node's agent pod sees it; ClusterError 404 for an unknown node. */

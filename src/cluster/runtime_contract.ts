@@ -3,6 +3,7 @@
 // builds these contexts; images/exec only read them. Plain data plus a few
 // lookups: images never see cluster objects.
 
+import type { Duplex } from 'node:stream';
 import type { KernelNode, Netns } from '../kernel/api.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { ExecResult } from './facade.ts';
@@ -49,6 +50,14 @@ export interface ClusterDns {
   externalHosts: Record<string, string>;
 }
 
+/**
+ * Servers that live outside the cluster model and that an image hands its
+ * accepted connections to (each as a node Duplex over the emulated socket):
+ * the hubble-relay image's gRPC API, served by src/grpc. Filled in by whoever
+ * serves them (`dplab serve`); an image finds a slot empty until then.
+ */
+export interface PodApps { hubbleRelay?: (conn: Duplex) => void }
+
 /** Everything a pod's containers run with. */
 export interface PodRuntimeContext {
   namespace: string;
@@ -73,6 +82,8 @@ export interface PodRuntimeContext {
    * Keyed by command name; argv excludes the command name.
    */
   commands?: Record<string, (argv: string[], stdin: string) => Promise<ExecResult>>;
+  /** The cluster's PodApps, read when a connection arrives (they may be filled in after the pod started). */
+  apps?: PodApps;
 }
 
 /** A node's host netns, for `nodeExec` (ip, route, ping, curl... on the node). */

@@ -6,6 +6,7 @@
 // which the stream waits and the observer counts what the reader lost.
 
 import * as grpc from '@grpc/grpc-js';
+import type { Duplex } from 'node:stream';
 import type { GetFlowsRequestObject, GetFlowsResponseObject } from '../hubble/proto.ts';
 import type { HubbleService } from '../hubble/service.ts';
 import { encodeResponse, observerService } from './definition.ts';
@@ -25,7 +26,15 @@ export interface HubbleGrpcOptions {
   bufferBytes?: number;
 }
 
-export interface HubbleGrpcServer { port: number; address: string; close(): Promise<void> }
+export interface HubbleGrpcServer {
+  port: number; address: string; close(): Promise<void>;
+  /**
+   * Serves one more connection that did not come from the listening port: an
+   * emulated TCP connection to the hubble-relay pod, as a Duplex. The same
+   * server answers it (same services, same stream slots), in process.
+   */
+  injectConnection(conn: Duplex): void;
+}
 
 /** The address part of a grpc-js peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "127.0.0.1:5000"). */
 export function peerAddress(peer: string): string {
@@ -130,13 +139,16 @@ export async function startHubbleGrpc(hubble: HubbleService, opts: HubbleGrpcOpt
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
     port,
     address: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    injectConnection: (conn) => injector.injectConnection(conn),
     close: () => new Promise<void>((resolve) => {
       // Followers never end on their own: stop them, then close what is left.
       for (const ac of active) ac.abort();
       active.clear();
+      injector.destroy();
       server.tryShutdown(() => resolve());
       setTimeout(() => { server.forceShutdown(); resolve(); }, 1000).unref();
     }),

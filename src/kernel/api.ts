@@ -73,6 +73,8 @@ export interface TcpConnection {
   onEnd(cb: () => void): void;
   /** Connection fully closed or reset. */
   onClose(cb: (err?: SocketError) => void): void;
+  /** Bytes written and not yet acknowledged by the peer (SIOCOUTQ, `ss`'s Send-Q): how a bridge to a real stream bounds what it queues. */
+  readonly outqBytes?: number;
 }
 
 export interface UdpSocket {

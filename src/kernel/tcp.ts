@@ -88,6 +88,11 @@ export class TcpSock implements TcpConnection {
   }
   onEnd(cb: () => void): void { this.endCbs.push(cb); if (this.gotEnd) cb(); }
   onClose(cb: (err?: SocketError) => void): void { this.closeCbs.push(cb); if (this.closed) cb(this.closed.err); }
+  get outqBytes(): number {
+    let n = (this.sndNxt - this.sndUna) | 0;
+    for (const c of this.outq) n += c.data.length - c.off;
+    return n;
+  }
 
   // --- output ---
   private routeFor(): Route | undefined {

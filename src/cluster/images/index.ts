@@ -5,6 +5,7 @@ import type { PodRuntimeContext, RunningPod } from '../runtime_contract.ts';
 import { INTERNET_IMAGE } from '../runtime_contract.ts';
 import { startGeneric, startNginx, startNodeHello } from './apps.ts';
 import { startCoredns } from './coredns.ts';
+import { relayListenPort, startHubbleRelay } from './hubble_relay.ts';
 import { startInternet } from './internet.ts';
 import { startWhoami } from './whoami.ts';
 
@@ -44,6 +45,7 @@ export function startContainers(ctx: PodRuntimeContext): RunningPod {
     } else if (base === 'netshoot' || base === 'busybox' || base === 'alpine' || base === 'pause' || base === 'dnsutils' || base === 'curl') {
       // Runs its command (sleep / tail -f /dev/null): no listener.
     } else if (base === 'coredns') running.push(startCoredns(ctx.netns, ctx.sim, ctx.dns));
+    else if (base === 'hubble-relay') running.push(startHubbleRelay(ctx, relayListenPort(c.args)));
     else if (base === 'node-hello') running.push(startNodeHello(ctx.netns, ctx.sim, tcpPorts[0] ?? 8080));
     else if (base === 'nginx') running.push(startNginx(ctx.netns, ctx.sim, 80)); // nginx.conf listens on 80 whatever the manifest says
     else for (const p of tcpPorts) running.push(startGeneric(ctx.netns, ctx.sim, ctx.name, p));

@@ -1,6 +1,7 @@
 // The seed lab (003): three EC2 nodes on 192.168.10.0/24 with ens5 / MTU 9001,
 // Cilium native routing with socket LB, netpod + two whoami webpods, coredns
-// and Hubble pods at the seed's names and IPs.
+// and Hubble pods at the seed's names and IPs, with the hubble-relay Service
+// (kube-system, 80 -> 4245) that Cilium's helm chart makes.
 
 export const CILIUM_LAB = `apiVersion: dplab.dev/v1alpha1
 kind: Cluster
@@ -14,6 +15,8 @@ spec:
   podCIDR: 172.16.0.0/16
   serviceCIDR: 10.96.0.0/12
   underlay: 192.168.10.0/24
+  # EC2 in ap-northeast-2: the nodes' resolv.conf search domain, which kubelet appends to pods' search list.
+  dnsSearch: [ap-northeast-2.compute.internal]
   nodes:
     - {name: k8s-s,  ip: 192.168.10.10,  podCIDR: 172.16.0.0/24, controlPlane: true, routerIP: 172.16.0.12, healthIP: 172.16.0.236}
     - {name: k8s-w1, ip: 192.168.10.101, podCIDR: 172.16.1.0/24, routerIP: 172.16.1.198, healthIP: 172.16.1.159}
@@ -106,4 +109,16 @@ metadata: {name: webpod}
 spec:
   selector: {app: webpod}
   ports: [{name: http, port: 80, targetPort: 80}]
+---
+# Cilium's helm chart: the relay's gRPC API on port 80 of a ClusterIP (hubble observe through kubectl port-forward svc/hubble-relay 4245:80).
+apiVersion: v1
+kind: Service
+metadata:
+  name: hubble-relay
+  namespace: kube-system
+  labels: {k8s-app: hubble-relay, app.kubernetes.io/name: hubble-relay, app.kubernetes.io/part-of: cilium}
+spec:
+  type: ClusterIP
+  selector: {k8s-app: hubble-relay}
+  ports: [{protocol: TCP, port: 80, targetPort: 4245}]
 `;
