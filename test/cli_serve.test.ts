@@ -43,7 +43,7 @@ t.test('serve --clock fast: the launcher serves the lab, SIGTERM stops it', { sk
 });
 
 const bad: { args: string[]; stderr: RegExp }[] = [
-  { args: ['serve', '--lab', 'nope', '--port', '0'], stderr: /^dplab: unknown lab "nope" \(known: cilium, kind, kind-iptables, calico-ipip\)\n$/ },
+  { args: ['serve', '--lab', 'nope', '--port', '0'], stderr: /^dplab: unknown lab "nope" \(known: cilium, kind, kind-iptables, kind-ipvs, calico-ipip\)\n$/ },
   { args: ['serve', '--port', '99999'], stderr: /^dplab: --port must be an integer from 0 to 65535, not "99999"\n$/ },
   { args: ['serve', '--lab', 'cilium', '--cluster', 'x.yaml'], stderr: /^dplab: give --lab or --cluster, not both\n$/ },
   { args: ['serve', '--cluster', '/nonexistent/c.yaml', '--port', '0'], stderr: /^dplab: cannot read cluster file "\/nonexistent\/c\.yaml"\n$/ },

@@ -42,7 +42,7 @@ t.test('bad input: one line on stderr, exit 1', async (t) => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no --cluster', ['compare'], /^dplab: required option '--cluster <file>' not specified\n$/],
     ['missing file', ['compare', '--cluster', '/nonexistent.yaml'], /^dplab: the path "\/nonexistent.yaml" does not exist\n$/],
-    ['unknown datapath', ['compare', '--cluster', CLUSTER, '--datapaths', 'cilium,flannel'], /^dplab: unknown datapath "flannel" \(known: cilium, iptables\)\n$/],
+    ['unknown datapath', ['compare', '--cluster', CLUSTER, '--datapaths', 'cilium,flannel'], /^dplab: unknown datapath "flannel" \(known: cilium, iptables, ipvs\)\n$/],
     ['one datapath', ['compare', '--cluster', CLUSTER, '--datapaths', 'cilium'], /^dplab: --datapaths: want 2 to 4 datapaths, comma-separated\n$/],
     ['bad option', ['compare', '--cluster', CLUSTER, '--datapaths', 'cilium:mtu=1,iptables'], /^dplab: --datapaths: "cilium:mtu=1": the one option is socketLB=true\|false\n$/],
     ['bad output', ['compare', '--cluster', CLUSTER, '-o', 'yaml'], /^dplab: --output: unknown format "yaml" \(want json\)\n$/],

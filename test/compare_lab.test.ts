@@ -72,7 +72,7 @@ t.test('apply, a new service reached by name; the same seed gives the same run',
 });
 
 t.test('bad input: ClusterError naming what is wrong', async (t) => {
-  t.throws(() => Lab.fromYaml(YAML, { datapath: 'flannel' }), { constructor: ClusterError, message: 'unknown datapath "flannel" (known: cilium, iptables)' });
+  t.throws(() => Lab.fromYaml(YAML, { datapath: 'flannel' }), { constructor: ClusterError, message: 'unknown datapath "flannel" (known: cilium, iptables, ipvs)' });
   t.throws(() => Lab.fromYaml('kind: [', {}), { status: 400, message: /^error parsing cluster YAML: document 1: / });
   t.throws(() => Lab.lab('nope'), { message: /^unknown lab "nope"/ });
   const lab = Lab.fromYaml(YAML, { datapath: 'iptables' });

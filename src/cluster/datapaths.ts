@@ -13,8 +13,8 @@ import type { Sim } from '../sim/sim.ts';
 
 export const DATAPATHS = new DatapathRegistry([
   ciliumDatapaths, cniDatapaths, kubeProxyDatapaths,
-  // kind's default: kindnet routes, kube-proxy's iptables rules.
-  { shortForms: { iptables: { cni: 'kindnet', serviceProxy: 'iptables' } } },
+  // kind's default: kindnet routes, kube-proxy's iptables rules; or its IPVS mode (kubeProxyMode: ipvs).
+  { shortForms: { iptables: { cni: 'kindnet', serviceProxy: 'iptables' }, ipvs: { cni: 'kindnet', serviceProxy: 'ipvs' } } },
 ]);
 
 /** Hubble (an observer per agent, the relay) when the CNI is Cilium; undefined for any other CNI. */

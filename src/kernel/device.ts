@@ -21,6 +21,8 @@ const NO_CAPTURES: readonly CaptureCb[] = Object.freeze([]);
 export class Device implements NetDevice {
   mtu: number;
   up = true;
+  /** tx_queue_len (`qlen` in ip's output, not printed when 0). */
+  txqlen = 1000;
   peer?: Device;
   readonly addrs: IfAddr[] = [];
   readonly tcx: Record<'ingress' | 'egress', TcxLink[]> = { ingress: [], egress: [] };

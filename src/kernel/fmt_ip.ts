@@ -49,9 +49,12 @@ function linkNetns(d: NetDevice, ns: NetnsImpl): string {
 }
 
 function header(d: NetDevice, mode: boolean, c: Paint): string {
-  const qdisc = d.kind === 'netdev' ? 'mq' : 'noqueue';
+  // A device never set up keeps the noop qdisc.
+  const qdisc = !d.up ? 'noop' : d.kind === 'netdev' ? 'mq' : 'noqueue';
   const st = state(d);
-  return `${d.ifindex}: ${c('ifname', `${ifname(d)}: `)}<${flags(d)}> mtu ${d.mtu} qdisc ${qdisc} state ${c(stateAttr(st), `${st} `)}${mode ? 'mode DEFAULT ' : ''}group default qlen 1000`;
+  // print_queuelen prints no `qlen 0` (kube-ipvs0: kube-proxy's netlink LinkAdd sends txqlen 0).
+  const qlen = (d as Device).txqlen;
+  return `${d.ifindex}: ${c('ifname', `${ifname(d)}: `)}<${flags(d)}> mtu ${d.mtu} qdisc ${qdisc} state ${c(stateAttr(st), `${st} `)}${mode ? 'mode DEFAULT ' : ''}group default${qlen ? ` qlen ${qlen}` : ''}`;
 }
 
 function linkLine(d: NetDevice, ns: NetnsImpl, c: Paint): string {
@@ -79,7 +82,7 @@ export function formatIpAddr(ns: NetnsImpl, o: IpAddrOpts = {}): string {
   for (const d of sorted(ns)) {
     if (o.dev !== undefined && d.name !== o.dev) continue;
     const v4 = o.family === 6 ? [] : d.addrs;
-    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : d.kind === 'ipip' ? [] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
+    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : d.kind === 'ipip' || !d.up ? [] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
     if (o.family === 4 && v4.length === 0) continue;
     if (o.family === 4) out.push(header(d, false, c) + linkNetns(d, ns));
     else { out.push(header(d, false, c)); out.push(linkLine(d, ns, c)); }

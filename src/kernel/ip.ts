@@ -17,6 +17,7 @@ import { ipFragment, isFragment, PmtuCache, Reassembler } from './frag.ts';
 import type { NfPacket } from '../netfilter/netfilter.ts';
 import { nfHook } from './nf_hooks.ts';
 import { ipipRcv } from './ipip.ts';
+import { anyIpvs, ipvsForward, ipvsLocalOut, ipvsTook, ipvsXmit } from './ipvs.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 
@@ -48,7 +49,15 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
       if (whole === null) return;
       skb = whole;
     }
-    if (nf !== null && dev.kind !== 'loopback' && !nf.idle() && nfHook(ns, nf, 'INPUT', skb, np, dev.name, '') === false) { dev.stats.rxDropped++; return; }
+    if (nf !== null && dev.kind !== 'loopback' && !nf.idle()) {
+      const a = nfHook(ns, nf, 'INPUT', skb, np, dev.name, '');
+      if (a === false) { dev.stats.rxDropped++; return; }
+      // IPVS took it at LOCAL_IN (DNAT to a real server elsewhere): ip_vs_nat_xmit sends it on.
+      if (anyIpvs && a !== undefined && ipvsTook(ns, a)) {
+        ipvsXmit(ns, dev, skb, a, (out) => nfHook(ns, nf, 'POSTROUTING', skb, a, dev.name, out) !== false);
+        return;
+      }
+    }
     ipLocalDeliver(ns, dev, skb, ihl);
     return;
   }
@@ -74,6 +83,8 @@ function ipForward(ns: NetnsImpl, inDev: Device, skb: SkBuff, np?: NfPacket): vo
   const nf = ns.netfilter;
   if (nf !== null && !nf.idle()) {
     const a = nfHook(ns, nf, 'FORWARD', skb, np, inDev.name, out.name);
+    // ip_vs_reply4 at FORWARD: a real server's answer leaves from the VIP.
+    if (anyIpvs && a) ipvsForward(ns, skb, a);
     if (a === false || nfHook(ns, nf, 'POSTROUTING', skb, a, inDev.name, out.name) === false) { inDev.stats.rxDropped++; return; }
   }
   if (big) {
@@ -136,6 +147,8 @@ function nfLocalOut(ns: NetnsImpl, nf: NonNullable<NetnsImpl['netfilter']>, skb:
   let r = ns.isLocal(dst) ? undefined : route ?? ns.lookupRoute(dst);
   const a = nfHook(ns, nf, 'OUTPUT', skb, undefined, '', outName(r));
   if (a === false) return true;
+  // ip_vs_local_request4 (LOCAL_OUT): the node's own connection to a VIP; no real server -> ICMP port unreachable to itself.
+  if (anyIpvs && a && ipvsLocalOut(ns, skb, a) === 'unreachable') { icmpError(ns, skb, ICMP_DEST_UNREACH, 3, 0); return true; }
   const now = readU32(f, ETH_HLEN + IP_DADDR);
   if (now !== dst) r = ns.isLocal(now) ? undefined : ns.lookupRoute(now);
   if (!ns.isLocal(now) && !r) return false;

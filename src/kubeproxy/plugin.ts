@@ -19,8 +19,9 @@ import { KubeProxyInputError } from './adapter.ts';
 import { intToIPv4 } from './ip.ts';
 import { restoreLine } from './rule.ts';
 import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts, type NodeFacts } from './seam.ts';
-import { syncIptables } from './iptables.ts';
+import { syncIptables, type JumpRule } from './iptables.ts';
 import { restoreText } from './text.ts';
+import { ipvsServiceProxyPlugin } from './plugin_ipvs.ts';
 import type { ProxyConfig } from './types.ts';
 
 // kube-proxy as kubeadm installs it (kubeadm's proxy addon): a host-network
@@ -51,18 +52,18 @@ export function kubeProxySystemObjects(): SystemObject[] {
   }];
 }
 
-interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig; syncErrors: string[] }
+export interface ProxyNode { info: NodeInfo; nf: Netfilter; cfg: ProxyConfig; syncErrors: string[] }
 
 const facts = (n: NodeInfo): NodeFacts => ({ name: n.name, ip: intToIPv4(n.ip >>> 0), podCIDR: `${intToIPv4(n.podCIDR.ip >>> 0)}/${n.podCIDR.prefixLen}` });
 
 /** The node's proxier settings: the spec's KubeProxyConfiguration, clusterCIDR defaulting to the cluster's pod CIDR (kind sets it so). */
-function nodeConfig(c: DatapathConfig, n: NodeInfo): ProxyConfig {
+export function nodeConfig(c: DatapathConfig, n: NodeInfo): ProxyConfig {
   const kpc = { clusterCIDR: `${intToIPv4(c.podCIDR.ip >>> 0)}/${c.podCIDR.prefixLen}`, ...c.serviceProxyConfig };
   return proxyConfigFromKubeProxyConfiguration(kpc, facts(n)).config;
 }
 
 /** Runs one iptables command on the node; kube-proxy's start never fails on a fresh node. */
-function must(nf: Netfilter, argv: string[]): void {
+export function must(nf: Netfilter, argv: string[]): void {
   const r = iptables(nf.rules, argv);
   if (r.code !== 0) throw new Error(`kube-proxy start: iptables ${argv.join(' ')}: ${r.stderr.trim()}`);
 }
@@ -84,8 +85,8 @@ function startNode(nf: Netfilter): void {
 const JUMPS = syncIptables({ services: [], endpointSlices: [] }, { nodeName: 'n', nodeIP: '127.0.0.1' }).jumps;
 
 /** kube-proxy's jump chains, ensured at every sync (-N if missing, -C else -I), as a user may have flushed them; the first failure, if any. */
-function ensureJumps(nf: Netfilter): string | undefined {
-  for (const j of JUMPS) {
+export function ensureJumps(nf: Netfilter, jumps: readonly JumpRule[] = JUMPS): string | undefined {
+  for (const j of jumps) {
     const target = j.rule.target!.name;
     if (!nf.rules.tables[j.table].chains.has(target)) {
       const r = iptables(nf.rules, ['-t', j.table, '-N', target]);
@@ -100,7 +101,7 @@ function ensureJumps(nf: Netfilter): string | undefined {
 }
 
 /** Failed syncs kept per node (kube-proxy logs them and retries at the next change). */
-const MAX_ERRORS = 10;
+export const MAX_ERRORS = 10;
 
 /** One full sync on one node: the generator's restore input, stale service chains deleted. */
 function syncNode(n: ProxyNode, ports: ServicePort[]): void {
@@ -116,7 +117,7 @@ function syncNode(n: ProxyNode, ports: ServicePort[]): void {
   }
 }
 
-const result = (r: ToolResult): ExecResult => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code });
+export const result = (r: ToolResult): ExecResult => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code });
 
 /** `iptables-restore [-n|--noflush] [-c|--counters] [-t|--test] [-T TABLE]` reading stdin. */
 function restoreTool(nf: Netfilter, argv: string[], stdin: string): ExecResult {
@@ -135,7 +136,7 @@ function restoreTool(nf: Netfilter, argv: string[], stdin: string): ExecResult {
   return result(restore(nf.rules, stdin, o));
 }
 
-function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
+export function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
   return {
     iptables: async (argv) => result(iptables(nf.rules, argv)),
     'iptables-save': async (argv) => result(iptablesSave(nf.rules, argv, new Date(sim.wallMs()))),
@@ -210,4 +211,7 @@ export const iptablesServiceProxy: ServiceProxyPlugin = {
   create: ({ sim, config }) => createProxy(sim, config),
 };
 
-export const kubeProxyDatapaths: DatapathBundle = { serviceProxies: [iptablesServiceProxy] };
+/** kube-proxy in IPVS mode (plugin_ipvs.ts). */
+export const ipvsServiceProxy = ipvsServiceProxyPlugin();
+
+export const kubeProxyDatapaths: DatapathBundle = { serviceProxies: [iptablesServiceProxy, ipvsServiceProxy] };

@@ -44,6 +44,8 @@ export class CtEntry {
   mark = 0;
   /** The reply tuple the table holds the entry under (set at confirm): a later change of `reply` does not lose it. */
   inserted: Tuple | null = null;
+  /** An IPVS connection's entry (vs/conntrack=1): the reply tuple names the real server, IPVS rewrites the original direction. */
+  ipvs = false;
   readonly createdNs: number;
   constructor(readonly id: number, readonly proto: number, readonly orig: Tuple, public reply: Tuple, nowNs: number) { this.createdNs = nowNs; }
   /** ctstate DNAT/SNAT: the reply tuple is not the inverse of the original. */

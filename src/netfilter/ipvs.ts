@@ -15,15 +15,50 @@ const PROTO_NUM: Record<IpvsProto, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 /** Bounds: a user never grows the tables without limit. */
 export const MAX_SERVICES = 65536, MAX_DESTS = 4096;
 
-export interface RealServer {
+/** The counters ipvsadm --stats prints. */
+export interface IpvsStats { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number }
+
+/**
+ * ip_vs_est.c's rate estimator: every 2 s each counter's delta, scaled
+ * (<<9 for conns and packets, <<4 for bytes), moves an average a quarter of
+ * the way (avg += (rate - avg) >> 2); read back as (avg + 0x1FF) >> 10 and
+ * (avg + 0xF) >> 5 per second. Ticks are replayed on the virtual clock up to
+ * the next count or listing, so they see the counters as they were then.
+ */
+export class RateEst {
+  next = -1;
+  readonly last = [0, 0, 0, 0, 0];
+  readonly avg = [0, 0, 0, 0, 0];
+  advance(x: IpvsStats, nowNs: number): void {
+    const cur = [x.conns, x.inPkts, x.outPkts, x.inBytes, x.outBytes];
+    if (this.next < 0) { this.next = nowNs + 2e9; cur.forEach((v, i) => { this.last[i] = v; }); return; }
+    let ticks = 0;
+    while (this.next <= nowNs) {
+      for (let i = 0; i < 5; i++) {
+        const rate = (cur[i]! - this.last[i]!) * (i < 3 ? 512 : 16);
+        this.last[i] = cur[i]!;
+        this.avg[i] = this.avg[i]! + Math.floor((rate - this.avg[i]!) / 4);
+      }
+      this.next += 2e9;
+      // After enough idle ticks every average is 0: skip the rest.
+      if (++ticks > 200) { this.avg.fill(0); this.next = nowNs - (nowNs % 2e9) + 2e9; break; }
+    }
+  }
+  /** CPS, InPPS, OutPPS, InBPS, OutBPS. */
+  rates(): number[] { return this.avg.map((a, i) => (i < 3 ? Math.floor((a + 0x1ff) / 1024) : Math.floor((a + 0xf) / 32))); }
+  reset(): void { this.next = -1; this.last.fill(0); this.avg.fill(0); }
+}
+
+export interface RealServer extends IpvsStats {
   addr: number; port: number; weight: number; fwd: 'Masq' | 'Local' | 'Tunnel' | 'Route';
   active: number; inactive: number;
-  conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number;
+  est: RateEst;
 }
 
 export class VirtualService {
   dests: RealServer[] = [];
   conns = 0; inPkts = 0; outPkts = 0; inBytes = 0; outBytes = 0;
+  readonly est = new RateEst();
   /** rr/wrr position, wrr current weight. */
   private pos = -1;
   private cw = 0;
@@ -52,6 +87,12 @@ export class VirtualService {
   closed(d: RealServer): void { if (d.active > 0) { d.active--; d.inactive++; } }
   /** The connection's entry expired. */
   expired(d: RealServer): void { if (d.inactive > 0) d.inactive--; }
+  /** Replays the rate estimators' ticks up to now (before counters move, and before a listing). */
+  advance(nowNs: number): void { this.est.advance(this, nowNs); for (const d of this.dests) d.est.advance(d, nowNs); }
+  /** ipvsadm -Z: counters and rates back to 0. */
+  zero(): void {
+    for (const x of [this, ...this.dests]) { x.conns = 0; x.inPkts = 0; x.outPkts = 0; x.inBytes = 0; x.outBytes = 0; x.est.reset(); }
+  }
   /** Packet and byte counters of one packet in or out. */
   count(d: RealServer, bytes: number, inbound: boolean): void {
     if (inbound) { d.inPkts++; d.inBytes += bytes; this.inPkts++; this.inBytes += bytes; } else { d.outPkts++; d.outBytes += bytes; this.outPkts++; this.outBytes += bytes; }
@@ -120,7 +161,7 @@ export class Ipvs {
   addDest(s: VirtualService, addr: number, port: number, weight = 1, fwd: RealServer['fwd'] = 'Masq'): RealServer {
     if (s.dests.some((d) => d.addr === addr && d.port === port)) throw new IpvsError('Destination already exists');
     if (s.dests.length >= MAX_DESTS) throw new IpvsError('Memory allocation problem');
-    const d: RealServer = { addr, port, weight, fwd, active: 0, inactive: 0, conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+    const d: RealServer = { addr, port, weight, fwd, active: 0, inactive: 0, conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0, est: new RateEst() };
     s.dests.push(d);
     return d;
   }
@@ -135,19 +176,22 @@ export class Ipvs {
     return [...this.services.values()].sort((a, b) => PROTO_NUM[a.proto] - PROTO_NUM[b.proto] || a.addr - b.addr || a.port - b.port);
   }
 
-  /** `ipvsadm -L -n [--stats] [--exact]`. */
-  list(o: { stats?: boolean; exact?: boolean } = {}): string {
+  /** `ipvsadm -L -n [--stats|--rate] [--exact] [-t|-u VIP:PORT]`; rates need the virtual time. */
+  list(o: { stats?: boolean; rate?: boolean; exact?: boolean; nowNs?: number; only?: VirtualService } = {}): string {
     let out = `IP Virtual Server version 1.2.1 (size=${this.tableSize})\n`;
-    if (o.stats) out += `${'Prot LocalAddress:Port'.padEnd(33)} ${'Conns'.padStart(8)} ${'InPkts'.padStart(8)} ${'OutPkts'.padStart(8)} ${'InBytes'.padStart(8)} ${'OutBytes'.padStart(8)}\n  -> RemoteAddress:Port\n`;
+    const cols = o.rate ? ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'] : ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'];
+    const nums = o.rate ? (x: IpvsStats & { est: RateEst }) => row(x.est.rates(), o.exact) : (x: IpvsStats & { est: RateEst }) => stats(x, o.exact);
+    if (o.stats || o.rate) out += `${'Prot LocalAddress:Port'.padEnd(33)} ${cols.map((c) => c.padStart(8)).join(' ')}\n  -> RemoteAddress:Port\n`;
     else out += 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
-    for (const s of this.sorted()) {
+    for (const s of o.only ? [o.only] : this.sorted()) {
+      if (o.rate && o.nowNs !== undefined) s.advance(o.nowNs);
       const name = `${s.proto}  ${u32ToIp(s.addr)}:${s.port}`.slice(0, 33);
-      if (o.stats) out += name.padEnd(33) + stats(s, o.exact) + '\n';
+      if (o.stats || o.rate) out += name.padEnd(33) + nums(s) + '\n';
       else out += `${name} ${s.scheduler}${s.persistent ? ` persistent ${s.persistent}` : ''}\n`;
       const dests = [...s.dests].sort((a, b) => a.addr - b.addr || a.port - b.port);
       for (const d of dests) {
         const dn = `${u32ToIp(d.addr)}:${d.port}`.slice(0, 28);
-        if (o.stats) out += `  -> ${dn.padEnd(28)}${stats(d, o.exact)}\n`;
+        if (o.stats || o.rate) out += `  -> ${dn.padEnd(28)}${nums(d)}\n`;
         else out += `  -> ${dn.padEnd(28)} ${d.fwd.padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.active).padEnd(10)} ${String(d.inactive).padEnd(10)}\n`;
       }
     }
@@ -178,14 +222,13 @@ function largenum(n: number, exact?: boolean): string {
   if (n < 1e14) return String(Math.floor(n / 1e9)).padStart(8) + 'G';
   return String(Math.floor(n / 1e12)).padStart(8) + 'T';
 }
-function stats(x: { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number }, exact?: boolean): string {
-  return [x.conns, x.inPkts, x.outPkts, x.inBytes, x.outBytes].map((n) => largenum(n, exact)).join('');
-}
+function stats(x: IpvsStats, exact?: boolean): string { return row([x.conns, x.inPkts, x.outPkts, x.inBytes, x.outBytes], exact); }
+function row(ns: number[], exact?: boolean): string { return ns.map((n) => largenum(n, exact)).join(''); }
 
 /** `ipvsadm ARGS...` over a table; ipvsadm's error text on stderr, exit 1 (2 for usage). */
-export function ipvsadm(ipvs: Ipvs, argv: readonly string[]): { stdout: string; stderr: string; code: number } {
+export function ipvsadm(ipvs: Ipvs, argv: readonly string[], nowNs = 0): { stdout: string; stderr: string; code: number } {
   let cmd: string | undefined, proto: IpvsProto | undefined, vaddr: [number, number] | undefined, raddr: [number, number] | undefined;
-  let sched: Scheduler = 'rr', persistent = 0, weight = 1, fwd: RealServer['fwd'] = 'Masq', stats = false, exact = false;
+  let sched: Scheduler = 'rr', persistent = 0, weight = 1, fwd: RealServer['fwd'] = 'Masq', stats = false, exact = false, rate = false;
   const hostPort = (s: string | undefined): [number, number] => {
     const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s ?? '');
     if (!m || Number(m[2]) > 65535) throw new IpvsError(`Illegal virtual server address[:port] specified`);
@@ -197,7 +240,7 @@ export function ipvsadm(ipvs: Ipvs, argv: readonly string[]): { stdout: string; 
       switch (a) {
         case '-A': case '--add-service': case '-E': case '--edit-service': case '-D': case '--delete-service':
         case '-a': case '--add-server': case '-e': case '--edit-server': case '-d': case '--delete-server':
-        case '-C': case '--clear': case '-L': case '-l': case '--list': case '-S': case '--save': case '-Ln': case '-ln':
+        case '-C': case '--clear': case '-L': case '-l': case '--list': case '-S': case '--save': case '-Ln': case '-ln': case '-Z': case '--zero':
           cmd = a.startsWith('--') ? a : a.slice(0, 2); if (a === '-Ln' || a === '-ln') cmd = '-L'; break;
         case '-t': case '--tcp-service': proto = 'TCP'; vaddr = hostPort(argv[++i]); break;
         case '-u': case '--udp-service': proto = 'UDP'; vaddr = hostPort(argv[++i]); break;
@@ -215,6 +258,7 @@ export function ipvsadm(ipvs: Ipvs, argv: readonly string[]): { stdout: string; 
         case '-i': case '--ipip': fwd = 'Tunnel'; break;
         case '-n': case '--numeric': break;
         case '--stats': stats = true; break;
+        case '--rate': rate = true; break;
         case '--exact': exact = true; break;
         default: return { stdout: '', stderr: `Try \`ipvsadm -h' or 'ipvsadm --help' for more information.\n`, code: 2 };
       }
@@ -226,7 +270,8 @@ export function ipvsadm(ipvs: Ipvs, argv: readonly string[]): { stdout: string; 
       return s;
     };
     switch (cmd) {
-      case undefined: case '-L': case '--list': return { stdout: ipvs.list({ stats, exact }), stderr: '', code: 0 };
+      case undefined: case '-L': case '--list': return { stdout: ipvs.list({ stats, rate, exact, nowNs, ...(vaddr ? { only: svc() } : {}) }), stderr: '', code: 0 };
+      case '-Z': case '--zero': for (const s of vaddr ? [svc()] : ipvs.services.values()) s.zero(); break;
       case '-S': case '--save': return { stdout: ipvs.save(), stderr: '', code: 0 };
       case '-C': case '--clear': ipvs.services.clear(); break;
       case '-A': case '--add-service':

@@ -49,6 +49,8 @@ export class Netfilter {
   private readonly ctx: EvalCtx;
   /** Conntrack runs only once a rule exists (or when forced): a node with no rules pays nothing. */
   trackAlways = false;
+  /** IPVS's LOCAL_IN hook (ip_vs_remote_request4, after filter INPUT, before nat INPUT and confirm); null without IPVS. 'taken': DNATed, it leaves by POSTROUTING. */
+  ipvsLocalIn: ((np: NfPacket) => 'continue' | 'taken' | 'unreachable' | 'drop') | null = null;
   /** Rules walked per table and hook for first and later packets (compare); null: not collected. */
   walkStats: WalkStats | null = null;
 
@@ -92,6 +94,11 @@ export class Netfilter {
     }
     if ((r = this.run('mangle', hook, np))) return this.done(hook, np, r);
     if ((hook === 'INPUT' || hook === 'FORWARD') && (r = this.run('filter', hook, np))) return this.done(hook, np, r);
+    if (hook === 'INPUT' && this.ipvsLocalIn !== null) {
+      const v = this.ipvsLocalIn(np);
+      if (v === 'taken') return { verdict: 'ACCEPT', rulesWalked: this.walked };
+      if (v !== 'continue') return this.done(hook, np, { verdict: v === 'drop' ? 'DROP' : 'REJECT', rejectWith: 'icmp-port-unreachable', rulesWalked: this.walked });
+    }
     if ((hook === 'INPUT' || hook === 'POSTROUTING') && np.ct) this.natHook(np, hook, 'src');
     return this.done(hook, np, null);
   }
@@ -156,6 +163,8 @@ export class Netfilter {
   /** Applies an entry's binding to a later packet (either direction): towards the reply tuple, or back to the original. */
   private applyStored(np: NfPacket, manip: 'dst' | 'src'): void {
     const e = np.ct!, p = np.pkt, icmp = p.proto === IPPROTO_ICMP;
+    // IPVS translates its connections' original direction itself (no IPS_DST_NAT status).
+    if (e.ipvs && manip === 'dst' && !np.reply) return;
     const o = e.orig, r = e.reply;
     if (manip === 'dst') {
       const addr = np.reply ? o.src : r.src, port = np.reply ? o.sport : r.sport;
