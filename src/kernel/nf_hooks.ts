@@ -38,7 +38,7 @@ export function nfHook(
   ns: NetnsImpl, nf: Netfilter, hook: Hook, skb: SkBuff, np: NfPacket | undefined, inIf: string, outIf: string,
 ): NfOutcome {
   if (np === undefined) {
-    const p = readPkt(skb.data.subarray(0, skb.len), ETH_HLEN, inIf, outIf, skb.mark);
+    const p = readPkt(skb.data, ETH_HLEN, inIf, outIf, skb.mark, skb.len);
     if (p === null) return undefined;
     np = nf.begin(p);
   } else {

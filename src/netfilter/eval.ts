@@ -56,6 +56,10 @@ function ifaceMatches(r: Rule, p: Pkt): boolean {
   return true;
 }
 
+/** The jump stack, shared by every walk (a walk never starts another): no arrays allocated per packet. */
+const stackChain: Chain[] = [];
+const stackPos: number[] = [];
+
 /**
  * Walks `hook`'s built-in chain of table `t` for packet `p` (whose mark
  * MARK targets change). Returns the verdict and any NAT the rules chose.
@@ -64,8 +68,7 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
   const base = t.chains.get(hook);
   const res: WalkResult = { verdict: 'ACCEPT', nat: null, rulesWalked: 0 };
   if (!base) return res;
-  const stackChain: Chain[] = [];
-  const stackPos: number[] = [];
+  let sp = 0;
   let chain = base;
   let rules = chain.rules;
   let hdr = chain.compiled ?? compile(chain);
@@ -74,8 +77,8 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
   const src = p.src | 0, dst = p.dst | 0, proto = p.proto;
   for (;;) {
     if (i >= rules.length) {
-      if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+      if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
+      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
       continue;
     }
     const b = i * W, f = hdr[b + 5]!;
@@ -97,14 +100,14 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
       if (out.kind === 'verdict') { res.verdict = out.verdict; if (out.rejectWith) res.rejectWith = out.rejectWith; break; }
       if (out.kind === 'nat') { res.nat = out.nat; res.verdict = 'ACCEPT'; break; }
       // return
-      if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+      if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
+      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
       continue;
     }
     if (r.verdict !== null) {
       if (r.verdict === 'RETURN') {
-        if (stackChain.length === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-        chain = stackChain.pop()!; i = stackPos.pop()!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+        if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
+        sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
         continue;
       }
       res.verdict = r.verdict;
@@ -114,8 +117,8 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
       const next = t.chains.get(r.jump);
       if (!next) continue;
       if (!r.goto) {
-        if (stackChain.length >= MAX_JUMP_DEPTH) { res.verdict = 'DROP'; break; }
-        stackChain.push(chain); stackPos.push(i);
+        if (sp >= MAX_JUMP_DEPTH) { res.verdict = 'DROP'; break; }
+        stackChain[sp] = chain; stackPos[sp] = i; sp++;
       }
       chain = next; rules = next.rules; hdr = next.compiled ?? compile(next); i = 0;
     }

@@ -7,18 +7,22 @@ import { csumReplace } from '../wire/checksum.ts';
 import { IP_CSUM, IP_DADDR, IP_SADDR, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipDaddr, ipIhl, ipIsFragment, ipProto, ipSaddr, ipTotLen } from '../wire/ipv4.ts';
 import type { Pkt } from './types.ts';
 
-/** Reads the view of the IPv4 packet at offset o. Returns null when the header is truncated or not IPv4. */
-export function readPkt(f: Uint8Array, o: number, inIf: string, outIf: string, mark = 0): Pkt | null {
-  if (f.length < o + 20 || (f[o]! >>> 4) !== 4) return null;
+/**
+ * Reads the view of the IPv4 packet at offset o of the first `n` bytes of f
+ * (an skb's len, so no subarray is made per packet). Returns null when the
+ * header is truncated or not IPv4.
+ */
+export function readPkt(f: Uint8Array, o: number, inIf: string, outIf: string, mark = 0, n = f.length): Pkt | null {
+  if (n < o + 20 || (f[o]! >>> 4) !== 4) return null;
   const ihl = ipIhl(f, o), proto = ipProto(f, o), l4 = o + ihl;
   const frag = (readU16(f, o + 6) & 0x1fff) !== 0;
   const p: Pkt = { src: ipSaddr(f, o), dst: ipDaddr(f, o), proto, sport: 0, dport: 0, len: ipTotLen(f, o), tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0,
     frag, inIf, outIf, mark };
   if (frag) return p;
-  if ((proto === IPPROTO_TCP && f.length >= l4 + 14) || (proto === IPPROTO_UDP && f.length >= l4 + 8)) {
+  if ((proto === IPPROTO_TCP && n >= l4 + 14) || (proto === IPPROTO_UDP && n >= l4 + 8)) {
     p.sport = readU16(f, l4); p.dport = readU16(f, l4 + 2);
     if (proto === IPPROTO_TCP) p.tcpFlags = f[l4 + 13]!;
-  } else if (proto === IPPROTO_ICMP && f.length >= l4 + 8) {
+  } else if (proto === IPPROTO_ICMP && n >= l4 + 8) {
     p.icmpType = f[l4]!; p.icmpCode = f[l4 + 1]!; p.icmpId = readU16(f, l4 + 4);
   }
   return p;
