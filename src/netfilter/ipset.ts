@@ -1,4 +1,4 @@
-// ipset (v7.17, protocol 7) sets kube-proxy's IPVS mode uses: hash:ip,
+// ipset (v7.17, protocol 7) sets kube-proxy's IPVS mode and Calico use: hash:ip, hash:net,
 // hash:ip,port, hash:ip,port,ip, hash:ip,port,net, hash:net,port and
 // bitmap:port, with `ipset create/add/del/test/flush/destroy/list/save` and
 // the set match's lookup. Members list in insertion order (the kernel's is
@@ -10,11 +10,11 @@ import { IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.ts';
 import { servicePort } from './services.ts';
 import type { Pkt, SetLookup } from './types.ts';
 
-export type SetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'hash:net,port' | 'bitmap:port';
-const REVISION: Record<SetType, number> = { 'hash:ip': 6, 'hash:ip,port': 7, 'hash:ip,port,ip': 6, 'hash:ip,port,net': 8, 'hash:net,port': 8, 'bitmap:port': 3 };
+export type SetType = 'hash:ip' | 'hash:net' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'hash:net,port' | 'bitmap:port';
+const REVISION: Record<SetType, number> = { 'hash:ip': 6, 'hash:net': 7, 'hash:ip,port': 7, 'hash:ip,port,ip': 6, 'hash:ip,port,net': 8, 'hash:net,port': 8, 'bitmap:port': 3 };
 /** Kernel memory: empty set, and per entry (measured, ipset 7.17 on Linux 6.18). */
 const MEM: Record<Exclude<SetType, 'bitmap:port'>, [number, number]> = {
-  'hash:ip': [216, 40], 'hash:ip,port': [216, 48], 'hash:ip,port,ip': [208, 56], 'hash:ip,port,net': [464, 56], 'hash:net,port': [456, 48],
+  'hash:ip': [216, 40], 'hash:net': [456, 48], 'hash:ip,port': [216, 48], 'hash:ip,port,ip': [208, 56], 'hash:ip,port,net': [464, 56], 'hash:net,port': [456, 48],
 };
 const PROTOS: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: 132 };
 const PNAME: Record<number, string> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
@@ -50,7 +50,7 @@ export class IpSet {
     const m: Member = { ip: 0, len: 32, proto: 0, port: 0, ip2: 0, len2: 32 };
     try {
       const first = parts[0]!;
-      if (this.type === 'hash:net,port') { const c = parseCidr(first.includes('/') ? first : first + '/32'); m.ip = c.ip; m.len = c.prefixLen; } else m.ip = ipToU32(first);
+      if (this.type === 'hash:net,port' || this.type === 'hash:net') { const c = parseCidr(first.includes('/') ? first : first + '/32'); m.ip = c.ip; m.len = c.prefixLen; } else m.ip = ipToU32(first);
       if (parts.length >= 2) {
         const pp = parts[1]!;
         const [pn, pv] = pp.includes(':') ? pp.split(':') : ['tcp', pp];
@@ -72,6 +72,7 @@ export class IpSet {
     switch (this.type) {
       case 'bitmap:port': return String(m.port);
       case 'hash:ip': return u32ToIp(m.ip);
+      case 'hash:net': return net(m.ip, m.len);
       case 'hash:ip,port': return `${u32ToIp(m.ip)},${PNAME[m.proto]}:${m.port}`;
       case 'hash:net,port': return `${net(m.ip, m.len)},${PNAME[m.proto]}:${m.port}`;
       case 'hash:ip,port,ip': return `${u32ToIp(m.ip)},${PNAME[m.proto]}:${m.port},${u32ToIp(m.ip2)}`;
@@ -92,6 +93,7 @@ export class IpSet {
 
   /** The set match's lookup with the rule's src/dst flags. */
   test(p: Pkt, dirs: readonly ('src' | 'dst')[]): boolean {
+    if (this.type === 'hash:net') return this.inAnyNet(dirs[0] === 'src' ? p.src : p.dst);
     if (this.type === 'bitmap:port') return (p.proto === 6 || p.proto === 17) && this.members.has(String(portOf(p, dirs[0])));
     const a1 = addrOf(p, dirs[0]);
     // Exact-match types: one lookup of the member's own key, as the kernel hashes the tuple (no walk over the members).
@@ -110,6 +112,12 @@ export class IpSet {
       if (dirs.length < 3) continue;
       if (inNet(addrOf(p, dirs[2]), m.ip2, m.len2)) return true;
     }
+    return false;
+  }
+
+  /** hash:net: an address inside any member network (the kernel tries each prefix length it holds). */
+  inAnyNet(a: number): boolean {
+    for (const m of this.members.values()) if (m.len === 0 || (a >>> (32 - m.len)) === (m.ip >>> (32 - m.len))) return true;
     return false;
   }
 
@@ -211,7 +219,8 @@ export function ipsetTool(sets: Ipsets, argv: readonly string[]): { stdout: stri
       case 'test': case 't': {
         if (!name || !rest[0]) throw new IpsetError('Syntax error: missing element');
         const s = sets.get(name), m = s.parse(rest[0]);
-        if (!s.members.has(s.text(m))) return { stdout: '', stderr: `${rest[0]} is NOT in set ${name}.\n`, code: 1 };
+        // hash:net tests an address against every member network, a network exactly.
+        if (!(s.type === 'hash:net' && m.len === 32 ? s.inAnyNet(m.ip) : s.members.has(s.text(m)))) return { stdout: '', stderr: `${rest[0]} is NOT in set ${name}.\n`, code: 1 };
         return { stdout: '', stderr: `Warning: ${rest[0]} is in set ${name}.\n`, code: 0 };
       }
       case 'flush': case 'f': if (name) sets.get(name).members.clear(); else for (const s of sets.sets.values()) s.members.clear(); break;
