@@ -18,7 +18,7 @@ export interface PerClass { first: number; later: number }
 export interface IptablesWork {
   /** Packets entering netfilter on a node (PREROUTING or OUTPUT). */
   packets: PerClass;
-  /** Per table and hook (in the order first walked): rules walked in all and per packet. */
+  /** Per table and hook, in the packet's order (hooks as a forwarded packet meets them, tables by priority): rules walked in all and per packet. */
   tables: Array<{ table: string; hook: string; walked: PerClass; perPacket: PerClass }>;
   /** Every table's rules walked per packet. */
   perPacket: PerClass;
@@ -119,6 +119,10 @@ class CiliumCollector {
   }
 }
 
+const HOOKS = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'], TABLES = ['raw', 'mangle', 'nat', 'filter'];
+/** `<table> <hook>` in hook order, then table priority. */
+function rank(key: string): number { const [t, h] = key.split(' '); return HOOKS.indexOf(h!) * 10 + TABLES.indexOf(t!); }
+
 function iptablesResult(stats: WalkStats[]): IptablesWork {
   const packets: Split = [0, 0], total: Split = [0, 0];
   const rules = new Map<string, Split>();
@@ -131,7 +135,7 @@ function iptablesResult(stats: WalkStats[]): IptablesWork {
   }
   return {
     packets: pc(packets),
-    tables: [...rules].map(([key, walked]) => { const [table, hook] = key.split(' ') as [string, string]; return { table, hook, walked: pc(walked), perPacket: per(walked, packets) }; }),
+    tables: [...rules].sort(([a], [b]) => rank(a) - rank(b)).map(([key, walked]) => { const [table, hook] = key.split(' ') as [string, string]; return { table, hook, walked: pc(walked), perPacket: per(walked, packets) }; }),
     perPacket: per(total, packets),
   };
 }
