@@ -118,8 +118,11 @@ t.test('TCP segments: SYN carries MSS mtu-40, PSH on last segment of each write,
   // response a pure ACK each (Hubble's flows in seed 003 hide them: monitor aggregation).
   t.same(names, ['-> SYN', '<- SYN, ACK', '-> ACK', '-> ACK, PSH', '<- ACK', '<- ACK, PSH', '-> ACK', '-> ACK, FIN', '<- ACK, FIN', '-> ACK'], 'as in the seed 000 capture');
   const syn = tcp[0]!.f;
-  t.equal((syn[34 + 12]! >> 4) * 4, 24); t.same([...syn.subarray(54, 58)], [2, 4, (8961 >> 8) & 255, 8961 & 255], 'MSS 9001-40');
-  t.equal((syn[48]! << 8) | syn[49]!, 64240, 'window 64240');
+  t.equal((syn[34 + 12]! >> 4) * 4, 40, 'a 40-byte header: 20 bytes of options, as Linux');
+  t.same([...syn.subarray(54, 58)], [2, 4, (8961 >> 8) & 255, 8961 & 255], 'MSS 9001-40');
+  t.same([...syn.subarray(58, 64)], [4, 2, 8, 10, ...syn.subarray(62, 64)], 'then SACK permitted and the timestamp option');
+  t.same([...syn.subarray(66, 74)], [0, 0, 0, 0, 1, 3, 3, 7], 'echoing 0, then NOP and window scale 7');
+  t.equal((syn[48]! << 8) | syn[49]!, 62727, 'window 65536 rounded down to a multiple of the MSS (7 x 8961), as tcp_select_initial_window');
 });
 
 t.test('closed TCP port: RST, ACK -> ECONNREFUSED; closed UDP port: ICMP port unreachable', async (t) => {

@@ -8,7 +8,7 @@ import { buildTcpFrame } from '../wire/build.ts';
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.ts';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, newTcpRxOptions, parseTcpOptions, type TcpRxOptions } from '../wire/tcp.ts';
 import type { CgroupHook, Endpoint4, PingReply, PmtuDisc, SocketApi, TcpConnection, UdpSocket } from './api.ts';
 import { SocketError } from './api.ts';
 import { ipLocalOut } from './ip.ts';
@@ -19,6 +19,8 @@ import { PingTable, UdpSock } from './udp.ts';
 /** net.ipv4.ip_local_port_range defaults. */
 export const PORT_LOW = 32768, PORT_HIGH = 60999;
 const ZERO_MAC = new Uint8Array(6);
+/** The options of the segment being received (one parse at a time, no allocation per segment). */
+const RX_OPTS = newTcpRxOptions();
 
 type Listener = { port: number; onConnection: (c: TcpConnection) => void };
 
@@ -136,23 +138,24 @@ export class Sockets implements SocketApi {
     const seq = readU32(f, l4 + 4), ack = readU32(f, l4 + 8);
     const doff = (f[l4 + 12]! >>> 4) * 4, flags = f[l4 + 13]!, win = readU16(f, l4 + 14);
     const payload = f.subarray(l4 + doff, skb.len);
+    const rx = parseTcpOptions(f, l4, doff, RX_OPTS);
     const s = this.tcp.get(dport)?.get(saddr * 65536 + sport);
     if (s && !(s.state === St.TIME_WAIT && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN)) {
-      s.input(flags, seq, ack, win, payload, (flags & TCP_SYN) ? parseMss(f, l4, doff) : 0);
+      s.input(flags, seq, ack, win, payload, rx);
       return;
     }
     if (s) this.unhash(s); // a new SYN reuses a TIME_WAIT tuple
     const l = this.listeners.get(dport);
-    if (l && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) { this.accept(l, saddr, sport, daddr, seq, parseMss(f, l4, doff)); return; }
+    if (l && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) { this.accept(l, saddr, sport, daddr, seq, rx); return; }
     if (!(flags & TCP_RST)) this.sendReset(saddr, sport, daddr, dport, flags, seq, ack, payload.length);
   }
 
-  private accept(l: Listener, saddr: number, sport: number, daddr: number, seq: number, peerMss: number): void {
+  private accept(l: Listener, saddr: number, sport: number, daddr: number, seq: number, rx: TcpRxOptions): void {
     const c = new TcpSock(this.ns, { ip: daddr, port: l.port }, { ip: saddr, port: sport });
     const route = this.ns.isLocal(saddr) ? undefined : this.ns.lookupRoute(saddr);
     const dev = route ? this.ns.byIndex.get(route.ifindex) : this.ns.byIndex.get(1);
     c.ownMss = (route?.mtu ?? dev?.mtu ?? 1500) - 40;
-    c.setPeerMss(peerMss);
+    c.synReceived(rx);
     c.iss = this.ns.node.rng.u32();
     c.sndUna = c.iss;
     c.rcvNxt = (seq + 1) >>> 0;
@@ -213,20 +216,4 @@ export class Sockets implements SocketApi {
     if (s && code === 4) { s.mtuReduced(); return; }
     if (s && s.state === St.SYN_SENT && (code === 1 || code === 0 || code === 3)) s.fail(code === 3 ? 'ECONNREFUSED' : 'EHOSTUNREACH');
   }
-}
-
-/** MSS from the options of a SYN (0 if absent). */
-function parseMss(f: Uint8Array, l4: number, doff: number): number {
-  let i = l4 + 20;
-  const end = l4 + doff;
-  while (i < end) {
-    const kind = f[i]!;
-    if (kind === 0) break;
-    if (kind === 1) { i++; continue; }
-    const len = f[i + 1]!;
-    if (kind === 2 && len === 4) return readU16(f, i + 2);
-    if (len < 2) break;
-    i += len;
-  }
-  return 0;
 }

@@ -1,9 +1,11 @@
-// One TCP socket: the RFC 9293 state machine as Linux runs it (MSS option,
-// window 64240, delayed ACKs, PSH on the last segment of a write, RTO).
+// One TCP socket: the RFC 9293 state machine as Linux runs it: the SYN options
+// Linux sends (MSS, SACK permitted, timestamps, window scale 7), timestamps on
+// every segment (RFC 7323), the receive window of tcp_select_window with the
+// default tcp_rmem, delayed ACKs, PSH on the last segment of a write, RTO.
 
 import { newSkb } from '../wire/skb.ts';
 import { buildTcpFrame } from '../wire/build.ts';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.ts';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCPOLEN_TSTAMP_ALIGNED, type TcpRxOptions } from '../wire/tcp.ts';
 import type { Endpoint4, Route, TcpConnection } from './api.ts';
 import { SocketError, type SocketErrorCode } from './api.ts';
 import { ipLocalOut, pathMtu } from './ip.ts';
@@ -12,7 +14,17 @@ import type { TimerHandle } from '../sim/sim.ts';
 
 export enum St { CLOSED, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT, CLOSE_WAIT, LAST_ACK }
 
+/**
+ * Receive-space defaults: tcp_rmem[1] = 131072 gives a full space of 65536
+ * (tcp_win_from_space: half the buffer) and tcp_rmem[2] = 6291456 a window
+ * scale of ilog2(6291456) - 15 = 7 (tcp_select_initial_window).
+ */
+const FULL_SPACE = 65536;
+export const RCV_WSCALE = 7;
+/** The window of a SYN for a 1460-byte MSS (tcp_select_initial_window: 65536 rounded down to a multiple of the MSS). */
 export const TCP_WINDOW = 64240;
+/** TCP_MSS_DEFAULT and TCP_MIN_MSS, the bounds of the first rcv_mss guess. */
+const TCP_MSS_DEFAULT = 536, TCP_MIN_MSS = 88;
 const TCP_MAX_QUICKACKS = 16;
 /** net.ipv4.tcp_min_snd_mss. */
 const TCP_MIN_SND_MSS = 48;
@@ -22,13 +34,64 @@ const ZERO_MAC = new Uint8Array(6);
 
 interface Seg { seq: number; flags: number; data: Uint8Array | null }
 
+/** tcp_select_initial_window: the full space rounded down to a multiple of mss, at most 65535. */
+function initialWindow(mss: number): number {
+  const space = FULL_SPACE > mss ? FULL_SPACE - FULL_SPACE % mss : FULL_SPACE;
+  return Math.min(space, 0xffff);
+}
+
+/** ALIGN(x, 1 << ws). */
+function alignWs(x: number, ws: number): number { return ((x + (1 << ws) - 1) >>> ws) << ws; }
+
+/** murmur3's finaliser: a 32-bit mix for the keyed hash below. */
+function fmix32(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Linux's ts_secret is one random key per kernel (per node here). It is taken
+ * from the node's seeded stream without drawing from it, so adding timestamps
+ * moved no port, sequence number or MAC address of the lab.
+ */
+const tsSecrets = new WeakMap<object, number>();
+function tsSecret(node: NetnsImpl['node']): number {
+  let k = tsSecrets.get(node);
+  if (k === undefined) {
+    const st = node.rng.save();
+    k = fmix32((st[0]! ^ fmix32(st[1]! ^ fmix32(st[2]! ^ fmix32(st[3]! ^ 0x7473)))) >>> 0);
+    tsSecrets.set(node, k);
+  }
+  return k;
+}
+
+/** secure_tcp_ts_off(saddr, daddr): the same offset for every connection between two addresses, as in Linux. */
+function tsOffset(node: NetnsImpl['node'], saddr: number, daddr: number): number {
+  return fmix32(Math.imul(fmix32(tsSecret(node) ^ saddr) ^ daddr, 0x9e3779b1));
+}
+
 export class TcpSock implements TcpConnection {
   state = St.CLOSED;
   remote: Endpoint4;
   iss = 0; sndUna = 0; sndNxt = 0; sndWnd = TCP_WINDOW; rcvNxt = 0;
-  /** The send MSS (mss_cache): the peer's MSS bounded by the path MTU. */
+  /** The send MSS (mss_cache): the peer's MSS bounded by the path MTU, less the timestamp option. */
   mss = 536;
+  /** advmss: the MSS we announce (path MTU - 40). */
   ownMss = 1460;
+  /** Options both ends agreed on; an active open offers all three until the SYN-ACK answers. */
+  tsOk = true; sackOk = true; wsOk = true;
+  /** Window scale shifts: ours (announced in the SYN) and the peer's. */
+  rcvWscale = RCV_WSCALE; sndWscale = 0;
+  /** ts_recent: the peer's timestamp we echo; tsOff: this address pair's offset (tsoffset). */
+  private tsRecent = 0;
+  private tsOff = 0;
+  /** Receive window state of tcp_select_window: rcv_wnd last offered at rcv_wup, rcv_ssthresh, window_clamp, rcv_mss. */
+  private rcvWnd = 0;
+  private rcvWup = 0;
+  private rcvSsthresh = 0;
+  private windowClamp = 0;
+  private rcvMss = TCP_MSS_DEFAULT;
   /** The MSS the peer announced (rx_opt.mss_clamp); 536 without the option. */
   private peerMss = 536;
   /** The path MTU the send MSS was last synced to (icsk_pmtu_cookie). */
@@ -65,6 +128,7 @@ export class TcpSock implements TcpConnection {
     this.ipId = ns.node.rng.u32() & 0xffff;
     // connect() hands in the cookie its cgroup/connect4 run keyed the socket-LB reverse entry with.
     this.cookie = cookie ?? ns.node.nextSocketCookie();
+    this.tsOff = tsOffset(ns.node, local.ip, peer.ip);
   }
 
   /** getpeername(2): runs the cgroup/getpeername4 hook each call. */
@@ -100,26 +164,105 @@ export class TcpSock implements TcpConnection {
     return this.route;
   }
 
-  xmit(flags: number, seq: number, data: Uint8Array | null, withMss = false): void {
+  /** A SYN or SYN-ACK carries the handshake options and an unscaled window; every later segment the agreed timestamp. */
+  xmit(flags: number, seq: number, data: Uint8Array | null): void {
     if (flags & TCP_ACK) { this.pendingAcks = 0; if (this.delack) { this.delack.cancel(); this.delack = null; } }
     this.ipId = (this.ipId + 1) & 0xffff;
+    const syn = (flags & TCP_SYN) !== 0;
     const f = buildTcpFrame({
       srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: this.local.ip, dst: this.peer.ip, ttl: this.ns.defaultTtl, id: this.ipId, df: true,
-      sport: this.local.port, dport: this.peer.port, seq, ack: flags & TCP_ACK ? this.rcvNxt : 0, flags, window: TCP_WINDOW,
-      mss: withMss ? this.ownMss : undefined,
+      sport: this.local.port, dport: this.peer.port, seq, ack: flags & TCP_ACK ? this.rcvNxt : 0, flags,
+      window: syn ? Math.min(this.rcvWnd, 0xffff) : this.selectWindow(),
+      mss: syn ? this.ownMss : undefined, sackPerm: syn && this.sackOk, wscale: syn && this.wsOk ? this.rcvWscale : undefined,
+      tsVal: this.tsOk ? this.tsNow() : undefined, tsEcr: this.tsRecent,
     }, data ?? undefined);
     const skb = newSkb(f, f.length, 0);
     skb.sockCookie = this.cookie;
     ipLocalOut(this.ns, skb, this.ns.isLocal(this.peer.ip) ? undefined : this.routeFor());
   }
 
+  /** tcp_time_stamp with this connection's tsoffset: the clock in milliseconds plus a random offset per address pair. */
+  private tsNow(): number { return (Math.floor(this.ns.node.sim.now() / 1e6) + this.tsOff) >>> 0; }
+
+  /** SYN (active open, tcp_connect_init) or SYN-ACK (passive, after synReceived). */
   sendSyn(ack: boolean): void {
     const flags = ack ? TCP_SYN | TCP_ACK : TCP_SYN;
+    if (ack) this.rcvWup = this.rcvNxt;
+    else {
+      // tcp_select_initial_window on advmss (no timestamp known yet), offering window scale 7.
+      this.rcvWnd = initialWindow(this.ownMss);
+      this.rcvSsthresh = this.rcvWnd;
+      this.windowClamp = 0xffff << RCV_WSCALE;
+    }
     this.unacked = [{ seq: this.iss, flags, data: null }];
     this.sndNxt = (this.iss + 1) >>> 0;
     this.rto = RTO_INIT_NS;
-    this.xmit(flags, this.iss, null, true);
+    this.xmit(flags, this.iss, null);
     this.armRto();
+  }
+
+  /**
+   * A listener's SYN (tcp_conn_request, tcp_openreq_init_rwin): the SYN-ACK answers the options
+   * the SYN offered, and its window is the full space rounded to the MSS less the timestamp option.
+   */
+  synReceived(rx: TcpRxOptions): void {
+    this.tsOk = rx.ts; this.sackOk = rx.sackPerm; this.wsOk = rx.wscale >= 0;
+    this.tsRecent = rx.tsVal;
+    this.rcvWscale = this.wsOk ? RCV_WSCALE : 0;
+    this.sndWscale = this.wsOk ? Math.min(rx.wscale, 14) : 0;
+    this.rcvWnd = initialWindow(this.ownMss - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0));
+    this.rcvSsthresh = this.rcvWnd;
+    this.windowClamp = 0xffff << this.rcvWscale;
+    this.setPeerMss(rx.mss);
+  }
+
+  /** The SYN-ACK's options decide what the connection keeps (tcp_rcv_synsent_state_process). */
+  private synAckReceived(rx: TcpRxOptions): void {
+    if (rx.ts) this.tsRecent = rx.tsVal; else this.tsOk = false;
+    if (!rx.sackPerm) this.sackOk = false;
+    if (rx.wscale >= 0) this.sndWscale = Math.min(rx.wscale, 14);
+    else { this.wsOk = false; this.rcvWscale = 0; this.sndWscale = 0; this.windowClamp = Math.min(this.windowClamp, 0xffff); }
+    this.setPeerMss(rx.mss);
+  }
+
+  /**
+   * tcp_init_buffer_space and tcp_initialize_rcv_mss, once established: the window clamp keeps one
+   * segment in reserve (65536 - advmss), which caps rcv_ssthresh: windows 502, 509, then 501 with MSS 1460.
+   */
+  private initBufferSpace(): void {
+    const adv = this.ownMss;
+    if (this.windowClamp >= FULL_SPACE) this.windowClamp = FULL_SPACE;
+    if (this.windowClamp > 2 * adv && this.windowClamp + adv > FULL_SPACE) this.windowClamp = Math.max(2 * adv, FULL_SPACE - adv);
+    this.rcvSsthresh = Math.min(this.rcvSsthresh, this.windowClamp);
+    this.rcvMss = Math.max(TCP_MIN_MSS, Math.min(adv, this.mss, this.rcvWnd >>> 1, TCP_MSS_DEFAULT));
+  }
+
+  /**
+   * tcp_select_window: never shrink the window offered before; else the free space (the whole
+   * buffer: the lab's apps read at once) capped at rcv_ssthresh, rounded up to the scale unit.
+   * The value on the wire is scaled down by our window scale.
+   */
+  private selectWindow(): number {
+    const ws = this.rcvWscale;
+    let cur = (this.rcvWup + this.rcvWnd - this.rcvNxt) | 0;
+    if (cur < 0) cur = 0;
+    let w = this.freeWindow();
+    if (w < cur) w = alignWs(cur, ws);
+    this.rcvWnd = w;
+    this.rcvWup = this.rcvNxt;
+    return Math.min(w, 0xffff << ws) >>> ws;
+  }
+
+  /** __tcp_select_window with an empty receive queue. */
+  private freeWindow(): number {
+    const full = Math.min(this.windowClamp, FULL_SPACE);
+    const free = Math.min(FULL_SPACE, this.rcvSsthresh);
+    if (this.rcvWscale !== 0) return alignWs(free, this.rcvWscale);
+    const mss = Math.min(this.rcvMss, full);
+    const w = this.rcvWnd;
+    if (w <= free - mss || w > free) return free - free % mss;
+    if (mss === full && free > w + (full >> 1)) return free;
+    return w;
   }
 
   /** The path MTU towards the peer now: a learnt PMTU, the route's mtu metric or the device's. */
@@ -130,10 +273,10 @@ export class TcpSock implements TcpConnection {
     return r && dev ? pathMtu(this.ns, this.peer.ip, r, dev) : this.pmtuCookie || this.ownMss + 40;
   }
 
-  /** tcp_sync_mss: the send MSS for a path MTU (40 bytes of IP and TCP header, no options), never above the peer's. */
+  /** tcp_sync_mss: the send MSS for a path MTU (40 bytes of IP and TCP header), never above the peer's, less the timestamp option. */
   private syncMss(pmtu: number): void {
     this.pmtuCookie = pmtu;
-    this.mss = Math.max(TCP_MIN_SND_MSS, Math.min(this.ownMss, this.peerMss, pmtu - 40));
+    this.mss = Math.max(TCP_MIN_SND_MSS, Math.min(this.ownMss, this.peerMss, pmtu - 40)) - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   }
 
   /** The peer's MSS option (0: none) fixes the send MSS. */
@@ -215,7 +358,7 @@ export class TcpSock implements TcpConnection {
     if (++this.retries > (synPhase ? SYN_RETRIES : DATA_RETRIES)) { this.fail('ETIMEDOUT'); return; }
     this.rto *= 2;
     // Go-back-N from the first unacknowledged segment.
-    for (const s of this.unacked) this.xmit(s.flags, s.seq, s.data, (s.flags & TCP_SYN) !== 0);
+    for (const s of this.unacked) this.xmit(s.flags, s.seq, s.data);
     this.armRto();
   }
 
@@ -227,23 +370,28 @@ export class TcpSock implements TcpConnection {
   }
 
   // --- input ---
-  input(flags: number, seq: number, ack: number, win: number, payload: Uint8Array, peerMss: number): void {
+  /** One segment for this socket; rx holds its parsed options (valid only during the call). */
+  input(flags: number, seq: number, ack: number, win: number, payload: Uint8Array, rx: TcpRxOptions): void {
     if (flags & TCP_RST) { this.onRst(flags, ack); return; }
     if (this.state === St.SYN_SENT) {
       if ((flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK) || ack !== ((this.iss + 1) >>> 0)) return;
-      this.rcvNxt = (seq + 1) >>> 0; this.sndUna = ack; this.sndWnd = win;
-      this.setPeerMss(peerMss);
+      this.rcvNxt = (seq + 1) >>> 0; this.rcvWup = this.rcvNxt; this.sndUna = ack; this.sndWnd = win;
+      this.synAckReceived(rx);
+      this.initBufferSpace();
       this.unacked = []; this.stopRto();
       this.state = St.ESTABLISHED;
       this.sendAckNow();
       this.onEstablished?.(); this.onEstablished = null;
       return;
     }
+    // tcp_replace_ts_recent: echo the timestamp of the oldest segment not yet acknowledged (RFC 7323).
+    if (rx.ts && this.tsOk && ((seq - this.rcvWup) | 0) <= 0) this.tsRecent = rx.tsVal;
     if (this.state === St.TIME_WAIT) { if (flags & TCP_FIN) this.sendAckNow(); return; }
     if (this.state === St.SYN_RECV) {
-      if (flags & TCP_SYN) { this.xmit(TCP_SYN | TCP_ACK, this.iss, null, true); return; }
+      if (flags & TCP_SYN) { this.xmit(TCP_SYN | TCP_ACK, this.iss, null); return; }
       if (!(flags & TCP_ACK) || ack !== ((this.iss + 1) >>> 0)) return;
-      this.sndUna = ack; this.sndWnd = win; this.unacked = []; this.stopRto();
+      this.sndUna = ack; this.sndWnd = win << this.sndWscale; this.unacked = []; this.stopRto();
+      this.initBufferSpace();
       this.state = St.ESTABLISHED;
       this.onEstablished?.(); this.onEstablished = null;
     } else if (flags & TCP_ACK) {
@@ -254,6 +402,7 @@ export class TcpSock implements TcpConnection {
     if (len > 0) {
       if (seq !== this.rcvNxt || this.gotEnd) { this.sendAckNow(); return; }
       this.rcvNxt = (this.rcvNxt + len) >>> 0;
+      if (len >= this.rcvMss) this.rcvMss = Math.min(len, this.ownMss); // tcp_measure_rcv_mss
       // A connection starts in quickack mode (a pure ACK goes out before the app's reply, as on
       // Linux); after that the delayed ACK is armed first, so a reply written from onData carries it.
       if (this.quickAcks > 0) { this.quickAcks--; this.sendAckNow(); } else this.scheduleAck();
@@ -263,7 +412,7 @@ export class TcpSock implements TcpConnection {
   }
 
   private onAck(ack: number, win: number): void {
-    this.sndWnd = win;
+    this.sndWnd = win << this.sndWscale;
     const acked = (ack - this.sndUna) | 0, ahead = (this.sndNxt - ack) | 0;
     if (acked <= 0 || ahead < 0) return;
     this.sndUna = ack;
