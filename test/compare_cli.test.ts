@@ -23,6 +23,12 @@ t.test('-o json: the report, per request and per datapath', async (t) => {
   t.same(lookup.map((x) => x.answered), [1, 1], 'nslookup answers on both');
   t.ok(lookup[0]!.clientEth0.length > 0 && lookup[0]!.clientEth0.every((d) => d.startsWith('pod coredns-')), `Cilium: the query leaves the pod for a coredns pod (${lookup[0]!.clientEth0})`);
   t.same(lookup[1]!.clientEth0, ['ClusterIP kube-dns'], 'iptables: for kube-dns\'s ClusterIP');
+  // The work per packet: netfilter's walk on the iptables side, BPF map lookups on Cilium's.
+  const [cil, ipt] = rep.steps[0]!.results;
+  t.match(cil!.work, { cilium: { packets: { first: Number, later: Number }, perPacket: { lookups: { first: Number, later: Number } } } });
+  t.notOk(cil!.work.iptables, 'Cilium: no netfilter rules walked');
+  t.match(ipt!.work.iptables!.tables.find((x) => x.table === 'nat' && x.hook === 'PREROUTING'), { walked: { later: 0 } }, 'later packets walk no nat rule');
+  t.ok(ipt!.work.iptables!.perPacket.first > ipt!.work.iptables!.perPacket.later, 'a first packet walks more rules than a later one');
 });
 
 t.test('tables: the datapaths side by side, each step, each request, the state', async (t) => {
@@ -35,6 +41,7 @@ t.test('tables: the datapaths side by side, each step, each request, the state',
   t.match(r.stdout, /\nanswered +4\/4 +4\/4\n/);
   t.match(r.stdout, /\nnetpod eth0 sent to +pod [^\n]*  +ClusterIP kube-dns, ClusterIP webpod\n/, 'without socket LB the pod sends to the ClusterIPs');
   t.match(r.stdout, /\n1 +webpod\d saw 10\.244\.0\.10:\d+ +webpod\d saw 10\.244\.0\.10:\d+\n/);
+  t.match(r.stdout, /\nper packet: first \/ later +cilium +cilium:socketLB=false\npackets through tc programs +\d+ \/ \d+ +\d+ \/ \d+\nbpf map lookups +[\d.]+ \/ [\d.]+ +[\d.]+ \/ [\d.]+\n/);
   t.match(r.stdout, /\nstate after the traffic \(all nodes\)\n +cilium +cilium:socketLB=false\nnf_conntrack entries +0 +0\n/);
 });
 
