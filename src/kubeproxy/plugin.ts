@@ -146,7 +146,7 @@ export function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
 }
 
 /** `conntrack -E [filters] [-e MASK]`: the node's events that pass the filters, one line each, until stopped. */
-function conntrackFollow(nf: Netfilter): FollowTool {
+export function conntrackFollow(nf: Netfilter): FollowTool {
   return (argv, out) => {
     const sel = conntrackEvents(argv);
     if (sel === undefined || 'code' in sel) return sel && result(sel);

@@ -8,7 +8,7 @@
 // deleted; graceful termination's weight 0 is not modelled). The nodes get
 // ipvsadm and ipset beside iptables, iptables-save, iptables-restore and conntrack.
 
-import type { DatapathConfig, EventStream, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathConfig, EventStream, FollowTool, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { bindAddress, enableIpvs, unbindAddress, type IpvsNs } from '../kernel/ipvs.ts';
 import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
@@ -22,7 +22,7 @@ import { ipToU32 } from '../wire/addr.ts';
 import { KubeProxyInputError } from './adapter.ts';
 import { ipvsJumps } from './ipvs_rules.ts';
 import { syncIpvs, type IpvsSync } from './ipvs.ts';
-import { ensureJumps, kubeProxySystemObjects, MAX_ERRORS, must, nodeConfig, result, tools, type ProxyNode } from './plugin.ts';
+import { conntrackFollow, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, must, nodeConfig, result, tools, type ProxyNode } from './plugin.ts';
 import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts } from './seam.ts';
 import { restoreText } from './text.ts';
 
@@ -147,6 +147,8 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       const follow: EventStream = (cb) => n.nf.conntrack.onEvent((type, e, nowNs) => cb(entryLine(e, nowNs, type)));
       return { conntrack: follow };
     },
+    // `conntrack -E` with its filters, as on an iptables node.
+    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf) } : {}; },
   };
 }
 
