@@ -55,6 +55,27 @@ t.test('cilium: CT entries from the client to the backend, no nf_conntrack, data
   t.ok(m.some((c) => c.source === 'cilium' && c.name === 'Success EGRESS' && c.packets > 0), 'bpf metrics list rows');
 });
 
+t.test('work: the rules and map lookups a curl cost each datapath', async (t) => {
+  for (const datapath of ['iptables', 'cilium']) {
+    const lab = Lab.fromYaml(YAML, { datapath, seed: 5 });
+    t.teardown(() => lab.close());
+    const cip = lab.service('webpod').clusterIP;
+    const { result, work } = await lab.work(() => lab.exec('netpod', `curl -s ${cip}`));
+    t.equal(result.exitCode, 0, `${datapath}: answered`);
+    if (datapath === 'iptables') {
+      t.notOk(work.cilium);
+      t.equal(work.iptables!.packets.first, 2, 'the SYN is new on the client\'s node and on the backend\'s');
+      const nat = work.iptables!.tables.find((x) => x.table === 'nat' && x.hook === 'PREROUTING')!;
+      t.ok(nat.walked.first > 0 && nat.walked.later === 0, `nat PREROUTING: ${JSON.stringify(nat.walked)}`);
+    } else {
+      t.notOk(work.iptables);
+      t.ok(work.cilium!.packets.first >= 2 && work.cilium!.perPacket.lookups.later > 0, JSON.stringify(work.cilium!.perPacket));
+      t.ok(work.cilium!.programs.some((p) => p.prog === 'cil_sock4_connect' && p.runs.first === 1), 'socket LB translated the ClusterIP at connect()');
+    }
+    t.equal((lab.cluster.kernel(lab.nodes()[0]!) as unknown as { runtime: { recorder: unknown } }).runtime.recorder, null, 'recording stops with fn');
+  }
+});
+
 t.test('apply, a new service reached by name; the same seed gives the same run', async (t) => {
   const run = async (seed: number) => {
     const lab = Lab.fromYaml(YAML, { datapath: 'iptables', seed });

@@ -13,6 +13,7 @@ import { TcpdumpFormatter } from '../wire/tcpdump.ts';
 import { withDatapath } from './datapath_doc.ts';
 import { decodeFrame, type Packet } from './packets.ts';
 import { parseCiliumCt, parseCiliumMetrics, parseCiliumNat, parseConntrack, parseIptablesCounters, type CiliumCtEntry, type ConntrackEntry, type Counter } from './state.ts';
+import { startWork, type DatapathWork } from './work.ts';
 
 export interface LabOptions {
   /** Datapath short form replacing the file's (`cilium`, `iptables`); omitted: the file's own (default cilium). */
@@ -169,6 +170,18 @@ export class Lab {
       ...parseIptablesCounters(n, (await this.tool(n, ['iptables-save', '-c'])) ?? ''),
       ...(this.cluster.spec.cni === 'cilium' ? parseCiliumMetrics(n, (await this.tool(n, ['cilium-dbg', 'bpf', 'metrics', 'list'])) ?? '') : []),
     ]);
+  }
+
+  /**
+   * Run fn and report the datapath's work per packet meanwhile, on every node: iptables rules
+   * walked per table and hook, Cilium map lookups per map, programs and tail calls, for a
+   * connection's first packet and the later ones (what `dplab compare` shows per step).
+   */
+  async work<T>(fn: () => Promise<T>): Promise<{ result: T; work: DatapathWork }> {
+    const stop = startWork(this);
+    let result: T;
+    try { result = await fn(); } catch (e) { stop(); throw e; }
+    return { result, work: stop() };
   }
 
   /** Stop every capture and app. */
