@@ -80,7 +80,14 @@ export interface TcpConnection {
 export interface UdpSocket {
   readonly local: Endpoint4;
   send(to: Endpoint4, data: Uint8Array): void;
-  /** Next datagram, or null after timeoutNs of virtual time. `from` is after recvmsg reverse translation. */
+  /** connect(2): cgroup connect4 runs once (socket LB translates here), the peer and source address are fixed. Throws SocketError. */
+  connect(to: Endpoint4): void;
+  /** send(2) to the connected peer (no sendmsg4 run). */
+  write(data: Uint8Array): void;
+  /**
+   * Next datagram, or null after timeoutNs of virtual time. `from` is after recvmsg reverse translation.
+   * A connected socket rejects with the SocketError of an ICMP error about its peer (ECONNREFUSED...).
+   */
   recv(timeoutNs: number): Promise<{ data: Uint8Array; from: Endpoint4 } | null>;
   close(): void;
 }

@@ -7,7 +7,7 @@ import { readU16, readU32 } from '../wire/addr.ts';
 import { buildTcpFrame } from '../wire/build.ts';
 import { checksum } from '../wire/checksum.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IP_DADDR, IP_SADDR, pseudoHeaderSum } from '../wire/ipv4.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, newTcpRxOptions, parseTcpOptions, type TcpRxOptions } from '../wire/tcp.ts';
 import type { CgroupHook, Endpoint4, PingReply, PmtuDisc, SocketApi, TcpConnection, UdpSocket } from './api.ts';
 import { SocketError } from './api.ts';
@@ -206,6 +206,7 @@ export class Sockets implements SocketApi {
     const f = skb.data;
     const inner = l4 + 8;
     if (skb.len >= inner + 28 && f[inner + 9] === IPPROTO_ICMP && this.pingTable !== null) { this.pingTable.errorRcv(skb, l4); return; }
+    if (skb.len >= inner + 28 && f[inner + 9] === IPPROTO_UDP && f[l4] === 3) { this.udpErr(f, l4, inner); return; }
     if (skb.len < inner + 28 || f[inner + 9] !== IPPROTO_TCP || f[l4] !== 3) return;
     const ihl = (f[inner]! & 15) * 4;
     const dst = readU32(f, inner + 16);
@@ -216,4 +217,15 @@ export class Sockets implements SocketApi {
     if (s && code === 4) { s.mtuReduced(); return; }
     if (s && s.state === St.SYN_SENT && (code === 1 || code === 0 || code === 3)) s.fail(code === 3 ? 'ECONNREFUSED' : 'EHOSTUNREACH');
   }
+
+  /** __udp4_lib_err: the quoted datagram names our socket and its peer; only a connected socket hears of it. */
+  private udpErr(f: Uint8Array, l4: number, inner: number): void {
+    const ihl = (f[inner]! & 15) * 4;
+    const code = UDP_UNREACH[f[l4 + 1]!];
+    const s = this.udp.get(readU16(f, inner + ihl));
+    if (code && s) s.icmpError(code, readU32(f, inner + 16), readU16(f, inner + ihl + 2));
+  }
 }
+
+/** ICMP type 3 code -> the errno __udp4_lib_err reports (icmp_err_convert); frag-needed (4) only teaches the PMTU. */
+const UDP_UNREACH: Record<number, 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH'> = { 0: 'ENETUNREACH', 1: 'EHOSTUNREACH', 3: 'ECONNREFUSED' };

@@ -18,14 +18,19 @@ import type { TimerHandle } from '../sim/sim.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 type Msg = { data: Uint8Array; from: Endpoint4 };
+type Waiter = { resolve: (m: Msg | null) => void; reject: (e: SocketError) => void; timer: TimerHandle };
 type RouteCache = { dst: number; ver: number; route: Route | undefined; dev: Device; src: number };
 
 export class UdpSock implements UdpSocket {
   readonly local: Endpoint4;
   readonly cookie: number;
   private queue: Msg[] = [];
-  private waiters: Array<{ resolve: (m: Msg | null) => void; timer: TimerHandle }> = [];
+  private waiters: Waiter[] = [];
   private closed = false;
+  /** The connected peer (after connect4's translation): fixed destination and the only accepted source. */
+  peer: Endpoint4 | undefined;
+  /** sk_err: an ICMP error for the connected peer, reported once by the next recv. */
+  private err: SocketError | undefined;
   /** sendmsg4/recvmsg4 context, refilled per datagram (programs only use it during the call). */
   private readonly ctx: SockAddrCtx = { userIp4: 0, userPort: 0, protocol: IPPROTO_UDP, sockCookie: 0, netnsCookie: 0, srcIp4: 0, srcPort: 0, epId: 0 };
   private rc: RouteCache | null = null;
@@ -35,17 +40,48 @@ export class UdpSock implements UdpSocket {
     this.cookie = ns.node.nextSocketCookie();
   }
 
-  send(to: Endpoint4, data: Uint8Array): void { this.sendFrom(0, to, data); }
+  send(to: Endpoint4, data: Uint8Array): void { this.sendFrom(this.local.ip, to, data); }
 
-  /** sendmsg: cgroup sendmsg4 may rewrite the destination; src 0 = pick by route. */
+  /**
+   * connect(2) on a UDP socket (udp_pre_connect, ip4_datagram_connect): cgroup connect4 runs once, so socket LB
+   * picks the backend here and not per datagram; the route fixes the source address; from now on only the peer's
+   * datagrams are delivered and ICMP errors about it are reported to the next recv.
+   */
+  connect(to: Endpoint4): void {
+    if (this.closed) throw new SocketError('EADDRINUSE', 'Socket closed');
+    const ctx = this.fillCtx(to.ip, to.port);
+    if (!this.ns.sock.runCgroup('connect4', ctx)) throw new SocketError('EHOSTUNREACH', 'No route to host');
+    const peer = { ip: ctx.userIp4 >>> 0, port: ctx.userPort };
+    const c = this.routeTo(peer.ip);
+    if (this.local.ip === 0) this.local.ip = c.src;
+    this.peer = peer;
+    this.err = undefined;
+  }
+
+  /** send(2) on a connected socket: no address, so no sendmsg4 run (udp_sendmsg runs it only for msg_name). */
+  write(data: Uint8Array): void {
+    if (!this.peer) throw new SocketError('EADDRINUSE', 'Destination address required');
+    this.transmit(this.local.ip, this.peer.ip, this.peer.port, data);
+  }
+
+  private fillCtx(ip: number, port: number): SockAddrCtx {
+    const ctx = this.ctx, ns = this.ns;
+    ctx.userIp4 = ip; ctx.userPort = port; ctx.protocol = IPPROTO_UDP; ctx.sockCookie = this.cookie;
+    ctx.netnsCookie = ns.cookie; ctx.srcIp4 = this.local.ip; ctx.srcPort = this.local.port; ctx.epId = ns.epId;
+    return ctx;
+  }
+
+  /** sendmsg with an address: cgroup sendmsg4 may rewrite the destination; src 0 = pick by route. */
   sendFrom(src: number, to: Endpoint4, data: Uint8Array): void {
     if (this.closed) return;
+    const ctx = this.fillCtx(to.ip, to.port);
+    if (!this.ns.sock.runCgroup('sendmsg4', ctx)) return;
+    this.transmit(src, ctx.userIp4 >>> 0, ctx.userPort, data);
+  }
+
+  private transmit(src: number, dst: number, dport: number, data: Uint8Array): void {
+    if (this.closed) return;
     const ns = this.ns;
-    const ctx = this.ctx;
-    ctx.userIp4 = to.ip; ctx.userPort = to.port; ctx.protocol = IPPROTO_UDP; ctx.sockCookie = this.cookie;
-    ctx.netnsCookie = ns.cookie; ctx.srcIp4 = this.local.ip; ctx.srcPort = this.local.port; ctx.epId = ns.epId;
-    if (!ns.sock.runCgroup('sendmsg4', ctx)) return;
-    const dst = ctx.userIp4 >>> 0;
     const c = this.routeTo(dst);
     if (!src) src = c.src;
     // IP_PMTUDISC_WANT, a UDP socket's default: DF while the datagram fits the path MTU, else
@@ -54,7 +90,7 @@ export class UdpSock implements UdpSocket {
     if (len > IP_MAX_LEN) return; // EMSGSIZE: nothing is sent
     const base = c.route?.mtu ?? c.dev.mtu;
     const df = len <= base && (len <= MIN_PMTU || c.route === undefined || len <= pathMtu(ns, dst, c.route, c.dev));
-    const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df, sport: this.local.port, dport: ctx.userPort }, data);
+    const f = buildUdpFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src, dst, ttl: ns.defaultTtl, id: ns.nextIpId(), df, sport: this.local.port, dport }, data);
     const skb = newSkb(f, f.length, 0);
     skb.sockCookie = this.cookie;
     ipLocalOut(ns, skb, c.route);
@@ -73,13 +109,24 @@ export class UdpSock implements UdpSocket {
     return c;
   }
 
+  /** Rejects with the pending ICMP error of a connected socket (once, as sock_error clears sk_err). */
   recv(timeoutNs: number): Promise<Msg | null> {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
-    return new Promise((resolve) => {
-      const w = { resolve, timer: this.ns.node.sim.schedule(timeoutNs, () => { const i = this.waiters.indexOf(w); if (i >= 0) this.waiters.splice(i, 1); resolve(null); }) };
+    const err = this.err;
+    if (err) { this.err = undefined; return Promise.reject(err); }
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: this.ns.node.sim.schedule(timeoutNs, () => { const i = this.waiters.indexOf(w); if (i >= 0) this.waiters.splice(i, 1); resolve(null); }) };
       this.waiters.push(w);
     });
+  }
+
+  /** __udp4_lib_err for a connected socket: the error wakes one reader, or waits for the next recv. */
+  icmpError(code: 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH', dst: number, dport: number): void {
+    if (this.closed || !this.peer || this.peer.ip !== dst || this.peer.port !== dport) return;
+    const e = new SocketError(code, code === 'ECONNREFUSED' ? 'Connection refused' : code === 'ENETUNREACH' ? 'Network is unreachable' : 'No route to host');
+    const w = this.waiters.shift();
+    if (w) { w.timer.cancel(); w.reject(e); } else this.err = e;
   }
 
   close(): void {
@@ -105,16 +152,16 @@ export class UdpSock implements UdpSocket {
     if (len < 8 || l4 + len > skb.len) return;
     if (readU16(f, l4 + 6) !== 0 && checksum(f, l4, len, pseudoHeaderSum(saddr, daddr, IPPROTO_UDP, len)) !== 0) return;
     const sport = readU16(f, l4), dport = readU16(f, l4 + 2);
-    const s = socks.udp.get(dport);
+    const found = socks.udp.get(dport);
+    // A connected socket matches only its peer's datagrams (compute_score: daddr and dport must agree).
+    const s = found && (!found.peer || (found.peer.ip === saddr && found.peer.port === sport)) ? found : undefined;
     if (!s) {
       if (daddr === 0xffffffff) return;
       const err = buildPortUnreachFrame({ srcMac: ZERO_MAC, dstMac: ZERO_MAC, src: daddr, dst: saddr, ttl: ns.defaultTtl, id: ns.nextIpId() }, f.subarray(0, skb.len));
       ipLocalOut(ns, newSkb(err, err.length, 0));
       return;
     }
-    const ctx = s.ctx;
-    ctx.userIp4 = saddr; ctx.userPort = sport; ctx.protocol = IPPROTO_UDP; ctx.sockCookie = s.cookie;
-    ctx.netnsCookie = ns.cookie; ctx.srcIp4 = s.local.ip; ctx.srcPort = s.local.port; ctx.epId = ns.epId;
+    const ctx = s.fillCtx(saddr, sport);
     socks.runCgroup('recvmsg4', ctx);
     s.deliver(f.slice(l4 + 8, l4 + len), { ip: ctx.userIp4 >>> 0, port: ctx.userPort }, daddr);
   }

@@ -74,9 +74,13 @@ export class FakeHost {
     const s: UdpSock = { port: p, onMessage, inbox: [], waiters: [] };
     this.udp.set(p, s);
     const net = this.net;
+    let peer: Endpoint4 | undefined;
     return {
       local: { ip: this.ip, port: p },
       send: (to, data) => net.sendUdp(this, p, to, data),
+      // Translation stays per datagram here (sendUdp): the fake models no socket LB.
+      connect: (to) => { peer = to; },
+      write: (data) => { if (peer) net.sendUdp(this, p, peer, data); },
       recv: (timeoutNs) => {
         const m = s.inbox.shift();
         if (m) return Promise.resolve(m);
