@@ -9,11 +9,11 @@
 // Run: node --expose-gc --import tsx bench/iptables_datapath.bench.ts [--rounds N]
 
 import { Cluster } from '../src/cluster/cluster.ts';
-import type { Netns, TcpConnection } from '../src/kernel/api.ts';
+import type { Netns } from '../src/kernel/api.ts';
 import { ipToU32 } from '../src/wire/addr.ts';
 import { benchArgs, runBench } from './lib/harness.ts';
-import { perSec, span, type Figures } from './lib/figures.ts';
 import { udpFlow } from './lib/udp_flow.ts';
+import { tcpConnections } from './lib/tcp_conns.ts';
 
 const UDP_N = 20_000, CONNS = 1_000, WARMUP = 5_000;
 const SINK = `apiVersion: v1
@@ -38,32 +38,6 @@ function lab(): Lab {
   return { cluster, client: cluster.podContext('default', 'net-pod').netns, sink: cluster.podContext('default', 'sink').netns };
 }
 
-const cpuRate = (n: number, ms: number) => perSec(n, ms, 'cpu');
-const wallRate = (n: number, ms: number) => perSec(n, ms, 'wall');
-
-async function newConnections(l: Lab, n: number): Promise<Figures> {
-  const sim = l.cluster.sim, vip = ipToU32('10.200.1.200');
-  let accepted = 0;
-  const srv = l.sink.sockets.tcpListen(8080, (c) => { accepted++; c.onEnd(() => c.end()); });
-  const round = async (k: number) => {
-    const open: TcpConnection[] = [];
-    for (let i = 0; i < k; i++) void l.client.sockets.tcpConnect({ ip: vip, port: 8080 }).then((c) => { open.push(c); });
-    sim.runSync(); await Promise.resolve(); await Promise.resolve();
-    if (open.length !== k) throw new Error(`connect: ${open.length}/${k} established`);
-    for (const c of open) c.end();
-    sim.runSync();
-    // TIME_WAIT (and conntrack's 120 s TIME_WAIT entries) run out between bursts.
-    sim.schedule(121e9, () => {}); sim.runSync();
-  };
-  await round(100);
-  const a0 = accepted, stop = span();
-  for (let i = 0; i < n; i += 100) await round(100);
-  const { wallMs, cpuMs } = stop();
-  if (accepted - a0 !== n) throw new Error(`accepted ${accepted - a0}/${n}`);
-  srv.close();
-  return { connections: n, connectionsPerSec: cpuRate(n, cpuMs), connectionsPerWallSec: wallRate(n, wallMs) };
-}
-
 let shared: Lab | undefined;
 const get = () => (shared ??= lab());
 await runBench({
@@ -72,7 +46,7 @@ await runBench({
   cases: [
     { name: 'udp.podIP', run: () => udpFlow(get(), ipToU32('10.10.3.50'), UDP_N, WARMUP) },
     { name: 'udp.clusterIP', run: () => udpFlow(get(), ipToU32('10.200.1.200'), UDP_N, WARMUP) },
-    { name: 'tcp.newConnectionsClusterIP', run: () => newConnections(get(), CONNS) },
+    { name: 'tcp.newConnectionsClusterIP', run: () => tcpConnections(get().cluster, get().client, get().sink, ipToU32('10.200.1.200'), 8080, CONNS) },
   ],
   done: () => shared?.cluster.close(),
 }, benchArgs());

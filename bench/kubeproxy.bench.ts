@@ -5,32 +5,14 @@
 // Target (issue 9): iptables-save for 10k services in <= 1 s.
 // Run: node --expose-gc --import tsx bench/kubeproxy.bench.ts [--rounds N] [--only save10k]
 
-import { restoreText, saveText, syncIptables, syncIpvs, type ProxyConfig, type ProxyState } from '../src/kubeproxy/index.ts';
+import { restoreText, saveText, syncIptables, syncIpvs, type ProxyConfig } from '../src/kubeproxy/index.ts';
+import { clusterIpState } from './lib/proxy_state.ts';
 import { runBench } from './lib/harness.ts';
 import { millis, span, type Figures } from './lib/figures.ts';
 
 const cfg: ProxyConfig = { nodeName: 'node-0', nodeIP: '172.18.0.2', clusterCIDR: '10.10.0.0/16' };
 
-function cluster(n: number): ProxyState {
-  const state: ProxyState = { services: [], endpointSlices: [] };
-  for (let i = 0; i < n; i++) {
-    const name = `svc-${i}`;
-    state.services.push({
-      namespace: 'bench', name, type: 'ClusterIP', clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`,
-      ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 0 }], externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [],
-      sessionAffinity: 'None', stickyMaxAgeSeconds: 10800, externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', healthCheckNodePort: 0,
-    });
-    state.endpointSlices.push({
-      namespace: 'bench', serviceName: name, addressType: 'IPv4', ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
-      endpoints: [0, 1].map((k) => ({
-        ip: `10.10.${(2 * i + k) >> 8 & 255}.${(2 * i + k) & 255}`, ready: true, serving: true, terminating: false, nodeName: `node-${k}`,
-      })),
-    });
-  }
-  return state;
-}
-
-const states = new Map([[1000, cluster(1000)], [10000, cluster(10000)]]);
+const states = new Map([[1000, clusterIpState(1000)], [10000, clusterIpState(10000)]]);
 
 function timed(n: number, what: 'restore' | 'save' | 'ipvs'): Figures {
   const st = states.get(n)!;

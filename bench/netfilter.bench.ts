@@ -6,10 +6,6 @@
 // ../shared/tools/kernel-iptables-scaling.sh (iptables-nft).
 // Run: node --expose-gc --import tsx bench/netfilter.bench.ts [--rounds N] [--only perRule] [--no-kernel]
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Rng } from '../src/sim/sim.ts';
 import { ipToU32, u32ToIp } from '../src/wire/addr.ts';
 import { walk } from '../src/netfilter/eval.ts';
@@ -22,10 +18,10 @@ import { KUBE_PROXY_SETTINGS, TCP_ACK, TCP_SYN } from '../src/netfilter/conntrac
 import type { EvalCtx, Pkt } from '../src/netfilter/types.ts';
 import { benchArgs, runBench, type Case } from './lib/harness.ts';
 import { millis, perSec, span, type Measured } from './lib/figures.ts';
+import { kernelFigure } from './lib/kernel_iptables.ts';
 
 const SIZES = [10, 100, 1000, 10000];
 const args = benchArgs();
-const KERNEL_SCRIPT = join(import.meta.dirname, '../../shared/tools/kernel-iptables-scaling.sh');
 
 /** kube-proxy-shaped nat table (as the kernel script generates it): n ClusterIP services, 3 endpoints each. */
 function natRules(n: number): string {
@@ -157,31 +153,7 @@ cases.push({
   },
 });
 
-/** The real kernel's figure, once, before the rounds (root only). */
-function kernelFigure(): Record<string, unknown> {
-  if (args.rest.includes('--no-kernel')) return { skipped: '--no-kernel' };
-  if (process.getuid?.() !== 0) return { skipped: 'not root: the real kernel was not measured' };
-  if (!existsSync(KERNEL_SCRIPT)) return { skipped: `no ${KERNEL_SCRIPT}` };
-  const dir = mkdtempSync(join(tmpdir(), 'nf-bench-'));
-  try {
-    const outPath = join(dir, 'kernel.json');
-    const r = spawnSync('bash', [KERNEL_SCRIPT], {
-      env: { ...process.env, KPA_SIZES: '10 1000 5000', KPA_BACKENDS: 'nft', KPA_DURATION: '2', KPA_REPS: '2', KPA_ECHO_DURATION: '1', KPA_OUT: outPath, KPA_DEADLINE: '400' },
-      encoding: 'utf8', timeout: 600_000,
-    });
-    if (r.status !== 0) return { failed: (r.stderr ?? '').split('\n').slice(-5).join('\n') };
-    const j = JSON.parse(readFileSync(outPath, 'utf8'));
-    const der = j.derived?.nft ?? {};
-    return {
-      script: '../shared/tools/kernel-iptables-scaling.sh (KPA_SIZES="10 1000 5000" KPA_BACKENDS=nft KPA_DURATION=2 KPA_REPS=2)',
-      iptables: j.iptables_version, kernel: j.kernel,
-      nsPerRuleNft: der.ns_per_rule_median_connect, nsPerRuleNftTotal: der.ns_per_rule_median_total,
-      points: der.points,
-    };
-  } finally { rmSync(dir, { recursive: true, force: true }); }
-}
-
-const kernel = kernelFigure();
+const kernel = kernelFigure(args.rest);
 await runBench({
   header: {
     bench: 'netfilter',

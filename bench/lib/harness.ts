@@ -4,7 +4,8 @@
 // one JSON object: per figure {median, min, max, runs, calibrated}.
 //
 // Flags (any bench): --rounds N (or BENCH_ROUNDS), --only a,b (case-name
-// prefixes), --samples (add every run's values, for bench/compare.ts).
+// prefixes), --samples (add every run's values, for bench/compare.ts);
+// BENCH_ARGS adds flags from the environment.
 
 import { type Figures } from './figures.ts';
 import { REFERENCE_METHOD, timeReference, type ReferenceCost } from './reference.ts';
@@ -30,8 +31,8 @@ export interface Bench {
 
 export interface Args { rounds?: number; only: string[]; samples: boolean; rest: string[] }
 
-/** The harness flags of process.argv; `rest` is what the bench itself may read. */
-export function benchArgs(argv = process.argv.slice(2)): Args {
+/** The harness flags of process.argv (then of BENCH_ARGS, space-separated: bench/compare.ts passes them through); `rest` is what the bench itself may read. */
+export function benchArgs(argv = [...process.argv.slice(2), ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)]): Args {
   const a: Args = { only: [], samples: false, rest: [] };
   if (process.env.BENCH_ROUNDS) a.rounds = Number(process.env.BENCH_ROUNDS);
   for (let i = 0; i < argv.length; i++) {
