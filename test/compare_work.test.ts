@@ -9,7 +9,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATAPATHS } from '../src/cluster/datapaths.ts';
-import { compare, formatReport, parseTraffic, type CompareReport, type StepResult, type Variant } from '../src/compare/index.ts';
+import { compare, formatReport, Lab, parseTraffic, type CompareReport, type StepResult, type Variant } from '../src/compare/index.ts';
 
 // webpod's ClusterIP pinned so curl needs no DNS (no kube-dns packets in the counts).
 const YAML = readFileSync(join(import.meta.dirname, 'scenarios/compare/cluster.yaml'), 'utf8')
@@ -44,6 +44,15 @@ t.test('iptables: a first packet walks O(services) nat rules; each service adds 
   // Per request at least the backend node's SYN (to a pod address, no ClusterIP) walks every KUBE-SERVICES rule.
   t.ok(w20! - w0! >= 3 * 20, `20 more services: ${w0} -> ${w20} rules walked by the first packets`);
   t.equal(w40! - w20!, w20! - w0!, 'linear in the number of services');
+  // The growth is KUBE-SERVICES' own: each request has first packets that walk every one of its rules.
+  const kubeServices = async (n: number) => {
+    const lab = Lab.fromYaml(withServices(n), { datapath: 'iptables', seed: 7 });
+    try { return (await lab.nodeExec(lab.nodes()[0]!, ['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES'])).stdout.split('\n').filter((l) => l.startsWith('-A ')).length; } finally { lab.close(); }
+  };
+  const [k0, k20] = [await kubeServices(0), await kubeServices(20)];
+  t.equal(k20 - k0, 20, 'KUBE-SERVICES: one more rule per service port');
+  const per = (w20! - w0!) / (k20 - k0);
+  t.ok(Number.isInteger(per) && per >= 3, `every added KUBE-SERVICES rule is walked by ${per} first packets (at least one per request)`);
   t.ok(natPre(40).perPacket.first > natPre(20).perPacket.first && natPre(20).perPacket.first > natPre(0).perPacket.first, 'per first packet too');
   for (const n of SIZES) {
     const w = result(n, 'iptables').work.iptables!;
