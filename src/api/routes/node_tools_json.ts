@@ -87,7 +87,7 @@ export function ipvsJson(list: string, statsText?: string): VirtualServerJson[] 
     const s = SERVICE.exec(line);
     if (s) {
       const flags = s[5]!.trim();
-      out.push({ protocol: s[1]!, address: s[2]!, port: Number(s[3]), scheduler: s[4]!, persistent: Number(/persistent (\d+)/.exec(flags)?.[1] ?? 0), flags, realServers: [] });
+      out.push({ protocol: s[1]!, address: s[2]!, port: Number(s[3]), scheduler: s[4]!, persistent: Number(/persistent (\d+)/.exec(flags)?.[1] ?? 0), flags, stats: undefined, realServers: [] });
       continue;
     }
     const d = DEST.exec(line);
