@@ -144,12 +144,14 @@ function iptablesResult(stats: WalkStats[]): IptablesWork {
 export function startWork(lab: Lab): () => DatapathWork {
   const kernels = lab.nodes().map((n) => lab.cluster.kernel(n) as LinuxNode);
   const nfs = kernels.map((k) => (k.hostNs as { netfilter: Netfilter | null }).netfilter).filter((nf): nf is Netfilter => nf !== null && !nf.idle());
+  // Whatever collected before (a user's recorder) gets its place back when this stops.
+  const prevStats = nfs.map((nf) => nf.walkStats), prevRec = kernels.map((k) => k.runtime.recorder);
   const stats = nfs.map((nf) => (nf.walkStats = new WalkStats()));
   const cilium = lab.datapath.cni === 'cilium' ? new CiliumCollector() : null;
   if (cilium) for (const k of kernels) k.runtime.recorder = cilium.recorder();
   return () => {
-    for (const nf of nfs) nf.walkStats = null;
-    if (cilium) for (const k of kernels) k.runtime.recorder = null;
+    nfs.forEach((nf, i) => { nf.walkStats = prevStats[i]!; });
+    if (cilium) kernels.forEach((k, i) => { k.runtime.recorder = prevRec[i]!; });
     return { ...(stats.length ? { iptables: iptablesResult(stats) } : {}), ...(cilium ? { cilium: cilium.result() } : {}) };
   };
 }
