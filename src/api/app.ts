@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { manifestRoutes } from './routes/manifests.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { kubectlStreamRoutes } from './routes/kubectl_stream.ts';
 import { portForwardRoutes } from './routes/port_forward.ts';
 import { nodeFollowRoutes } from './routes/node_follow.ts';
 import { nodeToolRoutes } from './routes/node_tools.ts';
@@ -73,5 +74,6 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
   void app.register(flowRoutes, { ...routeOpts, registry });
   void app.register(agentRoutes, { ...routeOpts, limits: opts.streams });
   void app.register(portForwardRoutes, { ...routeOpts, registry });
+  void app.register(kubectlStreamRoutes, { ...routeOpts, registry });
   return app;
 }

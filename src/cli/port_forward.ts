@@ -110,7 +110,8 @@ async function forward(client: DplabClient, plan: Plan, port: ForwardedPort, loc
     if (!connected) {
       let m: { connected?: unknown; error?: string } = {};
       try { m = JSON.parse(data.toString()) as typeof m; } catch { /* not ours */ }
-      if (m.connected) { connected = true; start(); } else fail(m.error ?? 'the server refused the connection');
+      // The answer can come with the upgrade, before openStream resolves: start once both are there.
+      if (m.connected) { connected = true; if (ws) start(); } else fail(m.error ?? 'the server refused the connection');
       return;
     }
     if (!isBinary) return;
@@ -130,6 +131,7 @@ async function forward(client: DplabClient, plan: Plan, port: ForwardedPort, loc
   const path = `/v1/namespaces/${encodeURIComponent(plan.namespace)}/pods/${encodeURIComponent(plan.pod)}/portforward?port=${port.remote}`;
   try { ws = await client.openStream(path, onMessage); } catch (e) { fail(e instanceof Error ? e.message : String(e)); return; }
   const w = ws;
+  if (connected) start();
   w.once('close', () => { if (connected) local.end(); else if (!local.destroyed) fail('lost connection to pod'); });
   local.on('end', () => w.close(1000));
   local.on('error', () => w.terminate());

@@ -7,6 +7,7 @@ import { CliError } from './errors.ts';
 import { printExec, readManifest, readStdin } from './io.ts';
 import { mapGetArgs, mapGetOverApi } from './cilium_api.ts';
 import { isPortForward, portForward } from './port_forward.ts';
+import { kubectlStream, wantsStream } from './kubectl_stream.ts';
 
 /** Everything a verb needs: the server client, and the exit code it should end with. */
 export type VerbAction<A extends unknown[]> = (client: DplabClient, ...args: A) => Promise<number>;
@@ -74,6 +75,7 @@ export function addCommandVerbs(program: Command, exit: (code: number) => void):
     .action(act(async (client, args: string[]) => {
       // port-forward listens here, on the user's machine (src/cli/port_forward.ts); the rest runs on the server.
       if (isPortForward(args)) return portForward(client, args);
+      if (wantsStream(args)) return kubectlStream(client, args);
       return printExec(await client.kubectl(args, kubectlReadsStdin(args) ? await kubectlStdin(args, await readStdin()) : undefined));
     }));
 

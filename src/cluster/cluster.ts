@@ -23,6 +23,7 @@ import { listObjs, newState, type KubeState } from './kube/state.ts';
 import type { Any, KObject } from './kube/types.ts';
 import { runKubectl } from './kubectl/index.ts';
 import { podConnect, portForwardPlan, type PortForwardPlan } from './kubectl/port_forward.ts';
+import { runKubectlStream, type StreamWrite } from './kubectl/exec_stream.ts';
 import { datapathMemory, restoreDatapath, storeOwner } from './store/persist.ts';
 import { StoreError, type KubeStore } from './store/store.ts';
 import { LABS } from './labs/index.ts';
@@ -206,6 +207,9 @@ export class Cluster implements ClusterFacade {
   deleteSliced(yaml: string): Promise<string[]> { return this.api.deleteSliced(yaml); }
 
   kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return this.sim.settle(runKubectl(this, argv, stdin)); }
+
+  /** kubectl with its output streamed (an agent pod's `hubble observe -f` until signal aborts); the exit code. */
+  kubectlStream(argv: string[], write: StreamWrite, signal: AbortSignal): Promise<number> { return runKubectlStream(this, argv, write, signal); }
 
   /** The pod's runtime context (for exec); ClusterError 404 if it does not exist. */
   podContext(namespace: string, pod: string): PodRuntimeContext {

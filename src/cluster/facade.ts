@@ -36,6 +36,8 @@ export interface ClusterFacade {
   deleteSliced?(yaml: string): Promise<string[]>;
   /** `kubectl ...` as the real CLI would print it (get, describe, patch, exec, apply -f -, delete). */
   kubectl(argv: string[], stdin?: string): Promise<ExecResult>;
+  /** kubectl with its output streamed as it comes (`exec ... -- hubble observe -f` runs until signal aborts); the exit code. */
+  kubectlStream?(argv: string[], write: (fd: 'stdout' | 'stderr', text: string) => void | Promise<void>, signal: AbortSignal): Promise<number>;
   /** Run argv in a pod (namespace default if omitted), as kubectl exec does. */
   exec(namespace: string, pod: string, argv: string[]): Promise<ExecResult>;
   /** Run argv on a node's host netns (ip, route, bpftool, cilium-dbg...), stdin given to the command. */

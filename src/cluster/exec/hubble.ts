@@ -20,19 +20,61 @@ const CODE_NAMES: Readonly<Record<string, string>> = { INVALID_ARGUMENT: 'Invali
 /** A HubbleError as hubble prints a gRPC status error. */
 function rpcText(e: HubbleError): string { return `rpc error: code = ${CODE_NAMES[e.code] ?? e.code} desc = ${e.message}`; }
 
-async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc: HubbleService): Promise<ExecResult> {
-  // An exec here returns when the command ends; a follow would never end.
-  if (inv.request.follow) throw new HubbleUsageError('dplab: hubble observe --follow does not end inside kubectl exec here; use `dplab hubble observe -f`');
+/** Where a streamed command writes; a returned promise holds the next write back (a slow reader). */
+export type StreamWrite = (fd: 'stdout' | 'stderr', text: string) => void | Promise<void>;
+
+/** Prints each response as it comes (until the stream ends, or signal aborts a follow). */
+async function observeTo(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc: HubbleService, write: StreamWrite, signal: AbortSignal): Promise<void> {
   const printer = new FlowPrinter(inv.print);
-  let stdout = '', stderr = '';
   try {
-    await svc.getFlows(inv.request, (r) => { const p = printer.write(r); stdout += p.stdout; if (!inv.silentErrors) stderr += p.stderr; }, new AbortController().signal);
+    await svc.getFlows(inv.request, (r) => {
+      const p = printer.write(r);
+      const w = p.stdout ? write('stdout', p.stdout) : undefined;
+      if (p.stderr && !inv.silentErrors) void write('stderr', p.stderr);
+      return w;
+    }, signal);
   } catch (e) {
     // hubble prints an Unknown status by its message alone, any other as grpc-go words it.
     throw e instanceof HubbleError ? new HubbleUsageError(rpcText(e)) : e;
   }
-  stdout += printer.close().stdout;
+  const tail = printer.close().stdout;
+  if (tail) await write('stdout', tail);
+}
+
+async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc: HubbleService): Promise<ExecResult> {
+  // A one-shot exec returns when the command ends; a follow ends only when the exec is interrupted (the streamed exec).
+  if (inv.request.follow) throw new HubbleUsageError('dplab: hubble observe --follow streams only through `dplab kubectl exec ... -- hubble observe -f` (until Ctrl-C)');
+  let stdout = '', stderr = '';
+  await observeTo(inv, svc, (fd, text) => { if (fd === 'stdout') stdout += text; else stderr += text; }, new AbortController().signal);
   return { stdout, stderr, exitCode: 0 };
+}
+
+/** True for `hubble observe ...` (the one command a streamed exec runs itself; anything else runs as a one-shot exec). */
+export function isHubbleObserve(command: readonly string[]): boolean { return command[0] === 'hubble' && command[1] === 'observe'; }
+
+/**
+ * `hubble observe [-f]` in the agent pod, streamed: each line as its flow
+ * comes, until the stream ends or (with -f) signal aborts, as Ctrl-C ends a
+ * follow; the exit code. observer: that node's Hubble.
+ */
+export async function agentHubbleStream(observer: HubbleService | undefined, argv: readonly string[], nowMs: number, write: StreamWrite, signal: AbortSignal): Promise<number> {
+  try {
+    const inv = parseHubbleArgs(argv, { nowMs, serverEnv: AGENT_HUBBLE_SOCK });
+    if (inv.cmd !== 'observe') throw new HubbleUsageError('dplab: a streamed exec runs hubble observe only');
+    checkServer(inv.server, observer);
+    await observeTo(inv, observer!, write, signal);
+    return 0;
+  } catch (e) {
+    await write('stderr', `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`);
+    return 1;
+  }
+}
+
+/** The agent's local socket is the one server this hubble reaches (a node without Hubble has no socket). */
+function checkServer(server: string, svc: HubbleService | undefined): void {
+  if (server !== AGENT_HUBBLE_SOCK || !svc) {
+    throw new HubbleUsageError(svc ? `dplab: the hubble in the agent pod reaches only ${AGENT_HUBBLE_SOCK}` : `failed to connect to '${server}': connection error: desc = "transport: error while dialing: dial unix /var/run/cilium/hubble.sock: connect: no such file or directory"`);
+  }
 }
 
 function status(inv: Extract<HubbleInvocation, { cmd: 'status' }>, svc: HubbleService): ExecResult {
@@ -57,13 +99,11 @@ export function agentHubbleTool(observer: () => HubbleService | undefined, nowMs
       const inv = parseHubbleArgs(argv, { nowMs: nowMs(), serverEnv: AGENT_HUBBLE_SOCK });
       if (inv.cmd === 'text') return { stdout: inv.stdout, stderr: '', exitCode: 0 };
       const svc = observer();
-      if (inv.server !== AGENT_HUBBLE_SOCK || !svc) {
-        throw new HubbleUsageError(svc ? `dplab: the hubble in the agent pod reaches only ${AGENT_HUBBLE_SOCK}` : `failed to connect to '${inv.server}': connection error: desc = "transport: error while dialing: dial unix /var/run/cilium/hubble.sock: connect: no such file or directory"`);
-      }
+      checkServer(inv.server, svc);
       switch (inv.cmd) {
-        case 'observe': return await observe(inv, svc);
-        case 'status': return status(inv, svc);
-        case 'nodes': return listNodes(inv, svc);
+        case 'observe': return await observe(inv, svc!);
+        case 'status': return status(inv, svc!);
+        case 'nodes': return listNodes(inv, svc!);
       }
     } catch (e) {
       return { stdout: '', stderr: `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`, exitCode: 1 };
