@@ -15,6 +15,8 @@ export interface TcpdumpOptions {
   link?: boolean;
   /** -S: absolute TCP sequence numbers. */
   absoluteSeq?: boolean;
+  /** -q: quiet, "tcp LENGTH" after the ports (print-tcp.c ndo_qflag). */
+  quiet?: boolean;
 }
 
 /** "HH:MM:SS.uuuuuu" in UTC from wall-clock milliseconds. */
@@ -87,6 +89,7 @@ export class TcpdumpFormatter {
     const sport = readU16(f, o), dport = readU16(f, o + 2);
     const flags = tcpFlags(f, o), hl = tcpHdrLen(f, o);
     const len = l4len - hl;
+    if (this.opts.quiet) return `${src}.${sport} > ${dst}.${dport}: tcp ${len}`;
     let seq = tcpSeq(f, o), ack = tcpAck(f, o);
     if (!this.opts.absoluteSeq && (flags & TCP_ACK)) [seq, ack] = this.relative(src, dst, sport, dport, flags, seq, ack);
     let s = `${src}.${sport} > ${dst}.${dport}: Flags [${tcpdumpFlags(flags)}]`;

@@ -22,6 +22,14 @@ export { shellQuote };
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'ash', 'dash', '/bin/sh', '/bin/bash', '/bin/zsh', '/bin/ash', '/usr/bin/zsh']);
 
+/**
+ * Virtual time from the shell starting a command to the command's first
+ * packet: fork, exec and the program's own start. curl's is what seed 000's
+ * captures show between the iterations of a `for` loop of curls (~6 ms), so
+ * the previous connection's FIN exchange ends before the next SYN, as there.
+ */
+const START_NS: Record<string, number> = { curl: 6e6 };
+
 /** The library's commands that no container image here ships: they are "not found", as in a pod. */
 const NOT_IN_IMAGES = new Set(['python3', 'python', 'sqlite3', 'js-exec', 'node', 'html-to-markdown', 'xan']);
 const IMAGE_COMMANDS = getCommandNames().filter((n) => !NOT_IN_IMAGES.has(n)) as CommandName[];
@@ -70,6 +78,8 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
   const abandoned: Abandoned = { outputs: [], commands: new Set(Object.keys(ours)) };
   const custom = Object.entries(ours).map(([name, fn]) =>
     defineCommand(name, async (args, ctx) => {
+      const start = START_NS[name];
+      if (start) await wait(abortableSleep(sh.sim, start, ctx.signal));
       const progress = { stdout: '', stderr: '' };
       const run = fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env), progress });
       return wait(untilAborted(run, ctx.signal, progress, () => abandoned.outputs.push(progress)));

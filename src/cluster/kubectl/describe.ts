@@ -11,12 +11,30 @@ function kv(map: Record<string, string> | undefined, indent: string): string {
   return e.map(([k, v], i) => `${i ? indent : ''}${k}=${v}`).join('\n');
 }
 
+/** LEVEL_0 "Label:\tvalue" lines through describe's tabwriter (padding 2). */
 function block(pairs: Array<[string, string]>): string {
-  const w = Math.max(...pairs.map(([k]) => k.length + 1));
+  const w = Math.max(...pairs.map(([k]) => k.length + 1)) + 2;
   return pairs.map(([k, v]) => {
     const lines = v.split('\n');
-    return `${`${k}:`.padEnd(w + 1)}${lines[0]}${lines.slice(1).map((l) => `\n${' '.repeat(w + 1)}${l.trimStart()}`).join('')}`;
+    return `${`${k}:`.padEnd(w)}${lines[0]}${lines.slice(1).map((l) => `\n${' '.repeat(w)}${l.trimStart()}`).join('')}`;
   }).join('\n');
+}
+
+/**
+ * describe service's Endpoints line (kubectl 1.30 formatEndpointSlices): the
+ * ready addresses of the service's EndpointSlices for that port, in slice
+ * order, the first three then "+ N more...".
+ */
+function endpointsOf(host: KubectlHost, svc: KObject, portName: string | undefined): string {
+  const slices = host.api.list('EndpointSlice', svc.metadata.namespace).filter((sl) => sl.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
+  const out: string[] = [];
+  for (const sl of slices) {
+    const port = ((sl as Any).ports ?? []).find((p: Any) => (p.name ?? '') === (portName ?? ''));
+    if (!port) continue;
+    for (const ep of (sl as Any).endpoints ?? []) if (ep.conditions?.ready !== false) for (const a of ep.addresses ?? []) out.push(`${a}:${port.port}`);
+  }
+  if (out.length === 0) return '<none>';
+  return out.length > 3 ? `${out.slice(0, 3).join(',')} + ${out.length - 3} more...` : out.join(',');
 }
 
 function when(ts: string | undefined): string {
@@ -64,7 +82,7 @@ export function describe(host: KubectlHost, o: KObject): string {
       for (const p of s.ports ?? []) {
         lines.push(['Port', `${p.name || '<unset>'}  ${p.port}/${p.protocol}`], ['TargetPort', `${p.targetPort}/${p.protocol}`]);
         if (p.nodePort) lines.push(['NodePort', `${p.name || '<unset>'}  ${p.nodePort}/${p.protocol}`]);
-        lines.push(['Endpoints', '']);
+        lines.push(['Endpoints', endpointsOf(host, o, p.name)]);
       }
       lines.push(['Session Affinity', s.sessionAffinity]);
       if (s.externalTrafficPolicy) lines.push(['External Traffic Policy', s.externalTrafficPolicy]);

@@ -7,6 +7,7 @@ import type { KubeApi } from '../kube/api.ts';
 import { kindInfo, KINDS, type Any, type KindInfo, type KObject } from '../kube/types.ts';
 import { kindLabel } from '../kube/request.ts';
 import { matchesSelector } from '../kube/validate.ts';
+import { clusterInfo } from './cluster_info.ts';
 import { kubectlCreate } from './create.ts';
 import { describe } from './describe.ts';
 import { defaultContainer, execPod } from './exec_target.ts';
@@ -115,6 +116,7 @@ async function dispatch(host: KubectlHost, argv: string[], stdin: string): Promi
       return ok(host.api.patch(kind, f.ns ?? 'default', names[0]!, f.type as 'merge', f.patch).join('\n') + '\n');
     }
     case 'exec': return exec(host, f, stdin);
+    case 'cluster-info': return clusterInfo(host, f.pos, f.ns);
     case 'version': return ok('Client Version: v1.30.4\nKustomize Version: v5.0.4-0.20230601165947-6ce0bf390ce3\nServer Version: v1.30.4\n');
     default: throw new ClusterError(`error: unknown command "${verb ?? ''}" for "kubectl"`, 400, 'verb');
   }
@@ -246,7 +248,8 @@ function describeAll(host: KubectlHost, f: Flags): string {
       return o;
     });
   }
-  return objs.map((o) => describe(host, o)).join('\n\n\n');
+  // Each describer's text ends with a newline; kubectl puts two more between objects.
+  return objs.map((o) => describe(host, o) + '\n').join('\n\n');
 }
 
 /** The resource as the API server names it in errors: plural, then the group for non-core kinds (daemonsets.apps). */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Cni, DatapathConfig, NodeInfo, PodInfo, PodNetwork } from '../../datapath/contract.ts';
 import type { KernelNode, Netns } from '../../kernel/api.ts';
+import { ebtables } from '../../netfilter/ebtables.ts';
 import { iptables } from '../../netfilter/exec.ts';
 import { u32ToIp } from '../../wire/addr.ts';
 import { kindnetSystemObjects } from './install.ts';
@@ -74,6 +75,8 @@ export function createKindnet(config: DatapathConfig): Cni {
       const kernel = node.kernel, gw = gatewayOf(node.info), plen = node.info.podCIDR.prefixLen;
       const netns = kernel.createNetns(nsName);
       const [hostDev, podDev] = kernel.createVeth(veth, netns, 'eth0', { mtu: config.mtu });
+      // ptp's netlink.Veth leaves TxQLen 0 on both ends: `ip link` prints no qlen (seed 000).
+      for (const d of [hostDev, podDev]) (d as unknown as { txqlen: number }).txqlen = 0;
       // ptp: the pod's address with the node's prefix, its subnet routed via the gateway (no on-link subnet).
       netns.addAddress(podDev, pod.ip, plen);
       const connected = netns.routes.findIndex((r) => r.ifindex === podDev.ifindex && r.proto === 'kernel');
@@ -94,7 +97,8 @@ export function createKindnet(config: DatapathConfig): Cni {
       p.kernel.deleteNetns(p.netns.name);
       pods.delete(`${namespace}/${name}`);
     },
-    nodeTools: () => ({}),
+    // The kind node image's own tools: ebtables lists the empty bridge tables (seed 000).
+    nodeTools: () => ({ ebtables: async (argv) => { const r = ebtables(argv); return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code }; } }),
     eventStreams: () => ({}),
   };
 }
