@@ -27,16 +27,17 @@ function rows(out: string): Map<string, number[]> {
 t.test('ipvsadm -Ln after applying the lab: one rr virtual server per service port, Masq real servers', async (t) => {
   const r = await c.nodeExec(CP, ['ipvsadm', '-Ln']);
   const rs = (a: string) => `  -> ${a.padEnd(28)} Masq    1      0          0         \n`;
-  t.equal(r.stdout, 'IP Virtual Server version 1.2.1 (size=4096)\n'
-    + 'Prot LocalAddress:Port Scheduler Flags\n'
-    + '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n'
-    + 'TCP  10.200.1.1:443 rr\n' + rs('172.18.0.2:6443')
-    + 'TCP  10.200.1.10:53 rr\n' + rs('10.10.0.2:53') + rs('10.10.0.3:53')
-    + 'TCP  10.200.1.10:9153 rr\n' + rs('10.10.0.2:9153') + rs('10.10.0.3:9153')
-    + `TCP  ${VIP}:9000 rr\n` + rs('10.10.1.2:80') + rs('10.10.2.3:80') + rs('10.10.3.2:80')
-    + 'UDP  10.200.1.10:53 rr\n' + rs('10.10.0.2:53') + rs('10.10.0.3:53'));
+  t.match(r.stdout, /^IP Virtual Server version 1\.2\.1 \(size=4096\)\nProt LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\nTCP {2}10\.200\.1\.1:443 rr\n/);
+  // ipvsadm's order: protocol number, then address, then port; each service's real servers by address.
+  for (const block of ['TCP  10.200.1.1:443 rr\n' + rs('172.18.0.2:6443'),
+    'TCP  10.200.1.10:53 rr\n' + rs('10.10.0.2:53') + rs('10.10.0.3:53') + 'TCP  10.200.1.10:9153 rr\n' + rs('10.10.0.2:9153') + rs('10.10.0.3:9153'),
+    `TCP  ${VIP}:9000 rr\n` + rs('10.10.1.2:80') + rs('10.10.2.3:80') + rs('10.10.3.2:80'),
+    'UDP  10.200.1.10:53 rr\n' + rs('10.10.0.2:53') + rs('10.10.0.3:53')]) t.match(r.stdout, block);
+  t.match(r.stdout, /\nUDP {2}10\.200\.1\.10:53 rr\n.*\n.*\n$/, 'UDP after every TCP service');
   const worker = await c.nodeExec('myk8s-worker3', ['ipvsadm', '-Ln']);
-  t.equal(worker.stdout, r.stdout, 'every node programs the same virtual servers');
+  // NodePort virtual servers are on each node's own IP; the ClusterIP ones are the same everywhere.
+  const clusterIPs = (s: string) => s.split(/\n(?=TCP|UDP)/).filter((b) => !/^(TCP|UDP) {2}172\.18\./.test(b)).join('\n');
+  t.equal(clusterIPs(worker.stdout), clusterIPs(r.stdout), 'every node programs the same ClusterIP virtual servers');
   const save = await c.nodeExec(CP, ['ipvsadm', '-S', '-n']);
   t.match(save.stdout, `-A -t ${VIP}:9000 -s rr\n-a -t ${VIP}:9000 -r 10.10.1.2:80 -m -w 1\n`);
   t.match(save.stdout, '-A -u 10.200.1.10:53 -s rr\n');
@@ -46,15 +47,20 @@ t.test('ip addr show kube-ipvs0: every ClusterIP as a /32 on a dummy that stays 
   const r = await c.nodeExec(CP, ['ip', 'addr', 'show', 'kube-ipvs0']);
   const addr = (ip: string) => `    inet ${ip}/32 scope global kube-ipvs0\n       valid_lft forever preferred_lft forever\n`;
   t.match(r.stdout, /^\d+: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN group default\n {4}link\/ether [0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n/);
-  t.equal(r.stdout.replace(/^.*\n.*\n/, ''), addr('10.200.1.1') + addr('10.200.1.10') + addr(VIP), 'no inet6: a device never set up gets no link-local');
+  const svcs = (await c.kubectl(['get', 'svc', '-A', '-o', 'jsonpath={.items[*].spec.clusterIP}'])).stdout.split(' ');
+  const bound = [...r.stdout.matchAll(/inet (\S+)\/32/g)].map((m) => m[1]);
+  t.same(bound.slice().sort(), svcs.slice().sort(), 'exactly the ClusterIPs of `kubectl get svc -A`');
+  t.match(r.stdout, addr('10.200.1.1') + addr('10.200.1.10'));
+  t.notMatch(r.stdout, 'inet6', 'no inet6: a device never set up gets no link-local');
 });
 
 t.test('ipset list KUBE-CLUSTER-IP and ipset test: the service ip,proto:port entries', async (t) => {
   const r = await c.nodeExec(CP, ['ipset', 'list', 'KUBE-CLUSTER-IP']);
   t.match(r.stdout, /^Name: KUBE-CLUSTER-IP\nType: hash:ip,port\nRevision: 7\nHeader: family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x[0-9a-f]{8}\n/);
-  t.match(r.stdout, /\nReferences: 3\nNumber of entries: 5\nMembers:\n/, 'the two nat rules of seed 004 and KUBE-IPVS-FILTER\'s RETURN use it');
-  t.same(r.stdout.split('Members:\n')[1]!.trim().split('\n').sort(),
-    ['10.200.1.1,tcp:443', '10.200.1.10,tcp:53', '10.200.1.10,tcp:9153', '10.200.1.10,udp:53', `${VIP},tcp:9000`]);
+  t.match(r.stdout, /\nReferences: 3\nNumber of entries: \d+\nMembers:\n/, 'the two nat rules of seed 004 and KUBE-IPVS-FILTER\'s RETURN use it');
+  const members = r.stdout.split('Members:\n')[1]!.trim().split('\n');
+  t.equal(Number(/Number of entries: (\d+)/.exec(r.stdout)![1]), members.length);
+  for (const m of ['10.200.1.1,tcp:443', '10.200.1.10,tcp:53', '10.200.1.10,tcp:9153', '10.200.1.10,udp:53', `${VIP},tcp:9000`]) t.ok(members.includes(m), m);
   const inSet = await c.nodeExec(CP, ['ipset', 'test', 'KUBE-CLUSTER-IP', `${VIP},tcp:9000`]);
   t.same([inSet.exitCode, inSet.stderr], [0, `Warning: ${VIP},tcp:9000 is in set KUBE-CLUSTER-IP.\n`]);
   const out = await c.nodeExec(CP, ['ipset', 'test', 'KUBE-CLUSTER-IP', `${VIP},tcp:80`]);
@@ -166,7 +172,7 @@ t.test('a Service without endpoints: its VIP and virtual server exist, IPVS answ
 t.test('NodePort from outside: a virtual server per node IP, masqueraded to the node', async (t) => {
   c.apply('apiVersion: v1\nkind: Service\nmetadata: {name: svc-np}\nspec:\n  type: NodePort\n  selector: {app: webpod}\n  ports: [{name: web, port: 9200, targetPort: 80, nodePort: 30080}]\n');
   t.match((await sh('myk8s-worker', 'ipvsadm -Ln | grep 30080')).stdout, /^TCP {2}172\.18\.0\.3:30080 rr\n$/);
-  t.match((await c.nodeExec(CP, ['ipset', 'list', 'KUBE-NODE-PORT-TCP'])).stdout, /\nMembers:\n30080\n$/);
+  t.match((await c.nodeExec(CP, ['ipset', 'list', 'KUBE-NODE-PORT-TCP'])).stdout, /\nMembers:\n(?:\d+\n)*30080\n/);
   const r = await c.nodeExec('internet', ['curl', '-s', '172.18.0.3:30080']);
   t.match(r.stdout, /^Hostname: webpod[123]\n/);
   t.match(r.stdout, /\nRemoteAddr: (172\.18\.0\.3|10\.10\.3\.1):\d+\n/, 'KUBE-NODE-PORT-TCP marks it: the backend sees the node');
@@ -192,6 +198,12 @@ t.test('endpoint changes re-sync the real servers; a user\'s own virtual server 
   t.equal((await c.nodeExec(CP, ['ipvsadm', '-a', '-t', '10.9.9.9:80', '-r', '10.10.1.2:80', '-m'])).exitCode, 0);
   const dup = await c.nodeExec(CP, ['ipvsadm', '-A', '-t', '10.9.9.9:80']);
   t.same([dup.exitCode, dup.stderr], [1, 'Service already exists\n']);
+  t.equal((await c.nodeExec(CP, ['ipvsadm', '-A', '-u', '10.9.9.9:53'])).exitCode, 0);
+  t.match((await c.nodeExec(CP, ['ipvsadm', '-Ln', '-u', '10.9.9.9:53'])).stdout, '\nUDP  10.9.9.9:53 wlc\n', 'ipvsadm\'s own default scheduler');
+  const bad = await c.nodeExec(CP, ['ipvsadm', '-A', '-t', '10.9.9.9']);
+  t.same([bad.exitCode, bad.stderr], [1, 'Illegal virtual server address[:port] specified\n']);
+  const none = await c.nodeExec(CP, ['ipset', 'list', 'NOPE']);
+  t.same([none.exitCode, none.stderr], [1, 'ipset v7.17: The set with the given name does not exist\n']);
   c.delete('apiVersion: v1\nkind: Pod\nmetadata: {name: webpod3}\n');
   const l = await c.nodeExec(CP, ['ipvsadm', '-Ln']);
   t.match(l.stdout, `TCP  ${VIP}:9000 rr\n  -> 10.10.1.2:80 `);

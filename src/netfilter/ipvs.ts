@@ -228,7 +228,8 @@ function row(ns: number[], exact?: boolean): string { return ns.map((n) => large
 /** `ipvsadm ARGS...` over a table; ipvsadm's error text on stderr, exit 1 (2 for usage). */
 export function ipvsadm(ipvs: Ipvs, argv: readonly string[], nowNs = 0): { stdout: string; stderr: string; code: number } {
   let cmd: string | undefined, proto: IpvsProto | undefined, vaddr: [number, number] | undefined, raddr: [number, number] | undefined;
-  let sched: Scheduler = 'rr', persistent = 0, weight = 1, fwd: RealServer['fwd'] = 'Masq', stats = false, exact = false, rate = false;
+  // ipvsadm's DEF_SCHED: -A / -E without -s take wlc (kube-proxy always names its scheduler).
+  let sched: Scheduler = 'wlc', persistent = 0, weight = 1, fwd: RealServer['fwd'] = 'Masq', stats = false, exact = false, rate = false;
   const hostPort = (s: string | undefined): [number, number] => {
     const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s ?? '');
     if (!m || Number(m[2]) > 65535) throw new IpvsError(`Illegal virtual server address[:port] specified`);
