@@ -132,6 +132,24 @@ t.test('GET conntrack/events: one JSON entry per event that passes the filters',
   ws.terminate();
 });
 
+t.test('GET iptables/{table}[?chain=]: chains with policies, rules and counters as iptables-save -c prints them', async (t) => {
+  const r = await app.inject({ url: `${CP}/iptables/nat?chain=KUBE-SVC-KBDEBIL6IU6WL7RF` });
+  t.equal(r.statusCode, 200);
+  const { table, chains: [svc, ...more] } = r.json();
+  t.same([table, more], ['nat', []]);
+  t.match(svc, { name: 'KUBE-SVC-KBDEBIL6IU6WL7RF', policy: '-', packets: 0, bytes: 0 });
+  t.equal(svc.rules.length, 4, 'the masquerade mark and one jump per webpod');
+  t.match(svc.rules[1], { rule: /^-A KUBE-SVC-KBDEBIL6IU6WL7RF -m comment --comment "default\/svc-clusterip:svc-webport -> 10\.10\.\d\.\d:80" -m statistic --mode random --probability 0\.33333333349 -j KUBE-SEP-\w+$/ });
+  t.ok(svc.rules.reduce((n: number, x: { packets: number }) => n + x.packets, 0) >= 1, 'the curls\' first packets counted');
+  const filter = (await app.inject({ url: `${CP}/iptables/filter` })).json().chains;
+  t.match(filter.slice(0, 3), [{ name: 'INPUT', policy: 'ACCEPT' }, { name: 'FORWARD', policy: 'ACCEPT' }, { name: 'OUTPUT', policy: 'ACCEPT' }]);
+  const noChain = await app.inject({ url: `${CP}/iptables/nat?chain=NOPE` });
+  t.same([noChain.statusCode, noChain.json().field], [404, 'chain']);
+  t.match(noChain.json().error, /^iptables v1\.8\.9 \(nf_tables\): chain `NOPE' in table `nat'/);
+  const noTable = await app.inject({ url: `${CP}/iptables/nats` });
+  t.same([noTable.statusCode, noTable.json()], [404, { error: "iptables-save v1.8.9 (nf_tables): table 'nats' does not exist", field: 'table' }]);
+});
+
 const refused: Array<[string, number, RegExp]> = [
   [`${CP}/conntrack/events?event-mask=FOO`, 4400, /^conntrack v1\.4\.7 \(conntrack-tools\): Bad parameter `FOO'$/],
   [`${CP}/conntrack/events?port=80`, 4400, /^unknown query parameter "port"/],

@@ -1,5 +1,6 @@
 // REST routes for a node's netfilter tools, under /v1/nodes/{node}/:
 //   GET    iptables-save[?table=nat&counters=true]     text/plain, as iptables-save prints it
+//   GET    iptables/{table}[?chain=NAME]               {chains} with policies, rules and counters (iptables-save -c)
 //   POST   iptables-restore[?noflush&counters&test&table]  text/plain body (iptables-save format)
 //   GET    conntrack[?proto=tcp&src=&dst=&reply-src=&reply-dst=&sport=&dport=]  {entries}
 //   DELETE conntrack[?filters]                          flush (-F), or delete the matching entries (-D)
@@ -12,7 +13,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ClusterError, type ClusterFacade, type ExecResult } from '../../cluster/facade.ts';
 import { requireNode } from './nodes.ts';
-import { conntrackJson, ipsetJson, ipvsJson } from './node_tools_json.ts';
+import { conntrackJson, iptablesJson, ipsetJson, ipvsJson } from './node_tools_json.ts';
 import { settled, type RouteOptions } from './options.ts';
 
 /** Largest iptables-restore body (a 10k-service kube-proxy ruleset is about 10 MiB). */
@@ -78,6 +79,19 @@ export const nodeToolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cl
     const r = await runTool(cluster, req.params.node, 'iptables-save', argv);
     if (r.exitCode !== 0) return failed(reply, r);
     return reply.type('text/plain; charset=utf-8').send(r.stdout);
+  });
+
+  app.get<NodeReq & { Params: { table: string } }>('/v1/nodes/:node/iptables/:table', async (req, reply) => {
+    const chain = queryPairs(req.url, ['chain']).find(([k]) => k === 'chain')?.[1];
+    const r = await runTool(cluster, req.params.node, 'iptables-save', ['-c', '-t', req.params.table]);
+    // A table or chain that is not there is a missing resource, in iptables' words.
+    if (r.exitCode !== 0) return reply.code(/does not exist/.test(r.stderr) ? 404 : 400).send({ error: toolMessage(r.stderr), field: 'table' });
+    if (chain !== undefined) {
+      const s = await runTool(cluster, req.params.node, 'iptables', ['-t', req.params.table, '-S', chain]);
+      if (s.exitCode !== 0) return reply.code(404).send({ error: toolMessage(s.stderr), field: 'chain' });
+    }
+    const chains = iptablesJson(r.stdout).filter((c) => chain === undefined || c.name === chain);
+    return { table: req.params.table, chains };
   });
 
   app.post<NodeReq & { Body: unknown }>('/v1/nodes/:node/iptables-restore', { bodyLimit: RESTORE_BODY_LIMIT }, async (req, reply) => {

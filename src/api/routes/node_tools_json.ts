@@ -154,3 +154,25 @@ function headerJson(h: string): Record<string, string | number> {
   for (let i = 0; i + 1 < t.length; i += 2) out[t[i]!] = /^\d+$/.test(t[i + 1]!) ? Number(t[i + 1]) : t[i + 1]!;
   return out;
 }
+
+/** One rule of `iptables-save -c`: its counters and the rule as iptables-save prints it (`-A CHAIN ...`). */
+export interface IptRuleJson { packets: number; bytes: number; rule: string }
+/** One chain: built-in chains have a policy, user chains `-`; counters are the policy's. */
+export interface IptChainJson { name: string; policy: string; packets: number; bytes: number; rules: IptRuleJson[] }
+
+/** The chains of one table from `iptables-save -c -t TABLE` output, in its order. */
+export function iptablesJson(save: string): IptChainJson[] {
+  const chains: IptChainJson[] = [];
+  const byName = new Map<string, IptChainJson>();
+  for (const line of save.split('\n')) {
+    const c = /^:(\S+) (\S+) \[(\d+):(\d+)\]$/.exec(line);
+    if (c) {
+      const ch = { name: c[1]!, policy: c[2]!, packets: Number(c[3]), bytes: Number(c[4]), rules: [] };
+      chains.push(ch); byName.set(ch.name, ch);
+      continue;
+    }
+    const r = /^\[(\d+):(\d+)\] (-A (\S+) .*)$/.exec(line);
+    if (r) byName.get(r[4]!)?.rules.push({ packets: Number(r[1]), bytes: Number(r[2]), rule: r[3]! });
+  }
+  return chains;
+}
