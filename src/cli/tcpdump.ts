@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { clientAction } from './verbs.ts';
 
-export interface TcpdumpOpts { node?: string; interface?: string; n?: number; c?: string; w?: string; e?: boolean; S?: boolean; l?: boolean; U?: boolean }
+export interface TcpdumpOpts { node?: string; interface?: string; n?: number; c?: string; w?: string; e?: boolean; S?: boolean; l?: boolean; U?: boolean; q?: boolean }
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
@@ -32,6 +32,7 @@ export function addTcpdumpVerb(program: Command, exit: (code: number) => void): 
     .option('-w <file>', 'write raw packets to a pcap file (- for stdout)')
     .option('-e', 'print the link-level header')
     .option('-S', 'print absolute TCP sequence numbers')
+    .option('-q', 'quick output: "tcp LENGTH" after the addresses')
     .option('-l', 'line-buffered stdout (always the case)')
     .option('-U', 'packet-buffered -w output (always the case)')
     .action(clientAction(program, exit, async (client, expr: string[], opts: TcpdumpOpts) => (await import('./tcpdump_capture.ts')).tcpdump(client, expr, opts)));

@@ -24,7 +24,7 @@ function parseCount(c: string | undefined): number {
 interface Sink { packet(frame: Uint8Array, sec: number, nsec: number): void; close(): void }
 
 function textSink(opts: TcpdumpOpts): Sink {
-  const fmt = new TcpdumpFormatter({ link: !!opts.e, absoluteSeq: !!opts.S });
+  const fmt = new TcpdumpFormatter({ link: !!opts.e, absoluteSeq: !!opts.S, quiet: !!opts.q });
   return {
     // Truncate to the microsecond, as the kernel stamps a usec pcap record.
     packet: (frame, sec, nsec) => { process.stdout.write(`${fmt.format(frame, sec * 1000 + Math.floor(nsec / 1000) / 1000)}\n`); },
