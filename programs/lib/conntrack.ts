@@ -84,15 +84,20 @@ function updateTimeout(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolea
   setU32le(e, CT_LIFETIME, now + lifetime);
   const fo = rx ? CT_RX_FLAGS_SEEN : CT_TX_FLAGS_SEEN, ro = rx ? CT_LAST_RX_REPORT : CT_LAST_TX_REPORT;
   const acc = e[fo]!; const seen = (tcpFlags & 0xff) | acc;
-  // A direction never reported yet (last report 0, no flags) reports now: on a real node bpf_mono_now() is far past 0.
-  // A report made at mono second 0 also leaves 0, so the flags tell it apart (else every reply in that second reports).
+  // A direction never reported yet (last report 0) reports now: on a real node bpf_mono_now() is far past 0.
+  // A report made at mono second 0 also leaves 0; the entries whose reply direction reported are remembered
+  // (flags cannot tell it for UDP, which has none: every reply in that second would report).
   const last = u32le(e, ro);
-  if ((rx && last === 0 && acc === 0) || last + CT_REPORT_INTERVAL < now || acc !== seen) {
+  if ((rx && last === 0 && !rxReported.has(e)) || last + CT_REPORT_INTERVAL < now || acc !== seen) {
     e[fo] = seen; setU32le(e, ro, now);
+    if (rx) rxReported.add(e);
     return TRACE_PAYLOAD_LEN;
   }
   return 0;
 }
+
+/** Entries (the map's value bytes, updated in place; ctCreate4 forgets a reused slot) whose reply direction has reported once. */
+const rxReported = new WeakSet<Uint8Array>();
 
 /** Account a packet on a found entry; returns the monitor value. */
 function touch(e: Uint8Array, tcp: boolean, tcpFlags: number, rx: boolean, bytes: number, now: number): number {
@@ -159,5 +164,10 @@ export function ctCreate4(rt: Runtime, env: DatapathEnv, d: Uint8Array, len: num
   const tcp = proto === 6;
   updateTimeout(e, tcp, tcp ? d[l4off + 13]! : 0, false, now);
   setU32le(e, CT_LAST_TX_REPORT, now);
-  return rt.mapUpdate(ctMapFor(env, proto), s.tuple, e, 0);
+  const map = ctMapFor(env, proto);
+  const r = rt.mapUpdate(map, s.tuple, e, 0);
+  // The map hands out one view per slot: a new entry in a reused slot has not reported its replies.
+  const stored = r === 0 ? rt.mapLookup(map, s.tuple) : undefined;
+  if (stored) rxReported.delete(stored);
+  return r;
 }

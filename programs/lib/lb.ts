@@ -71,8 +71,8 @@ function lookupBackend(rt: Runtime, env: DatapathEnv, id: number): boolean {
 }
 
 /** Random slot (lb4_select_backend_id, random algorithm). */
-function selectBackend(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, count: number): boolean {
-  const slot = (rt.kernel.prandomU32() % count) + 1;
+function selectBackend(rt: Runtime, env: DatapathEnv, addr: number, port: number, proto: number, count: number, slotSeed?: number): boolean {
+  const slot = ((slotSeed ?? rt.kernel.prandomU32()) % count) + 1;
   const v = rt.mapLookup(env.maps.lbServices, lb4Key(rt.local(LB).svcKey, addr, port, proto, slot, 0));
   return v ? lookupBackend(rt, env, u32le(v, LB4SVC_BACKEND_ID)) : false;
 }
@@ -86,11 +86,12 @@ function affinityKey(affKey: Uint8Array, clientId: number, revNat: number, isCoo
 }
 
 /**
- * Pick a backend for a service hit (no CT): affinity first, then random.
+ * Pick a backend for a service hit (no CT): affinity first, then random, or by slotSeed when given
+ * (bpf_sock.c's sock_select_slot: a UDP socket's cookie, so its every datagram reaches one backend).
  * clientId is the client IP (tc) or netns cookie (socket LB).
  */
 export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, addr: number, port: number, proto: number,
-  clientId: number, isCookie: boolean): boolean {
+  clientId: number, isCookie: boolean, slotSeed?: number): boolean {
   const count = svcCount(svc); const revNat = svcRevNat(svc);
   const s = rt.local(LB), lbState = s.state;
   lbState.revNat = revNat;
@@ -105,7 +106,7 @@ export function lb4PickBackend(rt: Runtime, env: DatapathEnv, svc: Uint8Array, a
       return true;
     }
   }
-  if (!selectBackend(rt, env, addr, port, proto, count)) return false;
+  if (!selectBackend(rt, env, addr, port, proto, count, slotSeed)) return false;
   if (aff) {
     const affVal = s.affVal;
     affVal.fill(0); setU64le(affVal, AFFVAL_LAST_USED, now); setU32le(affVal, AFFVAL_BACKEND, lbState.backendId);

@@ -28,7 +28,9 @@ export function sock4XlateFwd(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): 
   const svc = lb4LookupService(rt, env, ctx.userIp4, ctx.userPort, ctx.protocol);
   if (!svc) return SYS_PROCEED;
   if (svcCount(svc) === 0) return SYS_REJECT; // -EHOSTUNREACH
-  if (!lb4PickBackend(rt, env, svc, ctx.userIp4, ctx.userPort, ctx.protocol, ctx.netnsCookie, true)) return SYS_REJECT;
+  // sock_select_slot(): TCP draws at random, UDP by the socket's cookie.
+  const slotSeed = ctx.protocol === 17 ? ctx.sockCookie : undefined;
+  if (!lb4PickBackend(rt, env, svc, ctx.userIp4, ctx.userPort, ctx.protocol, ctx.netnsCookie, true, slotSeed)) return SYS_REJECT;
   const rsk = env.maps.lbReverseSk;
   const be = lbState(rt);
   if (rsk) {
