@@ -63,6 +63,8 @@ t.test('bad Cluster documents', async (t) => {
   const cases = [
     { spec: '{podCIDR: 10.0.0.0/33}', field: 'spec.podCIDR', message: /invalid CIDR "10\.0\.0\.0\/33"/ },
     { spec: '{nodes: [{name: a, ip: 1.2.3}]}', field: 'spec.nodes[0].ip', message: /invalid IP address "1\.2\.3"/ },
+    { spec: '{dnsSearch: [-bad.example]}', field: 'spec.dnsSearch[0]', message: /invalid domain "-bad\.example"/ },
+    { spec: '{dnsSearch: [a, b, c, d, e, f, g]}', field: 'spec.dnsSearch', message: /at most 6 domains/ },
   ];
   for (const k of cases) {
     let err: unknown;
@@ -78,7 +80,7 @@ t.test('exec sees the pod\'s files only', async (t) => {
   t.teardown(() => c.close());
   const cases: Array<[string[], string, string, number]> = [
     [['cat', '/etc/hostname'], 'netpod\n', '', 0],
-    [['cat', '/etc/resolv.conf'], 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n', '', 0],
+    [['cat', '/etc/resolv.conf'], 'search default.svc.cluster.local svc.cluster.local cluster.local ap-northeast-2.compute.internal\nnameserver 10.96.0.10\noptions ndots:5\n', '', 0],
     [['cat', '/etc/shadow'], '', 'cat: /etc/shadow: No such file or directory\ncommand terminated with exit code 1\n', 1],
   ];
   for (const [argv, stdout, stderr, code] of cases) {

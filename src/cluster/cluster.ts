@@ -234,7 +234,7 @@ export class Cluster implements ClusterFacade {
     const n = this.spec.nodes.find((x) => x.name === node);
     const ctx: NodeExecContext = {
       nodeName: node, nodeIP: n?.ip ?? this.spec.gateway, kernel: k, netns: k.hostNs, dns: this.dns, sim: this.sim,
-      files: { '/etc/resolv.conf': `nameserver ${u32ToIp(this.spec.gateway)}\n`, '/etc/hostname': `${node}\n`, '/etc/hosts': `127.0.0.1\tlocalhost\n${u32ToIp(n?.ip ?? this.spec.gateway)}\t${node}\n` },
+      files: { '/etc/resolv.conf': `nameserver ${u32ToIp(this.spec.gateway)}\n${this.spec.dnsSearch.length ? `search ${this.spec.dnsSearch.join(' ')}\n` : ''}`, '/etc/hostname': `${node}\n`, '/etc/hosts': `127.0.0.1\tlocalhost\n${u32ToIp(n?.ip ?? this.spec.gateway)}\t${node}\n` },
     };
     ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...this.nodeTools(node) };
     // The agent pod's `hubble`, on its node's own observer (host-network: same place as cilium-dbg).
@@ -397,7 +397,7 @@ export class Cluster implements ClusterFacade {
     l.ctx = {
       namespace: p.metadata.namespace!, name: p.metadata.name, hostname: p.spec.hostname ?? p.metadata.name, podIP: ip, nodeName: node.name, nodeIP: node.ip,
       netns: l.net.netns, labels: { ...(p.metadata.labels ?? {}) }, env: lazyPodEnv(s, p, p.spec.containers[0]?.env ?? []),
-      files: podFiles(p, serviceIp(this.spec, 10)), containers, dns: this.dns, sim: this.sim, apps: this.podApps,
+      files: podFiles(p, serviceIp(this.spec, 10), undefined, this.spec.dnsSearch), containers, dns: this.dns, sim: this.sim, apps: this.podApps,
     };
     l.running = this.deps.startContainers?.(l.ctx);
   }

@@ -114,9 +114,9 @@ const lazyEnvHandler: ProxyHandler<LazyEnv> = {
   getOwnPropertyDescriptor: (t, k) => Reflect.getOwnPropertyDescriptor(t.materialize(), k),
 };
 
-/** /etc/resolv.conf for dnsPolicy ClusterFirst. */
-export function resolvConf(namespace: string, dnsIp: string, domain = 'cluster.local'): string {
-  return `search ${namespace}.svc.${domain} svc.${domain} ${domain}\nnameserver ${dnsIp}\noptions ndots:5\n`;
+/** /etc/resolv.conf for dnsPolicy ClusterFirst: the cluster's search domains, then the node's (kubelet appends them). */
+export function resolvConf(namespace: string, dnsIp: string, domain = 'cluster.local', hostSearch: string[] = []): string {
+  return `search ${[`${namespace}.svc.${domain}`, `svc.${domain}`, domain, ...hostSearch].join(' ')}\nnameserver ${dnsIp}\noptions ndots:5\n`;
 }
 
 /** Kubelet-managed /etc/hosts. */
@@ -126,11 +126,11 @@ export function etcHosts(podIp: string, hostname: string, fqdn?: string): string
 }
 
 /** The three files kubelet mounts into every container. */
-export function podFiles(pod: KObject, dnsIp: string, domain = 'cluster.local'): Record<string, string> {
+export function podFiles(pod: KObject, dnsIp: string, domain = 'cluster.local', hostSearch: string[] = []): Record<string, string> {
   const hostname = pod.spec.hostname ?? pod.metadata.name;
   const fqdn = pod.spec.subdomain ? `${hostname}.${pod.spec.subdomain}.${pod.metadata.namespace}.svc.${domain}` : undefined;
   return {
-    '/etc/resolv.conf': pod.spec.dnsPolicy === 'Default' ? 'nameserver 8.8.8.8\n' : resolvConf(pod.metadata.namespace!, dnsIp, domain),
+    '/etc/resolv.conf': pod.spec.dnsPolicy === 'Default' ? 'nameserver 8.8.8.8\n' : resolvConf(pod.metadata.namespace!, dnsIp, domain, hostSearch),
     '/etc/hostname': `${hostname}\n`,
     '/etc/hosts': etcHosts(pod.status?.podIP ?? '', hostname, fqdn),
   };

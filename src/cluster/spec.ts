@@ -32,6 +32,8 @@ export interface ClusterSpec {
   underlay: Cidr;
   gateway: number;
   nodes: NodeSpec[];
+  /** The nodes' /etc/resolv.conf search list; kubelet appends it to a ClusterFirst pod's (EC2: <region>.compute.internal). */
+  dnsSearch: string[];
 }
 
 type Doc = Record<string, unknown>;
@@ -148,7 +150,19 @@ export function parseClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistr
   return {
     name, cni, serviceProxy, routing, cniConfig, serviceProxyConfig, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
     socketLB: bool(spec.socketLB, 'spec.socketLB', true), podCIDR, serviceCIDR, loadBalancerIPs, underlay, gateway, nodes,
+    dnsSearch: dnsSearch(spec.dnsSearch),
   };
+}
+
+/** glibc's MAXDNSRCH: resolv.conf keeps at most 6 search domains. */
+const MAX_DNS_SEARCH = 6;
+function dnsSearch(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_DNS_SEARCH) fail('spec.dnsSearch', `must be a list of at most ${MAX_DNS_SEARCH} domains`);
+  return v.map((d, i) => {
+    if (typeof d !== 'string' || d.length > 253 || !NAME_RE.test(d)) fail(`spec.dnsSearch[${i}]`, `invalid domain ${JSON.stringify(d)}`);
+    return d;
+  });
 }
 
 function labelMap(v: unknown, field: string): Record<string, string> {

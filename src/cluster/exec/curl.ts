@@ -1,4 +1,5 @@
-// curl 8.7.1 over the netns sockets: resolve through resolv.conf, connect,
+// curl 8.7.1 over the netns sockets: resolve through resolv.conf as c-ares does
+// (A+AAAA over one connected UDP socket), connect,
 // one HTTP/1.1 exchange, curl's messages and exit codes (6, 7, 28, 52, 56).
 
 import { SocketError, type TcpConnection } from '../../kernel/api.ts';
@@ -7,7 +8,7 @@ import { encodeRequest, HttpParser, type HttpHeaders, type HttpMessage } from '.
 import type { ExecResult } from '../facade.ts';
 import { resolvConf, type Cmd, type ShellCtx } from './context.ts';
 import { parseCurlArgs, parseUrl, type CurlOpts, type ParsedUrl } from './curl_args.ts';
-import { resolveHost } from './resolver.ts';
+import { resolveHostAres } from './resolver.ts';
 
 export const CURL_UA = 'curl/8.7.1';
 const DEFAULT_CONNECT_TIMEOUT_S = 300;
@@ -45,10 +46,10 @@ function requestHeaders(o: CurlOpts, u: ParsedUrl): HttpHeaders {
 
 async function connect(sh: ShellCtx, o: CurlOpts, t: Transfer): Promise<TcpConnection> {
   const u = t.url;
-  const r = await resolveHost(sh.netns, sh.sim, resolvConf(sh), u.host, 4);
+  const r = await resolveHostAres(sh.netns, sh.sim, resolvConf(sh), u.host);
   if (!r.ok || r.v4.length === 0) throw new CurlError(6, `Could not resolve host: ${u.host}`);
   const ip = t.ip = r.v4[0]!;
-  if (r.name !== ip || u.host !== ip) t.verbose.push(`* Host ${u.host}:${u.port} was resolved.`, `* IPv6: (none)`, `* IPv4: ${r.v4.join(', ')}`);
+  if (r.name !== ip || u.host !== ip) t.verbose.push(`* Host ${u.host}:${u.port} was resolved.`, `* IPv6: ${r.v6.join(', ') || '(none)'}`, `* IPv4: ${r.v4.join(', ')}`);
   t.verbose.push(`*   Trying ${ip}:${u.port}...`);
   const connectS = o.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S;
   const failMsg = (why: string): string => `Failed to connect to ${u.host} port ${u.port} after ${Math.floor((sh.sim.now() - t.startNs) / 1e6)} ms: ${why}`;

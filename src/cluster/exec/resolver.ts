@@ -1,8 +1,9 @@
-// A stub resolver as glibc's: /etc/resolv.conf nameservers, search list and
+// Stub resolvers: glibc's (/etc/resolv.conf nameservers, search list and
 // ndots, UDP queries with timeout/attempts, A and AAAA sent together
-// (getaddrinfo AF_UNSPEC) from one socket.
+// (getaddrinfo AF_UNSPEC) from one socket per name) and c-ares' (curl's: one
+// connected socket per nameserver for the whole search walk).
 
-import type { Netns } from '../../kernel/api.ts';
+import { SocketError, type Netns, type UdpSocket } from '../../kernel/api.ts';
 import type { Sim } from '../../sim/sim.ts';
 import { ipToU32, isIpv4 } from '../../wire/addr.ts';
 import { DNS_RCODE, DNS_TYPE, decodeDns, dnsQuery, encodeDns, type DnsMessage } from '../../wire/dns.ts';
@@ -87,4 +88,70 @@ export async function resolveHost(netns: Netns, sim: Sim, rc: ResolvConf, host: 
     if (ex.replies.every((r) => r!.rcode === DNS_RCODE.NXDOMAIN)) continue;
   }
   return { ok: false, error: sawTimeout ? 'TIMEOUT' : 'NXDOMAIN' };
+}
+
+/** A candidate's A/AAAA answers as a result, or what sends the walk on (NXDOMAIN/NODATA). */
+function answerOf(name: string, replies: DnsMessage[]): ResolveResult | 'next' {
+  const v4 = replies.flatMap((r) => r.answers.filter((a) => a.type === DNS_TYPE.A).map((a) => a.address!));
+  const v6 = replies.flatMap((r) => r.answers.filter((a) => a.type === DNS_TYPE.AAAA).map((a) => a.address!));
+  if (v4.length + v6.length > 0) return { ok: true, name, v4, v6 };
+  return replies.every((r) => r.rcode === DNS_RCODE.NXDOMAIN || r.rcode === DNS_RCODE.NOERROR) ? 'next' : { ok: false, error: 'NXDOMAIN' };
+}
+
+/**
+ * c-ares' ares_getaddrinfo, as curl built with c-ares resolves: one UDP socket per nameserver, connect()ed once
+ * and kept for the whole search walk (so socket LB translates the ClusterIP at connect, and every answer is read
+ * back through recvmsg4); each candidate's A and AAAA go out together and the next candidate waits for both.
+ * An ICMP error on the connected socket (ECONNREFUSED) drops that server's socket and moves to the next server.
+ */
+export async function resolveHostAres(netns: Netns, sim: Sim, rc: ResolvConf, host: string): Promise<ResolveResult> {
+  if (isIpv4(host)) return { ok: true, name: host, v4: [host], v6: [] };
+  if (host === 'localhost') return { ok: true, name: host, v4: ['127.0.0.1'], v6: [] };
+  const socks = new Map<string, UdpSocket>();
+  const sockFor = (server: string): UdpSocket => {
+    let s = socks.get(server);
+    if (!s) { s = netns.sockets.udpBind(0); socks.set(server, s); s.connect({ ip: ipToU32(server), port: 53 }); }
+    return s;
+  };
+  const drop = (server: string): void => { socks.get(server)?.close(); socks.delete(server); };
+  try {
+    for (const cand of searchCandidates(host, rc)) {
+      const replies = await aresQuery(sim, rc, cand, sockFor, drop);
+      if (!replies) return { ok: false, error: 'TIMEOUT' };
+      const r = answerOf(cand, replies);
+      if (r !== 'next') return r;
+    }
+    return { ok: false, error: 'NXDOMAIN' };
+  } finally { for (const s of socks.values()) s.close(); }
+}
+
+/** A and AAAA for one name over the servers' connected sockets, tries as resolv.conf says; null when none answered. */
+async function aresQuery(sim: Sim, rc: ResolvConf, name: string, sockFor: (server: string) => UdpSocket, drop: (server: string) => void): Promise<DnsMessage[] | null> {
+  const types = [DNS_TYPE.A, DNS_TYPE.AAAA];
+  for (let attempt = 0; attempt < rc.attempts; attempt++) {
+    for (const server of rc.nameservers) {
+      let sock: UdpSocket;
+      try { sock = sockFor(server); } catch (e) { if (e instanceof SocketError) continue; throw e; }
+      const ids = types.map(() => queryId(sim));
+      const replies: (DnsMessage | null)[] = types.map(() => null);
+      types.forEach((t, i) => sock.write(encodeDns(dnsQuery(ids[i]!, name, t))));
+      const deadline = sim.now() + rc.timeoutS * 1e9;
+      try {
+        while (replies.some((r) => r === null) && sim.now() < deadline) {
+          const m = await sock.recv(deadline - sim.now());
+          if (!m) break;
+          let msg: DnsMessage;
+          try { msg = decodeDns(m.data); } catch { continue; }
+          const i = ids.indexOf(msg.id);
+          if (i >= 0 && msg.qr) replies[i] = msg;
+        }
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
+        drop(server);
+        continue;
+      }
+      if (replies.every((r) => r !== null)) return replies as DnsMessage[];
+    }
+  }
+  return null;
 }
