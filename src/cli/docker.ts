@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { CliError } from './errors.ts';
 import { readStdinBounded } from './io.ts';
-import { addNodeToolVerbs, runOnNode } from './node_tools.ts';
+import { addNodeToolVerbs, follows, runOnNode } from './node_tools.ts';
 import { clientAction, type VerbAction } from './verbs.ts';
 
 const INTERACTIVE = new Set(['-i', '--interactive']);
@@ -41,7 +41,8 @@ export function addDockerVerbs(program: Command, exit: (code: number) => void): 
       const { node, argv, interactive } = dockerExecArgs(args.slice(1));
       if (!(await client.nodes()).includes(node)) throw new CliError(`Error response from daemon: No such container: ${node}`);
       // A terminal on stdin would wait for Ctrl-D: with -it typed at a prompt there is nothing to forward.
-      const stdin = interactive && !process.stdin.isTTY ? await readStdinBounded() : undefined;
+      // A following command (conntrack -E) reads no input: waiting for stdin's end would only delay it.
+      const stdin = interactive && !process.stdin.isTTY && !follows(argv) ? await readStdinBounded() : undefined;
       return runOnNode(client, node, argv, stdin);
     }));
   addNodeToolVerbs(program, exit);
