@@ -54,6 +54,15 @@ t.test('iptables: a first packet walks O(services) nat rules; each service adds 
   const per = (w20! - w0!) / (k20 - k0);
   t.ok(Number.isInteger(per) && per >= 3, `every added KUBE-SERVICES rule is walked by ${per} first packets (at least one per request)`);
   t.ok(natPre(40).perPacket.first > natPre(20).perPacket.first && natPre(20).perPacket.first > natPre(0).perPacket.first, 'per first packet too');
+  // Per chain: all of the growth is in KUBE-SERVICES; every chain's share adds up to the table's.
+  const ks = (n: number) => natPre(n).chains.find((x) => x.chain === 'KUBE-SERVICES')!.walked.first;
+  t.equal(ks(20) - ks(0), w20! - w0!, `KUBE-SERVICES: ${ks(0)} -> ${ks(20)} -> ${ks(40)}`);
+  t.equal(ks(40) - ks(20), w40! - w20!);
+  for (const n of SIZES) {
+    for (const x of result(n, 'iptables').work.iptables!.tables) {
+      t.same([x.chains.reduce((a, c) => a + c.walked.first, 0), x.chains.reduce((a, c) => a + c.walked.later, 0)], [x.walked.first, x.walked.later], `${n}: ${x.table} ${x.hook}: the chains add up`);
+    }
+  }
   for (const n of SIZES) {
     const w = result(n, 'iptables').work.iptables!;
     t.same(w.packets, result(0, 'iptables').work.iptables!.packets, `${n}: the same packets (${JSON.stringify(w.packets)})`);
@@ -100,6 +109,8 @@ t.test('the terminal report shows the work per packet side by side', async (t) =
   const pre = w.tables.find((x) => x.table === 'nat' && x.hook === 'PREROUTING')!.perPacket;
   t.match(text, new RegExp(`^per packet: first / later\\s+${VARIANTS.map((v) => v.label).join('\\s+')}$`, 'm'));
   t.match(text, new RegExp(`^  nat PREROUTING\\s+-\\s+${pre.first} / 0\\b`, 'm'));
+  t.match(text, /^ {4}KUBE-SERVICES\s+-\s+[\d.]+ \/ 0\b/m, 'its chains under it, KUBE-SERVICES among them');
+  t.match(text, /^ {4}KUBE-SEP-\*\s+-\s+[\d.]+ \/ 0\b/m, 'the per-service chains summed per kind');
   t.match(text, new RegExp(`^iptables rules walked\\s+-\\s+${w.perPacket.first} / ${w.perPacket.later}\\b`, 'm'));
   const c = result(20, 'cilium').work.cilium!;
   t.match(text, new RegExp(`^bpf map lookups\\s+${c.perPacket.lookups.first} / ${c.perPacket.lookups.later}\\s+-`, 'm'));

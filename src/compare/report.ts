@@ -16,6 +16,10 @@ function dist(r: StepResult): string {
 }
 
 const fc = (p: PerClass | undefined): string => (p === undefined ? '-' : `${p.first} / ${p.later}`);
+/** kube-proxy's per-service chains (KUBE-SVC-<hash>, KUBE-SEP-<hash>...) as one row per kind. */
+const family = (chain: string): string => chain.replace(/^(KUBE-[A-Z]+)-[A-Z0-9]{16}$/, '$1-*');
+const sumOf = (ps: PerClass[]): PerClass | undefined => (ps.length === 0 ? undefined
+  : { first: Math.round(ps.reduce((a, p) => a + p.first, 0) * 100) / 100, later: Math.round(ps.reduce((a, p) => a + p.later, 0) * 100) / 100 });
 
 /**
  * What each datapath did per packet during a step (all nodes; a packet crossing
@@ -29,7 +33,13 @@ function workTable(results: StepResult[], labels: string[]): string {
     rows.push(['packets through netfilter', ...nf.map((w) => (w ? `${w.packets.first} / ${w.packets.later}` : '-'))]);
     rows.push(['iptables rules walked', ...nf.map((w) => fc(w?.perPacket))]);
     const keys = [...new Set(nf.flatMap((w) => w?.tables.map((t) => `${t.table} ${t.hook}`) ?? []))];
-    for (const k of keys) rows.push([`  ${k}`, ...nf.map((w) => fc(w?.tables.find((t) => `${t.table} ${t.hook}` === k)?.perPacket))]);
+    for (const k of keys) {
+      const at = nf.map((w) => w?.tables.find((t) => `${t.table} ${t.hook}` === k));
+      rows.push([`  ${k}`, ...at.map((t) => fc(t?.perPacket))]);
+      // Its chains (not when the built-in one is all), kube-proxy's per-service chains summed per kind.
+      const chains = [...new Set(at.flatMap((t) => t?.chains.map((c) => family(c.chain)) ?? []))];
+      if (chains.length > 1) for (const ch of chains) rows.push([`    ${ch}`, ...at.map((t) => (t ? fc(sumOf(t.chains.filter((c) => family(c.chain) === ch).map((c) => c.perPacket))) : '-'))]);
+    }
   }
   if (bpf.some((w) => w)) {
     rows.push(['packets through tc programs', ...bpf.map((w) => (w ? `${w.packets.first} / ${w.packets.later}` : '-'))]);

@@ -18,8 +18,12 @@ export interface PerClass { first: number; later: number }
 export interface IptablesWork {
   /** Packets entering netfilter on a node (PREROUTING or OUTPUT). */
   packets: PerClass;
-  /** Per table and hook, in the packet's order (hooks as a forwarded packet meets them, tables by priority): rules walked in all and per packet. */
-  tables: Array<{ table: string; hook: string; walked: PerClass; perPacket: PerClass }>;
+  /**
+   * Per table and hook, in the packet's order (hooks as a forwarded packet meets them, tables by
+   * priority): rules walked in all and per packet, and per chain (the built-in chain, then the
+   * chains it jumped to, in first-walked order; KUBE-SERVICES is where a service count shows).
+   */
+  tables: Array<{ table: string; hook: string; walked: PerClass; perPacket: PerClass; chains: Array<{ chain: string; walked: PerClass; perPacket: PerClass }> }>;
   /** Every table's rules walked per packet. */
   perPacket: PerClass;
 }
@@ -125,8 +129,9 @@ function rank(key: string): number { const [t, h] = key.split(' '); return HOOKS
 
 function iptablesResult(stats: WalkStats[]): IptablesWork {
   const packets: Split = [0, 0], total: Split = [0, 0];
-  const rules = new Map<string, Split>();
+  const rules = new Map<string, Split>(), chains = new Map<string, Split>();
   for (const s of stats) {
+    for (const [key, [f, l]] of s.chains) { const r = chains.get(key) ?? chains.set(key, [0, 0]).get(key)!; r[0] += f; r[1] += l; }
     packets[0] += s.packets[0]; packets[1] += s.packets[1];
     for (const [key, [f, l]] of s.rules) {
       const r = rules.get(key) ?? rules.set(key, [0, 0]).get(key)!;
@@ -135,7 +140,11 @@ function iptablesResult(stats: WalkStats[]): IptablesWork {
   }
   return {
     packets: pc(packets),
-    tables: [...rules].sort(([a], [b]) => rank(a) - rank(b)).map(([key, walked]) => { const [table, hook] = key.split(' ') as [string, string]; return { table, hook, walked: pc(walked), perPacket: per(walked, packets) }; }),
+    tables: [...rules].sort(([a], [b]) => rank(a) - rank(b)).map(([key, walked]) => {
+      const [table, hook] = key.split(' ') as [string, string];
+      const own = [...chains].filter(([k]) => k.startsWith(`${key} `)).map(([k, w]) => ({ chain: k.slice(key.length + 1), walked: pc(w), perPacket: per(w, packets) }));
+      return { table, hook, walked: pc(walked), perPacket: per(walked, packets), chains: own };
+    }),
     perPacket: per(total, packets),
   };
 }

@@ -74,11 +74,15 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
   let hdr = chain.compiled ?? compile(chain);
   let i = 0;
   let walked = 0;
+  // Where the current chain's segment began, for walkSink (told at chain switches, never per rule).
+  let seg = 0;
+  const sink = c.walkSink ?? null;
   const src = p.src | 0, dst = p.dst | 0, proto = p.proto;
   for (;;) {
     if (i >= rules.length) {
       if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+      if (sink !== null) sink(chain.name, i - seg);
+      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
       continue;
     }
     const b = i * W, f = hdr[b + 5]!;
@@ -101,13 +105,15 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
       if (out.kind === 'nat') { res.nat = out.nat; res.verdict = 'ACCEPT'; break; }
       // return
       if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+      if (sink !== null) sink(chain.name, i - seg);
+      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
       continue;
     }
     if (r.verdict !== null) {
       if (r.verdict === 'RETURN') {
         if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-        sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain);
+        if (sink !== null) sink(chain.name, i - seg);
+        sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
         continue;
       }
       res.verdict = r.verdict;
@@ -120,9 +126,11 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
         if (sp >= MAX_JUMP_DEPTH) { res.verdict = 'DROP'; break; }
         stackChain[sp] = chain; stackPos[sp] = i; sp++;
       }
-      chain = next; rules = next.rules; hdr = next.compiled ?? compile(next); i = 0;
+      if (sink !== null) sink(chain.name, i - seg);
+      chain = next; rules = next.rules; hdr = next.compiled ?? compile(next); i = 0; seg = 0;
     }
   }
+  if (sink !== null) sink(chain.name, i - seg);
   res.rulesWalked = walked;
   return res;
 }

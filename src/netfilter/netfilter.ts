@@ -112,6 +112,7 @@ export class Netfilter {
     const base = t.chains.get(hook);
     if (base === undefined || (base.rules.length === 0 && base.policy === 'ACCEPT')) return null;
     this.ctx.ctstate = np.ctstate;
+    this.ctx.walkSink = this.walkStats === null ? null : this.walkStats.sink;
     const r = walk(t, hook, np.pkt, this.ctx);
     this.walked += r.rulesWalked;
     if (this.walkStats !== null) this.walkStats.table(table, hook, r.rulesWalked);

@@ -57,6 +57,8 @@ export interface EvalCtx {
   recent: RecentLists;
   /** The device is a bridge port (physdev); false when unknown. */
   physdevIn: boolean;
+  /** Told each chain's rules walked, at chain switches only (WalkStats); absent or null: not told. */
+  walkSink?: ((chain: string, rules: number) => void) | null;
 }
 
 /** A match module instance inside a rule. */
