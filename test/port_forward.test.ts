@@ -82,7 +82,15 @@ t.test('bad input: kubectl\'s error lines, exit 1', async (t) => {
     [['-n', 'kube-system', 'svc/hubble-relay'], 'error: TYPE/NAME and list of ports are required for port-forward\nSee \'kubectl port-forward -h\' for help and examples\n'],
     [['--bogus', 'pod/webpod1', '80'], 'error: unknown flag: --bogus\nSee \'kubectl port-forward --help\' for usage.\n'],
   ];
-  for (const [args, stderr] of cases) t.same(await kubectl('port-forward', ...args), { code: 1, stdout: '', stderr }, args.join(' '));
+  // Three through the CLI (a server answer, a server usage error, the CLI's own flag check); the rest as the API answers them, which the CLI prints as they are.
+  for (const i of [0, 9, 10]) t.same(await kubectl('port-forward', ...cases[i]![0]), { code: 1, stdout: '', stderr: cases[i]![1] }, cases[i]![0].join(' '));
+  for (const [args, stderr] of cases.slice(1, 9)) {
+    const ns = args[0] === '-n' ? args[1] : undefined;
+    const [resource, ...ports] = ns ? args.slice(2) : args;
+    const res = await fetch(`${env.DPLAB_SERVER}/v1/portforward/plan`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ namespace: ns, resource, ports }) });
+    t.equal(res.status, stderr.startsWith('Error from server (NotFound)') ? 404 : 400, `${args.join(' ')}: status`);
+    t.equal(((await res.json()) as { error: string }).error + '\n', stderr, args.join(' '));
+  }
 });
 
 t.test('a local port in use on both addresses: kubectl\'s listener errors', async (t) => {
