@@ -187,6 +187,10 @@ t.test('sessionAffinity ClientIP: a persistent virtual server pins net-pod to on
   const counts = await spread(30);
   t.equal(counts.size, 1, 'one webpod');
   t.equal([...counts.values()][0], 30);
+  const lnc = await c.nodeExec(CP, ['ipvsadm', '-Lnc']);
+  t.match(lnc.stdout, /^IPVS connection entries\npro expire state {7}source {13}virtual {12}destination\n/);
+  t.match(lnc.stdout, /\nTCP 0[01]:\d\d  TIME_WAIT   10\.10\.0\.6:\d+ +10\.200\.1\.118:9000 +10\.10\.\d+\.\d+:80\n/, 'the closed connections wait in TIME_WAIT');
+  t.match(lnc.stdout, /\nTCP 1[78]\d:\d\d {2}NONE {8}10\.10\.0\.6:0 {8}10\.200\.1\.118:9000  10\.10\.\d+\.\d+:80\n/, 'the persistence template: client port 0, 10800 s');
   await c.kubectl(['patch', 'svc', 'svc-clusterip', '-p', '{"spec":{"sessionAffinity":"None"}}']);
   t.match((await c.nodeExec(CP, ['ipvsadm', '-Ln'])).stdout, `TCP  ${VIP}:9000 rr\n`);
   t.equal((await spread(30)).size, 3, 'rr again');

@@ -13,6 +13,7 @@ import type { CtEntry } from '../netfilter/conntrack.ts';
 import { Ipvs, type IpvsProto, type RealServer, type VirtualService } from '../netfilter/ipvs.ts';
 import type { Netfilter, NfPacket } from '../netfilter/netfilter.ts';
 import { writeNat } from '../netfilter/packet.ts';
+import { u32ToIp } from '../wire/addr.ts';
 import { ETH_HLEN } from '../wire/ethernet.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, ipDecTtl } from '../wire/ipv4.ts';
 import type { SkBuff } from '../wire/skb.ts';
@@ -67,6 +68,30 @@ export class IpvsNs {
 
   /** Connections in the table (after expiry). */
   connections(): IpvsConn[] { this.sweep(); return [...this.byIn.values()]; }
+
+  /**
+   * `ipvsadm -L -n -c` (/proc/net/ip_vs_conn through print_conn): the
+   * connections, then the persistence templates (state NONE, client port 0),
+   * expiry as minutes:seconds left.
+   */
+  connList(): string {
+    const now = this.now();
+    const ap = (a: number, p: number) => `${u32ToIp(a)}:${p}`;
+    const left = (ns: number) => { const s = Math.max(0, Math.floor((ns - now) / 1e9)); return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`; };
+    const line = (proto: string, exp: number, state: string, c: string, v: string, d: string) =>
+      `${proto.padEnd(3)} ${left(exp)}  ${state.padEnd(11)} ${c.padEnd(18)} ${v.padEnd(18)} ${d}\n`;
+    let out = 'IPVS connection entries\npro expire state       source             virtual            destination\n';
+    for (const c of this.connections()) {
+      out += line(PROTO[c.proto]!, c.expiresNs, c.state === 'UDP' ? 'UDP' : c.state, ap(c.caddr, c.cport), ap(c.vaddr, c.vport), ap(c.daddr, c.dport));
+    }
+    for (const svc of this.ipvs.sorted()) {
+      for (const [client, t] of svc.templates) {
+        if (t.expiresNs <= now || !svc.dests.includes(t.dest)) continue;
+        out += line(svc.proto, t.expiresNs, 'NONE', ap(client, 0), ap(svc.addr, svc.port), ap(t.dest.addr, t.dest.port));
+      }
+    }
+    return out;
+  }
 
   private alive(c: IpvsConn): boolean {
     return this.ipvs.find(c.svc.proto, c.svc.addr, c.svc.port) === c.svc && c.svc.dests.includes(c.dest);

@@ -116,7 +116,17 @@ const IPSET_ALIASES: Record<string, string> = { '-L': 'list', '-S': 'save', '-F'
 function ipvsTools(n: IpvsNode, sim: Sim): Record<string, NodeTool> {
   return {
     ...tools(n.nf, sim),
-    ipvsadm: async (argv) => { n.v.sweep(); return result(ipvsadm(n.v.ipvs, argv, sim.now())); },
+    ipvsadm: async (argv) => {
+      n.v.sweep();
+      // -c / --connection with a listing: the kernel's connection table (the engine has only services).
+      const conn = argv.some((a) => a === '-c' || a === '--connection' || /^-[lL][a-zA-Z]*c/.test(a) || /^-c[a-zA-Z]*[lL]/.test(a));
+      if (conn) {
+        const rest = argv.map((a) => (/^-[a-zA-Z]+$/.test(a) && !a.startsWith('--') ? a.replace(/c/g, '') : a)).filter((a) => a !== '-' && a !== '--connection');
+        const ok = rest.every((a) => ['-L', '-l', '-n', '--list', '--numeric', '-Ln', '-nL', '-ln', '-nl'].includes(a));
+        if (ok && rest.some((a) => /^-n?[lL]n?$/.test(a) || a === '--list')) return { stdout: n.v.connList(), stderr: '', exitCode: 0 };
+      }
+      return result(ipvsadm(n.v.ipvs, argv, sim.now()));
+    },
     ipset: async (argv) => result(ipsetTool(n.nf.ipsets, argv.map((a, i) => (i === 0 ? IPSET_ALIASES[a] ?? a : a)))),
   };
 }
