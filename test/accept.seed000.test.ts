@@ -19,8 +19,12 @@ import type { ExecResult } from '../src/cluster/facade.ts';
 import { runShell } from '../src/cluster/exec/index.ts';
 import { LABS } from '../src/cluster/labs/index.ts';
 import { compileFilter } from '../src/wire/filter.ts';
+import { NgrepPrinter, ngrepHeader } from '../src/wire/ngrep.ts';
 import { TcpdumpFormatter } from '../src/wire/tcpdump.ts';
 import { scenario } from './helpers/lab.ts';
+
+// ~10 s of CPU (2,300 curls); on a loaded 2-core machine the wall time is several times that.
+t.setTimeout(180_000);
 
 const SEED = scenario('kind-iptables/seed000.txt').split('\n');
 const HOST = /^\(⎈\|kind-myk8s:N\/A\) root@kind:~# (.*)$/;
@@ -98,6 +102,8 @@ const CT: Mask[] = [[/^(tcp {6}6) \d+ /, '$1 {T} '], [/sport=\d+ dport=9000/, 's
 /** iptables -L -v counters of a live system (kubelet probes, DNS, the blog's other traffic): checked against the replay's own tallies instead. */
 const COUNTERS: Mask[] = [[/^ *\d+[KMG]? +\d+[KMG]? /, '{PKTS} {BYTES} '], [/policy ACCEPT \d+ packets, \d+ bytes/, 'policy ACCEPT {P} packets, {B} bytes']];
 /** tcpdump: the time, the ephemeral port; TCP's random ISNs and timestamp clocks. */
+/** ngrep: the time, the ephemeral port, the HTTP Date header, a pod's fe80:: address. */
+const NGREP: Mask[] = [[/^T \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} /, 'T {TIME} '], [/10\.10\.0\.6:\d+/g, '10.10.0.6:{PORT}'], [/^Date: .* GMT\.$/, 'Date: {DATE}.'], [/veth[0-9a-f]{8}/, '{VETH}'], ...LL6];
 const DUMP: Mask[] = [[/^\d\d:\d\d:\d\d\.\d{6} /, '{TIME} '], [/10\.10\.0\.6\.\d+/g, '10.10.0.6.{PORT}'], [/(Flags \[S\.?\], seq )\d+/, '$1{ISN}'], [/(Flags \[S\.\], seq \{ISN\}, ack )\d+/, '$1{ISN+1}'], [/TS val \d+/, 'TS val {TS}'], [/ecr [1-9]\d*/, 'ecr {TS}']];
 
 // ---- the replay ---------------------------------------------------------
@@ -213,6 +219,25 @@ class Replay {
     const match = compileFilter(m[2]!), fmt = new TcpdumpFormatter({ quiet: m[3] === 'q' });
     // The kernel stamps a pcap record to the microsecond.
     return ok(frames.filter((f) => match(f.frame)).map((f) => fmt.format(f.frame, Math.floor(f.wallMs * 1000) / 1000) + '\n').join(''));
+  }
+
+  /** `ngrep -tW byline -d IFACE '' 'FILTER'` on a node while the blog's loop of curls runs. */
+  async ngrep(node: string, cmd: string): Promise<ExecResult> {
+    const m = /^ngrep -tW byline -d (\S+) '(.*)' '(.*)'$/.exec(cmd);
+    if (!m) throw new Error(`not an ngrep line: ${cmd}`);
+    const iface = m[1] === '$VETH1' ? (await this.varsOf(node)).VETH1! : m[1]!;
+    // pcap_lookupnet: the interface's IPv4 network and mask, as `ip -4 addr` shows them.
+    const inet = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec((await this.c.nodeExec(node, ['ip', '-4', 'addr', 'show', 'dev', iface])).stdout);
+    const addr = inet ? inet[1]!.split('.').reduce((a, o) => (a * 256 + Number(o)) >>> 0, 0) : undefined;
+    const frames: Array<{ frame: Uint8Array; wallMs: number }> = [];
+    const stop = this.c.capture(node, iface, (f) => frames.push({ frame: f.frame.slice(), wallMs: f.wallMs }));
+    await this.host(TRAFFIC);
+    await this.c.sim.settle(this.c.sim.sleep(1e9));
+    stop();
+    const match = compileFilter(m[3]!), printer = new NgrepPrinter({ time: true, byline: true, pattern: m[2] });
+    let out = ngrepHeader(iface, addr, Number(inet?.[2] ?? 0), m[3]!);
+    for (const f of frames) if (match(f.frame)) out += printer.frame(f.frame, Math.floor(f.wallMs * 1000) / 1000);
+    return ok(out);
   }
 
   /** `conntrack -E` on a node while net-pod curls the ClusterIP once; what it printed when stopped. */
@@ -353,7 +378,7 @@ const CASES: Record<number, Case> = {
   520: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), drop: /^(tcpdump: verbose|listening on)/ },
   527: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), masks: DUMP, drop: /^(tcpdump: verbose|listening on)/ },
   537: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), drop: /^(tcpdump: verbose|listening on)/ },
-  548: { skip: 'ngrep is not emulated' },
+  548: { run: (rp, s) => rp.ngrep(s.where, s.cmd), masks: NGREP, first: true },
   582: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), masks: DUMP, first: true, drop: /^(tcpdump: verbose|listening on)/ },
   596: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), drop: /^(tcpdump: verbose|listening on)/ },
   603: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), masks: DUMP, first: true, drop: /^(tcpdump: verbose|listening on)/ },
@@ -361,7 +386,7 @@ const CASES: Record<number, Case> = {
   624: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), masks: DUMP, first: true, drop: /^(tcpdump: verbose|listening on)/ },
   638: { skip: 'an empty prompt: nothing was typed' },
   639: { run: (rp, s) => rp.tcpdump(s.where, s.cmd), drop: /^(tcpdump: verbose|listening on)/ },
-  644: { skip: 'ngrep is not emulated' },
+  644: { run: (rp, s) => rp.ngrep(s.where, s.cmd), masks: NGREP, first: true },
   699: {
     masks: COUNTERS,
     gap: { from: /DOCKER_OUTPUT/, why: "kind's rewrite of docker's embedded-DNS rules (DOCKER_OUTPUT/DOCKER_POSTROUTING, DNAT to 127.0.0.11) needs docker's DNS listener in each node, not emulated" },
