@@ -41,7 +41,8 @@ const oneLine = (t: Test, r: { code: number | null; stdout: string; stderr: stri
 };
 
 const RULES = (chain: string) => `*filter\n:${chain} - [0:0]\n-A ${chain} -s 10.9.9.9/32 -p tcp -m tcp --dport 22 -j DROP\nCOMMIT\n`;
-const chainRules = async (node: string, chain: string) => runCli(['iptables', '--node', node, '-S', chain], env);
+/** The node's rules of a chain, read in-process (what the CLI did is what is tested; this only looks). */
+const chainRules = async (node: string, chain: string) => { const r = await cluster.nodeExec(node, ['iptables', '-S', chain]); return { code: r.exitCode, stdout: r.stdout }; };
 
 t.test('dplab iptables-restore --node N -n < FILE loads the rules; -t only tests them', async (t) => {
   const test = await runCli(['iptables-restore', '--node', 'myk8s-worker', '-n', '-t'], env, RULES('DPLAB-T'));
@@ -64,13 +65,13 @@ t.test('dplab iptables-restore --node N FILE reads the local file', async (t) =>
 });
 
 t.test('iptables-restore with a syntax error: its message and line, exit 2, the table unchanged', async (t) => {
-  const before = await runCli(['iptables-save', '--node', 'myk8s-worker', '-t', 'filter'], env);
+  const save = async () => (await cluster.nodeExec('myk8s-worker', ['iptables-save', '-t', 'filter'])).stdout.replace(/^#.*\n/gm, '');
+  const before = await save();
   const bad = '*filter\n:DPLAB-BAD - [0:0]\n-A DPLAB-BAD -p tcp --bogus 22 -j DROP\nCOMMIT\n';
   const r = await runCli(['iptables-restore', '--node', 'myk8s-worker', '-n'], env, bad);
   t.equal(r.code, 2);
   t.equal(r.stderr, 'iptables-restore v1.8.9 (nf_tables): unknown option "--bogus"\nError occurred at line: 3\nTry `iptables-restore -h\' or \'iptables-restore --help\' for more information.\n');
-  const after = await runCli(['iptables-save', '--node', 'myk8s-worker', '-t', 'filter'], env);
-  t.equal(after.stdout.replace(/^#.*\n/gm, ''), before.stdout.replace(/^#.*\n/gm, ''));
+  t.equal(await save(), before);
 });
 
 t.test('docker exec -i forwards stdin; without -i stdin is not read', async (t) => {
@@ -104,10 +105,11 @@ for (const [args, stderr] of missing) {
 const badNode: string[][] = [['iptables', '-S'], ['iptables-save'], ['iptables-restore', '-n'], ['conntrack', '-L'], ['conntrack', '-E'], ['ipvsadm', '-Ln'], ['ipset', 'list']];
 t.test('every verb: an unknown node, or --node without a value, is one line and exit 1', async (t) => {
   // Run side by side: each is a process start, the wait is the same.
-  const runs = await Promise.all(badNode.flatMap(([tool, ...rest]) => [
-    runCli([tool!, '--node', 'nope', ...rest], env, '').then((r) => ({ r, args: [tool!, '--node', 'nope', ...rest], msg: /^dplab: node "nope" not found\n$/ })),
-    runCli([tool!, '--node'], env).then((r) => ({ r, args: [tool!, '--node'], msg: /^dplab: option '--node <node>' argument missing\n$/ })),
-  ]));
+  const runs = await Promise.all([
+    ...badNode.map(([tool, ...rest]) => runCli([tool!, '--node', 'nope', ...rest], env, '').then((r) => ({ r, args: [tool!, '--node', 'nope', ...rest], msg: /^dplab: node "nope" not found\n$/ }))),
+    // commander's own check, the same for every verb: two of them.
+    ...['iptables', 'conntrack'].map((tool) => runCli([tool, '--node'], env).then((r) => ({ r, args: [tool, '--node'], msg: /^dplab: option '--node <node>' argument missing\n$/ }))),
+  ]);
   for (const { r, args, msg } of runs) t.test(`dplab ${args.join(' ')}`, async (t) => oneLine(t, r, msg));
 });
 
@@ -128,7 +130,7 @@ async function startFollower(args: string[]): Promise<LiveCli> {
   return live;
 }
 
-const curl = () => runCli(['kubectl', 'exec', 'net-pod', '--', 'curl', '-s', '10.200.1.118:9000'], env);
+const curl = async () => ({ code: (await cluster.exec('default', 'net-pod', ['curl', '-s', '10.200.1.118:9000'])).exitCode });
 const EVENT = /^ *\[(NEW|UPDATE|DESTROY)\] tcp {6}6 \d+ [A-Z_]+ src=10\.10\.0\.6 dst=10\.200\.1\.118 sport=\d+ dport=9000 (\[UNREPLIED\] )?src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\d+( \[ASSURED\])?$/;
 
 t.test('dplab conntrack --node N -E -p tcp --dport 9000: NEW, UPDATEs and DESTROY, then Ctrl-C', async (t) => {
