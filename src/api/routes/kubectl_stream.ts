@@ -3,8 +3,8 @@
 // -c cilium-agent -- hubble observe -f`). The client sends one text message,
 // `{"argv": [...]}`; the server answers with `{"stdout": "..."}` and
 // `{"stderr": "..."}` messages as the command prints, then `{"exitCode": N}`
-// and a normal close. Closing the WebSocket interrupts the command, as Ctrl-C
-// on kubectl does. Bounded: a stream slot per command (shared with the other
+// and a normal close. Closing the WebSocket (or sending `{"signal":"SIGINT"}`)
+// interrupts the command, as Ctrl-C on kubectl does. Bounded: a stream slot per command (shared with the other
 // streams), and the unsent output: past the stream buffer the command's
 // writes wait (a follow then loses flows as Hubble counts them).
 
@@ -47,8 +47,8 @@ export const kubectlStreamRoutes: FastifyPluginAsync<KubectlStreamRouteOptions> 
       if (socket.bufferedAmount > budget) return drained();
     };
     socket.once('message', (data: Buffer) => {
-      // Anything the client sends later is ignored: the command has no stdin here.
-      socket.on('message', () => {});
+      // The command has no stdin here; later messages only stop it: `{"signal":"SIGINT"}`, as the node exec stream takes it.
+      socket.on('message', (m: Buffer) => { try { if ((JSON.parse(m.toString()) as { signal?: unknown }).signal !== undefined) ac.abort(); } catch { /* ignored */ } });
       void (async () => {
         const argv = argvOf(data.toString());
         if (!cluster.kubectlStream) throw new ClusterError('streamed kubectl is not available on this server', 501, 'kubectl');
