@@ -6,6 +6,7 @@ import { CliError, failureLine } from './errors.ts';
 import { addHubbleVerb } from './hubble.ts';
 import { addServeVerb } from './serve.ts';
 import { addTcpdumpVerb } from './tcpdump.ts';
+import { addNgrepVerb } from './ngrep.ts';
 import { addCommandVerbs } from './verbs.ts';
 import { addDockerVerbs } from './docker.ts';
 import { addCompareVerb } from './compare.ts';
@@ -26,6 +27,7 @@ export async function runCli(argv: string[]): Promise<number> {
   addCommandVerbs(program, exit);
   addDockerVerbs(program, exit);
   addTcpdumpVerb(program, exit);
+  addNgrepVerb(program, exit);
   addHubbleVerb(program, exit);
   addCompareVerb(program, exit);
   for (const c of program.commands) c.exitOverride();
