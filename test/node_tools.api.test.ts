@@ -244,3 +244,23 @@ t.test('ipset list as sets (netfilter/ipset printer)', async (t) => {
     { name: 'KUBE-NODE-PORT-TCP', type: 'bitmap:port', revision: 3, header: { range: '0-65535' }, sizeInMemory: sets.get('KUBE-NODE-PORT-TCP').memSize(), references: 0, numberOfEntries: 0, members: [] },
   ]);
 });
+
+t.test('on a kind-ipvs node: /ipvs and /ipsets as ipvsadm and ipset show them, conntrack as on iptables nodes', async (t) => {
+  const ipvs = Cluster.lab('kind-ipvs', { hubble: false });
+  const api = buildApp(ipvs);
+  t.teardown(async () => { await api.close(); ipvs.close(); });
+  await api.ready();
+  await ipvs.exec('default', 'net-pod', ['curl', '-s', '10.200.1.118:9000']);
+  const vs = (await api.inject({ url: `${CP}/ipvs` })).json().virtualServers as Array<{ address: string; port: number; realServers: Array<{ address: string; stats: { conns: number } }> }>;
+  const svc = vs.find((v) => v.address === '10.200.1.118' && v.port === 9000)!;
+  t.match(svc, { protocol: 'TCP', scheduler: 'rr', persistent: 0, flags: '', stats: { conns: 1 } });
+  t.same(svc.realServers.map((r) => r.address).sort(), ['10.10.1.2', '10.10.2.3', '10.10.3.2']);
+  t.match(svc.realServers, Array(3).fill({ port: 80, forward: 'Masq', weight: 1 }));
+  t.equal(svc.realServers.reduce((n, r) => n + r.stats.conns, 0), 1, 'the curl counted on one real server');
+  const set = (await api.inject({ url: `${CP}/ipsets/KUBE-CLUSTER-IP` })).json().sets;
+  t.match(set, [{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', header: { family: 'inet', hashsize: 1024, maxelem: 65536 } }]);
+  t.ok(set[0].members.includes('10.200.1.118,tcp:9000'));
+  t.match((await api.inject({ url: `${CP}/conntrack?proto=tcp&dport=9000` })).json().entries, [{ original: { dst: '10.200.1.118', dport: 9000 }, reply: { sport: 80, dst: '10.10.0.6' } }]);
+  const got = (await api.inject({ url: `${W}/iptables-save?table=nat` })).body;
+  t.match(got, /\n-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE\n/, 'iptables-save on an IPVS node: its set rules');
+});
