@@ -113,6 +113,11 @@ t.test('every verb: an unknown node, or --node without a value, is one line and 
   for (const { r, args, msg } of runs) t.test(`dplab ${args.join(' ')}`, async (t) => oneLine(t, r, msg));
 });
 
+t.test('--node after the tool\'s arguments is still dplab\'s', async (t) => {
+  const r = await runCli(['iptables', '-S', 'DPLAB-A', '--node', 'myk8s-worker'], env);
+  t.same([r.code, r.stdout], [0, '-N DPLAB-A\n-A DPLAB-A -s 10.9.9.9/32 -p tcp -m tcp --dport 22 -j DROP\n']);
+});
+
 t.test('a tool\'s own flag errors are the tool\'s (text and exit code)', async (t) => {
   const ct = await runCli(['conntrack', '--node', 'myk8s-worker', '-E', '-e', 'BOGUS'], env);
   t.same(ct, { code: 2, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Bad parameter `BOGUS\'\nTry `conntrack -h\' or \'conntrack --help\' for more information.\n' });

@@ -101,6 +101,24 @@ export async function runOnNode(client: DplabClient, node: string, argv: string[
   return printExec(await client.nodeExec(node, argv, stdin));
 }
 
+/**
+ * `--node N` given after the tool's own arguments (`dplab conntrack -L --node N`):
+ * none of these tools has a --node option, so it can only be ours.
+ */
+export function lateNode(args: readonly string[]): { node?: string; args: string[] } {
+  const out: string[] = [];
+  let node: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--node') {
+      node = args[++i];
+      if (node === undefined) throw new CliError("option '--node <node>' argument missing");
+    } else if (a.startsWith('--node=')) node = a.slice(7);
+    else out.push(a);
+  }
+  return { node, args: out };
+}
+
 export function addNodeToolVerbs(program: Command, exit: (code: number) => void): void {
   const act = <A extends unknown[]>(fn: VerbAction<A>) => clientAction(program, exit, fn);
   for (const tool of NODE_TOOLS) {
@@ -108,8 +126,9 @@ export function addNodeToolVerbs(program: Command, exit: (code: number) => void)
       .helpOption(false).allowUnknownOption().allowExcessArguments().passThroughOptions().argument('[args...]')
       .option('--node <node>', 'node whose tool to run')
       .action(act(async (client, args: string[], opts: { node?: string }) => {
-        const node = await resolveNode(client, opts.node);
-        const { argv, stdin } = await withInput([tool, ...args]);
+        const late = lateNode(args);
+        const node = await resolveNode(client, late.node ?? opts.node);
+        const { argv, stdin } = await withInput([tool, ...late.args]);
         return runOnNode(client, node, argv, stdin);
       }));
   }
