@@ -153,12 +153,15 @@ export class IpvsNs {
    * datagram) to a virtual service, the client's packets DNATed to the real
    * server, the real server's answers SNATed back to the VIP, counters moved.
    * `np.pkt` is rewritten (natChanged); the caller writes the bytes.
+   * `repliesOnly` (ip_vs_reply4 at FORWARD): a forwarded packet is never
+   * scheduled, only a real server's answer is translated.
    */
-  process(np: NfPacket): IpvsVerdict {
+  process(np: NfPacket, repliesOnly = false): IpvsVerdict {
     const p = np.pkt;
     if (p.frag || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return 'continue';
     const hit = this.lookup(p);
     let c: IpvsConn;
+    if (repliesOnly && hit?.dir !== 1) return 'continue';
     if (hit === undefined) {
       const svc = this.ipvs.find(PROTO[p.proto]!, p.dst, p.dport);
       if (svc === undefined) return 'continue';
@@ -299,6 +302,6 @@ export function ipvsLocalOut(ns: NetnsImpl, skb: SkBuff, np: NfPacket): IpvsVerd
 export function ipvsForward(ns: NetnsImpl, skb: SkBuff, np: NfPacket): void {
   const v = byNs.get(ns);
   if (v === undefined) return;
-  v.process(np);
+  v.process(np, true);
   if (np.natChanged) { writeNat(skb.data, ETH_HLEN, np.pkt); np.natChanged = false; }
 }
