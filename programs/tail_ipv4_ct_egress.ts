@@ -50,10 +50,14 @@ export function handleIpv4FromLxc(ctx: SkBuff, rt: Runtime, env: DatapathEnv, ep
     return encapAndRedirect(ctx, rt, env, tep, ep.secLabel);
   }
   // BPF host routing: out of the FIB's device, with redirect_neigh when ARP has not resolved the next hop yet.
-  const r = fibRedirectV4(ctx, rt, ep.ifindex);
-  if (r !== -1) {
-    sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOif(rt), status, monitor);
-    return r;
+  // Without it (ENABLE_HOST_ROUTING undefined: legacy routing, kube-proxy beside Cilium) the stack routes the
+  // packet, so netfilter (kube-proxy's rules, Cilium's masquerade) sees it.
+  if (env.node.hostRouting !== false) {
+    const r = fibRedirectV4(ctx, rt, ep.ifindex);
+    if (r !== -1) {
+      sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_NETWORK, ep.secLabel, dstId, 0, fibOif(rt), status, monitor);
+      return r;
+    }
   }
   sendTraceNotify(ctx, rt, env, ep.lxcId, TRACE_TO_STACK, ep.secLabel, dstId, 0, 0, status, monitor);
   return TC_ACT_OK;

@@ -79,6 +79,8 @@ export interface NodeConfig {
   hostEpId: number;
   /** ENABLE_BPF_MASQUERADE. */
   masquerade: boolean;
+  /** ENABLE_HOST_ROUTING (BPF host routing, needs kube-proxy replacement); false = legacy routing through the stack. Default true. */
+  hostRouting?: boolean;
 }
 
 /** ep_config.h: per endpoint constants (LXC_ID, SECLABEL, LXC_IPV4...). */

@@ -72,6 +72,8 @@ export class NodeAgent {
       nodeIp: node.ip, routerIp: this.routerIp, clusterCidr: cfg.clusterCIDR.ip, clusterCidrLen: cfg.clusterCIDR.prefixLen,
       encapIfindex: 0, netdevIfindex: this.netdev?.ifindex ?? 0, hostIfindex: 0, hostMac: new Uint8Array(6),
       hostEpId: this.hostEpId, masquerade: true,
+      // "BPF host routing requires kube-proxy replacement": without it the agent falls back to legacy routing.
+      hostRouting: cfg.kubeProxyReplacement !== false,
     };
     this.env = { maps: this.maps, node: node2 };
   }

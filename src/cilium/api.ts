@@ -18,6 +18,11 @@ export interface CiliumConfig {
   clusterCIDR: { ip: number; prefixLen: number };
   monitorAggregation: 'none' | 'medium';
   clusterName: string;
+  /**
+   * kubeProxyReplacement (default true). False when kube-proxy runs beside Cilium: no socket LB,
+   * no NodePort/ExternalIPs/LoadBalancer frontends, legacy (stack) host routing.
+   */
+  kubeProxyReplacement?: boolean;
 }
 
 /** CNI ADD's result from Cilium: every pod is an endpoint with a security identity. */

@@ -3,7 +3,7 @@
 // Helm install of Cilium is on a real cluster. With another service proxy
 // (kube-proxy), Cilium runs without socket LB and leaves Services alone.
 
-import type { Cni, CniPlugin, DatapathConfig, EventStream, NodeTool, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { Cni, CniPlugin, DatapathConfig, EventStream, NodeTool, ServiceProxy, ServiceProxyPlugin, ServicePort } from '../datapath/contract.ts';
 import type { DatapathBundle } from '../datapath/registry.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { CiliumConfig } from './api.ts';
@@ -26,8 +26,19 @@ function ciliumConfig(c: DatapathConfig): CiliumConfig {
   const kubeProxyReplacement = c.serviceProxy === 'cilium';
   return {
     routing: c.routing === 'native' ? 'native' : 'tunnel', socketLB: c.socketLB && kubeProxyReplacement, netdev: c.netdev, mtu: c.mtu,
-    clusterCIDR: c.podCIDR, monitorAggregation: 'medium', clusterName: 'default',
+    clusterCIDR: c.podCIDR, monitorAggregation: 'medium', clusterName: 'default', kubeProxyReplacement,
   };
+}
+
+/**
+ * With kubeProxyReplacement=false the agent still programs ClusterIP frontends:
+ * bpf_lxc's per-packet LB translates pod -> ClusterIP before the stack sees it
+ * (cilium/cilium#10651; #16197 explains why: a redirected reply to a same-node
+ * client would bypass kube-proxy's reverse DNAT). NodePort, ExternalIPs and
+ * LoadBalancer stay kube-proxy's (no ENABLE_NODEPORT).
+ */
+function clusterIpFrontends(ports: ServicePort[]) {
+  return expandFrontends(ports, []).filter((f) => f.type === 'ClusterIP');
 }
 
 /** cilium-dbg (alias cilium) on nodes that run an agent. */
@@ -52,7 +63,8 @@ export const ciliumCni: CniPlugin = {
   name: 'cilium',
   routings: ROUTINGS,
   create({ sim, config }) {
-    const ctl = createCiliumControl(ciliumConfig(config), sim);
+    const cfg = ciliumConfig(config);
+    const ctl = createCiliumControl(cfg, sim);
     const cni: Cni = {
       name: 'cilium',
       // The agent pins every map it creates under bpffs' tc/globals (bpf.TCGlobalsPath()).
@@ -67,6 +79,8 @@ export const ciliumCni: CniPlugin = {
       systemObjects: () => ciliumSystemObjects(),
       // Identities live in etcd (CiliumIdentity objects) on a real cluster: they survive a restart.
       memory: { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) },
+      // Beside kube-proxy the agent still watches Services (ClusterIPs only); with its own proxy, that proxy syncs.
+      ...(cfg.kubeProxyReplacement ? {} : { syncServices: (ports: ServicePort[]) => ctl.syncServices(clusterIpFrontends(ports)) }),
     };
     controls.set(cni, ctl);
     return cni;

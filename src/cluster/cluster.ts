@@ -372,7 +372,11 @@ export class Cluster implements ClusterFacade {
         yield;
       }
       this.agentIpCache.clear();
-      if (servicesChanged(before, after)) this.serviceProxy.syncServices(servicePorts(after));
+      if (servicesChanged(before, after)) {
+        const ports = servicePorts(after);
+        this.serviceProxy.syncServices(ports);
+        this.cni.syncServices?.(ports);
+      }
     } finally {
       this.pendingSync = undefined;
     }

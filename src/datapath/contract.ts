@@ -169,6 +169,8 @@ export interface Cni extends NodeSurface {
   addPod(pod: PodInfo): PodNetwork;
   /** CNI DEL; unknown pods are ignored, as the spec requires. */
   deletePod(namespace: string, name: string): void;
+  /** The whole set of service ports after a change, for a CNI that also reads Services beside another proxy (Cilium without kube-proxy replacement); absent = none. */
+  syncServices?(services: ServicePort[]): void;
 }
 
 /** Services and EndpointSlices -> datapath state, on every node. */

@@ -39,7 +39,9 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   let s = 'KVStore:\tOk\tDisabled\n';
   s += `Kubernetes:\tOk\t${K8S_VERSION.slice(1).split('.').slice(0, 2).join('.')} (${K8S_VERSION}) [linux/amd64]\n`;
   s += `Kubernetes APIs:\t["${K8S_APIS.join('", "')}"]\n`;
-  s += `KubeProxyReplacement:\tTrue\t${kpr}\n`;
+  const kprOn = cfg.kubeProxyReplacement !== false;
+  // FormatStatusResponse lists no devices when the mode is False.
+  s += kprOn ? `KubeProxyReplacement:\tTrue\t${kpr}\n` : 'KubeProxyReplacement:\tFalse\t\n';
   s += 'Host firewall:\tDisabled\n';
   s += 'SRv6:\tDisabled\n';
   s += 'CNI Chaining:\tnone\n';
@@ -52,7 +54,7 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   s += 'IPv4 BIG TCP:\tDisabled\n';
   s += 'IPv6 BIG TCP:\tDisabled\n';
   s += 'BandwidthManager:\tDisabled\n';
-  s += `Routing:\tNetwork: ${cfg.routing === 'tunnel' ? 'Tunnel [vxlan]' : 'Native'}\tHost: BPF\n`;
+  s += `Routing:\tNetwork: ${cfg.routing === 'tunnel' ? 'Tunnel [vxlan]' : 'Native'}\tHost: ${kprOn ? 'BPF' : 'Legacy'}\n`;
   s += 'Attach Mode:\tTCX\n';
   s += 'Device Mode:\tveth\n';
   s += `Masquerading:\tBPF\t[${devName}]\t${cidr} [IPv4: Enabled, IPv6: Disabled]\n`;
@@ -63,7 +65,7 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   // No Hubble server runs in the lab (nothing listens on 4244 or the relay port): the agent's
   // status is what Cilium reports with Hubble off (models.HubbleStatusStateDisabled), no observer, no metrics.
   s += 'Hubble:\tDisabled\n';
-  if (o.verbose) s += kprDetails(cfg.socketLB, `${devName}\t${devIps} (Direct Routing)`);
+  if (o.verbose && kprOn) s += kprDetails(cfg.socketLB, `${devName}\t${devIps} (Direct Routing)`);
   s += 'Encryption:\tDisabled\t\n';
   s += `Cluster health:\t${nodes}/${nodes} reachable\t(${rfc3339(o.wallMs)})\n`;
   s += `Modules Health:\tStopped(0) Degraded(0) OK(${MODULES})\n`;
