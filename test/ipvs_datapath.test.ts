@@ -38,6 +38,7 @@ t.test('ipvsadm -Ln after applying the lab: one rr virtual server per service po
   // NodePort virtual servers are on each node's own IP; the ClusterIP ones are the same everywhere.
   const clusterIPs = (s: string) => s.split(/\n(?=TCP|UDP)/).filter((b) => !/^(TCP|UDP) {2}172\.18\./.test(b)).join('\n');
   t.equal(clusterIPs(worker.stdout), clusterIPs(r.stdout), 'every node programs the same ClusterIP virtual servers');
+  t.equal((await c.nodeExec(CP, ['ipvsadm', '-Ln', '--timeout'])).stdout, 'Timeout (tcp tcpfin udp): 900 120 300\n');
   const save = await c.nodeExec(CP, ['ipvsadm', '-S', '-n']);
   t.match(save.stdout, `-A -t ${VIP}:9000 -s rr\n-a -t ${VIP}:9000 -r 10.10.1.2:80 -m -w 1\n`);
   t.match(save.stdout, '-A -u 10.200.1.10:53 -s rr\n');

@@ -27,6 +27,8 @@ const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_ACK = 0x10;
 /** IPVS's own connection states and timeouts (ip_vs_proto_tcp.c tcp_timeouts, ip_vs_proto_udp.c), seconds. */
 type ConnState = 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'TIME_WAIT' | 'CLOSE' | 'UDP';
 const TIMEOUT: Record<ConnState, number> = { SYN_RECV: 60, ESTABLISHED: 900, FIN_WAIT: 120, TIME_WAIT: 120, CLOSE: 10, UDP: 300 };
+/** `ipvsadm -L --timeout`: the tcp (ESTABLISHED), tcpfin (FIN_WAIT) and udp timeouts. */
+export const timeoutLine = (): string => `Timeout (tcp tcpfin udp): ${TIMEOUT.ESTABLISHED} ${TIMEOUT.FIN_WAIT} ${TIMEOUT.UDP}\n`;
 /** Connections kept at most (the kernel bounds them by memory; we bound them by count). */
 export const MAX_CONNS = 1 << 20;
 

@@ -10,7 +10,7 @@
 
 import type { DatapathConfig, EventStream, FollowTool, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
-import { bindAddress, enableIpvs, unbindAddress, type IpvsNs } from '../kernel/ipvs.ts';
+import { bindAddress, enableIpvs, timeoutLine, unbindAddress, type IpvsNs } from '../kernel/ipvs.ts';
 import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
 import { entryLine } from '../netfilter/conntrack_cli.ts';
 import { IpsetError, ipsetTool } from '../netfilter/ipset.ts';
@@ -118,6 +118,9 @@ function ipvsTools(n: IpvsNode, sim: Sim): Record<string, NodeTool> {
     ...tools(n.nf, sim),
     ipvsadm: async (argv) => {
       n.v.sweep();
+      if (argv.includes('--timeout') && argv.every((a) => ['--timeout', '-L', '-l', '-n', '-Ln', '-ln', '--list', '--numeric'].includes(a))) {
+        return { stdout: timeoutLine(), stderr: '', exitCode: 0 };
+      }
       // -c / --connection with a listing: the kernel's connection table (the engine has only services).
       const conn = argv.some((a) => a === '-c' || a === '--connection' || /^-[lL][a-zA-Z]*c/.test(a) || /^-c[a-zA-Z]*[lL]/.test(a));
       if (conn) {
