@@ -3,7 +3,7 @@
 // :80, socket LB to the pod's 4245) reaches the same gRPC server as
 // --hubble-port, in process; the listener takes a bounded number of
 // connections. And `hubble observe -f` in an agent pod streams new flows until
-// the exec is interrupted.
+// the exec is interrupted; `--server hubble-relay:80` there reads the relay.
 import t from 'tap';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { Cluster } from '../src/cluster/cluster.ts';
@@ -95,4 +95,14 @@ t.test('kubectl exec ds/cilium -c cilium-agent -- hubble observe -f: new flows s
 
   const bad = await runCli(['kubectl', 'exec', '-n', 'kube-system', 'ds/cilium', '-c', 'cilium-agent', '--', 'hubble', 'observe', '-f', '-o', 'table'], env);
   t.same(bad, { code: 1, stdout: '', stderr: 'table output format is not compatible with follow mode\ncommand terminated with exit code 1\n' });
+
+  // --server HOST:PORT: the agent pod's hubble dials the relay Service over the node's network (names through cluster DNS).
+  const agentHubble = (...args: string[]) => runCli(['kubectl', 'exec', '-n', 'kube-system', 'ds/cilium', '-c', 'cilium-agent', '--', 'hubble', ...args], env);
+  const viaRelay = await agentHubble('observe', '--server', 'hubble-relay:80', '--protocol', 'icmp', '--to-pod', 'webpod2', '--last', '1');
+  t.equal(viaRelay.code, 0);
+  t.match(viaRelay.stdout, /^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: default\/netpod \(ID:\d+\) -> default\/webpod2 \(ID:\d+\) to-\S+ FORWARDED \(ICMPv4 EchoRequest\)$/m, 'flows from the relay');
+  const st = await agentHubble('status', '--server', 'hubble-relay.kube-system.svc.cluster.local:80');
+  t.match(st, { code: 0, stdout: /^Healthcheck \(via hubble-relay\.kube-system\.svc\.cluster\.local:80\): Ok\n[^]*\nConnected Nodes: 3\/3\n$/ }, 'the relay\'s status: every node');
+  t.same(await agentHubble('observe', '--server', 'nope:80'), { code: 1, stdout: '',
+    stderr: 'failed to connect to \'nope:80\': connection error: desc = "transport: error while dialing: dial tcp: lookup nope: no such host"\ncommand terminated with exit code 1\n' });
 });

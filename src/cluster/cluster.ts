@@ -29,6 +29,7 @@ import { StoreError, type KubeStore } from './store/store.ts';
 import { LABS } from './labs/index.ts';
 import { buildDns, EXTERNAL_HOSTS } from './dns.ts';
 import { agentHubbleTool } from './exec/hubble.ts';
+import type { RemoteEnv } from './exec/hubble_remote.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
 import { servicePorts } from './service_ports.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodApps, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
@@ -208,6 +209,12 @@ export class Cluster implements ClusterFacade {
 
   kubectl(argv: string[], stdin = ''): Promise<ExecResult> { return this.sim.settle(runKubectl(this, argv, stdin)); }
 
+  /** Where the agent pod's `hubble --server HOST:PORT` dials from: the node's network, names through cluster DNS (ClusterFirstWithHostNet). */
+  hubbleRemoteEnv(node: string): RemoteEnv | undefined {
+    const clusterDns = this.api.get('Service', 'kube-system', 'kube-dns')?.spec.clusterIP;
+    return clusterDns ? { netns: this.kernelOf(node).hostNs, sim: this.sim, clusterDns } : undefined;
+  }
+
   /** kubectl with its output streamed (an agent pod's `hubble observe -f` until signal aborts); the exit code. */
   kubectlStream(argv: string[], write: StreamWrite, signal: AbortSignal): Promise<number> { return runKubectlStream(this, argv, write, signal); }
 
@@ -238,7 +245,7 @@ export class Cluster implements ClusterFacade {
     };
     ctx.commands = { kubectl: (argv, stdin) => this.kubectl(argv, stdin), ...this.nodeTools(node) };
     // The agent pod's `hubble`, on its node's own observer (host-network: same place as cilium-dbg).
-    if (this.hubbleCluster) ctx.commands.hubble = agentHubbleTool(() => this.hubbleNode(node), () => this.sim.wallMs());
+    if (this.hubbleCluster) ctx.commands.hubble = agentHubbleTool(() => this.hubbleNode(node), () => this.sim.wallMs(), () => this.hubbleRemoteEnv(node));
     return ctx;
   }
 

@@ -9,6 +9,7 @@ import { HubbleError } from '../../hubble/errors.ts';
 import { FlowPrinter } from '../../hubble/printer/flows.ts';
 import { healthLine, nodesText, serverStatusText, type StatusOutput } from '../../hubble/printer/status.ts';
 import type { HubbleService } from '../../hubble/service.ts';
+import { remoteGetFlows, remoteServerStatus, type RemoteEnv } from './hubble_remote.ts';
 
 /** The cilium-agent image's HUBBLE_SERVER: the agent's local Hubble socket. */
 export const AGENT_HUBBLE_SOCK = 'unix:///var/run/cilium/hubble.sock';
@@ -41,12 +42,33 @@ async function observeTo(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc
   if (tail) await write('stdout', tail);
 }
 
-async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, svc: HubbleService): Promise<ExecResult> {
+async function observe(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, t: Target): Promise<ExecResult> {
   // A one-shot exec returns when the command ends; a follow ends only when the exec is interrupted (the streamed exec).
   if (inv.request.follow) throw new HubbleUsageError('dplab: hubble observe --follow streams only through `dplab kubectl exec ... -- hubble observe -f` (until Ctrl-C)');
   let stdout = '', stderr = '';
-  await observeTo(inv, svc, (fd, text) => { if (fd === 'stdout') stdout += text; else stderr += text; }, new AbortController().signal);
+  await observeOn(inv, t, (fd, text) => { if (fd === 'stdout') stdout += text; else stderr += text; }, new AbortController().signal);
   return { stdout, stderr, exitCode: 0 };
+}
+
+/** The Hubble a command talks to: the node's own (the agent socket) or a remote server over the emulated network. */
+type Target = { local: HubbleService } | { remote: RemoteEnv; server: string };
+
+/** --server: the agent socket reads the node's observer; HOST:PORT dials over the node's network (the relay Service...). */
+function targetOf(server: string, svc: HubbleService | undefined, remote: (() => RemoteEnv | undefined) | undefined): Target {
+  const env = server.startsWith('unix://') ? undefined : remote?.();
+  if (env) return { remote: env, server };
+  checkServer(server, svc);
+  return { local: svc! };
+}
+
+/** observe on a target: the local observer, or GetFlows over gRPC to a remote one. */
+async function observeOn(inv: Extract<HubbleInvocation, { cmd: 'observe' }>, t: Target, write: StreamWrite, signal: AbortSignal): Promise<void> {
+  if ('local' in t) return observeTo(inv, t.local, write, signal);
+  const remote: HubbleService = {
+    getFlows: (req, send, sig) => remoteGetFlows(t.remote, t.server, req, send, sig),
+    serverStatus: () => { throw new Error('unused'); }, getNodes: () => { throw new Error('unused'); }, getNamespaces: () => { throw new Error('unused'); },
+  };
+  return observeTo(inv, remote, write, signal);
 }
 
 /** True for `hubble observe ...` (the one command a streamed exec runs itself; anything else runs as a one-shot exec). */
@@ -57,12 +79,12 @@ export function isHubbleObserve(command: readonly string[]): boolean { return co
  * comes, until the stream ends or (with -f) signal aborts, as Ctrl-C ends a
  * follow; the exit code. observer: that node's Hubble.
  */
-export async function agentHubbleStream(observer: HubbleService | undefined, argv: readonly string[], nowMs: number, write: StreamWrite, signal: AbortSignal): Promise<number> {
+export async function agentHubbleStream(observer: HubbleService | undefined, argv: readonly string[], nowMs: number, write: StreamWrite, signal: AbortSignal,
+  remote?: () => RemoteEnv | undefined): Promise<number> {
   try {
     const inv = parseHubbleArgs(argv, { nowMs, serverEnv: AGENT_HUBBLE_SOCK });
     if (inv.cmd !== 'observe') throw new HubbleUsageError('dplab: a streamed exec runs hubble observe only');
-    checkServer(inv.server, observer);
-    await observeTo(inv, observer!, write, signal);
+    await observeOn(inv, targetOf(inv.server, observer, remote), write, signal);
     return 0;
   } catch (e) {
     await write('stderr', `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`);
@@ -77,11 +99,12 @@ function checkServer(server: string, svc: HubbleService | undefined): void {
   }
 }
 
-function status(inv: Extract<HubbleInvocation, { cmd: 'status' }>, svc: HubbleService): ExecResult {
+async function status(inv: Extract<HubbleInvocation, { cmd: 'status' }>, t: Target): Promise<ExecResult> {
   const output = STATUS_OUTPUTS[inv.output];
   const head = inv.output === 'compact' ? healthLine(inv.server, 'SERVING') : '';
   if (!output) return { stdout: head, stderr: `invalid output format: ${inv.output}\n`, exitCode: 1 };
-  return { stdout: head + serverStatusText(svc.serverStatus(), output), stderr: '', exitCode: 0 };
+  const st = 'local' in t ? t.local.serverStatus() : await remoteServerStatus(t.remote, t.server);
+  return { stdout: head + serverStatusText(st, output), stderr: '', exitCode: 0 };
 }
 
 function listNodes(inv: Extract<HubbleInvocation, { cmd: 'nodes' }>, svc: HubbleService): ExecResult {
@@ -93,18 +116,15 @@ function listNodes(inv: Extract<HubbleInvocation, { cmd: 'nodes' }>, svc: Hubble
 }
 
 /** `hubble` on a node with an agent: observer() is that node's Hubble (undefined: no Hubble, the socket is not there). */
-export function agentHubbleTool(observer: () => HubbleService | undefined, nowMs: () => number): NodeTool {
+export function agentHubbleTool(observer: () => HubbleService | undefined, nowMs: () => number, remote?: () => RemoteEnv | undefined): NodeTool {
   return async (argv) => {
     try {
       const inv = parseHubbleArgs(argv, { nowMs: nowMs(), serverEnv: AGENT_HUBBLE_SOCK });
       if (inv.cmd === 'text') return { stdout: inv.stdout, stderr: '', exitCode: 0 };
       const svc = observer();
-      checkServer(inv.server, svc);
-      switch (inv.cmd) {
-        case 'observe': return await observe(inv, svc!);
-        case 'status': return status(inv, svc!);
-        case 'nodes': return listNodes(inv, svc!);
-      }
+      if (inv.cmd === 'nodes') { checkServer(inv.server, svc); return listNodes(inv, svc!); }
+      const t = targetOf(inv.server, svc, remote);
+      return inv.cmd === 'observe' ? await observe(inv, t) : await status(inv, t);
     } catch (e) {
       return { stdout: '', stderr: `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`, exitCode: 1 };
     }

@@ -8,6 +8,7 @@
 
 import type { HubbleService } from '../../hubble/service.ts';
 import { agentHubbleStream, isHubbleObserve, type StreamWrite } from '../exec/hubble.ts';
+import type { RemoteEnv } from '../exec/hubble_remote.ts';
 import { runKubectl, type KubectlHost } from './index.ts';
 
 export type { StreamWrite };
@@ -15,6 +16,8 @@ export type { StreamWrite };
 export interface StreamHost extends KubectlHost {
   /** That node's Hubble observer (undefined: no Hubble on it). */
   hubbleNode(node: string): HubbleService | undefined;
+  /** Where that node's `hubble --server HOST:PORT` dials from. */
+  hubbleRemoteEnv(node: string): RemoteEnv | undefined;
 }
 
 /** Runs kubectl argv, streaming what it prints to write; the exit code. */
@@ -28,7 +31,7 @@ export async function runKubectlStream(host: StreamHost, argv: string[], write: 
       // A host-network pod's command on its node: the agent pod's hubble, if Cilium's Hubble runs there.
       if (!isHubbleObserve(command) || !host.hubbleNode(node)) return host.nodeExec(node, command, stdin);
       streamed = true;
-      const exitCode = await agentHubbleStream(host.hubbleNode(node), command.slice(1), host.sim.wallMs(), write, signal);
+      const exitCode = await agentHubbleStream(host.hubbleNode(node), command.slice(1), host.sim.wallMs(), write, signal, () => host.hubbleRemoteEnv(node));
       return { stdout: '', stderr: '', exitCode };
     },
   };
