@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { CniPlugin, PodInfo, ServicePort, ServiceProxyPlugin } from '../src/datapath/contract.ts';
 import { DatapathRegistry } from '../src/datapath/registry.ts';
-import { ciliumDatapaths, ciliumOf } from '../src/cilium/plugin.ts';
+import { ciliumDatapaths } from '../src/cilium/plugin.ts';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { ClusterError } from '../src/cluster/facade.ts';
 import { CILIUM_LAB } from '../src/cluster/labs/cilium.ts';
@@ -121,7 +121,10 @@ t.test('Cilium as CNI only: another service proxy gets the services, Cilium load
   const progs = (await c.nodeExec('k8s-s', ['bpftool', 'prog', 'show'])).stdout;
   t.match(progs, /cil_from_container/, 'Cilium plumbs and programs the pods');
   t.notMatch(progs, /cil_sock4_connect/, 'no socket LB without kube-proxy replacement');
-  t.equal(ciliumOf(c.cni)!.agent('k8s-s').maps.lbServices.entries().length, 0, 'Cilium programs no service');
+  // kubeProxyReplacement=false: the agent still programs ClusterIPs for bpf_lxc (cilium#10651), never NodePorts.
+  const list = (await c.nodeExec('k8s-s', ['cilium-dbg', 'service', 'list'])).stdout;
+  t.match(list, /ClusterIP/, 'Cilium programs the ClusterIPs');
+  t.notMatch(list, /NodePort|LoadBalancer|ExternalIPs/, 'and no other frontend');
   t.equal((await c.nodeExec('k8s-s', ['cilium-dbg', 'version'])).exitCode, 0, 'cilium-dbg is still the CNI agent\'s');
   const withKpr = Cluster.lab('cilium', { seed: 1 });
   t.teardown(() => withKpr.close());
