@@ -101,9 +101,9 @@ const LINK: Mask[] = [[/veth[0-9a-f]{8}/g, '{VETH}'], [/(?<=link\/ether )(?!02:4
 const CT: Mask[] = [[/^(tcp {6}6) \d+ /, '$1 {T} '], [/sport=\d+ dport=9000/, 'sport={P} dport=9000'], [/src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\d+/, 'src={EP} dst=10.10.0.6 sport=80 dport={P}']];
 /** iptables -L -v counters of a live system (kubelet probes, DNS, the blog's other traffic): checked against the replay's own tallies instead. */
 const COUNTERS: Mask[] = [[/^ *\d+[KMG]? +\d+[KMG]? /, '{PKTS} {BYTES} '], [/policy ACCEPT \d+ packets, \d+ bytes/, 'policy ACCEPT {P} packets, {B} bytes']];
-/** tcpdump: the time, the ephemeral port; TCP's random ISNs and timestamp clocks. */
 /** ngrep: the time, the ephemeral port, the HTTP Date header, a pod's fe80:: address. */
 const NGREP: Mask[] = [[/^T \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} /, 'T {TIME} '], [/10\.10\.0\.6:\d+/g, '10.10.0.6:{PORT}'], [/^Date: .* GMT\.$/, 'Date: {DATE}.'], [/veth[0-9a-f]{8}/, '{VETH}'], ...LL6];
+/** tcpdump: the time, the ephemeral port; TCP's random ISNs and timestamp clocks. */
 const DUMP: Mask[] = [[/^\d\d:\d\d:\d\d\.\d{6} /, '{TIME} '], [/10\.10\.0\.6\.\d+/g, '10.10.0.6.{PORT}'], [/(Flags \[S\.?\], seq )\d+/, '$1{ISN}'], [/(Flags \[S\.\], seq \{ISN\}, ack )\d+/, '$1{ISN+1}'], [/TS val \d+/, 'TS val {TS}'], [/ecr [1-9]\d*/, 'ecr {TS}']];
 
 // ---- the replay ---------------------------------------------------------
@@ -125,7 +125,7 @@ const ok = (stdout = '', stderr = ''): ExecResult => ({ stdout, stderr, exitCode
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 class Replay {
-  /** The lab's cluster with nothing applied yet: the blog's first command creates the pods and the Service. */
+  /** The lab's cluster with what the study installed before (kube-system): the blog's first command creates the pods and the Service. */
   readonly c = Cluster.fromYaml(`${CLUSTER_DOC}---\n${BEFORE}`, { hubble: false });
   /** The user's shell variables (WEBPOD1..3, SVC1), and each node shell's (VETH1). */
   readonly vars: Record<string, string> = {};
@@ -433,7 +433,6 @@ t.test('seed 000 transcript, command by command', async (t) => {
     const what = `${s.line}: ${s.where === 'host' ? '' : `${s.where}# `}${s.cmd}`;
     if (c.skip) { t.test(what, { skip: c.skip }, () => {}); continue; }
     if (s.line === 818) await recreateWebpod3(t, rp);
-    if (process.env.SEED000_TRACE) console.error(`>> ${what}`);
     const r = await (c.run ? c.run(rp, s) : s.where === 'host' ? rp.host(s.cmd) : rp.node(s.where, s.cmd));
     const expected = s.expected.filter((l) => !c.drop?.test(l));
     const actual = shown(r).filter((l) => !c.drop?.test(l)).slice(0, c.first ? expected.length : undefined);
