@@ -196,9 +196,10 @@ t.test('socket LB: connect() goes to the backend, getpeername() shows the VIP', 
   const p: SockAddrCtx = { ...ctx, userIp4: REMOTE_POD, userPort: 8080 };
   t.equal(peer.run(p, s.rt), 1);
   t.same([p.userIp4, p.userPort], [VIP, 80]);
-  t.same(s.events.map((e) => [e[0], e[1]]), [[7, 3], [7, 4]], 'pre-xlate-rev and post-xlate-rev trace_sock events');
+  t.same(s.events.map((e) => [e[0], e[1]]), [[7, 1], [7, 2], [7, 3], [7, 4]], 'pre/post-xlate-fwd at connect, pre/post-xlate-rev at getpeername (trace_sock events)');
   lbV4AddService(s.maps, ip('10.96.0.200'), 80, 6, 0, 9);
   t.equal(connect.run({ ...ctx, userIp4: ip('10.96.0.200'), userPort: 80 }, s.rt), 0, 'no backends: connect rejected');
+  t.equal(s.events.length, 4, 'and no trace_sock event for it (bpf_sock.c returns before the notify)');
 });
 
 t.test('bpf_fib_lookup results: redirect with the FIB MACs, redirect_neigh without a neighbour, the stack without a route', async (t) => {

@@ -6,7 +6,7 @@ import type { DatapathEnv } from './common.ts';
 import { IPV4_REVNAT_ENTRY, IPV4_REVNAT_TUPLE } from '../../maps/cilium_lb4_reverse_sk.ts';
 import { setU16be, setU32be, setU64le, u16be, u32be } from './bytes.ts';
 import { lb4LookupService, lb4PickBackend, lbState, svcCount } from './lb.ts';
-import { sendTraceSockNotify4, XLATE_PRE_DIRECTION_REV, XLATE_POST_DIRECTION_REV } from './trace.ts';
+import { sendTraceSockNotify4, XLATE_PRE_DIRECTION_FWD, XLATE_POST_DIRECTION_FWD, XLATE_PRE_DIRECTION_REV, XLATE_POST_DIRECTION_REV } from './trace.ts';
 
 // Offsets from the structs' one description (maps/).
 const RSKKEY_SIZE = IPV4_REVNAT_TUPLE.size, RSKKEY_COOKIE = IPV4_REVNAT_TUPLE.off.cookie, RSKKEY_ADDR = IPV4_REVNAT_TUPLE.off.address,
@@ -28,11 +28,13 @@ export function sock4XlateFwd(ctx: SockAddrCtx, rt: Runtime, env: DatapathEnv): 
   const svc = lb4LookupService(rt, env, ctx.userIp4, ctx.userPort, ctx.protocol);
   if (!svc) return SYS_PROCEED;
   if (svcCount(svc) === 0) return SYS_REJECT; // -EHOSTUNREACH
+  sendTraceSockNotify4(rt, env, XLATE_PRE_DIRECTION_FWD, ctx.userIp4, ctx.userPort, ctx.sockCookie, ctx.epId, ctx.protocol);
   // sock_select_slot(): TCP draws at random, UDP by the socket's cookie.
   const slotSeed = ctx.protocol === 17 ? ctx.sockCookie : undefined;
   if (!lb4PickBackend(rt, env, svc, ctx.userIp4, ctx.userPort, ctx.protocol, ctx.netnsCookie, true, slotSeed)) return SYS_REJECT;
   const rsk = env.maps.lbReverseSk;
   const be = lbState(rt);
+  sendTraceSockNotify4(rt, env, XLATE_POST_DIRECTION_FWD, be.addr, be.port, ctx.sockCookie, ctx.epId, ctx.protocol);
   if (rsk) {
     const { key, val: rval } = rt.local(RSK);
     rval.fill(0); setU32be(rval, RSKVAL_ADDR, ctx.userIp4); setU16be(rval, RSKVAL_PORT, ctx.userPort); setU16be(rval, RSKVAL_REV_NAT, be.revNat);
