@@ -95,9 +95,12 @@ t.test('ICMP port unreachable about the peer: the next recv fails with ECONNREFU
   t.equal(await sim.settle(v.recv(5e6)), null);
 });
 
-t.test('connect to a destination with no route throws ENETUNREACH', async (t) => {
+t.test('errors: connect without a route ENETUNREACH, send(2) unconnected EDESTADDRREQ, connect after close EBADF', async (t) => {
   const { a } = lab();
   const lonely = a.node.createNetns('lonely');
   const u = lonely.sockets.udpBind(0);
   t.throws(() => u.connect({ ip: VIP, port: 53 }), { code: 'ENETUNREACH' });
+  t.throws(() => u.write(Uint8Array.of(1)), { code: 'EDESTADDRREQ' });
+  u.close();
+  t.throws(() => u.connect({ ip: VIP, port: 53 }), { code: 'EBADF' });
 });

@@ -53,7 +53,7 @@ export interface Route {
 }
 
 /** Connection failure codes surfaced to apps (curl maps them to exit codes). */
-export type SocketErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE' | 'EMSGSIZE';
+export type SocketErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EADDRINUSE' | 'EMSGSIZE' | 'EBADF' | 'EDESTADDRREQ';
 export class SocketError extends Error {
   constructor(readonly code: SocketErrorCode, message?: string) { super(message ?? code); }
 }

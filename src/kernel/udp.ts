@@ -48,7 +48,7 @@ export class UdpSock implements UdpSocket {
    * datagrams are delivered and ICMP errors about it are reported to the next recv.
    */
   connect(to: Endpoint4): void {
-    if (this.closed) throw new SocketError('EADDRINUSE', 'Socket closed');
+    if (this.closed) throw new SocketError('EBADF', 'Bad file descriptor');
     const ctx = this.fillCtx(to.ip, to.port);
     if (!this.ns.sock.runCgroup('connect4', ctx)) throw new SocketError('EHOSTUNREACH', 'No route to host');
     const peer = { ip: ctx.userIp4 >>> 0, port: ctx.userPort };
@@ -60,7 +60,7 @@ export class UdpSock implements UdpSocket {
 
   /** send(2) on a connected socket: no address, so no sendmsg4 run (udp_sendmsg runs it only for msg_name). */
   write(data: Uint8Array): void {
-    if (!this.peer) throw new SocketError('EADDRINUSE', 'Destination address required');
+    if (!this.peer) throw new SocketError('EDESTADDRREQ', 'Destination address required');
     this.transmit(this.local.ip, this.peer.ip, this.peer.port, data);
   }
 
