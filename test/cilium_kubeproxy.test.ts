@@ -69,7 +69,24 @@ t.test('the assembled datapath: Cilium CNI, kube-proxy iptables, no socket LB', 
   const status = (await lab.nodeExec('kp-worker', ['cilium-dbg', 'status'])).stdout;
   t.match(status, /^KubeProxyReplacement:\s+False\s*$/m, 'no device list when the mode is False');
   t.match(status, /^Routing:\s+Network: Tunnel \[vxlan\]\s+Host: Legacy$/m, 'BPF host routing needs kube-proxy replacement');
-  t.notMatch((await lab.nodeExec('kp-worker', ['cilium-dbg', 'status', '--verbose'])).stdout, /KubeProxyReplacement Details/);
+  const verbose = (await lab.nodeExec('kp-worker', ['cilium-dbg', 'status', '--verbose'])).stdout;
+  t.equal(verbose.slice(verbose.indexOf('KubeProxyReplacement Details:'), verbose.indexOf('Encryption:')), [
+    'KubeProxyReplacement Details:',
+    '  Status:                 False',
+    '  Socket LB:              Disabled',
+    '  Socket LB Tracing:      Disabled',
+    '  Socket LB Coverage:     Full',
+    '  Session Affinity:       Disabled',
+    '  Graceful Termination:   Enabled',
+    '  NAT46/64 Support:       Disabled',
+    '  Services:',
+    '  - ClusterIP:      Enabled',
+    '  - NodePort:       Disabled ',
+    '  - LoadBalancer:   Disabled ',
+    '  - externalIPs:    Disabled ',
+    '  - HostPort:       Disabled',
+    '',
+  ].join('\n'), 'no devices, mode or backend selection without NodePort; ClusterIP stays Cilium\'s');
 });
 
 t.test('cilium-dbg service list: the ClusterIPs only; NodePorts are kube-proxy\'s', async (t) => {
@@ -101,7 +118,7 @@ for (const [client, where] of [['near', 'same node'], ['far', 'cross node']] as 
 t.test('kubectl exec curl prints the backend\'s answer', async (t) => {
   const r = await lab.cluster.kubectl(['exec', 'far', '--', 'curl', '-s', `http://${clusterIP}/`]);
   t.equal(r.exitCode, 0);
-  t.ok(backends().includes(hostnameOf(r.stdout) ?? ''), r.stdout.split('\n')[0]);
+  t.ok(backends().includes(hostnameOf(r.stdout) ?? ''), r.stdout.split('\n')[0] ?? '');
   t.equal(r.stderr, '');
 });
 
@@ -139,6 +156,32 @@ t.test('Hubble: flows from the client pod to the backend pod (translated before 
   t.ok(toBackend.some((l) => l.includes('to-overlay FORWARDED')), 'leaves through the overlay');
   t.notOk(r.stdout.includes(`${clusterIP}:80`), 'the ClusterIP never appears in a flow');
 });
+
+// Every routing with both kube-proxy modes: the same paths work; legacy host routing hands
+// pod traffic that is neither local nor tunnelled to the stack (Hubble: to-stack, not to-network).
+for (const [routing, proxy] of [['native', 'iptables'], ['tunnel', 'ipvs'], ['native', 'ipvs']] as const) {
+  t.test(`routing ${routing}, kube-proxy ${proxy}: pod and node paths`, async (t) => {
+    const yaml = CLUSTER.replace('serviceProxy: iptables', `serviceProxy: ${proxy}\n  routing: ${routing}`);
+    const l = Lab.fromYaml(yaml, { seed: 7, hubble: true });
+    t.teardown(() => l.close());
+    t.same(l.datapath, { cni: 'cilium', serviceProxy: proxy, routing, socketLB: false });
+    const cip = l.service('web').clusterIP;
+    const web = l.backends('web').map((p) => p.name);
+    for (const pod of ['near', 'far']) {
+      t.ok(web.includes(hostnameOf((await l.exec(pod, `curl -s -m 5 http://${cip}/`)).stdout) ?? ''), `${pod} -> ClusterIP`);
+      t.ok(web.includes(hostnameOf((await l.exec(pod, `curl -s -m 5 http://${l.backends('web')[0]!.ip}/`)).stdout) ?? ''), `${pod} -> pod`);
+      t.equal((await l.exec(pod, 'curl -s -m 5 -o /dev/null -w %{http_code} http://example.com/')).stdout, '200', `${pod} -> world`);
+    }
+    for (const node of l.nodes()) t.ok(web.includes(hostnameOf((await l.nodeExec(node, ['curl', '-s', '-m', '5', `http://${cip}/`])).stdout) ?? ''), `${node} -> ClusterIP`);
+    if (routing === 'native') {
+      const agents = (await l.cluster.kubectl(['get', 'pod', '-n', 'kube-system', '-l', 'k8s-app=cilium', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}'])).stdout;
+      const agent = agents.split('\n').find((l) => l.endsWith(' kp-control-plane'))!.split(' ')[0]!;
+      const flows = (await l.cluster.kubectl(['exec', '-n', 'kube-system', agent, '-c', 'cilium-agent', '--', 'hubble', 'observe', '--pod', 'default/far', '--last', '200'])).stdout;
+      t.match(flows, /default\/far:\d+ \(ID:\d+\) -> default\/web-\S+:80 \(ID:\d+\) to-stack FORWARDED \(TCP Flags: SYN\)/, 'the remote pod through the stack');
+      t.notMatch(flows, /to-network/, 'no BPF host routing');
+    }
+  });
+}
 
 t.test('the default Cilium lab is unchanged: kube-proxy replacement, NodePorts in Cilium, BPF host routing', async (t) => {
   const kpr = Lab.fromYaml(CLUSTER, { datapath: 'cilium', seed: 7 });

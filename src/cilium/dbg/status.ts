@@ -65,11 +65,22 @@ export function formatStatus(ctl: CiliumCluster, node: string, o: StatusOptions)
   // No Hubble server runs in the lab (nothing listens on 4244 or the relay port): the agent's
   // status is what Cilium reports with Hubble off (models.HubbleStatusStateDisabled), no observer, no metrics.
   s += 'Hubble:\tDisabled\n';
-  if (o.verbose && kprOn) s += kprDetails(cfg.socketLB, `${devName}\t${devIps} (Direct Routing)`);
+  if (o.verbose) s += kprOn ? kprDetails(cfg.socketLB, `${devName}\t${devIps} (Direct Routing)`) : kprOffDetails();
   s += 'Encryption:\tDisabled\t\n';
   s += `Cluster health:\t${nodes}/${nodes} reachable\t(${rfc3339(o.wallMs)})\n`;
   s += `Modules Health:\tStopped(0) Degraded(0) OK(${MODULES})\n`;
   return tabwrite(s, 2, 3);
+}
+
+/**
+ * The table with kube-proxy replacement off: no devices, mode, backend selection or XDP
+ * (those come with NodePort); ClusterIP stays Enabled (bpf_lxc's LB), as a real agent beside kube-proxy shows.
+ */
+function kprOffDetails(): string {
+  const t = '  Status:\tFalse\n  Socket LB:\tDisabled\n  Socket LB Tracing:\tDisabled\n  Socket LB Coverage:\tFull\n' +
+    '  Session Affinity:\tDisabled\n  Graceful Termination:\tEnabled\n  NAT46/64 Support:\tDisabled\n  Services:\n  - ClusterIP:\tEnabled\n' +
+    '  - NodePort:\tDisabled \n  - LoadBalancer:\tDisabled \n  - externalIPs:\tDisabled \n  - HostPort:\tDisabled\n';
+  return 'KubeProxyReplacement Details:\n' + tabwrite(t, 0, 3);
 }
 
 /** The nested `KubeProxyReplacement Details:` table (its own tabwriter, flushed as plain text). */
