@@ -79,7 +79,11 @@ async function runShellInner(sh: ShellCtx, argv: string[], stdin: string, actor:
   const custom = Object.entries(ours).map(([name, fn]) =>
     defineCommand(name, async (args, ctx) => {
       const start = START_NS[name];
-      if (start) await wait(abortableSleep(sh.sim, start, ctx.signal));
+      if (start) {
+        await wait(abortableSleep(sh.sim, start, ctx.signal));
+        // Stopped (timeout) before it started: it never runs.
+        if (ctx.signal?.aborted) return { stdout: '', stderr: '', exitCode: 143 };
+      }
       const progress = { stdout: '', stderr: '' };
       const run = fn(args, decodeBytesToUtf8(ctx.stdin), { ...sh, env: envOf(ctx.env, sh.env), progress });
       return wait(untilAborted(run, ctx.signal, progress, () => abandoned.outputs.push(progress)));
