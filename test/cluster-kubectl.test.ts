@@ -28,10 +28,10 @@ t.test('get pod -o wide matches the seed', async (t) => {
 t.test('get svc/ep/endpointslices/nodes -A', async (t) => {
   const c = await labAt(300);
   const svc = await c.kubectl(['get', 'svc', '-A']);
-    t.match(svc.stdout, /^NAMESPACE {5}NAME {9}TYPE {8}CLUSTER-IP {3,}EXTERNAL-IP {3}PORT\(S\) {18}AGE\n/);
-  t.match(svc.stdout, /kube-system   kube-dns     ClusterIP   10\.96\.0\.10 +<none> +53\/UDP,53\/TCP,9153\/TCP   5m\n/);
+    t.match(svc.stdout, /^NAMESPACE {5}NAME {11}TYPE {8}CLUSTER-IP {3,}EXTERNAL-IP {3}PORT\(S\) {18}AGE\n/);
+  t.match(svc.stdout, /kube-system   kube-dns       ClusterIP   10\.96\.0\.10 +<none> +53\/UDP,53\/TCP,9153\/TCP   5m\n/);
   const ep = await c.kubectl(['get', 'ep', '-n', 'kube-system']);
-  t.match(ep.stdout, 'kube-dns   172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   5m');
+  t.match(ep.stdout, 'kube-dns       172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   5m');
   const ws = await c.kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=webpod']);
   t.match(ws.stdout, /^NAME +ADDRESSTYPE   PORTS   ENDPOINTS +AGE\nwebpod-[a-z0-9]{5}   IPv4 +80 +172\.16\.1\.111,172\.16\.2\.180   5m\n$/);
   const nodes = await c.kubectl(['get', 'nodes']);
@@ -116,7 +116,7 @@ t.test('get all and multi-kind get: one section per kind, kind-prefixed names, b
   t.match(sections[3], /^NAME +DESIRED +CURRENT +READY +AGE\nreplicaset\.apps\/echo-[a-z0-9]+ +\d +\d +\d +0s\n$/);
   const sys = (await c.kubectl(['get', 'all', '-n', 'kube-system'])).stdout;
   t.match(sys, /^NAME +READY +STATUS +RESTARTS +AGE\npod\/cilium-[a-z0-9]{5} (.*\n)*pod\/coredns-55cb58b774-2xvk2 /);
-  t.match(sys, /\n\nNAME +TYPE .*\nservice\/kube-dns +ClusterIP +10\.96\.0\.10 /);
+  t.match(sys, /\n\nNAME +TYPE .*\nservice\/hubble-relay +ClusterIP +10\.\S+ +<none> +80\/TCP +60s\nservice\/kube-dns +ClusterIP +10\.96\.0\.10 /);
   t.match(sys, /\n\nNAME +DESIRED +CURRENT +READY +UP-TO-DATE +AVAILABLE +NODE SELECTOR +AGE\ndaemonset\.apps\/cilium +3 +3 +3 +3 +3 +kubernetes\.io\/os=linux +60s\n/, "Cilium's agent DaemonSet");
   t.match(sys, /\n\nNAME +READY +UP-TO-DATE +AVAILABLE +AGE\n(.*\n)?deployment\.apps\/coredns +2\/2 +2 +2 +60s\n/);
   const everywhere = (await c.kubectl(['get', 'all', '-A'])).stdout;
@@ -124,12 +124,17 @@ t.test('get all and multi-kind get: one section per kind, kind-prefixed names, b
   t.match(everywhere, /\nkube-system +replicaset\.apps\/coredns-55cb58b774 +2 +2 +2 +60s\n$/);
   t.same(await c.kubectl(['get', 'all', '-n', 'empty']), { stdout: '', stderr: 'No resources found in empty namespace.\n', exitCode: 0 });
 
+  // The hubble-relay Service's ClusterIP is drawn at random: its column is as wide as it is.
+  const relayIp = (await c.kubectl(['get', 'svc', '-n', 'kube-system', 'hubble-relay', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+  const ipCol = (ip: string) => ip.padEnd(Math.max('CLUSTER-IP'.length, relayIp.length) + 3);
   t.equal((await c.kubectl(['get', 'svc,ep', '-n', 'kube-system'])).stdout, [
-    'NAME               TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)                  AGE',
-    'service/kube-dns   ClusterIP   10.96.0.10   <none>        53/UDP,53/TCP,9153/TCP   60s',
+    `NAME                   TYPE        ${ipCol('CLUSTER-IP')}EXTERNAL-IP   PORT(S)                  AGE`,
+    `service/hubble-relay   ClusterIP   ${ipCol(relayIp)}<none>        80/TCP                   60s`,
+    `service/kube-dns       ClusterIP   ${ipCol('10.96.0.10')}<none>        53/UDP,53/TCP,9153/TCP   60s`,
     '',
-    'NAME                 ENDPOINTS                                                     AGE',
-    'endpoints/kube-dns   172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   60s',
+    'NAME                     ENDPOINTS                                                     AGE',
+    'endpoints/hubble-relay   172.16.1.78:4245                                              60s',
+    'endpoints/kube-dns       172.16.1.210:53,172.16.1.221:53,172.16.1.210:53 + 3 more...   60s',
     ''].join('\n'));
   t.equal((await c.kubectl(['get', 'svc', 'kubernetes'])).stdout.split('\n')[1]!.split(' ')[0], 'kubernetes', 'one kind: names stay bare');
   t.match((await c.kubectl(['get', 'pods', '--show-kind'])).stdout, /\npod\/netpod /, '--show-kind');
