@@ -273,7 +273,7 @@ function nodeLab(mode: NodeMode, n: number): NodeLab {
   return { cluster, client, sink, vip, syn: captureSyn(cluster, 'myk8s-control-plane', client, vip, 8080), sport: 1024, position };
 }
 
-const NODE_SYNS = QUICK ? 5_000 : 10_000, NODE_CONNS = QUICK ? 500 : 1_000;
+const NODE_SYNS = QUICK ? 5_000 : 10_000, NODE_CONNS = QUICK ? 1_000 : 4_000;
 const nodeLabs = new Map<string, NodeLab>();
 const getNode = (mode: NodeMode, n: number) => { let l = nodeLabs.get(`${mode}${n}`); if (!l) nodeLabs.set(`${mode}${n}`, l = nodeLab(mode, n)); return l; };
 
@@ -319,7 +319,7 @@ const kernel = args.only.length === 0 || args.only.some((o) => o.startsWith('ipt
 await runBench({
   header: {
     bench: 'service_scaling',
-    method: 'iptables/ipvs: the netfilter engine with the node\'s iptables-save from src/kubeproxy (N ClusterIP services, 3 endpoints each; ipvs: its ipsets and virtual servers), TCP SYNs from a pod to services visited in a scattered order (each once per N connections) through PREROUTING+FORWARD+POSTROUTING (ipvs: PREROUTING, the virtual service lookup + rr schedule bound into the conntrack entry, INPUT, POSTROUTING); established = ACKs of 1000 handshaken connections round robin. cilium: seed lab (tc LB, no socket LB) with N Services selecting one backend pod on the client\'s node, copies of the client\'s SYN frame (new tuple each) / ACK frames of 1000 connections handed to its eth0, counted at the backend\'s eth0. node: the kind-iptables / kind-ipvs lab with N extra ClusterIP services (3 endpoints each), copies of net-pod\'s SYN (a new source port each) to a service whose KUBE-SERVICES rule comes after half of them, through the node (PREROUTING DNAT or IPVS at LOCAL_IN, routing, FORWARD, POSTROUTING, out the veth) to a pod on the same node, counted at its eth0; and full TCP connections to it (connect, accept, close both ways) end to end through both pods\' TCP stacks. Every case runs untimed once (tcp: 3 times, syn: twice) before its first measured run. CPU time of this process.',
+    method: 'iptables/ipvs: the netfilter engine with the node\'s iptables-save from src/kubeproxy (N ClusterIP services, 3 endpoints each; ipvs: its ipsets and virtual servers), TCP SYNs from a pod to services visited in a scattered order (each once per N connections) through PREROUTING+FORWARD+POSTROUTING (ipvs: PREROUTING, the virtual service lookup + rr schedule bound into the conntrack entry, INPUT, POSTROUTING); established = ACKs of 1000 handshaken connections round robin. cilium: seed lab (tc LB, no socket LB) with N Services selecting one backend pod on the client\'s node, copies of the client\'s SYN frame (new tuple each) / ACK frames of 1000 connections handed to its eth0, counted at the backend\'s eth0. node: the kind-iptables / kind-ipvs lab with N extra ClusterIP services (3 endpoints each), copies of net-pod\'s SYN (a new source port each) to a service whose KUBE-SERVICES rule comes after half of them, through the node (PREROUTING DNAT or IPVS at LOCAL_IN, routing, FORWARD, POSTROUTING, out the veth) to a pod on the same node, counted at its eth0; and full TCP connections to it (connect, accept, close both ways) end to end through both pods\' TCP stacks. Every case runs untimed once (syn: twice; tcp with --quick: 3 times) before its first measured run. CPU time of this process.',
     sizes: SIZES, newConnectionsPerRun: NEW, establishedPacketsPerRun: EST,
     realKernel: kernel,
   },
@@ -328,7 +328,7 @@ await runBench({
     ...SIZES.map((n) => warmed(engineCase('iptables', n))),
     ...SIZES.map((n) => warmed(engineCase('ipvs', n))),
     ...SIZES.map((n) => warmed(ciliumCase(n))),
-    ...(['iptables', 'ipvs'] as const).flatMap((m) => [warmed(nodeSynCase(m, 10), 2), warmed(nodeSynCase(m, 1000), 2), warmed(nodeTcpCase(m, 1000), 3)]),
+    ...(['iptables', 'ipvs'] as const).flatMap((m) => [warmed(nodeSynCase(m, 10), 2), warmed(nodeSynCase(m, 1000), 2), warmed(nodeTcpCase(m, 1000), QUICK ? 3 : 1)]),
   ],
   done: () => { for (const l of nodeLabs.values()) l.cluster.close(); },
 }, args);
