@@ -37,5 +37,9 @@ export function sortKeys(v: unknown): unknown {
 /** `-o json`: Go's MarshalIndent with 4 spaces, keys sorted. */
 export function toJson(v: unknown): string { return JSON.stringify(sortKeys(v), null, 4) + '\n'; }
 
-/** `-o yaml`: sigs.k8s.io/yaml style (sorted keys, block sequences not indented). */
-export function toYaml(v: unknown): string { return stringify(sortKeys(v), { indentSeq: false, lineWidth: 0 }); }
+/**
+ * `-o yaml`: sigs.k8s.io/yaml style (sorted keys, block sequences not
+ * indented). Its go-yaml v2 quotes a string that YAML 1.1 would read as
+ * something else (`creationTimestamp: "2024-09-23T09:00:00Z"`, "on", "0755").
+ */
+export function toYaml(v: unknown): string { return stringify(sortKeys(v), { indentSeq: false, lineWidth: 0, version: '1.1' }); }
