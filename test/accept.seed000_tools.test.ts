@@ -67,3 +67,11 @@ t.test('kubectl cluster-info dump: typed lists as JSON (4-space indent), contain
   const bare = await c.kubectl(['cluster-info']);
   t.same([bare.exitCode, bare.stdout, bare.stderr], [1, '', 'error: only "kubectl cluster-info dump" is emulated\n']);
 });
+
+t.test('kubectl get -o yaml quotes what YAML 1.1 would read as another type, as go-yaml v2 does', async (t) => {
+  const y = (await c.kubectl(['get', 'svc', 'svc-clusterip', '-o', 'yaml'])).stdout;
+  t.match(y, /\n  creationTimestamp: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\n/, 'a timestamp string');
+  t.match(y, /\n  resourceVersion: "\d+"\n/, 'a number string');
+  t.match(y, /\n  clusterIP: 10\.200\.1\.118\n/, 'an address stays bare');
+  t.match(y, /\n  sessionAffinity: None\n/, "seed 000's grep line");
+});
