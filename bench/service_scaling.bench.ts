@@ -112,7 +112,8 @@ function clientPacket(e: Engine, p: Pkt): number {
 function ipvsSchedule(ipvs: Ipvs, np: NfPacket, now: number): void {
   const p = np.pkt, vs: VirtualService | undefined = ipvs.find('TCP', p.dst, p.dport);
   const d = vs?.connect(p.src, p.dst, now);
-  if (d) np.ct!.reply = { ...np.ct!.reply, src: d.addr, sport: d.port };
+  // ip_vs_update_conntrack; `ipvs` marks the entry as IPVS's, whose original direction IPVS (not nf_nat) rewrites.
+  if (d) { np.ct!.reply = { ...np.ct!.reply, src: d.addr, sport: d.port }; np.ct!.ipvs = true; }
 }
 
 /** The backend's answer (SYN/ACK) through PREROUTING, FORWARD, POSTROUTING: conntrack sees the reply. */
