@@ -183,6 +183,21 @@ for (const [routing, proxy] of [['native', 'iptables'], ['tunnel', 'ipvs'], ['na
   });
 }
 
+t.test('a kind config with disableDefaultCNI and kubeProxyMode: iptables is this combination', async (t) => {
+  const kind = `kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: kp
+networking: {disableDefaultCNI: true, kubeProxyMode: iptables}
+nodes: [{role: control-plane}, {role: worker}]
+`;
+  const l = Lab.fromYaml(kind + '---' + CLUSTER.slice(CLUSTER.indexOf('---') + 3), { seed: 7 });
+  t.teardown(() => l.close());
+  t.same(l.datapath, { cni: 'cilium', serviceProxy: 'iptables', routing: 'tunnel', socketLB: false });
+  t.match((await l.nodeExec('kp-worker', ['cilium-dbg', 'status'])).stdout, /^KubeProxyReplacement:\s+False\s*$/m);
+  t.ok(backends().length === 2 && l.backends('web').length === 2);
+  t.match((await l.exec('far', `curl -s -m 5 http://${l.service('web').clusterIP}/`)).stdout, /^Hostname: web-/m);
+});
+
 t.test('the default Cilium lab is unchanged: kube-proxy replacement, NodePorts in Cilium, BPF host routing', async (t) => {
   const kpr = Lab.fromYaml(CLUSTER, { datapath: 'cilium', seed: 7 });
   t.teardown(() => kpr.close());
