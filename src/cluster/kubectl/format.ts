@@ -1,7 +1,7 @@
 // kubectl's output primitives: the tabwriter (padding 3), HumanDuration for
 // AGE, and sorted-key YAML/JSON like kubectl's printers.
 
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 
 /** Rows joined with tabs through tabwriter(minwidth 0, tabwidth 8, padding 3): every cell but the last padded. */
 export function tabwrite(rows: string[][]): string {
@@ -42,4 +42,14 @@ export function toJson(v: unknown): string { return JSON.stringify(sortKeys(v), 
  * indented). Its go-yaml v2 quotes a string that YAML 1.1 would read as
  * something else (`creationTimestamp: "2024-09-23T09:00:00Z"`, "on", "0755").
  */
-export function toYaml(v: unknown): string { return stringify(sortKeys(v), { indentSeq: false, lineWidth: 0, version: '1.1' }); }
+export function toYaml(v: unknown): string { return stringify(quote11(sortKeys(v)), { indentSeq: false, lineWidth: 0 }); }
+
+/** Plain strings YAML 1.1 resolves to another type (timestamps, yes/no/on/off, octal, binary, base 60); YAML 1.2's own ones the printer quotes itself. */
+const YAML11_NOT_STRING = /^(?:\d{4}-\d\d?-\d\d?(?:(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?)?|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?0[0-7_]+|[-+]?0b[01_]+|[-+]?[1-9][0-9_]*(?::[0-5]?\d)+(?:\.[0-9_]*)?)$/;
+
+function quote11(v: unknown): unknown {
+  if (typeof v === 'string' && YAML11_NOT_STRING.test(v)) { const s = new Scalar(v); s.type = Scalar.QUOTE_DOUBLE; return s; }
+  if (Array.isArray(v)) return v.map(quote11);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, quote11(x)]));
+  return v;
+}
