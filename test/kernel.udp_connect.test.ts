@@ -63,6 +63,24 @@ t.test('connect runs connect4 once; send(2) goes to the translated peer without 
   t.equal(runs.sendmsg4, 1);
 });
 
+t.test('recvmsg4 runs when a datagram is read with an address (recvfrom), not for read(2)', async (t) => {
+  const { sim, a, pa, pb } = lab();
+  const runs = socketLb(a.node, pb.ip);
+  pb.ns.sockets.udpBind(53, (d, _from, reply) => reply(d));
+  const u = pa.ns.sockets.udpBind(0);
+  u.connect({ ip: VIP, port: 53 });
+  u.write(Uint8Array.of(1));
+  u.write(Uint8Array.of(2));
+  await sim.settle(sim.sleep(5e6));
+  t.equal(runs.recvmsg4, 0, 'queued datagrams: nobody read them yet');
+  const plain = await sim.settle(u.recv(1e9, { address: false }));
+  t.same([plain!.data[0], plain!.from.ip], [1, pb.ip], 'read(2): no address asked, no translation');
+  t.equal(runs.recvmsg4, 0);
+  const named = await sim.settle(u.recv(1e9));
+  t.same([named!.data[0], named!.from.ip], [2, VIP], 'recvfrom: recvmsg4 shows the service');
+  t.equal(runs.recvmsg4, 1);
+});
+
 t.test('a connected socket takes only its peer\'s datagrams; others get port unreachable', async (t) => {
   const { sim, a, pa, pb } = lab();
   const u = pa.ns.sockets.udpBind(0);

@@ -85,10 +85,11 @@ export interface UdpSocket {
   /** send(2) to the connected peer (no sendmsg4 run). */
   write(data: Uint8Array): void;
   /**
-   * Next datagram, or null after timeoutNs of virtual time. `from` is after recvmsg reverse translation.
+   * Next datagram, or null after timeoutNs of virtual time. `from` is after recvmsg reverse translation; with
+   * `address: false` the read is read(2)/recv(2), which asks for no address: cgroup recvmsg4 does not run.
    * A connected socket rejects with the SocketError of an ICMP error about its peer (ECONNREFUSED...).
    */
-  recv(timeoutNs: number): Promise<{ data: Uint8Array; from: Endpoint4 } | null>;
+  recv(timeoutNs: number, opts?: { address?: boolean }): Promise<{ data: Uint8Array; from: Endpoint4 } | null>;
   close(): void;
 }
 

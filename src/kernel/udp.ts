@@ -18,7 +18,7 @@ import type { TimerHandle } from '../sim/sim.ts';
 
 const ZERO_MAC = new Uint8Array(6);
 type Msg = { data: Uint8Array; from: Endpoint4 };
-type Waiter = { resolve: (m: Msg | null) => void; reject: (e: SocketError) => void; timer: TimerHandle };
+type Waiter = { resolve: (m: Msg | null) => void; reject: (e: SocketError) => void; timer: TimerHandle; address: boolean };
 type RouteCache = { dst: number; ver: number; route: Route | undefined; dev: Device; src: number };
 
 export class UdpSock implements UdpSocket {
@@ -109,16 +109,31 @@ export class UdpSock implements UdpSocket {
     return c;
   }
 
-  /** Rejects with the pending ICMP error of a connected socket (once, as sock_error clears sk_err). */
-  recv(timeoutNs: number): Promise<Msg | null> {
+  /**
+   * recvfrom (address: true, the default) or read(2)/recv(2) (false: no address asked, so no recvmsg4 run).
+   * Rejects with the pending ICMP error of a connected socket (once, as sock_error clears sk_err).
+   */
+  recv(timeoutNs: number, opts: { address?: boolean } = {}): Promise<Msg | null> {
+    const address = opts.address ?? true;
     const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
+    if (m) return Promise.resolve(this.read(m, address));
     const err = this.err;
     if (err) { this.err = undefined; return Promise.reject(err); }
     return new Promise((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: this.ns.node.sim.schedule(timeoutNs, () => { const i = this.waiters.indexOf(w); if (i >= 0) this.waiters.splice(i, 1); resolve(null); }) };
+      const w: Waiter = { resolve, reject, address, timer: this.ns.node.sim.schedule(timeoutNs, () => { const i = this.waiters.indexOf(w); if (i >= 0) this.waiters.splice(i, 1); resolve(null); }) };
       this.waiters.push(w);
     });
+  }
+
+  /**
+   * udp_recvmsg copying a datagram out: cgroup recvmsg4 runs on the source address, and only when the caller
+   * passed a buffer for it (socket LB shows the service address there).
+   */
+  private read(m: Msg, address: boolean): Msg {
+    if (!address) return m;
+    const ctx = this.fillCtx(m.from.ip, m.from.port);
+    this.ns.sock.runCgroup('recvmsg4', ctx);
+    return { data: m.data, from: { ip: ctx.userIp4 >>> 0, port: ctx.userPort } };
   }
 
   /** __udp4_lib_err for a connected socket: the error wakes one reader, or waits for the next recv. */
@@ -137,14 +152,19 @@ export class UdpSock implements UdpSocket {
     this.waiters = [];
   }
 
-  private deliver(data: Uint8Array, from: Endpoint4, dst: number): void {
-    if (this.onMessage) { this.onMessage(data, from, (d) => this.sendFrom(this.ns.isLocal(dst) || this.ns.acceptAnyDestination ? dst : 0, from, d)); return; }
+  /** A datagram for this socket: a server (onMessage) or a waiting reader reads it now, else it queues. */
+  private deliver(data: Uint8Array, src: Endpoint4, dst: number): void {
+    if (this.onMessage) {
+      const { from } = this.read({ data, from: src }, true);
+      this.onMessage(data, from, (d) => this.sendFrom(this.ns.isLocal(dst) || this.ns.acceptAnyDestination ? dst : 0, from, d));
+      return;
+    }
     const w = this.waiters.shift();
-    if (w) { w.timer.cancel(); w.resolve({ data, from }); return; }
-    this.queue.push({ data, from });
+    if (w) { w.timer.cancel(); w.resolve(this.read({ data, from: src }, w.address)); return; }
+    this.queue.push({ data, from: src });
   }
 
-  /** udp_rcv: checksum, socket lookup, recvmsg4 reverse translation, or ICMP port unreachable. */
+  /** udp_rcv: checksum, socket lookup (the reader's recvmsg4 comes at read), or ICMP port unreachable. */
   static rcv(socks: Sockets, skb: SkBuff, l4: number): void {
     const f = skb.data, o = ETH_HLEN, ns = socks.ns;
     const saddr = readU32(f, o + IP_SADDR), daddr = readU32(f, o + IP_DADDR);
@@ -161,9 +181,7 @@ export class UdpSock implements UdpSocket {
       ipLocalOut(ns, newSkb(err, err.length, 0));
       return;
     }
-    const ctx = s.fillCtx(saddr, sport);
-    socks.runCgroup('recvmsg4', ctx);
-    s.deliver(f.slice(l4 + 8, l4 + len), { ip: ctx.userIp4 >>> 0, port: ctx.userPort }, daddr);
+    s.deliver(f.slice(l4 + 8, l4 + len), { ip: saddr, port: sport }, daddr);
   }
 }
 

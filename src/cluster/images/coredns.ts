@@ -2,7 +2,7 @@
 // for the cluster zone, `forward . /etc/resolv.conf` (the emulated internet
 // resolver) for the rest; :53 UDP+TCP, :9153 metrics, :8080 health, :8181 ready.
 
-import type { Netns } from '../../kernel/api.ts';
+import { SocketError, type Netns } from '../../kernel/api.ts';
 import type { Sim } from '../../sim/sim.ts';
 import { decodeDns, dnsQuery, encodeDns, DNS_RCODE, type DnsMessage, type DnsRecord } from '../../wire/dns.ts';
 import { answerCluster, inClusterZone, type ClusterDnsExt } from './coredns_records.ts';
@@ -11,16 +11,20 @@ import { httpDate, serveHttp } from './http_server.ts';
 
 const FORWARD_TIMEOUT_NS = 2e9;
 
-/** Ask the upstream resolver once from an ephemeral port; null on timeout. */
+/**
+ * Ask the upstream resolver once from an ephemeral port; null on timeout or an ICMP error. As the forward plugin
+ * (miekg/dns over net.Dial("udp")): a connected socket read with read(2), so no recvmsg4 runs on the answers.
+ */
 async function forward(netns: Netns, sim: Sim, dns: ClusterDnsExt, name: string, type: number, rd: boolean): Promise<DnsMessage | null> {
   const sock = netns.sockets.udpBind(0);
   try {
     const id = sim.rng.u32() & 0xffff;
     const q = dnsQuery(id, name, type); q.rd = rd;
-    sock.send(dns.upstream, encodeDns(q));
+    sock.connect(dns.upstream);
+    sock.write(encodeDns(q));
     const deadline = sim.now() + FORWARD_TIMEOUT_NS;
     for (;;) {
-      const m = await sock.recv(Math.max(0, deadline - sim.now()));
+      const m = await sock.recv(Math.max(0, deadline - sim.now()), { address: false }).catch((e: unknown) => { if (e instanceof SocketError) return null; throw e; });
       if (!m) return null;
       try { const r = decodeDns(m.data); if (r.id === id && r.qr) return r; } catch { /* ignore junk */ }
     }
