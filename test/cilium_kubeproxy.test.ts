@@ -5,7 +5,11 @@
 // what Cilium leaves alone: the host's own connections and NodePorts. No socket
 // LB, no BPF host routing ("Host: Legacy").
 import t from 'tap';
-import { Lab } from '../src/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab, Cluster } from '../src/index.ts';
+import { openSqliteStore } from '../src/cluster/store/sqlite.ts';
 
 const CLUSTER = `
 apiVersion: dplab.dev/v1alpha1
@@ -196,6 +200,29 @@ nodes: [{role: control-plane}, {role: worker}]
   t.match((await l.nodeExec('kp-worker', ['cilium-dbg', 'status'])).stdout, /^KubeProxyReplacement:\s+False\s*$/m);
   t.ok(backends().length === 2 && l.backends('web').length === 2);
   t.match((await l.exec('far', `curl -s -m 5 http://${l.service('web').clusterIP}/`)).stdout, /^Hostname: web-/m);
+});
+
+t.test('a restart keeps the identities and the ClusterIP service and backend ids', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-kp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const view = async (c: Cluster) => ({
+    services: (await c.nodeExec('kp-worker', ['cilium-dbg', 'service', 'list'])).stdout,
+    identities: (await c.nodeExec('kp-worker', ['cilium-dbg', 'identity', 'list'])).stdout,
+  });
+  const s1 = openSqliteStore(dir);
+  const c1 = Cluster.fromYaml(CLUSTER, { seed: 7, store: s1 });
+  // A service that comes and goes leaves a gap a fresh start would not have.
+  c1.apply('apiVersion: v1\nkind: Service\nmetadata: {name: gone}\nspec: {selector: {app: web}, ports: [{port: 81}]}\n');
+  await c1.kubectl(['delete', 'svc', 'gone']);
+  c1.apply('apiVersion: v1\nkind: Service\nmetadata: {name: later}\nspec: {selector: {app: web}, ports: [{port: 82}]}\n');
+  const before = await view(c1);
+  t.match(before.services, /:82\/TCP/);
+  c1.close(); s1.close();
+  const s2 = openSqliteStore(dir);
+  t.teardown(() => s2.close());
+  const c2 = Cluster.fromYaml(CLUSTER, { seed: 7, store: s2 });
+  t.teardown(() => c2.close());
+  t.same(await view(c2), before, 'cilium-dbg service list and identity list as before the restart');
 });
 
 t.test('the default Cilium lab is unchanged: kube-proxy replacement, NodePorts in Cilium, BPF host routing', async (t) => {

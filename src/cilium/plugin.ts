@@ -78,7 +78,15 @@ export const ciliumCni: CniPlugin = {
       // The agent DaemonSet, Envoy and the operator, as the Helm chart installs them.
       systemObjects: () => ciliumSystemObjects(),
       // Identities live in etcd (CiliumIdentity objects) on a real cluster: they survive a restart.
-      memory: { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) },
+      memory: cfg.kubeProxyReplacement ? { save: () => ctl.identityAllocator.save(), restore: (saved) => ctl.identityAllocator.restore(saved) } : {
+        // Beside kube-proxy no Cilium service proxy keeps the service and backend ids: the CNI keeps them with the identities.
+        save: () => ({ identities: ctl.identityAllocator.save(), lbIds: ctl.lbIds.save() }),
+        restore: (saved) => {
+          const s = saved as { identities?: unknown; lbIds?: unknown } | null;
+          ctl.identityAllocator.restore(s?.identities);
+          ctl.lbIds.restore(s?.lbIds);
+        },
+      },
       // Beside kube-proxy the agent still watches Services (ClusterIPs only); with its own proxy, that proxy syncs.
       ...(cfg.kubeProxyReplacement ? {} : { syncServices: (ports: ServicePort[]) => ctl.syncServices(clusterIpFrontends(ports)) }),
     };
