@@ -37,7 +37,7 @@ const cases: { name: string; args: string[]; stdin?: string; env?: Record<string
   { name: '--server beats the environment', args: ['--server', 'http://127.0.0.1:1/', 'cilium', 'version'], code: 1, stdout: '', stderr: 'dplab: cannot reach the dplab server at http://127.0.0.1:1 (is "dplab serve" running?)\n' },
   { name: 'a malformed server URL', args: ['kubectl', 'get', 'pods'], env: { DPLAB_SERVER: 'not a url' }, code: 1, stdout: '', stderr: 'dplab: invalid server URL "not a url"\n' },
   { name: 'an unknown verb', args: ['frobnicate'], code: 1, stdout: '', stderr: "dplab: unknown command 'frobnicate'\n" },
-  { name: 'tcpdump with an unsupported option', args: ['tcpdump', '-q'], code: 1, stdout: '', stderr: "dplab: unknown option '-q'\n" },
+  { name: 'tcpdump with an unsupported option', args: ['tcpdump', '-X'], code: 1, stdout: '', stderr: "dplab: unknown option '-X'\n" },
   { name: 'tcpdump with a bad filter', args: ['tcpdump', 'tcp', 'port'], code: 1, stdout: '', stderr: 'dplab: syntax error in filter expression: unexpected end of expression\n' },
   { name: 'tcpdump on an unknown interface', args: ['tcpdump', '--node', 'k8s-w1', '-i', 'eth9'], code: 1, stdout: '', stderr: 'dplab: eth9: No such device exists (SIOCGIFHWADDR: No such device)\n' },
 ];
