@@ -56,7 +56,9 @@ t.test('fast mode: a cancelled timer never moves the clock', async (t) => {
   t.ok(c.sim.now() - t0 < 10e9, 'runUntilIdle stops at the last live event');
 });
 
-t.test('fast mode: a shell loop of 300 curls moves virtual time by under 2 s', async (t) => {
+// Each curl costs its process start (6 ms, as seed 000's captures show between iterations) and
+// about a millisecond of network; 3 s leaves room for that and still catches any wait on a timer.
+t.test('fast mode: a shell loop of 300 curls moves virtual time by under 3 s', async (t) => {
   const c = seedLab();
   t.teardown(() => c.close());
   const t0 = c.sim.now();
@@ -64,7 +66,7 @@ t.test('fast mode: a shell loop of 300 curls moves virtual time by under 2 s', a
   t.equal(r.exitCode, 0);
   t.match(r.stdout, /^\s*300 1$/m, 'every curl answered');
   const s = (c.sim.now() - t0) / 1e9;
-  t.ok(s < 2, `virtual time advanced ${s.toFixed(3)} s`);
+  t.ok(s < 3, `virtual time advanced ${s.toFixed(3)} s`);
 });
 
 t.test('wall mode: the seed-003 transcript against a server keeps its clock on the wall clock', async (t) => {

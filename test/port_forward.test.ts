@@ -2,7 +2,7 @@
 // through a forwarded local port with our own Hubble client (ServerStatus,
 // health, GetFlows with a filter), a pod's own port (whoami over HTTP), a
 // refused pod port, and kubectl's errors for bad input. One wall-clock server.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:net';
 import { HubbleClient } from '../src/grpc/client.ts';
 import { uint64 } from '../src/hubble/service.ts';
@@ -16,7 +16,7 @@ const env = { DPLAB_SERVER: /on (http:\/\/\S+)\n/.exec(serve.stdout)![1]! };
 const kubectl = (...args: string[]) => runCli(['kubectl', ...args], env);
 
 /** Starts a port-forward and waits for its listeners; the local port it took. */
-async function forward(t: Tap.Test, ...args: string[]): Promise<{ pf: LiveCli; port: number }> {
+async function forward(t: Test, ...args: string[]): Promise<{ pf: LiveCli; port: number }> {
   const pf = startCli(['kubectl', 'port-forward', ...args], env);
   t.teardown(() => { pf.child.kill('SIGKILL'); });
   await pf.waitFor('stdout', /Forwarding from \[::1\]:\d+ -> \d+\n/);
