@@ -1,7 +1,8 @@
 // One TCP socket: the RFC 9293 state machine as Linux runs it: the SYN options
 // Linux sends (MSS, SACK permitted, timestamps, window scale 7), timestamps on
 // every segment (RFC 7323), the receive window of tcp_select_window with the
-// default tcp_rmem, delayed ACKs, PSH on the last segment of a write, RTO.
+// default tcp_rmem, delayed ACKs, PSH on the last segment of a write, and the
+// retransmission timer of Linux 6.8 (tcp_rtt_estimator, tcp_set_rto, backoff).
 
 import { newSkb } from '../wire/skb.ts';
 import { buildTcpFrame } from '../wire/build.ts';
@@ -28,11 +29,31 @@ const TCP_MSS_DEFAULT = 536, TCP_MIN_MSS = 88;
 const TCP_MAX_QUICKACKS = 16;
 /** net.ipv4.tcp_min_snd_mss. */
 const TCP_MIN_SND_MSS = 48;
-const DELACK_NS = 40_000_000, RTO_MIN_NS = 200_000_000, RTO_INIT_NS = 1_000_000_000;
-const SYN_RETRIES = 6, DATA_RETRIES = 15, TIME_WAIT_NS = 60_000_000_000;
+const DELACK_NS = 40_000_000, TIME_WAIT_NS = 60_000_000_000;
+/**
+ * The retransmission timer counts jiffies, as icsk_rto does; HZ=250 (as src/netfilter/recent.ts): one jiffy is 4 ms.
+ * TCP_RTO_MIN HZ/5, TCP_TIMEOUT_INIT 1 s, TCP_TIMEOUT_FALLBACK 3 s, TCP_RTO_MAX 120 s.
+ */
+const JIFFY_US = 4000, JIFFY_NS = JIFFY_US * 1000;
+const TCP_RTO_MIN_US = 200_000, TCP_RTO_MIN = 50, TCP_TIMEOUT_INIT = 250, TCP_TIMEOUT_FALLBACK = 750, TCP_RTO_MAX = 30_000;
+/** tcp_syn_retries 6 (+ tcp_syn_linear_timeouts 4: the first SYN timeouts do not back off), tcp_synack_retries 5, tcp_retries2 15. */
+const SYN_RETRIES = 6, SYN_LINEAR_TIMEOUTS = 4, SYNACK_RETRIES = 5, TCP_RETRIES2 = 15;
+/** usecs_to_jiffies: rounded up. */
+const usToJiffies = (us: number): number => Math.ceil(us / JIFFY_US);
+
+/**
+ * tcp_model_timeout: how long (ms) `boundary` retransmissions take when the RTO starts at rto_base and doubles
+ * up to TCP_RTO_MAX: (2^(b+1) - 1) * base while doubling, then TCP_RTO_MAX per retransmission.
+ */
+function modelTimeoutMs(boundary: number, rtoBase: number): number {
+  const thresh = Math.floor(Math.log2(TCP_RTO_MAX / rtoBase));
+  const j = boundary <= thresh ? ((2 << boundary) - 1) * rtoBase : ((2 << thresh) - 1) * rtoBase + (boundary - thresh) * TCP_RTO_MAX;
+  return j * (JIFFY_US / 1000);
+}
 const ZERO_MAC = new Uint8Array(6);
 
-interface Seg { seq: number; flags: number; data: Uint8Array | null }
+/** A segment in flight: when it was (last) sent, and whether it was ever retransmitted (Karn: no RTT sample from it). */
+interface Seg { seq: number; flags: number; data: Uint8Array | null; sentNs: number; retrans: boolean }
 
 /** tcp_select_initial_window: the full space rounded down to a multiple of mss, at most 65535. */
 function initialWindow(mss: number): number {
@@ -105,8 +126,17 @@ export class TcpSock implements TcpConnection {
   private quickAcks = TCP_MAX_QUICKACKS;
   private delack: TimerHandle | null = null;
   private rtoTimer: TimerHandle | null = null;
-  private rto = RTO_MIN_NS;
-  private retries = 0;
+  /** icsk_rto (jiffies), icsk_backoff, icsk_retransmits, retrans_stamp (ns of the first retransmission, 0: none). */
+  private rto = TCP_TIMEOUT_INIT;
+  private backoff = 0;
+  private retransmits = 0;
+  private retransStamp = 0;
+  /** tcp_rtt_estimator's state, in microseconds: srtt_us (<< 3), mdev_us (<< 2), mdev_max_us, rttvar_us, rtt_seq. */
+  private srttUs = 0;
+  private mdevUs = 0;
+  private mdevMaxUs = 0;
+  private rttvarUs = 0;
+  private rttSeq = 0;
   private ipId: number;
   private routeVer = -1;
   private route: Route | undefined;
@@ -194,9 +224,9 @@ export class TcpSock implements TcpConnection {
       this.rcvSsthresh = this.rcvWnd;
       this.windowClamp = 0xffff << RCV_WSCALE;
     }
-    this.unacked = [{ seq: this.iss, flags, data: null }];
+    this.unacked = [{ seq: this.iss, flags, data: null, sentNs: this.ns.node.sim.now(), retrans: false }];
     this.sndNxt = (this.iss + 1) >>> 0;
-    this.rto = RTO_INIT_NS;
+    this.rto = TCP_TIMEOUT_INIT;
     this.xmit(flags, this.iss, null);
     this.armRto();
   }
@@ -311,7 +341,9 @@ export class TcpSock implements TcpConnection {
       for (let off = 0; off < s.data.length; off += mss) {
         const piece = s.data.subarray(off, off + mss);
         const flags = off + mss >= s.data.length ? s.flags : s.flags & ~TCP_PSH;
-        const seg: Seg = { seq: (s.seq + off) >>> 0, flags, data: piece };
+        // tcp_simple_retransmit: the pieces go out as retransmissions.
+        const seg: Seg = { seq: (s.seq + off) >>> 0, flags, data: piece, sentNs: this.ns.node.sim.now(), retrans: true };
+        if (this.retransStamp === 0) this.retransStamp = seg.sentNs;
         kept.push(seg);
         this.xmit(seg.flags, seg.seq, piece);
       }
@@ -332,14 +364,14 @@ export class TcpSock implements TcpConnection {
       c.off += n;
       if (last) this.outq.shift();
       const flags = TCP_ACK | (last ? TCP_PSH : 0);
-      this.unacked.push({ seq: this.sndNxt, flags, data: seg });
+      this.unacked.push({ seq: this.sndNxt, flags, data: seg, sentNs: this.ns.node.sim.now(), retrans: false });
       this.xmit(flags, this.sndNxt, seg);
       this.sndNxt = (this.sndNxt + n) >>> 0;
       this.armRto();
     }
     if (this.outq.length === 0 && this.finQueued && !this.finSent) {
       this.finSent = true;
-      this.unacked.push({ seq: this.sndNxt, flags: TCP_FIN | TCP_ACK, data: null });
+      this.unacked.push({ seq: this.sndNxt, flags: TCP_FIN | TCP_ACK, data: null, sentNs: this.ns.node.sim.now(), retrans: false });
       this.xmit(TCP_FIN | TCP_ACK, this.sndNxt, null);
       this.sndNxt = (this.sndNxt + 1) >>> 0;
       this.state = this.state === St.CLOSE_WAIT ? St.LAST_ACK : St.FIN_WAIT_1;
@@ -347,19 +379,105 @@ export class TcpSock implements TcpConnection {
     }
   }
 
+  /** The retransmission timer, icsk_rto from now, unless it runs already (tcp_event_new_data_sent arms it when nothing was in flight). */
   private armRto(): void {
     if (this.rtoTimer) return;
-    this.rtoTimer = this.ns.node.sim.schedule(this.rto, () => { this.rtoTimer = null; this.onRto(); });
+    this.rtoTimer = this.ns.node.sim.schedule(this.rto * JIFFY_NS, () => { this.rtoTimer = null; this.onRto(); });
   }
 
+  /** tcp_rearm_rto: after an ACK that took segments off the queue, icsk_rto from now, or no timer when nothing is left. */
+  private rearmRto(): void {
+    this.stopRto();
+    if (this.unacked.length !== 0) this.armRto();
+  }
+
+  /**
+   * tcp_retransmit_timer. tcp_write_timeout first: a SYN gives up after tcp_syn_retries + tcp_syn_linear_timeouts
+   * retransmissions (SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, ETIMEDOUT at 131 s), a SYN-ACK after
+   * tcp_synack_retries (0, 1, 3, 7, 15, 31 s, given up at 63 s), data once tcp_retries2's model time (924.6 s)
+   * has passed since the first retransmission. Then the RTO doubles up to TCP_RTO_MAX; an active open's
+   * first tcp_syn_linear_timeouts timeouts keep it.
+   */
   private onRto(): void {
     if (this.unacked.length === 0 || this.state === St.CLOSED) return;
-    const synPhase = this.state === St.SYN_SENT || this.state === St.SYN_RECV;
-    if (++this.retries > (synPhase ? SYN_RETRIES : DATA_RETRIES)) { this.fail('ETIMEDOUT'); return; }
-    this.rto *= 2;
+    const now = this.ns.node.sim.now();
+    if (this.state === St.SYN_SENT) {
+      if (this.retransmits >= SYN_RETRIES + SYN_LINEAR_TIMEOUTS) { this.fail('ETIMEDOUT'); return; }
+    } else if (this.state === St.SYN_RECV) {
+      if (this.retransmits >= SYNACK_RETRIES) { this.fail('ETIMEDOUT'); return; }
+    } else if (this.retransmits > 0 && now - this.retransStamp >= modelTimeoutMs(TCP_RETRIES2, TCP_RTO_MIN) * 1e6) {
+      this.fail('ETIMEDOUT'); return;
+    }
     // Go-back-N from the first unacknowledged segment.
-    for (const s of this.unacked) this.xmit(s.flags, s.seq, s.data);
+    for (const s of this.unacked) { this.xmit(s.flags, s.seq, s.data); s.sentNs = now; s.retrans = true; }
+    if (this.retransStamp === 0) this.retransStamp = now;
+    this.retransmits++;
+    this.backoff++;
+    if (this.state !== St.SYN_SENT || this.backoff > SYN_LINEAR_TIMEOUTS) this.rto = Math.min(this.rto * 2, TCP_RTO_MAX);
     this.armRto();
+  }
+
+  /**
+   * tcp_ack_update_rtt: the time since the first newly acknowledged segment was sent, unless a retransmitted
+   * one is among them (Karn); then, with timestamps, the echoed TSval's age (ms). A sample updates the
+   * estimator and the RTO and ends the backoff.
+   */
+  private ackRtt(firstAcktNs: number, retransAcked: boolean, tsEcr: number): void {
+    let rttUs = firstAcktNs >= 0 && !retransAcked ? Math.floor((this.ns.node.sim.now() - firstAcktNs) / 1000) : -1;
+    if (rttUs < 0 && tsEcr > 0) {
+      const delta = (this.tsNow() - tsEcr) >>> 0;
+      if (delta < 0x7fffffff / 1000) rttUs = Math.max(delta, 1) * 1000;
+    }
+    if (rttUs < 0) return;
+    this.rttEstimator(rttUs);
+    this.rto = Math.min(usToJiffies((this.srttUs >>> 3) + this.rttvarUs), TCP_RTO_MAX); // tcp_set_rto, tcp_bound_rto
+    this.backoff = 0;
+  }
+
+  /**
+   * tcp_rtt_estimator (Van Jacobson's, as Linux scales it): srtt += err/8; mdev moves by err/4, but by err/32
+   * when the RTT fell below srtt (so a falling RTT does not raise the RTO); rttvar follows the largest mdev
+   * of each window of data, at least tcp_rto_min, and decays by a quarter per RTT towards it.
+   */
+  private rttEstimator(mrttUs: number): void {
+    let m = mrttUs, srtt = this.srttUs;
+    if (srtt !== 0) {
+      m -= srtt >>> 3;
+      srtt += m;
+      if (m < 0) {
+        m = -m - (this.mdevUs >>> 2);
+        if (m > 0) m >>= 3;
+      } else m -= this.mdevUs >>> 2;
+      this.mdevUs += m;
+      if (this.mdevUs > this.mdevMaxUs) {
+        this.mdevMaxUs = this.mdevUs;
+        if (this.mdevMaxUs > this.rttvarUs) this.rttvarUs = this.mdevMaxUs;
+      }
+      if (((this.sndUna - this.rttSeq) | 0) > 0) {
+        if (this.mdevMaxUs < this.rttvarUs) this.rttvarUs -= (this.rttvarUs - this.mdevMaxUs) >> 2;
+        this.rttSeq = this.sndNxt;
+        this.mdevMaxUs = TCP_RTO_MIN_US;
+      }
+    } else {
+      srtt = m * 8;
+      this.mdevUs = m * 2;
+      this.rttvarUs = Math.max(this.mdevUs, TCP_RTO_MIN_US);
+      this.mdevMaxUs = this.rttvarUs;
+      this.rttSeq = this.sndNxt;
+    }
+    this.srttUs = Math.max(1, srtt);
+  }
+
+  /** tcp_init_metrics (no per-destination metrics cache): a handshake that gave no RTT sample leaves a 3 s RTO. */
+  private initMetrics(): void {
+    if (this.srttUs !== 0) return;
+    this.rttvarUs = this.mdevUs = this.mdevMaxUs = TCP_TIMEOUT_FALLBACK * JIFFY_US;
+    this.rto = TCP_TIMEOUT_FALLBACK;
+  }
+
+  /** srtt and rto as `ss -i` prints them (ms), for tests and tools. */
+  rttInfo(): { srttMs: number; rttvarMs: number; rtoMs: number; backoff: number } {
+    return { srttMs: (this.srttUs >>> 3) / 1000, rttvarMs: this.rttvarUs / 1000, rtoMs: this.rto * (JIFFY_US / 1000), backoff: this.backoff };
   }
 
   sendAckNow(): void { this.xmit(TCP_ACK, this.sndNxt, null); }
@@ -378,7 +496,11 @@ export class TcpSock implements TcpConnection {
       this.rcvNxt = (seq + 1) >>> 0; this.rcvWup = this.rcvNxt; this.sndUna = ack; this.sndWnd = win;
       this.synAckReceived(rx);
       this.initBufferSpace();
-      this.unacked = []; this.stopRto();
+      const syn = this.unacked[0];
+      this.retransmits = 0;
+      if (syn) this.ackRtt(syn.sentNs, syn.retrans, this.tsOk && rx.ts ? rx.tsEcr : 0);
+      this.initMetrics();
+      this.unacked = []; this.retransStamp = 0; this.stopRto();
       this.state = St.ESTABLISHED;
       this.sendAckNow();
       this.onEstablished?.(); this.onEstablished = null;
@@ -388,14 +510,26 @@ export class TcpSock implements TcpConnection {
     if (rx.ts && this.tsOk && ((seq - this.rcvWup) | 0) <= 0) this.tsRecent = rx.tsVal;
     if (this.state === St.TIME_WAIT) { if (flags & TCP_FIN) this.sendAckNow(); return; }
     if (this.state === St.SYN_RECV) {
-      if (flags & TCP_SYN) { this.xmit(TCP_SYN | TCP_ACK, this.iss, null); return; }
+      if (flags & TCP_SYN) {
+        // inet_rtx_syn_ack: a SYN-ACK sent again is a retransmission (no RTT sample from it).
+        this.xmit(TCP_SYN | TCP_ACK, this.iss, null);
+        const sa = this.unacked[0];
+        if (sa) { sa.retrans = true; sa.sentNs = this.ns.node.sim.now(); }
+        return;
+      }
       if (!(flags & TCP_ACK) || ack !== ((this.iss + 1) >>> 0)) return;
-      this.sndUna = ack; this.sndWnd = win << this.sndWscale; this.unacked = []; this.stopRto();
+      this.sndUna = ack; this.sndWnd = win << this.sndWscale;
+      // tcp_synack_rtt_meas, then tcp_init_transfer's tcp_init_metrics.
+      const sa = this.unacked[0];
+      this.retransmits = 0;
+      if (sa) this.ackRtt(sa.sentNs, sa.retrans, this.tsOk && rx.ts ? rx.tsEcr : 0);
+      this.initMetrics();
+      this.unacked = []; this.retransStamp = 0; this.stopRto();
       this.initBufferSpace();
       this.state = St.ESTABLISHED;
       this.onEstablished?.(); this.onEstablished = null;
     } else if (flags & TCP_ACK) {
-      this.onAck(ack, win);
+      this.onAck(ack, win, this.tsOk && rx.ts ? rx.tsEcr : 0);
       if (this.state === St.CLOSED) return;
     }
     const len = payload.length;
@@ -411,17 +545,25 @@ export class TcpSock implements TcpConnection {
     if ((flags & TCP_FIN) && ((seq + len) >>> 0) === this.rcvNxt && !this.gotEnd) this.onFin();
   }
 
-  private onAck(ack: number, win: number): void {
+  /** tcp_ack with tcp_clean_rtx_queue; tsEcr is the echoed timestamp (0: none). */
+  private onAck(ack: number, win: number, tsEcr: number): void {
     this.sndWnd = win << this.sndWscale;
     const acked = (ack - this.sndUna) | 0, ahead = (this.sndNxt - ack) | 0;
     if (acked <= 0 || ahead < 0) return;
     this.sndUna = ack;
+    this.retransmits = 0;
     const u = this.unacked;
-    let i = 0;
-    while (i < u.length && (((u[i]!.seq + (u[i]!.data ? u[i]!.data!.length : 1)) - ack) | 0) <= 0) i++;
-    if (i > 0) u.splice(0, i);
-    this.retries = 0; this.rto = RTO_MIN_NS; this.stopRto();
-    if (u.length !== 0) this.armRto();
+    let i = 0, firstAckt = -1, retransAcked = false;
+    for (; i < u.length && (((u[i]!.seq + (u[i]!.data ? u[i]!.data!.length : 1)) - ack) | 0) <= 0; i++) {
+      if (u[i]!.retrans) retransAcked = true;
+      else if (firstAckt < 0) firstAckt = u[i]!.sentNs;
+    }
+    if (i > 0) {
+      u.splice(0, i);
+      this.ackRtt(firstAckt, retransAcked, tsEcr);
+      if (!u.some((s) => s.retrans)) this.retransStamp = 0;
+    }
+    this.rearmRto();
     const finAcked = this.finSent && ack === this.sndNxt;
     if (finAcked) {
       if (this.state === St.FIN_WAIT_1) this.state = St.FIN_WAIT_2;
