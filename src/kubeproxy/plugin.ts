@@ -63,13 +63,13 @@ export function nodeConfig(c: DatapathConfig, n: NodeInfo): ProxyConfig {
 }
 
 /** Runs one iptables command on the node; kube-proxy's start never fails on a fresh node. */
-export function must(nf: Netfilter, argv: string[]): void {
+function must(nf: Netfilter, argv: string[]): void {
   const r = iptables(nf.rules, argv);
   if (r.code !== 0) throw new Error(`kube-proxy start: iptables ${argv.join(' ')}: ${r.stderr.trim()}`);
 }
 
-/** kubelet's start (KUBE-FIREWALL, canaries), then kube-proxy's jump rules (ensured: -C, else -I) and its canaries. */
-function startNode(nf: Netfilter): void {
+/** kubelet's start (KUBE-FIREWALL, canaries), then the proxier's jump rules (ensured: -C, else -I) and its canaries. */
+export function startNode(nf: Netfilter, jumps: readonly JumpRule[] = JUMPS): void {
   must(nf, ['-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT']);
   must(nf, ['-N', 'KUBE-FIREWALL']);
   must(nf, ['-A', 'KUBE-FIREWALL', '-m', 'comment', '--comment', 'block incoming localnet connections', '--dst', '127.0.0.0/8', '!', '--src', '127.0.0.0/8',
@@ -77,7 +77,7 @@ function startNode(nf: Netfilter): void {
   must(nf, ['-I', 'OUTPUT', '-j', 'KUBE-FIREWALL']);
   must(nf, ['-I', 'INPUT', '-j', 'KUBE-FIREWALL']);
   for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-KUBELET-CANARY']);
-  const err = ensureJumps(nf);
+  const err = ensureJumps(nf, jumps);
   if (err) throw new Error(`kube-proxy start: ${err}`);
   for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-PROXY-CANARY']);
 }

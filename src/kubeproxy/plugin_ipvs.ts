@@ -22,27 +22,13 @@ import { ipToU32 } from '../wire/addr.ts';
 import { KubeProxyInputError } from './adapter.ts';
 import { ipvsJumps } from './ipvs_rules.ts';
 import { syncIpvs, type IpvsSync } from './ipvs.ts';
-import { conntrackFollow, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, must, nodeConfig, result, tools, type ProxyNode } from './plugin.ts';
+import { conntrackFollow, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, nodeConfig, result, startNode, tools, type ProxyNode } from './plugin.ts';
 import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts } from './seam.ts';
 import { restoreText } from './text.ts';
 
 interface IpvsNode extends ProxyNode { v: IpvsNs; ours: Set<string> }
 
 const JUMPS = ipvsJumps();
-
-/** kubelet's start (KUBE-FIREWALL, canaries), then the IPVS proxier's jump rules and its canaries. */
-function startNode(nf: Netfilter): void {
-  must(nf, ['-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT']);
-  must(nf, ['-N', 'KUBE-FIREWALL']);
-  must(nf, ['-A', 'KUBE-FIREWALL', '-m', 'comment', '--comment', 'block incoming localnet connections', '--dst', '127.0.0.0/8', '!', '--src', '127.0.0.0/8',
-    '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP']);
-  must(nf, ['-I', 'OUTPUT', '-j', 'KUBE-FIREWALL']);
-  must(nf, ['-I', 'INPUT', '-j', 'KUBE-FIREWALL']);
-  for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-KUBELET-CANARY']);
-  const err = ensureJumps(nf, JUMPS);
-  if (err) throw new Error(`kube-proxy start: ${err}`);
-  for (const t of ['mangle', 'nat', 'filter']) must(nf, ['-t', t, '-N', 'KUBE-PROXY-CANARY']);
-}
 
 /** The ipsets as `ipset restore -exist` leaves them: created if missing, members replaced (kube-proxy's syncIPSetEntries). */
 function syncSets(nf: Netfilter, s: IpvsSync): void {
@@ -144,7 +130,7 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       const v = enableIpvs(kernel);
       const nf = v.nf;
       Object.assign(nf.conntrack.settings, KUBE_PROXY_SETTINGS);
-      startNode(nf);
+      startNode(nf, JUMPS);
       const n: IpvsNode = { info, nf, cfg: nodeConfig(config, info), syncErrors: [], v, ours: new Set() };
       nodes.set(info.name, n);
       syncNode(n, ports);
