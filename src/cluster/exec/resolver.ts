@@ -42,6 +42,23 @@ function queryId(sim: Sim): number { return sim.rng.u32() & 0xffff; }
 
 export interface Exchange { server: string; replies: (DnsMessage | null)[] }
 
+/** Sends one query per type and collects the replies, matched by id, until resolv.conf's timeout; a missing reply is null. */
+async function exchange(sim: Sim, rc: ResolvConf, sock: UdpSocket, name: string, types: number[], send: (query: Uint8Array) => void): Promise<(DnsMessage | null)[]> {
+  const ids = types.map(() => queryId(sim));
+  const replies: (DnsMessage | null)[] = types.map(() => null);
+  types.forEach((t, i) => send(encodeDns(dnsQuery(ids[i]!, name, t))));
+  const deadline = sim.now() + rc.timeoutS * 1e9;
+  while (replies.some((r) => r === null) && sim.now() < deadline) {
+    const m = await sock.recv(deadline - sim.now());
+    if (!m) break;
+    let msg: DnsMessage;
+    try { msg = decodeDns(m.data); } catch { continue; }
+    const i = ids.indexOf(msg.id);
+    if (i >= 0 && msg.qr) replies[i] = msg;
+  }
+  return replies;
+}
+
 /**
  * Send queries (one per type) from one socket to the first nameserver that
  * answers; retry per resolv.conf. Replies are matched by id; a missing reply is null.
@@ -52,18 +69,7 @@ export async function queryTypes(netns: Netns, sim: Sim, rc: ResolvConf, name: s
     for (const ns of servers) {
       const sock = netns.sockets.udpBind(0);
       try {
-        const ids = types.map(() => queryId(sim));
-        const replies: (DnsMessage | null)[] = types.map(() => null);
-        types.forEach((t, i) => sock.send({ ip: ipToU32(ns), port: 53 }, encodeDns(dnsQuery(ids[i]!, name, t))));
-        const deadline = sim.now() + rc.timeoutS * 1e9;
-        while (replies.some((r) => r === null) && sim.now() < deadline) {
-          const m = await sock.recv(deadline - sim.now());
-          if (!m) break;
-          let msg: DnsMessage;
-          try { msg = decodeDns(m.data); } catch { continue; }
-          const i = ids.indexOf(msg.id);
-          if (i >= 0 && msg.qr) replies[i] = msg;
-        }
+        const replies = await exchange(sim, rc, sock, name, types, (q) => sock.send({ ip: ipToU32(ns), port: 53 }, q));
         if (replies.every((r) => r !== null)) return { server: ns, replies };
       } finally { sock.close(); }
     }
@@ -132,19 +138,9 @@ async function aresQuery(sim: Sim, rc: ResolvConf, name: string, sockFor: (serve
     for (const server of rc.nameservers) {
       let sock: UdpSocket;
       try { sock = sockFor(server); } catch (e) { if (e instanceof SocketError) continue; throw e; }
-      const ids = types.map(() => queryId(sim));
-      const replies: (DnsMessage | null)[] = types.map(() => null);
-      types.forEach((t, i) => sock.write(encodeDns(dnsQuery(ids[i]!, name, t))));
-      const deadline = sim.now() + rc.timeoutS * 1e9;
+      let replies: (DnsMessage | null)[];
       try {
-        while (replies.some((r) => r === null) && sim.now() < deadline) {
-          const m = await sock.recv(deadline - sim.now());
-          if (!m) break;
-          let msg: DnsMessage;
-          try { msg = decodeDns(m.data); } catch { continue; }
-          const i = ids.indexOf(msg.id);
-          if (i >= 0 && msg.qr) replies[i] = msg;
-        }
+        replies = await exchange(sim, rc, sock, name, types, (q) => sock.write(q));
       } catch (e) {
         if (!(e instanceof SocketError)) throw e;
         drop(server);
