@@ -13,6 +13,16 @@ export type CaptureCb = (frame: Uint8Array, dir: 'in' | 'out', tsNs: number) => 
  */
 export interface Link { baseNs: number; jitter: { meanNs: number; maxNs: number }; delayNs: number; busyUntil: number }
 
+/**
+ * The far end of an uplink that is one end of a veth rather than a NIC: a kind
+ * node's eth0, whose peer is docker's bridge port in the docker host's netns
+ * (outside the emulated node, which the node's netns knows as nsid 0).
+ */
+export interface HostPeer { ifindex: number; netnsid: number }
+
+/** An IPv6 address beside the link-local one (`ip addr` prints it first, with its flags). */
+export interface Inet6Addr { ip: string; plen: number; flags: string }
+
 /** Kind-specific state of a vxlan device (Linux vxlan with `external`, as Cilium creates it). */
 export interface VxlanInfo { port: number }
 
@@ -40,6 +50,10 @@ export class Device implements NetDevice {
   underlay?: Underlay;
   /** The underlay link into this port, drawn at its first frame. */
   link?: Link;
+  /** Set when this uplink is a veth whose peer lives outside the node (docker's bridge port). */
+  hostPeer?: HostPeer;
+  /** Global IPv6 addresses (kind's docker network gives each node one in its ULA /64). */
+  inet6: Inet6Addr[] = [];
 
   constructor(
     readonly ifindex: number,
@@ -58,6 +72,11 @@ export function randomMac(rng: Rng): Uint8Array {
   m[0] = ((a >>> 24) & 0xfe) | 0x02; m[1] = (a >>> 16) & 255; m[2] = (a >>> 8) & 255; m[3] = a & 255;
   m[4] = (b >>> 8) & 255; m[5] = b & 255;
   return m;
+}
+
+/** Docker's MAC for a container address: 02:42 then the IPv4 address (libnetwork's GenerateMACFromIP). */
+export function dockerMac(ip: number): Uint8Array {
+  return Uint8Array.of(0x02, 0x42, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255);
 }
 
 /** MAC as a number (48 bits fit in a double), for Map keys without strings. */

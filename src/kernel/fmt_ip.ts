@@ -25,6 +25,9 @@ function flags(d: NetDevice): string {
   return f.join(',');
 }
 
+/** The uplink's veth peer outside the node (a kind node's eth0: docker's bridge port). */
+const hostPeer = (d: NetDevice) => (d as Device).hostPeer;
+
 function state(d: NetDevice): string {
   if (!d.up) return 'DOWN';
   return d.kind === 'veth' || d.kind === 'netdev' ? 'UP' : 'UNKNOWN';
@@ -36,12 +39,16 @@ function stateAttr(s: string): Attr | null { return s === 'UP' ? 'up' : s === 'D
 /** `eth0@if10` for a peer in another netns, `cilium_host@cilium_net` for one in the same. */
 function ifname(d: NetDevice): string {
   if (d.kind === 'ipip') return `${d.name}@NONE`; // tunl0: no underlying link
+  const hp = hostPeer(d);
+  if (hp) return `${d.name}@if${hp.ifindex}`;
   if (!d.peer) return d.name;
   return d.peer.netns === d.netns ? `${d.name}@${d.peer.name}` : `${d.name}@if${d.peer.ifindex}`;
 }
 
 /** ` link-netnsid 0` / ` link-netns NAME` for a veth whose peer lives in another netns. */
 function linkNetns(d: NetDevice, ns: NetnsImpl): string {
+  const hp = hostPeer(d);
+  if (hp) return ` link-netnsid ${hp.netnsid}`;
   const p = d.peer;
   if (!p || p.netns === d.netns) return '';
   const id = ns.nsids.get(p.netns as NetnsImpl);
@@ -50,7 +57,8 @@ function linkNetns(d: NetDevice, ns: NetnsImpl): string {
 
 function header(d: NetDevice, mode: boolean, c: Paint): string {
   // A device never set up keeps the noop qdisc.
-  const qdisc = !d.up ? 'noop' : d.kind === 'netdev' ? 'mq' : 'noqueue';
+  // A veth (docker's uplink too) is queueless: noqueue.
+  const qdisc = !d.up ? 'noop' : d.kind === 'netdev' && !hostPeer(d) ? 'mq' : 'noqueue';
   const st = state(d);
   // print_queuelen prints no `qlen 0` (kube-ipvs0: kube-proxy's netlink LinkAdd sends txqlen 0).
   const qlen = (d as Device).txqlen;
@@ -82,7 +90,8 @@ export function formatIpAddr(ns: NetnsImpl, o: IpAddrOpts = {}): string {
   for (const d of sorted(ns)) {
     if (o.dev !== undefined && d.name !== o.dev) continue;
     const v4 = o.family === 6 ? [] : d.addrs;
-    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : d.kind === 'ipip' || !d.up ? [] : [{ ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
+    const global6 = (d as Device).inet6?.map((a) => ({ ip: a.ip, plen: a.plen, scope: `global${a.flags ? ` ${a.flags}` : ''}` })) ?? [];
+    const v6 = o.family === 4 ? [] : d.kind === 'loopback' ? [{ ip: '::1', plen: 128, scope: 'host' }] : d.kind === 'ipip' || !d.up ? [] : [...global6, { ip: linkLocal6(d.mac), plen: 64, scope: 'link' }];
     if (o.family === 4 && v4.length === 0) continue;
     if (o.family === 4) out.push(header(d, false, c) + linkNetns(d, ns));
     else { out.push(header(d, false, c)); out.push(linkLine(d, ns, c)); }

@@ -8,7 +8,7 @@ import type { BpfMap } from '../bpf/map.ts';
 import type { BpfProgram, KernelHelpers, Runtime, SockAddrCtx } from '../bpf/program.ts';
 import { ipToU32 } from '../wire/addr.ts';
 import type { CgroupHook, KernelNode, Netns, NetDevice, TcxDirection, TcxLink } from './api.ts';
-import { Device, randomMac, type CaptureCb } from './device.ts';
+import { Device, dockerMac, randomMac, type CaptureCb, type Inet6Addr } from './device.ts';
 import { makeHelpers } from './helpers.ts';
 import { BpfRuntime } from '../bpf/runtime.ts';
 import { NetnsImpl } from './netns.ts';
@@ -34,6 +34,11 @@ export interface NodeOptions {
   runtime?: (helpers: KernelHelpers) => Runtime;
   /** Shared id allocator for link ids (and prog/map ids if the loader uses it). */
   ids?: IdAllocator;
+  /**
+   * The uplink is a container's veth (a kind node on docker's network), not a NIC: its ifindex (given by the docker
+   * host, where docker created it) and its peer's there, its global IPv6 addresses; docker's MAC from the node IP, no tx queue.
+   */
+  dockerVeth?: { ifindex: number; peerIfindex: number; inet6: Inet6Addr[] };
   /** Deliver hops synchronously through a FIFO without advancing the clock (benchmarks). */
   syncHops?: boolean;
 }
@@ -54,6 +59,11 @@ export class LinuxNode implements KernelNode {
   readonly progs = new Map<number, BpfProgram<unknown>>();
   readonly maps = new Map<number, BpfMap>();
   netdev?: Device;
+  /**
+   * Rules the node's image installs at boot (kind's entrypoint: docker's embedded-DNS rules), applied when a
+   * datapath first enables netfilter, so they precede the datapath's own as on a booted node.
+   */
+  bootNetfilter?: (nf: Netfilter) => void;
   private readonly devs = new Map<number, Device>();
   private nextIfindex = 1;
   private nextCookie = 1;
@@ -73,7 +83,13 @@ export class LinuxNode implements KernelNode {
     this.bpf = this.runtime instanceof BpfRuntime ? this.runtime : null;
     this.hostNs = this.createNetnsInternal('');
     if (opts.underlay || opts.nodeIp !== undefined) {
-      const dev = this.createDevice(this.hostNs, opts.netdevName ?? 'eth0', 'netdev', { mtu: opts.mtu ?? 1500 });
+      // The NIC's random MAC is drawn even when docker's rule gives it, so a lab's random streams do not depend on its uplink.
+      const nicMac = randomMac(this.rng);
+      const docker = opts.dockerVeth && opts.nodeIp !== undefined ? opts.dockerVeth : undefined;
+      const dev = docker
+        ? this.createDevice(this.hostNs, opts.netdevName ?? 'eth0', 'netdev', { mtu: opts.mtu ?? 1500, mac: dockerMac(toIp(opts.nodeIp!)), ifindex: docker.ifindex, movedIn: true })
+        : this.createDevice(this.hostNs, opts.netdevName ?? 'eth0', 'netdev', { mtu: opts.mtu ?? 1500, mac: nicMac });
+      if (docker) { dev.hostPeer = { ifindex: docker.peerIfindex, netnsid: 0 }; dev.inet6.push(...docker.inet6); dev.txqlen = 0; }
       this.netdev = dev;
       opts.underlay?.attach(dev);
       if (opts.nodeIp !== undefined) this.hostNs.addAddress(dev, toIp(opts.nodeIp), opts.prefixLen ?? 24);
@@ -119,21 +135,24 @@ export class LinuxNode implements KernelNode {
     if (p) { d.peer = undefined; p.peer = undefined; this.deleteDevice(p); }
   }
 
-  /** Allocate the next free ifindex (or take an explicit one). */
-  allocIfindex(explicit?: number): number {
+  /**
+   * Allocate the next free ifindex (or take an explicit one). A device moved in from another netns keeps its
+   * index without moving the counter (dev_change_net_namespace), so later devices still count up from it.
+   */
+  allocIfindex(explicit?: number, movedIn = false): number {
     if (explicit !== undefined) {
       if (this.devs.has(explicit)) throw new Error(`ifindex ${explicit} in use`);
-      if (explicit >= this.nextIfindex) this.nextIfindex = explicit + 1;
+      if (explicit >= this.nextIfindex && !movedIn) this.nextIfindex = explicit + 1;
       return explicit;
     }
     while (this.devs.has(this.nextIfindex)) this.nextIfindex++;
     return this.nextIfindex++;
   }
 
-  createDevice(ns: Netns, name: string, kind: Device['kind'], opts: { ifindex?: number; mac?: Uint8Array; mtu?: number } = {}): Device {
+  createDevice(ns: Netns, name: string, kind: Device['kind'], opts: { ifindex?: number; mac?: Uint8Array; mtu?: number; movedIn?: boolean } = {}): Device {
     const n = ns as NetnsImpl;
     if (n.devices.has(name)) throw new Error('RTNETLINK answers: File exists');
-    const d = new Device(this.allocIfindex(opts.ifindex), name, kind, opts.mac?.slice(0, 6) ?? randomMac(this.rng), n, opts.mtu ?? 1500);
+    const d = new Device(this.allocIfindex(opts.ifindex, opts.movedIn), name, kind, opts.mac?.slice(0, 6) ?? randomMac(this.rng), n, opts.mtu ?? 1500);
     n.addDevice(d);
     this.devs.set(d.ifindex, d);
     return d;
@@ -188,11 +207,14 @@ export class LinuxNode implements KernelNode {
 
   enableNetfilter(): Netfilter {
     const ns = this.hostNs;
-    return ns.netfilter ??= new Netfilter({
+    if (ns.netfilter) return ns.netfilter;
+    ns.netfilter = new Netfilter({
       now: () => this.sim.now(), rng: this.rng.fork(), isLocal: (a) => ns.isLocal(a),
       // MASQUERADE: the out device's first global address (inet_select_addr).
       deviceAddr: (name) => { const d = ns.devices.get(name); return d?.addrs.find((a) => a.scope !== 'host')?.ip; },
     });
+    this.bootNetfilter?.(ns.netfilter);
+    return ns.netfilter;
   }
 
   /** Inject a whole frame into dev's receive path (tests, extra hosts). */

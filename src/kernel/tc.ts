@@ -6,6 +6,7 @@
 
 import type { NetDevice } from './api.ts';
 import type { NetnsImpl } from './netns.ts';
+import type { Device } from './device.ts';
 
 export interface TcResult { stdout: string; stderr: string; exitCode: number }
 
@@ -14,7 +15,8 @@ const fail = (stderr: string, exitCode = 1): TcResult => ({ stdout: '', stderr, 
 const isPrefix = (w: string, full: string): boolean => w.length > 0 && full.startsWith(w);
 
 function qdiscLine(d: NetDevice): string {
-  if (d.kind === 'netdev') return `qdisc fq_codel 0: dev ${d.name} root refcnt 2 limit 10240p flows 1024 quantum ${d.mtu + 14} target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 \n`;
+  // A NIC's fq_codel; a veth uplink (a kind node's eth0) is queueless like any veth.
+  if (d.kind === 'netdev' && !(d as Device).hostPeer) return `qdisc fq_codel 0: dev ${d.name} root refcnt 2 limit 10240p flows 1024 quantum ${d.mtu + 14} target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 \n`;
   return `qdisc noqueue 0: dev ${d.name} root refcnt 2 \n`;
 }
 
