@@ -1,9 +1,13 @@
 // The tools seed 000 needed beyond iptables, on the kind-iptables lab:
 // ebtables (texts and exit codes of ebtables 1.8.9 (nf_tables) in a fresh
 // network namespace), kubectl describe svc's Endpoints line, kubectl
-// cluster-info dump.
+// cluster-info dump; the kind node itself: docker's veth as eth0, docker's
+// embedded DNS behind kind's DOCKER_OUTPUT rules.
 import t from 'tap';
 import { Cluster } from '../src/cluster/cluster.ts';
+import { dockerDnsPorts } from '../src/cluster/images/docker_dns.ts';
+import { ipToU32 } from '../src/wire/addr.ts';
+import { decodeDns, dnsQuery, DNS_TYPE, encodeDns } from '../src/wire/dns.ts';
 
 const c = Cluster.lab('kind-iptables', { hubble: false });
 t.teardown(() => c.close());
@@ -74,4 +78,63 @@ t.test('kubectl get -o yaml quotes what YAML 1.1 would read as another type, as 
   t.match(y, /\n  resourceVersion: "\d+"\n/, 'a number string');
   t.match(y, /\n  clusterIP: 10\.200\.1\.118\n/, 'an address stays bare');
   t.match(y, /\n  sessionAffinity: None\n/, "seed 000's grep line");
+});
+
+t.test("kind's docker DNS: the rules kind's entrypoint leaves, ahead of kube-proxy's and kindnet's", async (t) => {
+  const { tcp, udp } = dockerDnsPorts('myk8s-control-plane');
+  const r = await c.nodeExec('myk8s-control-plane', ['bash', '-c', 'iptables -t nat -S | grep -E "DOCKER|^-A (PRE|POST)ROUTING|^-A OUTPUT"']);
+  t.equal(r.stdout, [
+    '-N DOCKER_OUTPUT', '-N DOCKER_POSTROUTING',
+    '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A PREROUTING -d 172.18.0.1/32 -j DOCKER_OUTPUT',
+    '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A OUTPUT -d 172.18.0.1/32 -j DOCKER_OUTPUT',
+    '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+    '-A POSTROUTING -d 172.18.0.1/32 -j DOCKER_POSTROUTING',
+    '-A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "kind-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom KIND-MASQ-AGENT chain" -j KIND-MASQ-AGENT',
+    `-A DOCKER_OUTPUT -d 172.18.0.1/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination 127.0.0.11:${tcp}`,
+    `-A DOCKER_OUTPUT -d 172.18.0.1/32 -p udp -m udp --dport 53 -j DNAT --to-destination 127.0.0.11:${udp}`,
+    `-A DOCKER_POSTROUTING -s 127.0.0.11/32 -p tcp -m tcp --sport ${tcp} -j SNAT --to-source 172.18.0.1:53`,
+    `-A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp -m udp --sport ${udp} -j SNAT --to-source 172.18.0.1:53`,
+  ].join('\n') + '\n');
+  t.not(tcp, udp, 'a port per protocol');
+});
+
+t.test("kind's docker DNS: node and pod lookups go through DOCKER_OUTPUT to 127.0.0.11 and are answered", async (t) => {
+  const node = await c.nodeExec('myk8s-worker', ['bash', '-c', 'cat /etc/resolv.conf; nslookup example.com']);
+  t.equal(node.exitCode, 0);
+  t.match(node.stdout, /^nameserver 172\.18\.0\.1\n/, 'kind writes the gateway into resolv.conf');
+  t.match(node.stdout, /Name:\texample\.com\nAddress: 93\.184\.215\.14\n/, "the docker host's resolver answered");
+  const counted = await c.nodeExec('myk8s-worker', ['iptables', '-v', '-n', '-t', 'nat', '-L', 'DOCKER_OUTPUT']);
+  t.match(counted.stdout, /^ +[1-9]\d* +\d+ DNAT +17 +-- +\* +\* +0\.0\.0\.0\/0 +172\.18\.0\.1 +udp dpt:53 to:127\.0\.0\.11:\d+$/m, "the node's query was DNATed");
+  // net-pod -> CoreDNS (on the control plane) -> its upstream 172.18.0.1 -> PREROUTING DNAT -> docker's resolver.
+  const pod = await c.exec('default', 'net-pod', ['nslookup', 'wttr.in']);
+  t.equal(pod.exitCode, 0);
+  t.match(pod.stdout, /Name:\twttr\.in\nAddress: 5\.9\.243\.187\n/);
+  const ct = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'udp', '--orig-dst', '172.18.0.1']);
+  t.match(ct.stdout, new RegExp(`dst=172\\.18\\.0\\.1 sport=\\d+ dport=53 src=127\\.0\\.0\\.11 dst=10\\.10\\.0\\.[23] sport=${dockerDnsPorts('myk8s-control-plane').udp} `), "CoreDNS's upstream query, answered from 127.0.0.11");
+});
+
+t.test("kind's docker DNS over TCP: a node's connection to 172.18.0.1:53 reaches docker's TCP listener", async (t) => {
+  const k = c.kernel('myk8s-worker');
+  const answer = await c.sim.settle((async () => {
+    const conn = await k.hostNs.sockets.tcpConnect({ ip: ipToU32('172.18.0.1'), port: 53 });
+    const q = encodeDns(dnsQuery(0x1234, 'github.com', DNS_TYPE.A));
+    const framed = new Uint8Array(2 + q.length); framed[0] = q.length >> 8; framed[1] = q.length & 255; framed.set(q, 2);
+    return new Promise<Uint8Array>((resolve) => { conn.onData((d) => { resolve(d); conn.end(); }); conn.write(framed); });
+  })());
+  const r = decodeDns(answer.slice(2));
+  t.equal(r.id, 0x1234);
+  t.same(r.answers.map((a) => a.address), ['20.200.245.247']);
+});
+
+t.test("a kind node's eth0 is docker's veth; a Cilium lab's NIC stays a NIC", async (t) => {
+  const kind = await c.nodeExec('myk8s-worker3', ['bash', '-c', 'ip link show eth0; tc qdisc show dev eth0']);
+  t.equal(kind.stdout, '10: eth0@if11: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default\n'
+    + '    link/ether 02:42:ac:12:00:04 brd ff:ff:ff:ff:ff:ff link-netnsid 0\nqdisc noqueue 0: dev eth0 root refcnt 2 \n');
+  const cilium = Cluster.lab('cilium', { hubble: false });
+  t.teardown(() => cilium.close());
+  const nic = await cilium.nodeExec('k8s-w1', ['bash', '-c', 'ip link show ens5; ip -6 addr show ens5']);
+  t.match(nic.stdout, /^2: ens5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP mode DEFAULT group default qlen 1000\n {4}link\/ether (?!02:42:)[0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n/);
+  t.notMatch(nic.stdout, /scope global/, 'no ULA address');
 });

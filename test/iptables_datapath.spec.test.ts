@@ -14,7 +14,8 @@ t.test('a kind config with kubeProxyMode iptables is kindnet + iptables', async 
   const r = await k.nodeExec('kind-worker', ['ip', 'route']);
   t.match(r.stdout, /^default via 172\.18\.0\.1 dev eth0\n10\.244\.0\.0\/24 via 172\.18\.0\.2 dev eth0\n/);
   const s = await k.nodeExec('kind-control-plane', ['iptables', '-t', 'nat', '-S', 'PREROUTING']);
-  t.equal(s.stdout, '-P PREROUTING ACCEPT\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+  // kube-proxy's jump first, then kind's rewrite of docker's embedded-DNS rule (the entrypoint ran before kube-proxy prepended its own).
+  t.equal(s.stdout, '-P PREROUTING ACCEPT\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-A PREROUTING -d 172.18.0.1/32 -j DOCKER_OUTPUT\n');
 });
 
 const bad: Array<[string, string, string, string]> = [

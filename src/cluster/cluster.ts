@@ -33,7 +33,8 @@ import type { RemoteEnv } from './exec/hubble_remote.ts';
 import { lazyPodEnv, podFiles } from './podenv.ts';
 import { servicePorts } from './service_ports.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodApps, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
-import { isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
+import { dockerUplink, isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
+import { startDockerDns } from './images/docker_dns.ts';
 
 export interface ClusterOptions {
   seed?: number;
@@ -64,6 +65,8 @@ export class Cluster implements ClusterFacade {
   private readonly live = new Map<string, LivePod>();
   private readonly deps: ClusterDeps;
   private internetApp?: RunningPod;
+  /** Docker's embedded DNS in each kind node (spec.provider: docker). */
+  private readonly dockerDns: Array<{ close(): void }> = [];
   /** Hubble's observers and relay (Cilium only), reading cilium_events from the first packet on. */
   private readonly hubbleCluster: HubbleCluster | undefined;
   /**
@@ -116,12 +119,13 @@ export class Cluster implements ClusterFacade {
     this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
     const prefixLen = spec.underlay.prefixLen;
     for (const n of spec.nodes) {
-      this.kernels.set(n.name, createNode(n.name, this.sim, { underlay: this.underlay, netdevName: spec.netdev, nodeIp: n.ip, prefixLen, gateway: spec.gateway, mtu: spec.mtu }));
+      this.kernels.set(n.name, createNode(n.name, this.sim, { underlay: this.underlay, netdevName: spec.netdev, nodeIp: n.ip, prefixLen, gateway: spec.gateway, mtu: spec.mtu, dockerVeth: dockerUplink(spec, n) }));
     }
     this.internet = createNode('internet', this.sim, { underlay: this.underlay, netdevName: 'eth0', nodeIp: spec.gateway, prefixLen, mtu: spec.mtu });
     this.internet.hostNs.acceptAnyDestination = true;
     // Outside hosts sit ~16 routers away, as 8.8.8.8 did in the seed (ttl=47 at the pod).
     this.internet.hostNs.defaultTtl = 48;
+    if (spec.provider === 'docker') for (const n of spec.nodes) this.dockerDns.push(startDockerDns(this.kernels.get(n.name)!, spec.gateway, this.internet.hostNs, this.sim));
     ({ cni: this.cni, serviceProxy: this.serviceProxy } = this.buildDatapath());
     for (const n of spec.nodes) this.cni.addNode(this.kernels.get(n.name)!, nodeInfo(n));
     for (const n of spec.nodes) this.serviceProxy.addNode(this.kernels.get(n.name)!, nodeInfo(n));
@@ -417,6 +421,7 @@ export class Cluster implements ClusterFacade {
   close(): void {
     for (const l of this.live.values()) l.running?.stop();
     this.internetApp?.stop();
+    for (const d of this.dockerDns) d.close();
     this.hubbleCluster?.close();
   }
 }

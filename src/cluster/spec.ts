@@ -4,6 +4,7 @@
 import type { Cidr, NodeInfo, PluginConfig } from '../datapath/contract.ts';
 import type { DatapathChoice, DatapathProblem, DatapathRegistry } from '../datapath/registry.ts';
 import { inPrefix, ipToU32, parseCidr, prefixMask, u32ToIp } from '../wire/addr.ts';
+import type { Inet6Addr } from '../kernel/device.ts';
 import { DATAPATHS } from './datapaths.ts';
 import { ClusterError } from './facade.ts';
 
@@ -34,6 +35,8 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   /** The nodes' /etc/resolv.conf search list; kubelet appends it to a ClusterFirst pod's (EC2: <region>.compute.internal). */
   dnsSearch: string[];
+  /** `docker`: the nodes are kind's node containers (eth0 a veth on docker's `kind` network, docker's embedded DNS); absent: VMs with a NIC. */
+  provider?: 'docker';
 }
 
 type Doc = Record<string, unknown>;
@@ -150,8 +153,33 @@ export function parseClusterDoc(doc: Doc | undefined, datapaths: DatapathRegistr
   return {
     name, cni, serviceProxy, routing, cniConfig, serviceProxyConfig, netdev: str(spec.netdev, 'spec.netdev', 'eth0'), mtu,
     socketLB: bool(spec.socketLB, 'spec.socketLB', true), podCIDR, serviceCIDR, loadBalancerIPs, underlay, gateway, nodes,
-    dnsSearch: dnsSearch(spec.dnsSearch),
+    dnsSearch: dnsSearch(spec.dnsSearch), ...provider(spec.provider),
   };
+}
+
+function provider(v: unknown): { provider?: 'docker' } {
+  if (v === undefined || v === null) return {};
+  if (v !== 'docker') fail('spec.provider', `must be docker, got ${JSON.stringify(v)}`);
+  return { provider: v };
+}
+
+/** kind's docker network `kind` has IPv6 on, in the ULA /64 kind derives from the network's name. */
+const KIND_ULA = 'fc00:f853:ccd:e793::';
+
+/**
+ * A kind node's eth0 as docker plugs it, or undefined when the nodes are not
+ * docker's. Docker hands out a network's addresses in order (.2, .3, ... and
+ * ::2, ::3, ...) and creates each container's veth pair in the host netns as
+ * it goes (the container's end first, so it has the lower index), then moves
+ * that end into the container as eth0, where it keeps its index: seed 000's
+ * host numbered the pair of the node at .N 2N+2 and 2N+3 (8: eth0@if9 at .3,
+ * 10: eth0@if11 at .4, 12: eth0@if13 at .5).
+ */
+export function dockerUplink(spec: ClusterSpec, n: NodeSpec): { ifindex: number; peerIfindex: number; inet6: Inet6Addr[] } | undefined {
+  if (spec.provider !== 'docker') return undefined;
+  const off = (n.ip - spec.underlay.ip) >>> 0;
+  const host = off > 0xffff ? `${(off >>> 16).toString(16)}:${(off & 0xffff).toString(16)}` : off.toString(16);
+  return { ifindex: 2 * off + 2, peerIfindex: 2 * off + 3, inet6: [{ ip: `${KIND_ULA}${host}`, plen: 64, flags: 'nodad' }] };
 }
 
 /** glibc's MAXDNSRCH: resolv.conf keeps at most 6 search domains. */
@@ -220,7 +248,7 @@ export function kindToClusterDoc(doc: Doc, datapaths: DatapathRegistry = DATAPAT
   });
   return {
     apiVersion: 'dplab.dev/v1alpha1', kind: 'Cluster', metadata: { name },
-    spec: { cni, serviceProxy, podCIDR: net.podSubnet, serviceCIDR: net.serviceSubnet, nodes },
+    spec: { cni, serviceProxy, podCIDR: net.podSubnet, serviceCIDR: net.serviceSubnet, nodes, provider: 'docker' },
   };
 }
 

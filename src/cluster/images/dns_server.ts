@@ -16,7 +16,8 @@ function sendOrDrop(send: () => void): void {
   try { send(); } catch (e) { if (!(e instanceof SocketError)) throw e; }
 }
 
-export function serveDns(netns: Netns, port: number, handler: DnsHandler): { close(): void } {
+/** `only`: serve one protocol on the port (docker's embedded DNS has a port per protocol). */
+export function serveDns(netns: Netns, port: number, handler: DnsHandler, only?: 'udp' | 'tcp'): { close(): void } {
   const answer = async (bytes: Uint8Array): Promise<Uint8Array | null> => {
     let q: DnsMessage;
     try { q = decodeDns(bytes); } catch { return null; }
@@ -30,10 +31,10 @@ export function serveDns(netns: Netns, port: number, handler: DnsHandler): { clo
       throw e;
     }
   };
-  const udp = netns.sockets.udpBind(port, (data, _from, reply) => {
+  const udp = only === 'tcp' ? null : netns.sockets.udpBind(port, (data, _from, reply) => {
     void answer(data).then((r) => { if (r) sendOrDrop(() => reply(r)); });
   });
-  const tcp = netns.sockets.tcpListen(port, (c) => {
+  const tcp = only === 'udp' ? null : netns.sockets.tcpListen(port, (c) => {
     let buf = new Uint8Array(0);
     c.onData((d) => {
       const b = new Uint8Array(buf.length + d.length); b.set(buf); b.set(d, buf.length); buf = b;
@@ -51,5 +52,5 @@ export function serveDns(netns: Netns, port: number, handler: DnsHandler): { clo
     });
     c.onEnd(() => c.end());
   });
-  return { close: () => { udp.close(); tcp.close(); } };
+  return { close: () => { udp?.close(); tcp?.close(); } };
 }

@@ -7,6 +7,8 @@
 // seed), at the seed's ClusterIP; kubeadm's static control-plane pods with
 // the flags kubeadm writes (sorted, as it sorts them): seed 000 greps
 // `kubectl cluster-info dump` for --service-cluster-ip-range and --cluster-cidr.
+// The nodes are docker's (provider: docker): eth0 a veth on kind's network,
+// docker's embedded DNS behind kind's DOCKER_OUTPUT rules.
 
 export const KIND_IPTABLES_LAB = `apiVersion: dplab.dev/v1alpha1
 kind: Cluster
@@ -18,6 +20,7 @@ spec:
   podCIDR: 10.10.0.0/16
   serviceCIDR: 10.200.1.0/24
   underlay: 172.18.0.0/16
+  provider: docker
   nodes:
     - {name: myk8s-control-plane, ip: 172.18.0.2, podCIDR: 10.10.0.0/24, controlPlane: true}
     - {name: myk8s-worker,  ip: 172.18.0.3, podCIDR: 10.10.3.0/24}
