@@ -9,7 +9,7 @@ import type { DatapathConfig, EventStream, FollowTool, SystemObject, ExecResult,
 import type { DatapathBundle } from '../datapath/registry.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
-import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
+import { KUBE_PROXY_SETTINGS, type CtListener } from '../netfilter/conntrack.ts';
 import { conntrackEvents, conntrackTool, entryLine, eventsShownLine } from '../netfilter/conntrack_cli.ts';
 import { iptables, iptablesSave } from '../netfilter/exec.ts';
 import { restore, type RestoreOptions, type ToolResult } from '../netfilter/restore.ts';
@@ -145,13 +145,23 @@ export function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
   };
 }
 
+/**
+ * A listener on the node's conntrack events. The table gets the simulation's timers first: while someone
+ * listens, an expired entry is destroyed (DESTROY event) when it expires, as Linux's conntrack GC does,
+ * not when the table is next read.
+ */
+export function onConntrackEvent(nf: Netfilter, sim: Sim, l: CtListener): () => void {
+  nf.conntrack.setScheduler((delayNs, fn) => sim.schedule(delayNs, fn));
+  return nf.conntrack.onEvent(l);
+}
+
 /** `conntrack -E [filters] [-e MASK]`: the node's events that pass the filters, one line each, until stopped. */
-export function conntrackFollow(nf: Netfilter): FollowTool {
+export function conntrackFollow(nf: Netfilter, sim: Sim): FollowTool {
   return (argv, out) => {
     const sel = conntrackEvents(argv);
     if (sel === undefined || 'code' in sel) return sel && result(sel);
     let shown = 0;
-    const off = nf.conntrack.onEvent((type, e, nowNs) => { if (sel.accept(type, e)) { shown++; out(entryLine(e, nowNs, type)); } });
+    const off = onConntrackEvent(nf, sim, (type, e, nowNs) => { if (sel.accept(type, e)) { shown++; out(entryLine(e, nowNs, type)); } });
     return { stop: () => { off(); return { stdout: '', stderr: eventsShownLine(shown), exitCode: 0 }; } };
   };
 }
@@ -185,10 +195,10 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
     eventStreams: (node): Record<string, EventStream> => {
       const n = nodes.get(node);
       if (!n) return {};
-      const follow: EventStream = (cb) => n.nf.conntrack.onEvent((type, e, nowNs) => cb(entryLine(e, nowNs, type)));
+      const follow: EventStream = (cb) => onConntrackEvent(n.nf, sim, (type, e, nowNs) => cb(entryLine(e, nowNs, type)));
       return { conntrack: follow };
     },
-    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf) } : {}; },
+    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf, sim) } : {}; },
   };
   proxyNodes.set(proxy, nodes);
   return proxy;

@@ -22,7 +22,7 @@ import { ipToU32 } from '../wire/addr.ts';
 import { KubeProxyInputError } from './adapter.ts';
 import { ipvsJumps } from './ipvs_rules.ts';
 import { syncIpvs, type IpvsSync } from './ipvs.ts';
-import { conntrackFollow, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, nodeConfig, result, startNode, tools, type ProxyNode } from './plugin.ts';
+import { conntrackFollow, onConntrackEvent, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, nodeConfig, result, startNode, tools, type ProxyNode } from './plugin.ts';
 import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts } from './seam.ts';
 import { restoreText } from './text.ts';
 
@@ -143,11 +143,11 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
     eventStreams: (node): Record<string, EventStream> => {
       const n = nodes.get(node);
       if (!n) return {};
-      const follow: EventStream = (cb) => n.nf.conntrack.onEvent((type, e, nowNs) => cb(entryLine(e, nowNs, type)));
+      const follow: EventStream = (cb) => onConntrackEvent(n.nf, sim, (type, e, nowNs) => cb(entryLine(e, nowNs, type)));
       return { conntrack: follow };
     },
     // `conntrack -E` with its filters, as on an iptables node.
-    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf) } : {}; },
+    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf, sim) } : {}; },
   };
 }
 

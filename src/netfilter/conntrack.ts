@@ -62,6 +62,8 @@ export interface CtInfo { entry: CtEntry | null; reply: boolean; ctstate: number
 
 export type CtEventType = 'NEW' | 'UPDATE' | 'DESTROY';
 export type CtListener = (type: CtEventType, e: CtEntry, nowNs: number) => void;
+/** Runs fn after delayNs on the clock `now` reads (the node's simulation); the engine has no clock of its own. */
+export type CtScheduler = (delayNs: number, fn: () => void) => { cancel(): void };
 
 /** A tuple's place in the table: its entry and direction; `next` chains tuples whose hashes collide. */
 interface Slot { e: CtEntry; reply: boolean; t: Tuple; next: Slot | null }
@@ -99,6 +101,14 @@ export class Conntrack {
   private readonly entries = new Map<number, CtEntry>();
   private nextId = 1;
   private readonly listeners = new Set<CtListener>();
+  private scheduler: CtScheduler | null = null;
+  private gcTimer: { cancel(): void } | null = null;
+  /**
+   * When the expiry timer fires: -Infinity while nobody listens (then entries
+   * expire lazily, when the table is read, and refresh() costs one compare),
+   * +Infinity while listening with no timer, else the earliest expiry.
+   */
+  private gcAt = -Infinity;
   /** Packets dropped because the table was full (nf_conntrack: table full). */
   dropsFull = 0;
 
@@ -107,7 +117,47 @@ export class Conntrack {
   }
 
   get size(): number { this.expire(); return this.entries.size; }
-  onEvent(l: CtListener): () => void { this.listeners.add(l); return () => this.listeners.delete(l); }
+  /** An event listener (ctnetlink's event group); while one is attached, expired entries are destroyed on time (see gc). */
+  onEvent(l: CtListener): () => void {
+    this.listeners.add(l);
+    if (this.scheduler !== null && this.gcAt === -Infinity) { this.gcAt = Infinity; this.gc(); }
+    return () => {
+      this.listeners.delete(l);
+      if (this.listeners.size === 0) { this.gcTimer?.cancel(); this.gcTimer = null; this.gcAt = -Infinity; }
+    };
+  }
+
+  /** Gives the table a timer on its clock, so that expiry can emit DESTROY without a read of the table. */
+  setScheduler(s: CtScheduler): void {
+    if (this.scheduler !== null) return;
+    this.scheduler = s;
+    if (this.listeners.size > 0) { this.gcAt = Infinity; this.gc(); }
+  }
+
+  /**
+   * gc_worker, for a listened-to table: destroys the expired entries (DESTROY
+   * events) and sleeps until the earliest expiry left, one timer for the
+   * table. An entry refreshed to expire earlier than that wakes it sooner
+   * (refresh); one refreshed later lets the timer fire early and sleep again.
+   */
+  private gc(): void {
+    this.gcTimer = null;
+    const now = this.now();
+    let next = Infinity;
+    for (const e of this.entries.values()) {
+      if (e.expiresNs <= now) this.destroy(e);
+      else if (e.expiresNs < next) next = e.expiresNs;
+    }
+    if (this.gcAt === -Infinity) return; // a listener detached during the DESTROY events
+    this.armGc(next);
+  }
+
+  private armGc(at: number): void {
+    this.gcTimer?.cancel();
+    this.gcTimer = null;
+    this.gcAt = at;
+    if (at !== Infinity) this.gcTimer = this.scheduler!(at - this.now(), () => this.gc());
+  }
   private emit(type: CtEventType, e: CtEntry): void { for (const l of this.listeners) l(type, e, this.now()); }
 
   /** Confirmed entries in table order (insertion order here), expired ones removed first. */
@@ -204,6 +254,7 @@ export class Conntrack {
     this.insert(e, o, false);
     this.insert(e, r, true);
     e.inserted = r;
+    if (e.expiresNs < this.gcAt) this.armGc(e.expiresNs);
     this.emit('NEW', e);
   }
 
@@ -213,7 +264,11 @@ export class Conntrack {
     return this.lookup(proto, i.src, i.dst, i.sport, i.dport) === null;
   }
 
-  private refresh(e: CtEntry, seconds: number): void { e.timeout = seconds; e.expiresNs = this.now() + seconds * 1e9; }
+  private refresh(e: CtEntry, seconds: number): void {
+    e.timeout = seconds;
+    e.expiresNs = this.now() + seconds * 1e9;
+    if (e.expiresNs < this.gcAt && e.confirmed) this.armGc(e.expiresNs);
+  }
 
   private udp(e: CtEntry): void {
     const s = this.settings;

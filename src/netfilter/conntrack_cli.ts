@@ -19,13 +19,19 @@ export function remaining(e: CtEntry, nowNs: number): number {
   return Math.max(0, Math.floor((e.expiresNs - nowNs) / 1e9));
 }
 
-/** One entry as `conntrack -L` prints it (event: as `conntrack -E` prints it, with the type prefix and no mark/use). */
+/**
+ * One entry as `conntrack -L` prints it (event: as `conntrack -E` prints it, with the type prefix and no mark/use).
+ * A DESTROY event carries neither timeout nor protocol state (ctnetlink_conntrack_event dumps them only for
+ * NEW/UPDATE), so its line has none: `[DESTROY] tcp      6 src=... [ASSURED]`.
+ */
 export function entryLine(e: CtEntry, nowNs: number, event?: CtEventType): string {
   const name = PROTO[e.proto] ?? 'unknown';
   let s = event ? `[${event}]`.padStart(9) + ' ' : '';
   s += `${name.padEnd(8)} ${e.proto} `;
-  s += `${event ? (event === 'DESTROY' ? remaining(e, nowNs) : e.timeout) : remaining(e, nowNs)} `;
-  if (e.state) s += `${e.state} `;
+  if (event !== 'DESTROY') {
+    s += `${event ? e.timeout : remaining(e, nowNs)} `;
+    if (e.state) s += `${e.state} `;
+  }
   s += tupleText(e.proto, e.orig) + ' ';
   if (!e.seenReply) s += '[UNREPLIED] ';
   s += tupleText(e.proto, e.reply) + ' ';

@@ -16,8 +16,8 @@ export interface CtEntryJson {
   event?: string;
   protoname: string;
   protonum: number;
-  /** Seconds left (an event's: the timeout the entry was given). */
-  timeout: number;
+  /** Seconds left (an event's: the timeout the entry was given; a DESTROY event has none). */
+  timeout?: number;
   state?: string;
   original: CtTupleJson;
   reply: CtTupleJson;
@@ -35,9 +35,11 @@ export function conntrackLineJson(line: string): CtEntryJson | undefined {
   let i = 0;
   const ev = /^\[(NEW|UPDATE|DESTROY)\]$/.exec(tok[0] ?? '');
   if (ev) i++;
-  const [protoname, protonum, timeout] = [tok[i], Number(tok[i + 1]), Number(tok[i + 2])];
-  if (!protoname || !Number.isInteger(protonum) || !Number.isInteger(timeout)) return undefined;
-  i += 3;
+  // A DESTROY line has no timeout (nor state): `[DESTROY] tcp      6 src=...`.
+  const noTimeout = ev?.[1] === 'DESTROY' && (tok[i + 2] ?? '').includes('=');
+  const [protoname, protonum, timeout] = [tok[i], Number(tok[i + 1]), noTimeout ? undefined : Number(tok[i + 2])];
+  if (!protoname || !Number.isInteger(protonum) || (!noTimeout && !Number.isInteger(timeout))) return undefined;
+  i += noTimeout ? 2 : 3;
   // Keys in print order; undefined ones (state of udp, mark/use of events) are left out of the JSON.
   const e: CtEntryJson = { ...(ev ? { event: ev[1]! } : {}), protoname, protonum, timeout, state: undefined, original: { src: '', dst: '' }, reply: { src: '', dst: '' }, unreplied: false, assured: false, mark: undefined, use: undefined };
   if (tok[i] && !tok[i]!.includes('=') && !tok[i]!.startsWith('[')) e.state = tok[i++];
