@@ -4,8 +4,10 @@
 // cluster-info dump; the kind node itself: docker's veth as eth0, docker's
 // embedded DNS behind kind's DOCKER_OUTPUT rules.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { Cluster } from '../src/cluster/cluster.ts';
 import { dockerDnsPorts } from '../src/cluster/images/docker_dns.ts';
+import { resolveClusterDoc } from '../src/cluster/spec.ts';
 import { ipToU32 } from '../src/wire/addr.ts';
 import { decodeDns, dnsQuery, DNS_TYPE, encodeDns } from '../src/wire/dns.ts';
 
@@ -137,4 +139,23 @@ t.test("a kind node's eth0 is docker's veth; a Cilium lab's NIC stays a NIC", as
   const nic = await cilium.nodeExec('k8s-w1', ['bash', '-c', 'ip link show ens5; ip -6 addr show ens5']);
   t.match(nic.stdout, /^2: ens5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP mode DEFAULT group default qlen 1000\n {4}link\/ether (?!02:42:)[0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n/);
   t.notMatch(nic.stdout, /scope global/, 'no ULA address');
+});
+
+// Real kernel (root, iptables 1.8.9): the node's iptables-save, docker's rules included, loads into the real
+// iptables-restore in a fresh netns and the real iptables-save prints it back (counters aside).
+const realWhy = process.getuid?.() !== 0 ? 'not root: a fresh network namespace needs CAP_SYS_ADMIN'
+  : spawnSync('sh', ['-c', 'command -v unshare && command -v iptables-restore']).status !== 0 ? 'unshare or iptables-restore missing' : false;
+t.test("a kind node's iptables-save loads into the real iptables-restore", { skip: realWhy }, async (t) => {
+  const ours = (await c.nodeExec('myk8s-control-plane', ['iptables-save'])).stdout;
+  const real = spawnSync('unshare', ['-n', 'sh', '-c', 'iptables-restore && iptables-save'], { input: ours, encoding: 'utf8' });
+  t.equal(real.status, 0, real.stderr);
+  const norm = (s: string) => s.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
+  t.equal(norm(real.stdout), norm(ours));
+  t.match(real.stdout, /^-A DOCKER_OUTPUT -d 172\.18\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 127\.0\.0\.11:\d+$/m);
+});
+
+t.test('spec.provider: docker for every kind config; anything else but docker is a 400 on the field', async (t) => {
+  t.equal(resolveClusterDoc({ apiVersion: 'kind.x-k8s.io/v1alpha4', kind: 'Cluster', networking: { kubeProxyMode: 'iptables' } }).provider, 'docker');
+  t.equal(resolveClusterDoc({ apiVersion: 'dplab.dev/v1alpha1', kind: 'Cluster', spec: {} }).provider, undefined, 'a dplab Cluster document keeps NICs');
+  t.throws(() => resolveClusterDoc({ apiVersion: 'dplab.dev/v1alpha1', kind: 'Cluster', spec: { provider: 'podman' } }), { message: 'spec.provider: must be docker, got "podman"', status: 400 });
 });
