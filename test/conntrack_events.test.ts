@@ -28,10 +28,10 @@ t.test('kind lab: conntrack -E shows a curl\'s [DESTROY] 120 s after its TIME_WA
   await c.sim.settle(c.sim.sleep(121e9));
   const d = mine(/\[DESTROY\]/);
   t.equal(d.length, 1, 'one DESTROY, with nothing reading the table');
-  t.match(d[0]!.text, new RegExp(`^\\[DESTROY\\] tcp {6}6 src=10\\.10\\.0\\.6 dst=10\\.200\\.1\\.118 sport=${sport} dport=9000 src=10\\.10\\.\\d\\.\\d dst=10\\.10\\.0\\.6 sport=80 dport=${sport} \\[ASSURED\\]$`),
-    'no timeout or state field, [ASSURED] kept');
+  t.match(d[0]!.text, new RegExp(`^\\[DESTROY\\] tcp {6}6 TIME_WAIT src=10\\.10\\.0\\.6 dst=10\\.200\\.1\\.118 sport=${sport} dport=9000 src=10\\.10\\.\\d\\.\\d dst=10\\.10\\.0\\.6 sport=80 dport=${sport} \\[ASSURED\\]$`),
+    'no seconds left (none are), the state, [ASSURED]');
   t.equal(d[0]!.ns - tw[0]!.ns, 120e9, 'at the end of nf_conntrack_tcp_timeout_time_wait (120 s)');
-  t.match(conntrackLineJson(d[0]!.text), { event: 'DESTROY', protoname: 'tcp', protonum: 6, original: { dst: '10.200.1.118', dport: 9000 }, assured: true });
+  t.match(conntrackLineJson(d[0]!.text), { event: 'DESTROY', protoname: 'tcp', protonum: 6, state: 'TIME_WAIT', original: { dst: '10.200.1.118', dport: 9000 }, assured: true });
   t.equal(conntrackLineJson(d[0]!.text)!.timeout, undefined, 'the API\'s JSON has no timeout for it either');
   const ls = await c.nodeExec('myk8s-control-plane', ['conntrack', '-L', '-p', 'tcp', '--dport', '9000']);
   t.equal(ls.stdout, '', 'gone from the table');
@@ -81,9 +81,14 @@ t.test('bare table: no timer while nobody listens; one timer at the earliest exp
   advance(100e9);
   t.equal(lines.filter((l) => l.includes('DESTROY')).length, 1, 'the established entry lives on (its timer fired early and slept again)');
   t.ok(timers.filter((x) => x.live).length === 1 && timers.filter((x) => x.live)[0]!.at === 160e9, 'FIN_WAIT 120 s from 40 s');
+  ct.deleteWhere(() => true);
+  t.same(lines.slice(-1), ['100 [DESTROY] tcp      6 60 FIN_WAIT src=10.0.0.1 dst=10.0.0.2 sport=2000 dport=80 src=10.0.0.2 dst=10.0.0.1 sport=80 dport=2000 [ASSURED]'],
+    'conntrack -D: the DESTROY keeps the seconds that were left');
+  send(pkt('10.0.0.1', '10.0.0.2', 1001, 53, 17));
   off();
   t.equal(timers.filter((x) => x.live).length, 0, 'the last listener gone: the timer is cancelled');
   advance(1000e9);
+  t.equal(lines.length, 7, 'no event after the listener left');
   t.equal(ct.all().length, 0, 'a read expires lazily again');
   t.equal(now(), 1000e9);
 });

@@ -136,7 +136,7 @@ async function startFollower(args: string[]): Promise<LiveCli> {
 }
 
 const curl = async () => ({ code: (await cluster.exec('default', 'net-pod', ['curl', '-s', '10.200.1.118:9000'])).exitCode });
-const EVENT = /^ *\[(NEW|UPDATE|DESTROY)\] tcp {6}6 (\d+ [A-Z_]+ )?src=10\.10\.0\.6 dst=10\.200\.1\.118 sport=\d+ dport=9000 (\[UNREPLIED\] )?src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\d+( \[ASSURED\])?$/;
+const EVENT = /^ *\[(NEW|UPDATE|DESTROY)\] tcp {6}6 \d+ [A-Z_]+ src=10\.10\.0\.6 dst=10\.200\.1\.118 sport=\d+ dport=9000 (\[UNREPLIED\] )?src=10\.10\.\d\.\d dst=10\.10\.0\.6 sport=80 dport=\d+( \[ASSURED\])?$/;
 
 t.test('dplab conntrack --node N -E -p tcp --dport 9000: NEW, UPDATEs and DESTROY, then Ctrl-C', async (t) => {
   const live = await startFollower(['conntrack', '--node', 'myk8s-control-plane', '-E', '-p', 'tcp', '--dport', '9000']);

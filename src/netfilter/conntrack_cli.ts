@@ -21,17 +21,17 @@ export function remaining(e: CtEntry, nowNs: number): number {
 
 /**
  * One entry as `conntrack -L` prints it (event: as `conntrack -E` prints it, with the type prefix and no mark/use).
- * A DESTROY event carries neither timeout nor protocol state (ctnetlink_conntrack_event dumps them only for
- * NEW/UPDATE), so its line has none: `[DESTROY] tcp      6 src=... [ASSURED]`.
+ * A DESTROY event carries the seconds left only when some are (ctnetlink_dump_timeout's skip_zero, Linux 5.11+),
+ * and the TCP state: an expired entry's line is `[DESTROY] tcp      6 TIME_WAIT src=... [ASSURED]`, one
+ * deleted by `conntrack -D` keeps its `99 ESTABLISHED` (checked against a 6.18 kernel).
  */
 export function entryLine(e: CtEntry, nowNs: number, event?: CtEventType): string {
   const name = PROTO[e.proto] ?? 'unknown';
   let s = event ? `[${event}]`.padStart(9) + ' ' : '';
   s += `${name.padEnd(8)} ${e.proto} `;
-  if (event !== 'DESTROY') {
-    s += `${event ? e.timeout : remaining(e, nowNs)} `;
-    if (e.state) s += `${e.state} `;
-  }
+  const left = event === 'DESTROY' || !event ? remaining(e, nowNs) : e.timeout;
+  if (event !== 'DESTROY' || left > 0) s += `${left} `;
+  if (e.state) s += `${e.state} `;
   s += tupleText(e.proto, e.orig) + ' ';
   if (!e.seenReply) s += '[UNREPLIED] ';
   s += tupleText(e.proto, e.reply) + ' ';

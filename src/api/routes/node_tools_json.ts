@@ -16,7 +16,7 @@ export interface CtEntryJson {
   event?: string;
   protoname: string;
   protonum: number;
-  /** Seconds left (an event's: the timeout the entry was given; a DESTROY event has none). */
+  /** Seconds left (an event's: the timeout the entry was given; an expired entry's DESTROY has none). */
   timeout?: number;
   state?: string;
   original: CtTupleJson;
@@ -35,8 +35,8 @@ export function conntrackLineJson(line: string): CtEntryJson | undefined {
   let i = 0;
   const ev = /^\[(NEW|UPDATE|DESTROY)\]$/.exec(tok[0] ?? '');
   if (ev) i++;
-  // A DESTROY line has no timeout (nor state): `[DESTROY] tcp      6 src=...`.
-  const noTimeout = ev?.[1] === 'DESTROY' && (tok[i + 2] ?? '').includes('=');
+  // A DESTROY line has no timeout once none is left: `[DESTROY] tcp      6 TIME_WAIT src=...`.
+  const noTimeout = ev?.[1] === 'DESTROY' && !/^\d+$/.test(tok[i + 2] ?? '');
   const [protoname, protonum, timeout] = [tok[i], Number(tok[i + 1]), noTimeout ? undefined : Number(tok[i + 2])];
   if (!protoname || !Number.isInteger(protonum) || (!noTimeout && !Number.isInteger(timeout))) return undefined;
   i += noTimeout ? 2 : 3;
