@@ -150,13 +150,13 @@ export function tools(nf: Netfilter, sim: Sim): Record<string, NodeTool> {
  * listens, an expired entry is destroyed (DESTROY event) when it expires, as Linux's conntrack GC does,
  * not when the table is next read.
  */
-export function onConntrackEvent(nf: Netfilter, sim: Sim, l: CtListener): () => void {
+function onConntrackEvent(nf: Netfilter, sim: Sim, l: CtListener): () => void {
   nf.conntrack.setScheduler((delayNs, fn) => sim.schedule(delayNs, fn));
   return nf.conntrack.onEvent(l);
 }
 
 /** `conntrack -E [filters] [-e MASK]`: the node's events that pass the filters, one line each, until stopped. */
-export function conntrackFollow(nf: Netfilter, sim: Sim): FollowTool {
+function conntrackFollow(nf: Netfilter, sim: Sim): FollowTool {
   return (argv, out) => {
     const sel = conntrackEvents(argv);
     if (sel === undefined || 'code' in sel) return sel && result(sel);
@@ -168,6 +168,19 @@ export function conntrackFollow(nf: Netfilter, sim: Sim): FollowTool {
 
 /** The failed syncs of an iptables service proxy's node, oldest first (what kube-proxy's log would show). */
 const proxyNodes = new WeakMap<ServiceProxy, Map<string, ProxyNode>>();
+
+/** `conntrack -E` on a proxy's nodes: the event stream (one line per NEW / UPDATE / DESTROY) and the follow tool with conntrack's filters. */
+export function conntrackSurfaces(nodes: ReadonlyMap<string, { nf: Netfilter }>, sim: Sim): Pick<ServiceProxy, 'eventStreams' | 'followTools'> {
+  return {
+    eventStreams: (node): Record<string, EventStream> => {
+      const n = nodes.get(node);
+      if (!n) return {};
+      const follow: EventStream = (cb) => onConntrackEvent(n.nf, sim, (type, e, nowNs) => cb(entryLine(e, nowNs, type)));
+      return { conntrack: follow };
+    },
+    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf, sim) } : {}; },
+  };
+}
 export function syncErrorsOf(proxy: ServiceProxy, node: string): string[] { return [...(proxyNodes.get(proxy)?.get(node)?.syncErrors ?? [])]; }
 
 function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
@@ -191,20 +204,13 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       for (const n of nodes.values()) syncNode(n, ports);
     },
     nodeTools: (node) => { const n = nodes.get(node); return n ? tools(n.nf, sim) : {}; },
-    // `conntrack -E`: one line per NEW / UPDATE / DESTROY event of the node's table.
-    eventStreams: (node): Record<string, EventStream> => {
-      const n = nodes.get(node);
-      if (!n) return {};
-      const follow: EventStream = (cb) => onConntrackEvent(n.nf, sim, (type, e, nowNs) => cb(entryLine(e, nowNs, type)));
-      return { conntrack: follow };
-    },
-    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf, sim) } : {}; },
+    ...conntrackSurfaces(nodes, sim),
   };
   proxyNodes.set(proxy, nodes);
   return proxy;
 }
 
-/** Why a KubeProxyConfiguration cannot be used; IPVS mode is not built yet. */
+/** Why a KubeProxyConfiguration cannot be used by the iptables proxy (mode ipvs is the ipvs proxy's). */
 function configError(c: PluginConfig): string | undefined {
   try {
     const { mode } = proxyConfigFromKubeProxyConfiguration(c, { name: 'node', ip: '10.0.0.1', podCIDR: '10.244.0.0/24' });

@@ -8,11 +8,10 @@
 // deleted; graceful termination's weight 0 is not modelled). The nodes get
 // ipvsadm and ipset beside iptables, iptables-save, iptables-restore and conntrack.
 
-import type { DatapathConfig, EventStream, FollowTool, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
+import type { DatapathConfig, NodeInfo, NodeTool, PluginConfig, ServicePort, ServiceProxy, ServiceProxyPlugin } from '../datapath/contract.ts';
 import type { KernelNode } from '../kernel/api.ts';
 import { bindAddress, enableIpvs, timeoutLine, unbindAddress, type IpvsNs } from '../kernel/ipvs.ts';
 import { KUBE_PROXY_SETTINGS } from '../netfilter/conntrack.ts';
-import { entryLine } from '../netfilter/conntrack_cli.ts';
 import { IpsetError, ipsetTool } from '../netfilter/ipset.ts';
 import { ipvsadm, SCHEDULERS, type IpvsProto, type Scheduler } from '../netfilter/ipvs.ts';
 import type { Netfilter } from '../netfilter/netfilter.ts';
@@ -22,7 +21,7 @@ import { ipToU32 } from '../wire/addr.ts';
 import { KubeProxyInputError } from './adapter.ts';
 import { ipvsJumps } from './ipvs_rules.ts';
 import { syncIpvs, type IpvsSync } from './ipvs.ts';
-import { conntrackFollow, onConntrackEvent, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, nodeConfig, result, startNode, tools, type ProxyNode } from './plugin.ts';
+import { conntrackSurfaces, ensureJumps, kubeProxySystemObjects, MAX_ERRORS, nodeConfig, result, startNode, tools, type ProxyNode } from './plugin.ts';
 import { proxyConfigFromKubeProxyConfiguration, stateFromServicePorts } from './seam.ts';
 import { restoreText } from './text.ts';
 
@@ -140,14 +139,8 @@ function createProxy(sim: Sim, config: DatapathConfig): ServiceProxy {
       for (const n of nodes.values()) syncNode(n, ports);
     },
     nodeTools: (node) => { const n = nodes.get(node); return n ? ipvsTools(n, sim) : {}; },
-    eventStreams: (node): Record<string, EventStream> => {
-      const n = nodes.get(node);
-      if (!n) return {};
-      const follow: EventStream = (cb) => onConntrackEvent(n.nf, sim, (type, e, nowNs) => cb(entryLine(e, nowNs, type)));
-      return { conntrack: follow };
-    },
     // `conntrack -E` with its filters, as on an iptables node.
-    followTools: (node): Record<string, FollowTool> => { const n = nodes.get(node); return n ? { conntrack: conntrackFollow(n.nf, sim) } : {}; },
+    ...conntrackSurfaces(nodes, sim),
   };
 }
 
