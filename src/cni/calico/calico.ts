@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Cni, DatapathConfig, NodeInfo, NodeTool, PodInfo, PodNetwork } from '../../datapath/contract.ts';
 import type { KernelNode, Netns, NetDevice } from '../../kernel/api.ts';
+import { PodNetnsRegistry } from '../pod_netns.ts';
 import { createIpipTunnel } from '../../kernel/ipip.ts';
 import { IPIP_HLEN } from '../../wire/ipip.ts';
 import { ipToU32, u32ToIp } from '../../wire/addr.ts';
@@ -47,7 +48,7 @@ function routeBlock(from: Joined, to: Joined): void {
 
 export function createCalico(config: DatapathConfig): Cni {
   const nodes = new Map<string, Joined>();
-  const pods = new Map<string, { kernel: KernelNode; netns: Netns }>();
+  const pods = new PodNetnsRegistry();
   // Calico's MTU auto-detection: the underlay's MTU minus the IP-in-IP header, for tunl0 and every veth.
   const mtu = config.mtu - IPIP_HLEN;
   const pool = `${u32ToIp(config.podCIDR.ip)}/${config.podCIDR.prefixLen}`;
@@ -86,16 +87,10 @@ export function createCalico(config: DatapathConfig): Cni {
       staticArp(host, hostDev, pod.ip, podDev.mac);
       // A workload update is a Felix dataplane sync: its jumps back on top of kube-proxy's.
       felixJumpsFirst(node.nf);
-      pods.set(`${pod.namespace}/${pod.name}`, { kernel, netns });
+      pods.add(pod.namespace, pod.name, kernel, netns);
       return { netns, hostIfName: veth };
     },
-    deletePod(namespace, name) {
-      const p = pods.get(`${namespace}/${name}`);
-      if (!p) return;
-      // The netns takes the veth pair, the pod's route and its ARP entry's device with it.
-      p.kernel.deleteNetns(p.netns.name);
-      pods.delete(`${namespace}/${name}`);
-    },
+    deletePod: (namespace, name) => pods.delete(namespace, name),
     nodeTools: (name): Record<string, NodeTool> => {
       const n = nodes.get(name);
       if (!n) return {};

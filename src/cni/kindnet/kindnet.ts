@@ -6,7 +6,8 @@
 
 import { createHash } from 'node:crypto';
 import type { Cni, DatapathConfig, NodeInfo, PodInfo, PodNetwork } from '../../datapath/contract.ts';
-import type { KernelNode, Netns } from '../../kernel/api.ts';
+import type { KernelNode } from '../../kernel/api.ts';
+import { PodNetnsRegistry } from '../pod_netns.ts';
 import { ebtables } from '../../netfilter/ebtables.ts';
 import { iptables } from '../../netfilter/exec.ts';
 import { u32ToIp } from '../../wire/addr.ts';
@@ -53,7 +54,7 @@ const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - le
 
 export function createKindnet(config: DatapathConfig): Cni {
   const nodes = new Map<string, Joined>();
-  const pods = new Map<string, { kernel: KernelNode; netns: Netns }>();
+  const pods = new PodNetnsRegistry();
   return {
     name: 'kindnet',
     // kind's kindnet DaemonSet: a host-network kindnet-cni pod per node.
@@ -87,16 +88,10 @@ export function createKindnet(config: DatapathConfig): Cni {
       // The host side: the gateway /32 on the veth, a host route to the pod.
       kernel.hostNs.addAddress(hostDev, gw, 32);
       kernel.hostNs.addRoute({ dst: pod.ip, prefixLen: 32, gateway: 0, ifindex: hostDev.ifindex, scope: 'host' });
-      pods.set(`${pod.namespace}/${pod.name}`, { kernel, netns });
+      pods.add(pod.namespace, pod.name, kernel, netns);
       return { netns, hostIfName: veth };
     },
-    deletePod(namespace, name) {
-      const p = pods.get(`${namespace}/${name}`);
-      if (!p) return;
-      // Deleting the netns takes the veth pair, its address and its route with it.
-      p.kernel.deleteNetns(p.netns.name);
-      pods.delete(`${namespace}/${name}`);
-    },
+    deletePod: (namespace, name) => pods.delete(namespace, name),
     // The kind node image's own tools: ebtables lists the empty bridge tables (seed 000).
     nodeTools: () => ({ ebtables: async (argv) => { const r = ebtables(argv); return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code }; } }),
     eventStreams: () => ({}),
