@@ -76,10 +76,13 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
   let walked = 0;
   // Where the current chain's segment began, for walkSink (told at chain switches, never per rule).
   let seg = 0;
+  let returned = false;
   const sink = c.walkSink ?? null;
   const src = p.src | 0, dst = p.dst | 0, proto = p.proto;
   for (;;) {
-    if (i >= rules.length) {
+    // The chain's end, or a RETURN (a rule's target or verdict): back to the calling chain, or the policy.
+    if (i >= rules.length || returned) {
+      returned = false;
       if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
       if (sink !== null) sink(chain.name, i - seg);
       sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
@@ -103,19 +106,11 @@ export function walk(t: Table, hook: Hook, p: Pkt, c: EvalCtx): WalkResult {
       if (out.kind === 'continue') continue;
       if (out.kind === 'verdict') { res.verdict = out.verdict; if (out.rejectWith) res.rejectWith = out.rejectWith; break; }
       if (out.kind === 'nat') { res.nat = out.nat; res.verdict = 'ACCEPT'; break; }
-      // return
-      if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-      if (sink !== null) sink(chain.name, i - seg);
-      sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
+      returned = true; // the target said return
       continue;
     }
     if (r.verdict !== null) {
-      if (r.verdict === 'RETURN') {
-        if (sp === 0) { res.verdict = base.policy ?? 'ACCEPT'; break; }
-        if (sink !== null) sink(chain.name, i - seg);
-        sp--; chain = stackChain[sp]!; i = stackPos[sp]!; rules = chain.rules; hdr = chain.compiled ?? compile(chain); seg = i;
-        continue;
-      }
+      if (r.verdict === 'RETURN') { returned = true; continue; }
       res.verdict = r.verdict;
       break;
     }
