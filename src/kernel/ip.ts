@@ -31,7 +31,8 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
   // NF_INET_PRE_ROUTING (loopback traffic kept its conntrack entry on the way out: not tracked twice).
   let np: NfPacket | undefined;
   const nf = ns.netfilter;
-  if (nf !== null && dev.kind !== 'loopback' && !nf.idle()) {
+  const hooked = nf !== null && dev.kind !== 'loopback' && !nf.idle();
+  if (hooked) {
     // nf_defrag_ipv4: conntrack sees whole datagrams; a forwarded one is fragmented again on output.
     if (isFragment(skb.data)) {
       const whole = defragOf(ns).add(skb);
@@ -49,7 +50,7 @@ export function ipRcv(ns: NetnsImpl, dev: Device, skb: SkBuff): void {
       if (whole === null) return;
       skb = whole;
     }
-    if (nf !== null && dev.kind !== 'loopback' && !nf.idle()) {
+    if (hooked) {
       const a = nfHook(ns, nf, 'INPUT', skb, np, dev.name, '');
       if (a === false) { dev.stats.rxDropped++; return; }
       // IPVS took it at LOCAL_IN (DNAT to a real server elsewhere): ip_vs_nat_xmit sends it on.
