@@ -1,7 +1,9 @@
-// Bounds on WebSocket streams (capture, monitor): how many may be open, in
-// total and per client address, and how much unsent data one may hold. A
-// reader that does not keep up loses messages instead of the server buffering
-// them; the loss is counted and reported to that reader once it catches up.
+// Bounds on WebSocket streams (capture, monitor, commands that follow): how
+// many may be open, in total and per client address, and how much unsent data
+// one may hold. A reader that does not keep up either loses messages instead
+// of the server buffering them (BoundedSender: the loss is counted and
+// reported to that reader once it catches up) or holds its writer back
+// (WaitingSender: for a writer that can wait).
 
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../cluster/facade.ts';
@@ -69,37 +71,45 @@ export class StreamRegistry {
   get open(): number { return this.total; }
 }
 
-/** How often a stream that skipped messages looks whether its reader caught up, to report the loss. */
-const REPORT_POLL_MS = 20;
-
 /**
  * Sends a stream's messages while the socket holds fewer than `limit` unsent
- * bytes, skips them beyond. Skipped messages are reported with the text
- * message `report(total, sinceLastReport)` before the next message that goes
- * out, or as soon as the reader has caught up.
+ * bytes, skips them beyond: for a source that cannot wait (capture, monitor,
+ * conntrack's events). Skipped messages are reported with the text message
+ * `report(total, sinceLastReport)` before the next message that goes out, or
+ * as soon as the reader has caught up: seen when one of the messages already
+ * queued is written out (the socket's own send callbacks, no timer).
  */
 export class BoundedSender {
   private skipped = 0;
   private reported = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: WebSocket, private readonly limit: number,
     private readonly report: (total: number, since: number) => string) {}
 
-  /** Sends a message, built only when it goes out (a skipped frame costs no copy); text for strings. */
-  send(message: () => Uint8Array | string): void {
+  /**
+   * Sends a message, built only when it goes out (a skipped frame costs no
+   * copy); text for strings. `always`: never skipped (a command's last words).
+   */
+  send(message: () => Uint8Array | string, always = false): void {
     const s = this.socket;
     if (s.readyState !== s.OPEN) return;
-    if (s.bufferedAmount >= this.limit) { this.skipped++; this.watch(); return; }
+    if (!always && s.bufferedAmount >= this.limit) { this.skipped++; return; }
     this.flush();
     const data = message();
-    s.send(data, { binary: typeof data !== 'string' });
+    s.send(data, { binary: typeof data !== 'string' }, this.written);
   }
 
   /** Messages skipped so far. */
   get dropped(): number { return this.skipped; }
 
-  close(): void { if (this.timer) clearInterval(this.timer); this.timer = undefined; }
+  /** Nothing to stop (no timer); kept for the streams that end their sender with the stream. */
+  close(): void {}
+
+  /** A queued message went out: report a loss if the reader has caught up. */
+  private readonly written = (): void => {
+    const s = this.socket;
+    if (s.readyState === s.OPEN && s.bufferedAmount < this.limit) this.flush();
+  };
 
   private flush(): void {
     if (this.skipped === this.reported) return;
@@ -107,16 +117,34 @@ export class BoundedSender {
     this.reported = this.skipped;
     this.socket.send(this.report(this.skipped, since));
   }
+}
 
-  private watch(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      const s = this.socket;
-      if (s.readyState !== s.OPEN) { this.close(); return; }
-      if (s.bufferedAmount >= this.limit) return;
-      this.close();
-      this.flush();
-    }, REPORT_POLL_MS);
-    this.timer.unref();
+/**
+ * Sends a stream's messages and never skips one: for a writer that can wait
+ * (Hubble's follow counts its own lost flows). Past `limit` unsent bytes
+ * send() returns a promise, resolved once the socket has written out down to
+ * half of it (checked as each queued message goes out, the socket's own send
+ * callbacks, no timer) or has closed.
+ */
+export class WaitingSender {
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly socket: WebSocket, private readonly limit: number) {
+    socket.once('close', () => this.wake());
   }
+
+  send(data: string): void | Promise<void> {
+    const s = this.socket;
+    if (s.readyState !== s.OPEN) return;
+    s.send(data, this.written);
+    if (s.bufferedAmount <= this.limit) return;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private readonly written = (err?: Error): void => {
+    const s = this.socket;
+    if (err || s.readyState !== s.OPEN || s.bufferedAmount <= this.limit / 2) this.wake();
+  };
+
+  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
 }

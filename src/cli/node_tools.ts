@@ -8,6 +8,7 @@
 
 import type { Command } from 'commander';
 import type { DplabClient } from './client.ts';
+import { runCommandStream } from './command_stream.ts';
 import { CliError } from './errors.ts';
 import { printExec, readInputFile, readStdinBounded } from './io.ts';
 import { clientAction, resolveNode, type VerbAction } from './verbs.ts';
@@ -57,41 +58,17 @@ async function withInput(argv: string[]): Promise<{ argv: string[]; stdin?: stri
 /** conntrack's warning when its netlink buffer overflowed and events were lost (conntrack.c). */
 const ENOBUFS = 'WARNING: We have hit ENOBUFS! We are losing events.\nThis message means that the current netlink socket buffer size is too small.\nPlease, check --buffer-size in conntrack(8) manpage.\n';
 
-/** A message of the node exec stream (GET /v1/nodes/{node}/exec). */
-interface ExecStreamMessage { stdout?: string; stderr?: string; lost?: number; exitCode?: number; error?: string }
-
 /**
- * Runs a following command (`conntrack -E`) on a node over the exec stream,
- * printing as it prints. Ctrl-C (or SIGTERM) is passed on: the command prints
- * its last line and exits, and so do we with its code. The server going away
- * is an error.
+ * Runs a following command (`conntrack -E`) on a node over the exec stream
+ * (./command_stream.ts), printing as it prints. Ctrl-C (or SIGTERM) is passed
+ * on: the command prints its last line and exits, and so do we with its code.
  */
-export async function followExec(client: DplabClient, node: string, argv: string[]): Promise<number> {
-  let exitCode: number | undefined;
-  let error: string | undefined;
+export function followExec(client: DplabClient, node: string, argv: string[]): Promise<number> {
   const query = argv.map((a) => `command=${encodeURIComponent(a)}`).join('&');
-  const ws = await client.openStream(`/v1/nodes/${encodeURIComponent(node)}/exec?${query}`, (data) => {
-    let m: ExecStreamMessage;
-    try { m = JSON.parse(String(data)) as ExecStreamMessage; } catch { return; }
-    if (m.stdout) process.stdout.write(m.stdout);
-    if (m.stderr) process.stderr.write(m.stderr);
-    if (m.lost !== undefined) process.stderr.write(argv[0] === 'conntrack' ? ENOBUFS : `${m.lost} lines lost: this reader fell behind\n`);
-    if (m.exitCode !== undefined) exitCode = m.exitCode;
-    if (m.error !== undefined) error = m.error;
-  });
-  return new Promise((resolve, reject) => {
-    const onSig = (signal: NodeJS.Signals): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ signal }));
-      // A server that no longer answers must not keep us: give it a moment, then go.
-      setTimeout(() => ws.terminate(), 2000).unref();
-    };
-    process.on('SIGINT', onSig);
-    process.on('SIGTERM', onSig);
-    ws.on('close', () => {
-      process.off('SIGINT', onSig); process.off('SIGTERM', onSig);
-      if (exitCode !== undefined) resolve(exitCode);
-      else reject(new CliError(error ?? `the server closed the ${argv.slice(0, 2).join(' ')} stream`));
-    });
+  return runCommandStream(client, {
+    path: `/v1/nodes/${encodeURIComponent(node)}/exec?${query}`,
+    name: argv.slice(0, 2).join(' '),
+    lost: (n) => (argv[0] === 'conntrack' ? ENOBUFS : `${n} lines lost: this reader fell behind\n`),
   });
 }
 

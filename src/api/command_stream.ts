@@ -1,0 +1,112 @@
+// One command over a WebSocket, for every route whose command runs until
+// stopped (GET /v1/kubectl/stream, GET /v1/nodes/{node}/exec,
+// GET /v1/nodes/{node}/conntrack/events):
+// - a stream slot (StreamRegistry) from the upgrade until the socket closes;
+// - the command line from the URL, or from the client's first message, which
+//   must come within a deadline (a client that never sends frees its slot);
+// - the output as JSON text frames ({stdout}, {stderr} or the route's own),
+//   then {exitCode} and a normal close;
+// - {"signal": "SIGINT"|"SIGTERM"} or the client's close stops the command;
+//   any other message is refused;
+// - a refusal or failure is {error} and close 4000+status (errors.ts).
+// What happens when the reader falls behind is the route's choice: 'wait'
+// (the command's writes return a promise resolved as the socket drains: a
+// writer that can wait, Hubble, which counts its own lost flows) or 'drop'
+// (messages skipped and reported as {lost: N}: a source that cannot wait,
+// conntrack's events).
+
+import type { WebSocket } from 'ws';
+import { ClusterError } from '../cluster/facade.ts';
+import { closeCodeFor, errorBody } from './errors.ts';
+import { BoundedSender, WaitingSender, type StreamRegistry } from './stream_limits.ts';
+
+/** Where a running command writes; a returned promise (policy 'wait' only) holds its next write back. */
+export interface CommandOutput {
+  send(frame: object): void | Promise<void>;
+  write(fd: 'stdout' | 'stderr', text: string): void | Promise<void>;
+  /** What a command prints as it ends (once): never skipped, whatever the policy. */
+  last(fd: 'stdout' | 'stderr', text: string): void | Promise<void>;
+}
+
+/**
+ * Runs until it ends or `signal` aborts (the client's signal or close), then
+ * resolves with its exit code after its last words, or undefined for a stream
+ * that ends without one. Rejects (a ClusterError) to answer `{error}`.
+ */
+export type StreamCommand = (out: CommandOutput, signal: AbortSignal) => Promise<number | undefined>;
+
+export interface CommandStreamSpec {
+  backpressure: 'wait' | 'drop';
+  /** The command, from the client's first message (text) when `firstMessageMs` is set; throws a ClusterError to refuse. */
+  command(first?: string): StreamCommand;
+  /** How long the first message may take (the command line comes in it); absent: the URL carries it. */
+  firstMessageMs?: number;
+}
+
+/** Largest message after the first: a signal is a few bytes. */
+const MAX_SIGNAL_MESSAGE = 256;
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** Sends `{error}` and closes with 4000+status; a client that never answers the close is cut off after 1 s. */
+function refuse(socket: WebSocket, err: unknown): void {
+  if (socket.readyState !== socket.OPEN) return;
+  const { status, body } = errorBody(err);
+  socket.send(JSON.stringify(body));
+  closeSoon(socket, closeCodeFor(status), body.error.slice(0, 120));
+}
+
+function closeSoon(socket: WebSocket, code: number, reason: string): void {
+  socket.close(code, reason);
+  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
+}
+
+/** Throws unless a message after the first is `{"signal": "SIGINT"|"SIGTERM"}`. */
+function checkSignal(data: Buffer): void {
+  let m: unknown;
+  if (data.length <= MAX_SIGNAL_MESSAGE) { try { m = JSON.parse(data.toString()); } catch { /* refused below */ } }
+  const sig = (m as { signal?: unknown } | undefined)?.signal;
+  if (!(SIGNALS as readonly unknown[]).includes(sig)) throw new ClusterError(`only {"signal": "SIGINT"} or {"signal": "SIGTERM"} may be sent to a running command`, 400, 'signal');
+}
+
+/** The output functions of a policy. */
+function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): CommandOutput {
+  let send: (frame: object, always?: boolean) => void | Promise<void>;
+  if (spec.backpressure === 'wait') {
+    const w = new WaitingSender(socket, budget);
+    send = (frame) => w.send(JSON.stringify(frame));
+  } else {
+    const b = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
+    send = (frame, always) => b.send(() => JSON.stringify(frame), always);
+  }
+  return { send, write: (fd, text) => send({ [fd]: text }), last: (fd, text) => send({ [fd]: text }, true) };
+}
+
+/** Serves one command on an upgraded socket; `client` is the address its slot counts against. */
+export function serveCommand(socket: WebSocket, client: string, registry: StreamRegistry, spec: CommandStreamSpec): void {
+  // A client gone before the handler ran: nothing taken, nothing to do.
+  if (socket.readyState !== socket.OPEN) return;
+  let release: () => void;
+  try { release = registry.admit(client); } catch (err) { refuse(socket, err); return; }
+  const ac = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
+  const end = (): void => { clearTimeout(deadline); ac.abort(); release(); };
+  socket.once('close', end);
+  socket.on('error', end);
+
+  const fail = (err: unknown): void => { ac.abort(); refuse(socket, err); };
+  const run = (first?: string): void => {
+    // Later messages only stop the command.
+    socket.on('message', (data: Buffer) => { try { checkSignal(data); ac.abort(); } catch (err) { fail(err); } });
+    let command: StreamCommand;
+    try { command = spec.command(first); } catch (err) { fail(err); return; }
+    command(outputOf(socket, spec, registry.limits.bufferBytes), ac.signal).then((exitCode) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (exitCode !== undefined) socket.send(JSON.stringify({ exitCode }));
+      closeSoon(socket, 1000, 'exited');
+    }, fail);
+  };
+  if (spec.firstMessageMs === undefined) { run(); return; }
+  const ms = spec.firstMessageMs;
+  deadline = setTimeout(() => fail(new ClusterError(`no command: the first message (the command line) did not come within ${ms / 1000} s`, 408)), ms);
+  socket.once('message', (data: Buffer) => { clearTimeout(deadline); run(data.toString()); });
+}
