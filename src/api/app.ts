@@ -59,7 +59,8 @@ export function buildApp(cluster: ClusterFacade, opts: AppOptions = {}): Fastify
     if (opts.clock === 'wall' || opts.clock === 'fast') background.push(startSimDriver(cluster.sim, opts.clock, opts.driveIntervalMs));
     if (opts.demoTraffic) background.push(startDemoTraffic(cluster, opts.demoTraffic === true ? {} : opts.demoTraffic));
   });
-  app.addHook('preClose', async () => { await Promise.all(background.splice(0).map((b) => b.stop())); });
+  // Streams that run commands first: a follow holds the clock the background driver waits for.
+  app.addHook('preClose', async () => { registry.stopAll(); await Promise.all(background.splice(0).map((b) => b.stop())); });
 
   const routeOpts = { cluster };
   void app.register(healthRoutes, { ...routeOpts, lab: opts.label });

@@ -8,7 +8,8 @@
 //   then {exitCode} and a normal close;
 // - {"signal": "SIGINT"|"SIGTERM"} or the client's close stops the command;
 //   any other message is refused;
-// - a refusal or failure is {error} and close 4000+status (errors.ts).
+// - a refusal or failure is {error} and close 4000+status (errors.ts);
+// - a closing server (StreamRegistry.stopAll) stops it and closes with 1001.
 // What happens when the reader falls behind is the route's choice: 'wait'
 // (the command's writes return a promise resolved as the socket drains: a
 // writer that can wait, Hubble, which counts its own lost flows) or 'drop'
@@ -85,9 +86,10 @@ function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): C
 export function serveCommand(socket: WebSocket, client: string, registry: StreamRegistry, spec: CommandStreamSpec): void {
   // A client gone before the handler ran: nothing taken, nothing to do.
   if (socket.readyState !== socket.OPEN) return;
-  let release: () => void;
-  try { release = registry.admit(client); } catch (err) { refuse(socket, err); return; }
   const ac = new AbortController();
+  let release: () => void;
+  // A closing server stops the command and closes with 1001 (going away).
+  try { release = registry.admit(client, () => { ac.abort(); if (socket.readyState === socket.OPEN) closeSoon(socket, 1001, 'server closing'); }); } catch (err) { refuse(socket, err); return; }
   let deadline: NodeJS.Timeout | undefined;
   const end = (): void => { clearTimeout(deadline); ac.abort(); release(); };
   socket.once('close', end);

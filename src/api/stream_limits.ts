@@ -43,11 +43,16 @@ export function streamLimits(given: Partial<StreamLimits> = {}): StreamLimits {
 /** Counts open streams per client address; admit() refuses beyond the limits. */
 export class StreamRegistry {
   private readonly perClient = new Map<string, number>();
+  private readonly stoppers = new Set<() => void>();
   private total = 0;
   constructor(readonly limits: StreamLimits) {}
 
-  /** Takes a slot for client, or throws the ClusterError the stream is refused with; the returned function frees it (once). */
-  admit(client: string): () => void {
+  /**
+   * Takes a slot for client, or throws the ClusterError the stream is refused
+   * with; the returned function frees it (once). `stop`, if given, is what
+   * stopAll() calls while the slot is held.
+   */
+  admit(client: string, stop?: () => void): () => void {
     const mine = this.perClient.get(client) ?? 0;
     if (this.total >= this.limits.maxStreams) {
       throw new ClusterError(`too many streams: ${this.total} open, the most this server takes (dplab serve ${STREAM_LIMIT_FLAGS.maxStreams.flag})`, 503);
@@ -57,15 +62,20 @@ export class StreamRegistry {
     }
     this.total++;
     this.perClient.set(client, mine + 1);
+    if (stop) this.stoppers.add(stop);
     let freed = false;
     return () => {
       if (freed) return;
       freed = true;
+      if (stop) this.stoppers.delete(stop);
       this.total--;
       const left = (this.perClient.get(client) ?? 1) - 1;
       if (left > 0) this.perClient.set(client, left); else this.perClient.delete(client);
     };
   }
+
+  /** The server is closing: stops the streams that said how (a command that follows would otherwise keep it waiting). */
+  stopAll(): void { for (const stop of [...this.stoppers]) stop(); }
 
   /** Streams open now (all clients). */
   get open(): number { return this.total; }
@@ -124,7 +134,8 @@ export class BoundedSender {
  * (Hubble's follow counts its own lost flows). Past `limit` unsent bytes
  * send() returns a promise, resolved once the socket has written out down to
  * half of it (checked as each queued message goes out, the socket's own send
- * callbacks, no timer) or has closed.
+ * callbacks, no timer) or has closed. Make it after the stream's own 'close'
+ * handler, so that a writer woken by the close sees its stream aborted.
  */
 export class WaitingSender {
   private waiters: (() => void)[] = [];
@@ -141,9 +152,10 @@ export class WaitingSender {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** A failed send (the connection is gone) wakes no one: the close that follows does, after the stream's own close handler. */
   private readonly written = (err?: Error): void => {
     const s = this.socket;
-    if (err || s.readyState !== s.OPEN || s.bufferedAmount <= this.limit / 2) this.wake();
+    if (!err && s.readyState === s.OPEN && s.bufferedAmount <= this.limit / 2) this.wake();
   };
 
   private wake(): void { for (const w of this.waiters.splice(0)) w(); }

@@ -3,8 +3,8 @@
 // as the caller words it, and ends with {exitCode}. Ctrl-C (SIGINT) or
 // SIGTERM is passed on as {"signal": ...}: the command prints its last words
 // and the server closes; a second one, or a server that does not answer within
-// 2 s, cuts the stream. An {error} or a server that goes away is one line on
-// stderr and exit 1 (a CliError).
+// 2 s, cuts the stream. An {error} or a server that goes away (a closing
+// server closes with 1001) is one line on stderr and exit 1 (a CliError).
 
 import type { DplabClient } from './client.ts';
 import { CliError } from './errors.ts';
