@@ -185,6 +185,21 @@ t.test('a client that leaves frees its slot and stops its command: mid-stream, m
   t.equal(cluster.running, 0);
 });
 
+t.test('a command that outlives its client keeps the slot until it ends: a client cannot run more than its slots', async (t) => {
+  const { cluster, server, registry } = await serve(t, { maxPerClient: 1 });
+  const c = await open(server, KUBECTL);
+  c.ws.send(JSON.stringify({ argv: ['hold'] }));
+  await until(() => cluster.running === 1);
+  c.ws.terminate();
+  await until(() => cluster.aborts === 1);
+  t.equal(registry.open, 1, 'the client left, its command still runs: the slot is still taken');
+  const next = await open(server, KUBECTL);
+  t.equal(await next.closed, 4429, 'so its next stream is refused');
+  cluster.release();
+  await until(() => registry.open === 0 && cluster.running === 0);
+  t.pass('the command ended: the slot is free');
+});
+
 t.test('kubectl stream: the slot is taken at the upgrade, so clients that never send their command count against the limits', async (t) => {
   const { server, registry } = await serve(t, { maxPerClient: 2 });
   const idle = [await open(server, KUBECTL), await open(server, KUBECTL)];

@@ -82,7 +82,12 @@ function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): C
   return { send, write: (fd, text) => send({ [fd]: text }), last: (fd, text) => send({ [fd]: text }, true) };
 }
 
-/** Serves one command on an upgraded socket; `client` is the address its slot counts against. */
+/**
+ * Serves one command on an upgraded socket; `client` is the address its slot
+ * counts against. The slot is held until the socket has closed and the
+ * command has ended: a client cannot run more commands than its slots by
+ * leaving them behind.
+ */
 export function serveCommand(socket: WebSocket, client: string, registry: StreamRegistry, spec: CommandStreamSpec): void {
   // A client gone before the handler ran: nothing taken, nothing to do.
   if (socket.readyState !== socket.OPEN) return;
@@ -91,7 +96,9 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
   // A closing server stops the command and closes with 1001 (going away).
   try { release = registry.admit(client, () => { ac.abort(); if (socket.readyState === socket.OPEN) closeSoon(socket, 1001, 'server closing'); }); } catch (err) { refuse(socket, err); return; }
   let deadline: NodeJS.Timeout | undefined;
-  const end = (): void => { clearTimeout(deadline); ac.abort(); release(); };
+  let closed = false, running = false;
+  const free = (): void => { if (closed && !running) release(); };
+  const end = (): void => { closed = true; clearTimeout(deadline); ac.abort(); free(); };
   socket.once('close', end);
   socket.on('error', end);
 
@@ -101,14 +108,15 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
     socket.on('message', (data: Buffer) => { try { checkSignal(data); ac.abort(); } catch (err) { fail(err); } });
     let command: StreamCommand;
     try { command = spec.command(first); } catch (err) { fail(err); return; }
+    running = true;
     command(outputOf(socket, spec, registry.limits.bufferBytes), ac.signal).then((exitCode) => {
       if (socket.readyState !== socket.OPEN) return;
       if (exitCode !== undefined) socket.send(JSON.stringify({ exitCode }));
       closeSoon(socket, 1000, 'exited');
-    }, fail);
+    }, fail).finally(() => { running = false; free(); });
   };
   if (spec.firstMessageMs === undefined) { run(); return; }
   const ms = spec.firstMessageMs;
   deadline = setTimeout(() => fail(new ClusterError(`no command: the first message (the command line) did not come within ${ms / 1000} s`, 408)), ms);
-  socket.once('message', (data: Buffer) => { clearTimeout(deadline); run(data.toString()); });
+  socket.once('message', (data: Buffer) => { clearTimeout(deadline); if (!closed) run(data.toString()); });
 }

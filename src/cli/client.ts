@@ -62,7 +62,8 @@ export class DplabClient {
   /**
    * Opens a WebSocket stream; rejects with a CliError if the server cannot be
    * reached. onMessage is attached before the handshake completes: the first
-   * message can arrive in the same chunk as the upgrade answer.
+   * message can arrive in the same chunk as the upgrade answer. Once open, an
+   * error never throws: the stream ends with its 'close'.
    */
   async openStream(path: string, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
     // Loaded here: only the streaming verbs need ws, the others start without it.
@@ -72,7 +73,12 @@ export class DplabClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       ws.on('message', onMessage);
-      ws.once('open', () => { ws.removeAllListeners('error'); resolve(ws); });
+      ws.once('open', () => {
+        // After the handshake an error (a malformed frame) is followed by the close every stream handles.
+        ws.removeAllListeners('error');
+        ws.on('error', () => {});
+        resolve(ws);
+      });
       ws.once('unexpected-response', (_req, res) => { ws.removeAllListeners('error'); reject(new CliError(`${path.split('?')[0]}: the server answered HTTP ${res.statusCode} instead of a stream`)); });
       ws.once('error', () => reject(this.unreachable()));
     });

@@ -39,8 +39,6 @@ export async function runCommandStream(client: DplabClient, run: CommandStreamRu
     if (typeof m.exitCode === 'number') exitCode = m.exitCode;
     if (typeof m.error === 'string') error = m.error;
   });
-  // A reset connection is reported by the close that follows it.
-  ws.on('error', () => {});
   if (run.first) ws.send(JSON.stringify(run.first));
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

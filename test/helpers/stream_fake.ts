@@ -8,17 +8,23 @@ import { FakeCluster } from './fake_cluster.ts';
 /**
  * kubectl: `print N SIZE [follow]` writes N numbered lines (waiting on each
  * write that asks it to), then with `follow` runs until stopped and says
- * `bye`; `exec ... -- hubble observe -f` is `print 1 4 follow`. Node follow:
+ * `bye`; `exec ... -- hubble observe -f` is `print 1 4 follow`; `hold` ends
+ * only on release(), whatever its signal says. Node follow:
  * `conntrack -E`, fed by emit(), stopped with conntrack's last words.
  */
 export class StreamFake extends FakeCluster {
-  wrote = 0; waits = 0; blocked = false; running = 0;
+  wrote = 0; waits = 0; blocked = false; running = 0; aborts = 0;
+  /** `hold`: a command that ignores its signal (a one-shot exec) and ends when release() is called. */
+  private holds: (() => void)[] = [];
+  release(): void { for (const h of this.holds.splice(0)) h(); }
   private outs = new Set<(line: string) => void>();
   private emitted = 0;
 
   async kubectlStream(argv: string[], write: (fd: 'stdout' | 'stderr', text: string) => void | Promise<void>, signal: AbortSignal): Promise<number> {
     this.running++;
+    signal.addEventListener('abort', () => this.aborts++, { once: true });
     try {
+      if (argv[0] === 'hold') { await new Promise<void>((r) => this.holds.push(r)); return 0; }
       const [, n = '0', size = '0', follow] = argv[0] === 'exec' ? ['print', '1', '4', 'follow'] : argv;
       for (let i = 0; i < Number(n) && !signal.aborted; i++) {
         const w = write('stdout', `${i} ${'x'.repeat(Number(size))}\n`);
