@@ -90,6 +90,28 @@ t.test('node exec stream, a reader that stops reading: lines skipped and reporte
   await until(() => registry.open === 0 && cluster.follows === 0);
 });
 
+t.test('node exec stream: a loss not reported yet still comes before {exitCode} when the command ends at once', async (t) => {
+  const { cluster, server, registry } = await serve(t, { bufferBytes: 16 << 10 });
+  const c = await open(server, `${CT}&command=-q`);
+  await until(() => cluster.follows === 1);
+  c.raw().pause();
+  const N = 3000;
+  const pad = 'x'.repeat(9000);
+  for (let i = 0; i < N; i++) {
+    cluster.emit(`${i} ${pad}`);
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+  c.ws.send(JSON.stringify({ signal: 'SIGINT' }));
+  await until(() => cluster.follows === 0);
+  c.raw().resume();
+  t.equal(await c.closed, 1000);
+  const lost = c.msgs.reduce((n, m) => n + ((m.lost as number | undefined) ?? 0), 0);
+  t.ok(lost > 0, `lines were lost (${lost})`);
+  t.equal(c.msgs.filter((m) => 'stdout' in m).length + lost, N, 'every line delivered or counted');
+  t.same(c.msgs.slice(-2), [{ lost: c.msgs.at(-2)!.lost }, { exitCode: 0 }], 'the report, then the exit code');
+  await until(() => registry.open === 0);
+});
+
 t.test('a kubectl reader that leaves while the command waits on it: the command ends, the slot is free', async (t) => {
   const { cluster, server, registry } = await serve(t, { bufferBytes: 16 << 10 });
   const c = await open(server, KUBECTL);

@@ -69,8 +69,8 @@ function checkSignal(data: Buffer): void {
   if (!(SIGNALS as readonly unknown[]).includes(sig)) throw new ClusterError(`only {"signal": "SIGINT"} or {"signal": "SIGTERM"} may be sent to a running command`, 400, 'signal');
 }
 
-/** The output functions of a policy. */
-function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): CommandOutput {
+/** The output functions of a policy; `final` sends the {exitCode}, never skipped, after any loss report. */
+function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): CommandOutput & { final(frame: object): void } {
   let send: (frame: object, always?: boolean) => void | Promise<void>;
   if (spec.backpressure === 'wait') {
     const w = new WaitingSender(socket, budget);
@@ -79,7 +79,7 @@ function outputOf(socket: WebSocket, spec: CommandStreamSpec, budget: number): C
     const b = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
     send = (frame, always) => b.send(() => JSON.stringify(frame), always);
   }
-  return { send, write: (fd, text) => send({ [fd]: text }), last: (fd, text) => send({ [fd]: text }, true) };
+  return { send, write: (fd, text) => send({ [fd]: text }), last: (fd, text) => send({ [fd]: text }, true), final: (frame) => void send(frame, true) };
 }
 
 /**
@@ -109,9 +109,10 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
     let command: StreamCommand;
     try { command = spec.command(first); } catch (err) { fail(err); return; }
     running = true;
-    command(outputOf(socket, spec, registry.limits.bufferBytes), ac.signal).then((exitCode) => {
+    const out = outputOf(socket, spec, registry.limits.bufferBytes);
+    command(out, ac.signal).then((exitCode) => {
       if (socket.readyState !== socket.OPEN) return;
-      if (exitCode !== undefined) socket.send(JSON.stringify({ exitCode }));
+      if (exitCode !== undefined) out.final({ exitCode });
       closeSoon(socket, 1000, 'exited');
     }, fail).finally(() => { running = false; free(); });
   };

@@ -40,7 +40,9 @@ export class StreamFake extends FakeCluster {
   follow(_node: string, argv: string[], out: (line: string) => void): FollowHandle | ExecResult | undefined {
     if (argv[0] !== 'conntrack' || !argv.includes('-E')) return undefined;
     this.outs.add(out);
-    return { stop: () => { this.outs.delete(out); return { stdout: '', stderr: `conntrack v1.4.7 (conntrack-tools): ${this.emitted} flow events have been shown.\n`, exitCode: 0 }; } };
+    // `-q`: ends without last words.
+    const quiet = argv.includes('-q');
+    return { stop: () => { this.outs.delete(out); return { stdout: '', stderr: quiet ? '' : `conntrack v1.4.7 (conntrack-tools): ${this.emitted} flow events have been shown.\n`, exitCode: 0 }; } };
   }
 
   emit(line: string): void { this.emitted++; for (const o of this.outs) o(line); }
