@@ -110,7 +110,8 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
     try { command = spec.command(first); } catch (err) { fail(err); return; }
     running = true;
     const out = outputOf(socket, spec, registry.limits.bufferBytes);
-    command(out, ac.signal).then((exitCode) => {
+    // Through a promise: a command that throws at once is a failure like any other.
+    Promise.resolve().then(() => command(out, ac.signal)).then((exitCode) => {
       if (socket.readyState !== socket.OPEN) return;
       if (exitCode !== undefined) out.final({ exitCode });
       closeSoon(socket, 1000, 'exited');
@@ -119,5 +120,5 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
   if (spec.firstMessageMs === undefined) { run(); return; }
   const ms = spec.firstMessageMs;
   deadline = setTimeout(() => fail(new ClusterError(`no command: the first message (the command line) did not come within ${ms / 1000} s`, 408)), ms);
-  socket.once('message', (data: Buffer) => { clearTimeout(deadline); if (!closed) run(data.toString()); });
+  socket.once('message', (data: Buffer) => { clearTimeout(deadline); if (socket.readyState === socket.OPEN) run(data.toString()); });
 }
