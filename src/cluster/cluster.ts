@@ -35,6 +35,7 @@ import { servicePorts } from './service_ports.ts';
 import { INTERNET_IMAGE, type ClusterDns, type NodeExecContext, type PodApps, type PodRuntimeContext, type RunningPod } from './runtime_contract.ts';
 import { dockerUplink, isClusterDoc, resolveClusterDoc, type ClusterSpec } from './spec.ts';
 import { startDockerDns } from './images/docker_dns.ts';
+import { NODE_APPARMOR, appArmorConfined } from './apparmor.ts';
 
 export interface ClusterOptions {
   seed?: number;
@@ -119,7 +120,7 @@ export class Cluster implements ClusterFacade {
     this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
     const prefixLen = spec.underlay.prefixLen;
     for (const n of spec.nodes) {
-      this.kernels.set(n.name, createNode(n.name, this.sim, { underlay: this.underlay, netdevName: spec.netdev, nodeIp: n.ip, prefixLen, gateway: spec.gateway, mtu: spec.mtu, dockerVeth: dockerUplink(spec, n) }));
+      this.kernels.set(n.name, createNode(n.name, this.sim, { underlay: this.underlay, netdevName: spec.netdev, nodeIp: n.ip, prefixLen, gateway: spec.gateway, mtu: spec.mtu, dockerVeth: dockerUplink(spec, n), appArmor: NODE_APPARMOR }));
     }
     this.internet = createNode('internet', this.sim, { underlay: this.underlay, netdevName: 'eth0', nodeIp: spec.gateway, prefixLen, mtu: spec.mtu });
     this.internet.hostNs.acceptAnyDestination = true;
@@ -407,7 +408,7 @@ export class Cluster implements ClusterFacade {
     const node = this.spec.nodes.find((n) => n.name === p.spec.nodeName)!;
     const containers = p.spec.containers.map((c: Any) => ({
       name: c.name, image: c.image, command: c.command, args: c.args, ports: (c.ports ?? []).map((x: Any) => ({ ...x })),
-      env: Object.fromEntries((c.env ?? []).map((e: Any) => [e.name, e.value])),
+      env: Object.fromEntries((c.env ?? []).map((e: Any) => [e.name, e.value])), confined: appArmorConfined(p, c),
     }));
     l.ctx = {
       namespace: p.metadata.namespace!, name: p.metadata.name, hostname: p.spec.hostname ?? p.metadata.name, podIP: ip, nodeName: node.name, nodeIP: node.ip,

@@ -20,6 +20,11 @@ export interface ContainerSpec {
   ports: ContainerPort[];
   /** Container env from the manifest (value form only), before the service vars. */
   env: Record<string, string>;
+  /**
+   * AppArmor confines the container's processes: the runtime's default profile (containerd's
+   * cri-containerd.apparmor.d) unless the container is privileged or its profile is Unconfined.
+   */
+  confined?: boolean;
 }
 
 /** A service as DNS (coredns) sees it. */

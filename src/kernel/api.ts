@@ -75,7 +75,16 @@ export interface TcpConnection {
   onClose(cb: (err?: SocketError) => void): void;
   /** Bytes written and not yet acknowledged by the peer (SIOCOUTQ, `ss`'s Send-Q): how a bridge to a real stream bounds what it queues. */
   readonly outqBytes?: number;
+  /**
+   * security_file_permission: what read(2)/write(2) (and readv/writev) on the socket's file check before the
+   * socket call; recv/send and recvmsg/sendmsg do not. An app that reads or writes its socket that way calls
+   * this first, with whether its task is AppArmor-confined.
+   */
+  fileAccess?(access: FileAccess, confined: boolean): void;
 }
+
+/** The access read(2) or write(2) asks of a file. */
+export type FileAccess = 'read' | 'write';
 
 export interface UdpSocket {
   readonly local: Endpoint4;

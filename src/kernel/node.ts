@@ -30,6 +30,11 @@ export interface NodeOptions {
   mtu?: number;
   /** One-way latency of a veth crossing (default 1µs). */
   vethLatencyNs?: number;
+  /**
+   * AppArmor with Ubuntu's socket mediation (Ubuntu's 6.8+ kernels, on by default): a confined task's first
+   * read(2) and first write(2) on a socket look up its peer (tcp.ts fileAccess). Default off.
+   */
+  appArmor?: boolean;
   /** Build the node's BPF runtime; the engine's BpfRuntime by default. */
   runtime?: (helpers: KernelHelpers) => Runtime;
   /** Shared id allocator for link ids (and prog/map ids if the loader uses it). */
@@ -53,6 +58,8 @@ export class LinuxNode implements KernelNode {
   readonly helpers: KernelHelpers;
   readonly ids: IdAllocator;
   readonly latency: { vethNs: number };
+  /** NodeOptions.appArmor. */
+  readonly appArmor: boolean;
   /** cgroup sock_addr programs, node-wide (Cilium attaches them at the cgroup v2 root). */
   readonly cgroup: Record<CgroupHook, BpfProgram<SockAddrCtx>[]> = { connect4: [], sendmsg4: [], recvmsg4: [], getpeername4: [] };
   /** Programs and maps known to this kernel, for bpftool and tail calls. */
@@ -77,6 +84,7 @@ export class LinuxNode implements KernelNode {
     this.rng = sim.rng.fork();
     this.ids = opts.ids ?? new IdAllocator();
     this.latency = { vethNs: opts.vethLatencyNs ?? 1000 };
+    this.appArmor = opts.appArmor ?? false;
     this.syncHops = opts.syncHops ?? false;
     this.helpers = makeHelpers(this);
     this.runtime = opts.runtime ? opts.runtime(this.helpers) : new BpfRuntime(this.helpers);

@@ -7,7 +7,7 @@
 import { newSkb } from '../wire/skb.ts';
 import { buildTcpFrame } from '../wire/build.ts';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCPOLEN_TSTAMP_ALIGNED, type TcpRxOptions } from '../wire/tcp.ts';
-import type { Endpoint4, Route, TcpConnection } from './api.ts';
+import type { Endpoint4, FileAccess, Route, TcpConnection } from './api.ts';
 import { SocketError, type SocketErrorCode } from './api.ts';
 import { ipLocalOut, pathMtu } from './ip.ts';
 import type { NetnsImpl } from './netns.ts';
@@ -92,9 +92,13 @@ function tsOffset(node: NetnsImpl['node'], saddr: number, daddr: number): number
   return fmix32(Math.imul(fmix32(tsSecret(node) ^ saddr) ^ daddr, 0x9e3779b1));
 }
 
+const FILE_READ = 1, FILE_WRITE = 2;
+
 export class TcpSock implements TcpConnection {
   state = St.CLOSED;
   remote: Endpoint4;
+  /** AppArmor's cached file access (MAY_READ / MAY_WRITE granted to the file's label). */
+  private fileAllow = 0;
   iss = 0; sndUna = 0; sndNxt = 0; sndWnd = TCP_WINDOW; rcvNxt = 0;
   /** The send MSS (mss_cache): the peer's MSS bounded by the path MTU, less the timestamp option. */
   mss = 536;
@@ -163,6 +167,20 @@ export class TcpSock implements TcpConnection {
 
   /** getpeername(2): runs the cgroup/getpeername4 hook each call. */
   getpeername(): Endpoint4 { return this.ns.sock.peerName(this); }
+
+  /**
+   * AppArmor's file check on read(2)/write(2) (apparmor_file_permission -> aa_file_perm). Access already
+   * granted is cached on the file (fctx->allow); otherwise Ubuntu's __file_sock_perm checks the task's label
+   * and then the file's, and its aa_inet_file_perm looks up the peer each time (map_sock_addr: inet_getname
+   * with peer=1), which runs cgroup/getpeername4: two runs per access the file has not been granted yet.
+   * inet_getname refuses (ENOTCONN, no hook) a socket that is closed or still connecting.
+   */
+  fileAccess(access: FileAccess, confined: boolean): void {
+    const bit = access === 'read' ? FILE_READ : FILE_WRITE;
+    if (!confined || !this.ns.node.appArmor || (this.fileAllow & bit) !== 0) return;
+    this.fileAllow |= bit;
+    for (let label = 0; label < 2; label++) if (this.state !== St.CLOSED && this.state !== St.SYN_SENT) this.getpeername();
+  }
 
   // --- app side ---
   write(data: Uint8Array): void {

@@ -4,6 +4,7 @@
 import type { Netns } from '../../kernel/api.ts';
 import type { Sim } from '../../sim/sim.ts';
 import { httpDate, serveHttp } from './http_server.ts';
+import { libuvIo, nginxIo } from './app_io.ts';
 
 export const NGINX_VERSION = '1.27.2';
 export const NGINX_WELCOME = `<!DOCTYPE html>
@@ -31,7 +32,7 @@ Commercial support is available at
 </html>
 `;
 
-export function startNginx(netns: Netns, sim: Sim, port = 80): { close(): void } {
+export function startNginx(netns: Netns, sim: Sim, port = 80, confined = false): { close(): void } {
   return serveHttp(netns, port, (req) => {
     const path = (req.path ?? '/').split('?')[0];
     if (path !== '/' && path !== '/index.html') {
@@ -41,16 +42,16 @@ export function startNginx(netns: Netns, sim: Sim, port = 80): { close(): void }
     return { status: 200, reason: 'OK', body: NGINX_WELCOME, headers: [
       ['Server', `nginx/${NGINX_VERSION}`], ['Date', httpDate(sim)], ['Content-Type', 'text/html'], ['Content-Length', String(NGINX_WELCOME.length)],
       ['Last-Modified', 'Wed, 02 Oct 2024 15:13:19 GMT'], ['Connection', 'keep-alive'], ['ETag', '"66fd630f-267"'], ['Accept-Ranges', 'bytes']] };
-  });
+  }, nginxIo(confined));
 }
 
 /** gcr.io/google-samples/node-hello: Node's http server answering "Hello Kubernetes!". */
-export function startNodeHello(netns: Netns, sim: Sim, port = 8080): { close(): void } {
+export function startNodeHello(netns: Netns, sim: Sim, port = 8080, confined = false): { close(): void } {
   return serveHttp(netns, port, () => ({ status: 200, reason: 'OK', body: 'Hello Kubernetes!',
-    headers: [['Date', httpDate(sim)], ['Connection', 'keep-alive'], ['Content-Length', '17']] }));
+    headers: [['Date', httpDate(sim)], ['Connection', 'keep-alive'], ['Content-Length', '17']] }), libuvIo(confined));
 }
 
-/** Any other image: answer on each declared TCP port with the pod name. */
+/** Any other image: answer on each declared TCP port with the pod name (its runtime unknown: no AppArmor file checks modelled). */
 export function startGeneric(netns: Netns, sim: Sim, podName: string, port: number): { close(): void } {
   return serveHttp(netns, port, () => {
     const body = `${podName}\n`;

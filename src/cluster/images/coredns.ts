@@ -8,6 +8,7 @@ import { decodeDns, dnsQuery, encodeDns, DNS_RCODE, type DnsMessage, type DnsRec
 import { answerCluster, inClusterZone, type ClusterDnsExt } from './coredns_records.ts';
 import { replyTo, serveDns } from './dns_server.ts';
 import { httpDate, serveHttp } from './http_server.ts';
+import { goIo } from './app_io.ts';
 
 const FORWARD_TIMEOUT_NS = 2e9;
 
@@ -50,18 +51,20 @@ export function corednsHandler(netns: Netns, sim: Sim, dns: ClusterDnsExt): (q: 
   };
 }
 
-export function startCoredns(netns: Netns, sim: Sim, dns: ClusterDnsExt): { close(): void } {
+/** confined: coredns's container runs under AppArmor (a Go server: read(2)/write(2) on its TCP connections). */
+export function startCoredns(netns: Netns, sim: Sim, dns: ClusterDnsExt, confined = false): { close(): void } {
   let queries = 0;
   const handle = corednsHandler(netns, sim, dns);
+  const io = goIo(confined);
   const servers = [
-    serveDns(netns, 53, (q) => { queries++; return handle(q); }),
+    serveDns(netns, 53, (q) => { queries++; return handle(q); }, undefined, io),
     serveHttp(netns, 9153, () => {
       const body = '# HELP coredns_dns_requests_total Counter of DNS requests made per zone, protocol and family.\n# TYPE coredns_dns_requests_total counter\n'
         + `coredns_dns_requests_total{family="1",proto="udp",server="dns://:53",type="A",view="",zone="."} ${queries}\n`;
       return { status: 200, reason: 'OK', headers: [['Content-Type', 'text/plain; version=0.0.4; charset=utf-8'], ['Date', httpDate(sim)], ['Content-Length', String(body.length)]], body };
-    }),
-    serveHttp(netns, 8080, () => ({ status: 200, reason: 'OK', headers: [['Date', httpDate(sim)], ['Content-Length', '2'], ['Content-Type', 'text/plain; charset=utf-8']], body: 'OK' })),
-    serveHttp(netns, 8181, () => ({ status: 200, reason: 'OK', headers: [['Date', httpDate(sim)], ['Content-Length', '2'], ['Content-Type', 'text/plain; charset=utf-8']], body: 'OK' })),
+    }, io),
+    serveHttp(netns, 8080, () => ({ status: 200, reason: 'OK', headers: [['Date', httpDate(sim)], ['Content-Length', '2'], ['Content-Type', 'text/plain; charset=utf-8']], body: 'OK' }), io),
+    serveHttp(netns, 8181, () => ({ status: 200, reason: 'OK', headers: [['Date', httpDate(sim)], ['Content-Length', '2'], ['Content-Type', 'text/plain; charset=utf-8']], body: 'OK' }), io),
   ];
   return { close: () => { for (const s of servers) s.close(); } };
 }

@@ -3,6 +3,7 @@
 
 import { SocketError, type Netns } from '../../kernel/api.ts';
 import { decodeDns, encodeDns, DNS_RCODE, type DnsMessage } from '../../wire/dns.ts';
+import { appIo, type AppIo } from './app_io.ts';
 
 export type DnsHandler = (q: DnsMessage) => Promise<DnsMessage> | DnsMessage;
 
@@ -16,8 +17,11 @@ function sendOrDrop(send: () => void): void {
   try { send(); } catch (e) { if (!(e instanceof SocketError)) throw e; }
 }
 
-/** `only`: serve one protocol on the port (docker's embedded DNS has a port per protocol). */
-export function serveDns(netns: Netns, port: number, handler: DnsHandler, only?: 'udp' | 'tcp'): { close(): void } {
+/**
+ * `only`: serve one protocol on the port (docker's embedded DNS has a port per protocol). io: how the server reads
+ * and writes its TCP connections (AppArmor's checks); UDP goes through recvmsg/sendmsg, which AppArmor's file check skips.
+ */
+export function serveDns(netns: Netns, port: number, handler: DnsHandler, only?: 'udp' | 'tcp', io?: AppIo): { close(): void } {
   const answer = async (bytes: Uint8Array): Promise<Uint8Array | null> => {
     let q: DnsMessage;
     try { q = decodeDns(bytes); } catch { return null; }
@@ -36,7 +40,9 @@ export function serveDns(netns: Netns, port: number, handler: DnsHandler, only?:
   });
   const tcp = only === 'udp' ? null : netns.sockets.tcpListen(port, (c) => {
     let buf = new Uint8Array(0);
+    const file = appIo(c, io);
     c.onData((d) => {
+      file.data();
       const b = new Uint8Array(buf.length + d.length); b.set(buf); b.set(d, buf.length); buf = b;
       while (buf.length >= 2) {
         const n = (buf[0]! << 8) | buf[1]!;
@@ -46,6 +52,7 @@ export function serveDns(netns: Netns, port: number, handler: DnsHandler, only?:
           if (!r) return;
           const framed = new Uint8Array(2 + r.length);
           framed[0] = r.length >>> 8; framed[1] = r.length & 255; framed.set(r, 2);
+          file.write();
           sendOrDrop(() => c.write(framed));
         });
       }

@@ -4,22 +4,27 @@
 import type { Endpoint4, Netns, TcpConnection } from '../../kernel/api.ts';
 import type { Sim } from '../../sim/sim.ts';
 import { encodeResponse, HttpParser, type HttpHeaders, type HttpMessage } from '../../wire/http.ts';
+import { appIo, type AppIo } from './app_io.ts';
 
 export interface HttpReply { status: number; reason: string; headers: HttpHeaders; body: string | Uint8Array }
 export type HttpHandler = (req: HttpMessage, conn: { local: Endpoint4; remote: Endpoint4 }) => HttpReply;
 
-/** Listen on port; returns the listener's close(). */
-export function serveHttp(netns: Netns, port: number, handler: HttpHandler): { close(): void } {
+/** Listen on port; returns the listener's close(). io: how the app's runtime reads and writes (AppArmor's checks). */
+export function serveHttp(netns: Netns, port: number, handler: HttpHandler, io?: AppIo): { close(): void } {
   return netns.sockets.tcpListen(port, (c: TcpConnection) => {
     const parser = new HttpParser('request');
+    const file = appIo(c, io);
     c.onData((d) => {
+      file.data();
       let reqs: HttpMessage[];
       try { reqs = parser.push(d); } catch {
+        file.write();
         c.write(encodeResponse(400, 'Bad Request', [['Content-Type', 'text/plain; charset=utf-8'], ['Connection', 'close']], '400 Bad Request'));
         c.end(); return;
       }
       for (const req of reqs) {
         const r = handler(req, c);
+        file.write();
         c.write(encodeResponse(r.status, r.reason, r.headers, req.method === 'HEAD' ? undefined : r.body));
       }
     });

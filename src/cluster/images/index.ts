@@ -38,16 +38,17 @@ export function startContainers(ctx: PodRuntimeContext): RunningPod {
     const name = imageName(c.image);
     const base = baseName(name);
     const tcpPorts = c.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort);
+    const confined = c.confined ?? false;
     if (name === INTERNET_IMAGE) running.push(startInternet(ctx.netns, ctx.sim, ctx.dns.externalHosts, ctx.env));
     else if (base === 'whoami') {
       const port = flagPort(c.args) ?? Number(c.env.WHOAMI_PORT_NUMBER ?? ctx.env.WHOAMI_PORT_NUMBER ?? 80);
-      running.push(startWhoami(ctx.netns, ctx.sim, ctx.hostname, port, c.env.WHOAMI_NAME));
+      running.push(startWhoami(ctx.netns, ctx.sim, ctx.hostname, port, c.env.WHOAMI_NAME, confined));
     } else if (base === 'netshoot' || base === 'busybox' || base === 'alpine' || base === 'pause' || base === 'dnsutils' || base === 'curl') {
       // Runs its command (sleep / tail -f /dev/null): no listener.
-    } else if (base === 'coredns') running.push(startCoredns(ctx.netns, ctx.sim, ctx.dns));
+    } else if (base === 'coredns') running.push(startCoredns(ctx.netns, ctx.sim, ctx.dns, confined));
     else if (base === 'hubble-relay') running.push(startHubbleRelay(ctx, relayListenPort(c.args)));
-    else if (base === 'node-hello') running.push(startNodeHello(ctx.netns, ctx.sim, tcpPorts[0] ?? 8080));
-    else if (base === 'nginx') running.push(startNginx(ctx.netns, ctx.sim, 80)); // nginx.conf listens on 80 whatever the manifest says
+    else if (base === 'node-hello') running.push(startNodeHello(ctx.netns, ctx.sim, tcpPorts[0] ?? 8080, confined));
+    else if (base === 'nginx') running.push(startNginx(ctx.netns, ctx.sim, 80, confined)); // nginx.conf listens on 80 whatever the manifest says
     else for (const p of tcpPorts) running.push(startGeneric(ctx.netns, ctx.sim, ctx.name, p));
   }
   return { stop: () => { for (const r of running.splice(0)) r.close(); }, ready: () => true };

@@ -6,6 +6,7 @@ import type { Sim } from '../../sim/sim.ts';
 import { ipv6ToString } from '../../wire/ipv6addr.ts';
 import type { HttpMessage } from '../../wire/http.ts';
 import { dotted, httpDate, serveHttp, type HttpReply } from './http_server.ts';
+import { goIo } from './app_io.ts';
 
 /** fe80::/64 address from a MAC by modified EUI-64 (flip the U/L bit, insert ff:fe). */
 export function linkLocalFromMac(mac: Uint8Array): string {
@@ -60,10 +61,11 @@ export function goTextReply(sim: Sim, body: string, status = 200, reason = 'OK')
   return { status, reason, headers: [['Date', httpDate(sim)], ['Content-Length', String(len)], ['Content-Type', 'text/plain; charset=utf-8']], body };
 }
 
-export function startWhoami(netns: Netns, sim: Sim, hostname: string, port = 80, name?: string): { close(): void } {
+/** confined: whoami's container runs under AppArmor (a Go server: read(2)/write(2) on every connection). */
+export function startWhoami(netns: Netns, sim: Sim, hostname: string, port = 80, name?: string, confined = false): { close(): void } {
   return serveHttp(netns, port, (req, c) => {
     const path = (req.path ?? '/').split('?')[0];
     if (path === '/health') return { status: 200, reason: 'OK', headers: [['Date', httpDate(sim)], ['Content-Length', '0']], body: '' };
     return goTextReply(sim, whoamiBody(hostname, interfaceIps(netns), `${dotted(c.remote.ip)}:${c.remote.port}`, req, name));
-  });
+  }, goIo(confined));
 }
