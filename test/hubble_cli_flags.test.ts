@@ -2,7 +2,7 @@
 // hubble 0.11.6 built its requests (measured on the wire, facts sheet §3.2),
 // with its defaults and its error messages; the request bytes as sent.
 import t from 'tap';
-import { observerService } from '../src/grpc/definition.ts';
+import { observerService } from '../src/hubble/grpc/definition.ts';
 import { parseHubbleArgs, type HubbleInvocation } from '../src/hubble/cli/command.ts';
 import type { GetFlowsRequestObject } from '../src/hubble/proto.ts';
 

@@ -57,6 +57,9 @@ t.test('errors as hubble prints them, exit 1', async (t) => {
   t.equal(other.exitCode, 1);
   // Another --server is dialled over the node's network (test/hubble_relay: the relay Service); nothing listens on the node's 4245.
   t.equal(other.stderr, 'failed to connect to \'localhost:4245\': connection error: desc = "transport: error while dialing: dial tcp 127.0.0.1:4245: connect: connection refused"\ncommand terminated with exit code 1\n');
+  // A library cluster has no gRPC server behind the relay pod (dplab serve plugs one in): it closes the connection at once.
+  t.same(await hubble(name, 'list', 'nodes', '--server', 'hubble-relay:80'), { stdout: '', exitCode: 1,
+    stderr: 'rpc error: code = Unavailable desc = connection error: desc = "error reading server preface: EOF"\ncommand terminated with exit code 1\n' });
   const f = await hubble(name, 'observe', '-f');
   t.equal(f.exitCode, 1, 'follow never ends inside an exec here: refused');
 });

@@ -17,8 +17,11 @@ const RANK: Record<string, number> = {
 /** The composition point: the one cluster file that may import implementations (their plugin bundles). */
 const COMPOSITION = 'src/cluster/datapaths.ts';
 const IMPLEMENTATIONS = ['src/cilium', 'src/kubeproxy', 'src/cni', 'maps', 'programs'];
-/** Hubble's printer and flag parser: the CLI's one way below the API (they import only each other, proto.ts and wire). */
-const HUBBLE_SHARED = ['src/hubble/printer/', 'src/hubble/cli/'];
+/**
+ * Hubble's printer, flag parser and gRPC client: the CLI's one way below the API (they import only each other,
+ * proto.ts and wire). The CLI and the hubble in agent pods share Hubble's gRPC client.
+ */
+const HUBBLE_SHARED = ['src/hubble/printer/', 'src/hubble/cli/', 'src/hubble/grpc/'];
 
 /** DESIGN.md's "never" pairs: files of `from` never import `to`. */
 const NEVER: Array<{ rule: string; from: string[]; to: string[]; except?: (file: string, target: string) => boolean }> = [
@@ -39,11 +42,11 @@ const NEVER: Array<{ rule: string; from: string[]; to: string[]; except?: (file:
   {
     rule: 'the CLI talks to the server: nothing below the API but wire codecs', from: ['src/cli'],
     to: Object.keys(RANK).filter((l) => RANK[l]! < RANK['src/api']! && l !== 'src/wire'),
-    // The one exception: the CLI may import Hubble's printer and flag parser (shared with the hubble in agent pods).
+    // The one exception: the CLI may import Hubble's printer, flag parser and gRPC client (shared with the hubble in agent pods).
     except: (_file, target) => HUBBLE_SHARED.some((d) => target.startsWith(d)),
   },
   {
-    rule: 'Hubble\'s printer and flag parser import nothing of the cluster', from: ['src/hubble'], to: Object.keys(RANK),
+    rule: 'Hubble\'s printer, flag parser and gRPC client import nothing of the cluster', from: ['src/hubble'], to: Object.keys(RANK),
     except: (file, target) => !HUBBLE_SHARED.some((d) => file.startsWith(d))
       || HUBBLE_SHARED.some((d) => target.startsWith(d)) || target === 'src/hubble/proto.ts' || target.startsWith('src/wire/'),
   },
@@ -119,8 +122,13 @@ const cases: Array<[string, string, string, string | null]> = [
   ['CLI -> Hubble observer', 'src/cli/hubble.ts', `import { Observer } from '../hubble/observer.ts';`, 'src/cli/hubble.ts imports ../hubble/observer.ts: the CLI talks to the server: nothing below the API but wire codecs'],
   ['Hubble printer -> protos', 'src/hubble/printer/flows.ts', `import { GetFlowsResponse } from '../proto.ts';`, null],
   ['Hubble printer -> wire', 'src/hubble/printer/flows.ts', `import { ipv4 } from '../../wire/ipv4.ts';`, null],
-  ['Hubble flag parser -> observer', 'src/hubble/cli/filters.ts', `import { matches } from '../filters.ts';`, 'src/hubble/cli/filters.ts imports ../filters.ts: Hubble\'s printer and flag parser import nothing of the cluster'],
-  ['Hubble printer -> kernel', 'src/hubble/printer/flows.ts', `import type { KernelNode } from '../../kernel/api.ts';`, 'src/hubble/printer/flows.ts imports ../../kernel/api.ts: Hubble\'s printer and flag parser import nothing of the cluster'],
+  ['Hubble flag parser -> observer', 'src/hubble/cli/filters.ts', `import { matches } from '../filters.ts';`, 'src/hubble/cli/filters.ts imports ../filters.ts: Hubble\'s printer, flag parser and gRPC client import nothing of the cluster'],
+  ['CLI -> Hubble gRPC client', 'src/cli/hubble_run.ts', `import { HubbleClient } from '../hubble/grpc/client.ts';`, null],
+  ['Hubble gRPC client -> protos', 'src/hubble/grpc/client.ts', `import { GetFlowsResponse } from '../proto.ts';`, null],
+  ['Hubble gRPC client -> observer', 'src/hubble/grpc/client.ts', `import { Observer } from '../observer.ts';`, 'src/hubble/grpc/client.ts imports ../observer.ts: Hubble\'s printer, flag parser and gRPC client import nothing of the cluster'],
+  ['cluster -> Hubble gRPC client', 'src/cluster/exec/hubble_remote.ts', `import { HubbleClient } from '../../hubble/grpc/client.ts';`, null],
+  ['cluster -> gRPC server', 'src/cluster/exec/hubble_remote.ts', `import { startHubbleGrpc } from '../../grpc/server.ts';`, 'src/cluster/exec/hubble_remote.ts (src/cluster) imports ../../grpc/server.ts (src/grpc)'],
+  ['Hubble printer -> kernel', 'src/hubble/printer/flows.ts', `import type { KernelNode } from '../../kernel/api.ts';`, 'src/hubble/printer/flows.ts imports ../../kernel/api.ts: Hubble\'s printer, flag parser and gRPC client import nothing of the cluster'],
 ];
 for (const [name, file, src, want] of cases) {
   t.test(`checker: ${name}`, async (t) => {

@@ -4,7 +4,7 @@
 // refused pod port, and kubectl's errors for bad input. One wall-clock server.
 import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:net';
-import { HubbleClient } from '../src/grpc/client.ts';
+import { HubbleClient } from '../src/hubble/grpc/client.ts';
 import { uint64 } from '../src/hubble/service.ts';
 import type { GetFlowsResponseObject } from '../src/hubble/proto.ts';
 import { runCli, startCli, type LiveCli } from './helpers/run_cli.ts';

@@ -3,7 +3,8 @@
 // messages. Flags and printing are Hubble's own code in src/hubble/cli and
 // src/hubble/printer, shared with the `hubble` in agent pods.
 
-import { HubbleClient, RpcError } from '../grpc/client.ts';
+import { HubbleClient, RpcError } from '../hubble/grpc/client.ts';
+import { OBSERVER_HEALTH_NAME } from '../hubble/grpc/health.ts';
 import { HubbleUsageError, parseHubbleArgs, type HubbleInvocation } from '../hubble/cli/command.ts';
 import { FlowPrinter } from '../hubble/printer/flows.ts';
 import { healthLine, nodesText, serverStatusText, type StatusOutput } from '../hubble/printer/status.ts';
@@ -47,7 +48,7 @@ const STATUS_OUTPUTS: Readonly<Record<string, StatusOutput>> = { compact: 'compa
 
 async function status(inv: Extract<HubbleInvocation, { cmd: 'status' }>, client: HubbleClient): Promise<number> {
   let health: string;
-  try { health = await client.health('hubble.server.Observer'); } catch (e) { throw new HubbleUsageError(`failed getting status: ${(e as Error).message}`); }
+  try { health = await client.health(OBSERVER_HEALTH_NAME); } catch (e) { throw new HubbleUsageError(`failed getting status: ${(e as Error).message}`); }
   if (inv.output === 'compact') out(healthLine(inv.server.replace(/^tls:\/\//, ''), health));
   if (health !== 'SERVING') throw new HubbleUsageError('not healthy');
   let s;

@@ -11,7 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { PROTO_DIR, PROTO_FILES } from '../hubble/proto.ts';
-import { HEALTH_FILE, healthRoot } from './health.ts';
+import { HEALTH_FILE, healthRoot } from '../hubble/grpc/health.ts';
 
 interface Field { typeName?: string }
 interface Message { name: string; field?: Field[]; nestedType?: Message[]; enumType?: Array<{ name: string }>; reservedRange?: Array<{ start?: number; end?: number }> }

@@ -9,8 +9,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import type { GetFlowsRequestObject, GetFlowsResponseObject } from '../hubble/proto.ts';
 import type { HubbleService } from '../hubble/service.ts';
-import { encodeResponse, observerService } from './definition.ts';
-import { healthHandlers, healthService } from './health.ts';
+import { encodeResponse, observerService } from '../hubble/grpc/definition.ts';
+import { healthService } from '../hubble/grpc/health.ts';
+import { healthHandlers } from './health.ts';
 import { addReflection } from './reflection.ts';
 
 /** What admits a stream: the HTTP server's StreamRegistry fits (admit throws when full; the function frees the slot). */

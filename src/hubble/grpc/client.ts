@@ -1,13 +1,16 @@
-// A Hubble API client (grpc-js with our protos) for `dplab hubble`: dials like
-// the hubble CLI (fails at once when nothing listens), calls GetFlows,
-// ServerStatus, GetNodes and the health check, and words failures as hubble
-// does ("rpc error: code = Unavailable desc = ...").
+// A Hubble API client (grpc-js with our protos) for `dplab hubble` and the
+// hubble in agent pods: dials like the hubble CLI (fails at once when nothing
+// listens), or runs over a stream it is handed (an emulated TCP connection);
+// calls GetFlows, ServerStatus, GetNodes and the health check, and words
+// failures as hubble does ("rpc error: code = Unavailable desc = ...").
 
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'node:net';
-import { GetFlowsResponse, type GetFlowsRequestObject, type GetFlowsResponseObject, type GetNodesResponseObject, type ServerStatusResponseObject } from '../hubble/proto.ts';
+import type { Duplex } from 'node:stream';
+import { GetFlowsResponse, type GetFlowsRequestObject, type GetFlowsResponseObject, type GetNodesResponseObject, type ServerStatusResponseObject } from '../proto.ts';
+import { bridgeStream, type StreamBridge } from './bridge.ts';
 import { observerService } from './definition.ts';
-import { healthService } from './health.ts';
+import { healthService, SERVING_STATUS } from './health.ts';
 
 /** grpc-go's code names, as `rpc error: code = <Name>` prints them. */
 const CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
@@ -68,17 +71,36 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_wi
 export class HubbleClient {
   private readonly client: grpc.Client;
 
-  private constructor(readonly target: string) {
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  private constructor(readonly target: string, options: grpc.ChannelOptions, private readonly bridge?: StreamBridge) {
+    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), options);
   }
 
   /** Dials target; rejects with a DialError worded as hubble's when nothing answers there. */
   static async dial(target: string, timeoutMs = 5000): Promise<HubbleClient> {
     await probe(target.replace(/^tls:\/\//, ''), timeoutMs);
-    return new HubbleClient(target);
+    return new HubbleClient(target, CHANNEL_OPTIONS);
   }
 
-  close(): void { this.client.close(); }
+  /**
+   * A client on a connection already made (an emulated TCP connection as a
+   * Duplex); authority is the :authority its calls carry (the --server
+   * value). Closing the client ends the connection. HTTP/2's default window
+   * is kept: the stream has no receive window of its own, so the window is
+   * what bounds the bytes a server sends ahead of a slow reader.
+   */
+  static async over(stream: Duplex, authority: string): Promise<HubbleClient> {
+    const bridge = await bridgeStream(stream).catch((e: unknown) => { stream.destroy(); throw e; });
+    return new HubbleClient(bridge.target, { 'grpc.default_authority': authority }, bridge);
+  }
+
+  close(): void { this.client.close(); this.bridge?.close(); }
+
+  /** A call's failure; a connection that ended before the server said anything gets grpc-go's words (grpc-js's are a timestamped "Failed to connect"). */
+  private failure(e: unknown): RpcError {
+    const err = rpcError(e);
+    if (err.code === grpc.status.UNAVAILABLE && this.bridge?.endedSilent()) return new RpcError(err.code, 'connection error: desc = "error reading server preface: EOF"');
+    return err;
+  }
 
   /**
    * Streams GetFlows responses to onResponse; resolves when the server ends
@@ -100,7 +122,7 @@ export class HubbleClient {
       });
       call.on('error', (e: grpc.ServiceError) => {
         signal?.removeEventListener('abort', abort);
-        if (e.code === grpc.status.CANCELLED && signal?.aborted) resolve(); else reject(rpcError(e));
+        if (e.code === grpc.status.CANCELLED && signal?.aborted) resolve(); else reject(this.failure(e));
       });
       call.on('end', () => { signal?.removeEventListener('abort', abort); resolve(); });
     });
@@ -109,7 +131,7 @@ export class HubbleClient {
   private unary<Req, Res>(m: grpc.MethodDefinition<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs },
-        (err, res) => (err ? reject(rpcError(err)) : resolve(res!)));
+        (err, res) => (err ? reject(this.failure(err)) : resolve(res!)));
     });
   }
 
@@ -124,6 +146,6 @@ export class HubbleClient {
   /** grpc.health.v1 Check: the ServingStatus name (SERVING, NOT_SERVING, ...). */
   async health(service: string, timeoutMs = 12_000): Promise<string> {
     const res = await this.unary(healthService.Check, { service }, timeoutMs);
-    return ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status ?? 0] ?? String(res.status);
+    return SERVING_STATUS[res.status ?? 0] ?? String(res.status);
   }
 }

@@ -1,14 +1,14 @@
 // observer.Observer as a grpc-js service definition, (de)serialised with the
-// protobufjs Types of ../hubble/proto.ts: what the server registers and the
-// client (dplab hubble) calls. Responses go out as plain objects encoded
-// directly (protobufjs encodes plain objects of the right shape); requests
-// come in as plain objects with proto names, enums as numbers and uint64 as
-// Long, as the Hubble service takes them.
+// protobufjs Types of ../proto.ts: what the server registers and the client
+// (dplab hubble, and the hubble in agent pods) calls. Responses go out as
+// plain objects encoded directly (protobufjs encodes plain objects of the
+// right shape); requests come in as plain objects with proto names, enums as
+// numbers and uint64 as Long, as the Hubble service takes them.
 
 import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { GetFlowsRequest, GetFlowsResponse, GetNamespacesRequest, GetNamespacesResponse, GetNodesRequest, GetNodesResponse,
-  ServerStatusRequest, ServerStatusResponse } from '../hubble/proto.ts';
+  ServerStatusRequest, ServerStatusResponse } from '../proto.ts';
 
 /** Decodes to a plain object: proto names, enums as numbers, uint64 as Long, defaults left out. */
 export function decoder<T>(type: protobuf.Type): (buf: Buffer) => T {
