@@ -30,10 +30,10 @@ ${opts.podSpec ?? ''}  containers:
 ${opts.container ?? ''}`;
 }
 
-/** The pre-xlate-rev lines k8s-w2's Hubble holds for connections to pod. */
-async function tracedFor(podName: string): Promise<number> {
+/** The pre-xlate-rev lines node's Hubble (k8s-w2's unless named) holds for connections to pod. */
+async function tracedFor(podName: string, node = 'k8s-w2'): Promise<number> {
   let n = 0;
-  await lab.hubbleNode('k8s-w2')!.getFlows({ number: 1000, whitelist: [{ destination_pod: [podName] }] }, (r) => {
+  await lab.hubbleNode(node)!.getFlows({ number: 1000, whitelist: [{ destination_pod: [podName] }] }, (r) => {
     if (r.flow && compactLine(r.flow, { timeLayout: 'StampMilli', nodeName: false, ipTranslation: true }).includes(' pre-xlate-rev TRACED (TCP)')) n++;
   }, new AbortController().signal);
   return n;
@@ -68,6 +68,16 @@ t.test('a second connection asks again: each accepted socket is a new file', asy
   await inPod(lab, 'netpod', ['curl', '-s', '-o', '/dev/null', `${ip}/again`]);
   await drain(lab);
   t.equal(await tracedFor('who-default') - before, 5);
+});
+
+t.test('the hubble-relay pod (grpc-go: write(2) of its preface and read(2) at accept) on k8s-w1', async (t) => {
+  // Whatever serves the relay's connections; this one hangs up at once, after the relay's own reads and writes.
+  lab.podApps.hubbleRelay = (conn) => conn.destroy();
+  t.teardown(() => { delete lab.podApps.hubbleRelay; });
+  const relay = (await kubectl(lab, ['get', 'pod', '-n', 'kube-system', '-l', 'k8s-app=hubble-relay', '-o', 'jsonpath={.items[0].metadata.name} {.items[0].status.podIP}'])).stdout.split(' ');
+  await inPod(lab, 'netpod', ['curl', '-s', `${relay[1]}:4245`]);
+  await drain(lab);
+  t.equal(await tracedFor(`kube-system/${relay[0]}`, 'k8s-w1'), 5);
 });
 
 t.test('the kernel: fileAccess runs getpeername4 twice per access not yet granted, only for a confined task on an AppArmor node', async (t) => {

@@ -30,12 +30,14 @@ export function relayListenPort(args: readonly string[] | undefined): number {
   return RELAY_PORT;
 }
 
-export function startHubbleRelay(ctx: PodRuntimeContext, port: number, limits: RelayLimits = {}): { close(): void } {
+/** confined: the relay's container runs under AppArmor (grpc-go writes its preface, then reads: write(2) and read(2) at accept). */
+export function startHubbleRelay(ctx: PodRuntimeContext, port: number, limits: RelayLimits = {}, confined = false): { close(): void } {
   const max = limits.maxConnections ?? 64;
   const open = new Set<TcpStream>();
   const listener = ctx.netns.sockets.tcpListen(port, (conn) => {
     const serve = ctx.apps?.hubbleRelay;
     if (!serve || open.size >= max) { conn.end(); return; }
+    for (const access of ['write', 'read'] as const) conn.fileAccess?.(access, confined);
     const s = new TcpStream(conn, limits);
     open.add(s);
     s.once('close', () => open.delete(s));

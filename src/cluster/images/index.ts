@@ -46,7 +46,7 @@ export function startContainers(ctx: PodRuntimeContext): RunningPod {
     } else if (base === 'netshoot' || base === 'busybox' || base === 'alpine' || base === 'pause' || base === 'dnsutils' || base === 'curl') {
       // Runs its command (sleep / tail -f /dev/null): no listener.
     } else if (base === 'coredns') running.push(startCoredns(ctx.netns, ctx.sim, ctx.dns, confined));
-    else if (base === 'hubble-relay') running.push(startHubbleRelay(ctx, relayListenPort(c.args)));
+    else if (base === 'hubble-relay') running.push(startHubbleRelay(ctx, relayListenPort(c.args), {}, confined));
     else if (base === 'node-hello') running.push(startNodeHello(ctx.netns, ctx.sim, tcpPorts[0] ?? 8080, confined));
     else if (base === 'nginx') running.push(startNginx(ctx.netns, ctx.sim, 80, confined)); // nginx.conf listens on 80 whatever the manifest says
     else for (const p of tcpPorts) running.push(startGeneric(ctx.netns, ctx.sim, ctx.name, p));
