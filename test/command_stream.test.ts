@@ -67,17 +67,22 @@ t.test('kubectl stream, a reader that stops reading: the command waits, and ever
   await until(() => registry.open === 0);
 });
 
+/** N conntrack lines of 9 kB each, yielding now and then so the socket can fill. */
+async function flood(cluster: { emit(line: string): void }, n: number): Promise<void> {
+  const pad = 'x'.repeat(9000);
+  for (let i = 0; i < n; i++) {
+    cluster.emit(`${i} ${pad}`);
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+}
+
 t.test('node exec stream, a reader that stops reading: lines skipped and reported as {lost}, then SIGINT\'s last words', async (t) => {
   const { cluster, server, registry } = await serve(t, { bufferBytes: 16 << 10 });
   const c = await open(server, CT);
   await until(() => cluster.follows === 1);
   c.raw().pause();
   const N = 3000;
-  const pad = 'x'.repeat(9000);
-  for (let i = 0; i < N; i++) {
-    cluster.emit(`${i} ${pad}`);
-    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
-  }
+  await flood(cluster, N);
   c.raw().resume();
   const lost = (): number => c.msgs.reduce((n, m) => n + ((m.lost as number | undefined) ?? 0), 0);
   const lines = (): Record<string, unknown>[] => c.msgs.filter((m) => 'stdout' in m);
@@ -96,11 +101,7 @@ t.test('node exec stream: a loss not reported yet still comes before {exitCode} 
   await until(() => cluster.follows === 1);
   c.raw().pause();
   const N = 3000;
-  const pad = 'x'.repeat(9000);
-  for (let i = 0; i < N; i++) {
-    cluster.emit(`${i} ${pad}`);
-    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
-  }
+  await flood(cluster, N);
   c.ws.send(JSON.stringify({ signal: 'SIGINT' }));
   await until(() => cluster.follows === 0);
   c.raw().resume();
