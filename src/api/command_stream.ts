@@ -18,7 +18,7 @@
 
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../cluster/facade.ts';
-import { closeCodeFor, errorBody } from './errors.ts';
+import { closeStream, refuseStream } from './errors.ts';
 import { BoundedSender, WaitingSender, type StreamRegistry } from './stream_limits.ts';
 
 /** Where a running command writes; a returned promise (policy 'wait' only) holds its next write back. */
@@ -47,19 +47,6 @@ export interface CommandStreamSpec {
 /** Largest message after the first: a signal is a few bytes. */
 const MAX_SIGNAL_MESSAGE = 256;
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-/** Sends `{error}` and closes with 4000+status; a client that never answers the close is cut off after 1 s. */
-function refuse(socket: WebSocket, err: unknown): void {
-  if (socket.readyState !== socket.OPEN) return;
-  const { status, body } = errorBody(err);
-  socket.send(JSON.stringify(body));
-  closeSoon(socket, closeCodeFor(status), body.error.slice(0, 120));
-}
-
-function closeSoon(socket: WebSocket, code: number, reason: string): void {
-  socket.close(code, reason);
-  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
-}
 
 /** Throws unless a message after the first is `{"signal": "SIGINT"|"SIGTERM"}`. */
 function checkSignal(data: Buffer): void {
@@ -94,7 +81,7 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
   const ac = new AbortController();
   let release: () => void;
   // A closing server stops the command and closes with 1001 (going away).
-  try { release = registry.admit(client, () => { ac.abort(); if (socket.readyState === socket.OPEN) closeSoon(socket, 1001, 'server closing'); }); } catch (err) { refuse(socket, err); return; }
+  try { release = registry.admit(client, () => { ac.abort(); closeStream(socket, 1001, 'server closing'); }); } catch (err) { refuseStream(socket, err); return; }
   let deadline: NodeJS.Timeout | undefined;
   let closed = false, running = false;
   const free = (): void => { if (closed && !running) release(); };
@@ -102,7 +89,7 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
   socket.once('close', end);
   socket.on('error', end);
 
-  const fail = (err: unknown): void => { ac.abort(); refuse(socket, err); };
+  const fail = (err: unknown): void => { ac.abort(); refuseStream(socket, err); };
   const run = (first?: string): void => {
     // Later messages only stop the command.
     socket.on('message', (data: Buffer) => { try { checkSignal(data); ac.abort(); } catch (err) { fail(err); } });
@@ -114,7 +101,7 @@ export function serveCommand(socket: WebSocket, client: string, registry: Stream
     Promise.resolve().then(() => command(out, ac.signal)).then((exitCode) => {
       if (socket.readyState !== socket.OPEN) return;
       if (exitCode !== undefined) out.final({ exitCode });
-      closeSoon(socket, 1000, 'exited');
+      closeStream(socket, 1000, 'exited');
     }, fail).finally(() => { running = false; free(); });
   };
   if (spec.firstMessageMs === undefined) { run(); return; }

@@ -4,6 +4,7 @@
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
 import { ClusterError } from '../cluster/facade.ts';
 
 /** JSON body of every error answer. */
@@ -32,6 +33,27 @@ export function errorBody(err: unknown): { status: number; body: ErrorBody } {
 
 /** WebSocket close code for an error status: 4000 + HTTP status (4404 unknown node/iface). */
 export function closeCodeFor(status: number): number { return 4000 + (status >= 400 && status < 600 ? status : 500); }
+
+/** How long a client that never answers the close handshake may hold a stream (ws's own wait is 30 s). */
+const CLOSE_GRACE_MS = 1000;
+
+/** Cuts a socket off once the close grace has passed without it closing. */
+function terminateLater(socket: WebSocket): void {
+  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, CLOSE_GRACE_MS).unref();
+}
+
+/** Closes a stream (if still open) with code and reason, cut off after the grace if the client never answers. */
+export function closeStream(socket: WebSocket, code: number, reason = ''): void {
+  if (socket.readyState === socket.OPEN) socket.close(code, reason);
+  terminateLater(socket);
+}
+
+/** How every WebSocket stream refuses (limits, bad node or argument): `{error}`, then close 4000+status. */
+export function refuseStream(socket: WebSocket, err: unknown): void {
+  const { status, body } = errorBody(err);
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(body));
+  closeStream(socket, closeCodeFor(status), body.error.slice(0, 120));
+}
 
 /** Installs the JSON error and not-found handlers on the root instance (inherited by route plugins). */
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -112,9 +112,6 @@ export class BoundedSender {
   /** Messages skipped so far. */
   get dropped(): number { return this.skipped; }
 
-  /** Nothing to stop (no timer); kept for the streams that end their sender with the stream. */
-  close(): void {}
-
   /** A queued message went out: report a loss if the reader has caught up. */
   private readonly written = (): void => {
     const s = this.socket;
@@ -144,11 +141,12 @@ export class WaitingSender {
     socket.once('close', () => this.wake());
   }
 
-  send(data: string): void | Promise<void> {
+  /** Sends data (text for strings); a promise when the socket holds `limit` unsent bytes or more. */
+  send(data: string | Uint8Array): void | Promise<void> {
     const s = this.socket;
     if (s.readyState !== s.OPEN) return;
-    s.send(data, this.written);
-    if (s.bufferedAmount <= this.limit) return;
+    s.send(data, { binary: typeof data !== 'string' }, this.written);
+    if (s.bufferedAmount < this.limit) return;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

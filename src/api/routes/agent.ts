@@ -7,10 +7,9 @@
 
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
 import { ClusterError, type ClusterFacade } from '../../cluster/facade.ts';
 import type { NodeApi, NodeApiAnswer } from '../../datapath/contract.ts';
-import { closeCodeFor, errorBody } from '../errors.ts';
+import { refuseStream } from '../errors.ts';
 import { BoundedSender, StreamRegistry, streamLimits, type StreamLimits } from '../stream_limits.ts';
 import { requireNode } from './nodes.ts';
 import { settled } from './options.ts';
@@ -75,14 +74,6 @@ function streamReply(req: FastifyRequest, reply: FastifyReply, answer: Extract<N
   return reply.code(answer.status).type('application/json').send(out);
 }
 
-/** Sends `{error}` then closes with 4000+status (as the other streams refuse). */
-function refuse(socket: WebSocket, err: unknown): void {
-  const { status, body } = errorBody(err);
-  socket.send(JSON.stringify(body));
-  socket.close(closeCodeFor(status), body.error.slice(0, 120));
-  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
-}
-
 export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { cluster, node: fixed, limits }) => {
   const registry = new StreamRegistry(streamLimits(limits));
   const budget = registry.limits.bufferBytes;
@@ -107,17 +98,16 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteOptions> = async (app, { 
     if ('body' in answer) return reply.code(answer.status).send(answer.body);
     throw new ClusterError('the map watch is a WebSocket: connect with Upgrade: websocket', 426);
   }, wsHandler: (socket, req) => {
-    let release: (() => void) | undefined, stop: (() => void) | undefined, sender: BoundedSender | undefined;
+    let release: (() => void) | undefined, stop: (() => void) | undefined;
     try {
       release = registry.admit(req.ip);
       const answer = apiOf(cluster, nodeOf(req.params))({ path: watchPath(req.params), query: queryOf(req) });
       if (!('stream' in answer)) throw new ClusterError(('body' in answer ? (answer.body as { error?: string }).error : undefined) ?? 'refused', answer.status, 'name');
-      const s = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
-      sender = s;
-      stop = answer.stream((msg) => s.send(() => JSON.stringify(build(msg))), () => socket.close(1000));
-    } catch (err) { release?.(); refuse(socket, err); return; }
+      const sender = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
+      stop = answer.stream((msg) => sender.send(() => JSON.stringify(build(msg))), () => socket.close(1000));
+    } catch (err) { release?.(); refuseStream(socket, err); return; }
     let ended = false;
-    const end = (): void => { if (ended) return; ended = true; stop?.(); sender?.close(); release?.(); };
+    const end = (): void => { if (ended) return; ended = true; stop?.(); release?.(); };
     socket.once('close', end);
     socket.once('error', end);
     socket.on('message', () => {});

@@ -18,8 +18,8 @@ import { HubbleError } from '../../hubble/errors.ts';
 import { encodeMessage } from '../../hubble/printer/protojson.ts';
 import { GetFlowsResponse, type GetFlowsRequestObject, type GetFlowsResponseObject } from '../../hubble/proto.ts';
 import type { HubbleService } from '../../hubble/service.ts';
-import { closeCodeFor, errorBody } from '../errors.ts';
-import type { StreamRegistry } from '../stream_limits.ts';
+import { refuseStream } from '../errors.ts';
+import { WaitingSender, type StreamRegistry } from '../stream_limits.ts';
 import type { RouteOptions } from './options.ts';
 
 export interface FlowRouteOptions extends RouteOptions { registry: StreamRegistry }
@@ -68,33 +68,17 @@ export function grpcFrame(resp: GetFlowsResponseObject): Uint8Array {
   return out;
 }
 
-/** How often a stream waiting on its reader looks whether the socket drained. */
-const DRAIN_POLL_MS = 10;
 const HTTP_OF: Record<string, number> = { INVALID_ARGUMENT: 400, UNIMPLEMENTED: 501, UNAVAILABLE: 503 };
 
+/** A Hubble error as the stream's refusal: its HTTP status in the close code. */
 function refuse(socket: WebSocket, err: unknown): void {
-  const e = err instanceof HubbleError ? new ClusterError(err.message, HTTP_OF[err.code] ?? 500) : err;
-  const { status, body } = errorBody(e);
-  if (socket.readyState !== socket.OPEN) return;
-  socket.send(JSON.stringify(body));
-  socket.close(closeCodeFor(status), body.error.slice(0, 120));
-  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
+  refuseStream(socket, err instanceof HubbleError ? new ClusterError(err.message, HTTP_OF[err.code] ?? 500) : err);
 }
 
-/** Sends while the socket holds less than `budget` unsent bytes; beyond, the returned promise waits for it to drain. */
+/** Sends each response; past `budget` unsent bytes the returned promise holds the observer back until the socket drains. */
 function sender(socket: WebSocket, budget: number, json: boolean): (r: GetFlowsResponseObject) => Promise<void> | void {
-  const drained = (): Promise<void> => new Promise((resolve) => {
-    const t = setInterval(() => {
-      // Half the budget: the producer wakes for a batch, not for every frame that left.
-      if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= budget / 2) { clearInterval(t); resolve(); }
-    }, DRAIN_POLL_MS);
-  });
-  return (r) => {
-    if (socket.readyState !== socket.OPEN) return;
-    if (json) socket.send(encodeMessage(GetFlowsResponse, r as unknown as Record<string, unknown>));
-    else socket.send(grpcFrame(r), { binary: true });
-    return socket.bufferedAmount >= budget ? drained() : undefined;
-  };
+  const out = new WaitingSender(socket, budget);
+  return (r) => out.send(json ? encodeMessage(GetFlowsResponse, r as unknown as Record<string, unknown>) : grpcFrame(r));
 }
 
 export const flowRoutes: FastifyPluginAsync<FlowRouteOptions> = async (app, { cluster, registry }) => {

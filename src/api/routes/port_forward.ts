@@ -16,8 +16,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../../cluster/facade.ts';
 import { TcpStream } from '../../cluster/images/tcp_stream.ts';
-import { closeCodeFor, errorBody } from '../errors.ts';
-import { StreamRegistry, streamLimits } from '../stream_limits.ts';
+import { closeStream, refuseStream } from '../errors.ts';
+import { StreamRegistry, WaitingSender, streamLimits } from '../stream_limits.ts';
 import { settled, type RouteOptions } from './options.ts';
 
 export interface PortForwardRouteOptions extends RouteOptions { registry?: StreamRegistry }
@@ -33,18 +33,6 @@ const planBody = {
   required: ['resource', 'ports'],
 } as const;
 
-/** How long a WebSocket that never answers the close handshake may hold its slot. */
-const CLOSE_GRACE_MS = 1000;
-
-function closeWith(socket: WebSocket, err: unknown): void {
-  const { status, body } = errorBody(err);
-  if (socket.readyState === socket.OPEN) {
-    socket.send(JSON.stringify(body));
-    socket.close(closeCodeFor(status), body.error.slice(0, 120));
-  }
-  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, CLOSE_GRACE_MS).unref();
-}
-
 /** Bytes both ways between an open WebSocket and the emulated connection, until either ends. */
 function pipe(socket: WebSocket, stream: TcpStream, budget: number): void {
   let done = false;
@@ -52,19 +40,13 @@ function pipe(socket: WebSocket, stream: TcpStream, budget: number): void {
     if (done) return;
     done = true;
     stream.destroy();
-    if (socket.readyState === socket.OPEN) socket.close(1000);
-    setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, CLOSE_GRACE_MS).unref();
+    closeStream(socket, 1000);
   };
+  const out = new WaitingSender(socket, budget);
   stream.on('data', (d: Buffer) => {
-    socket.send(d, { binary: true });
     // The client reads slower than the pod writes: stop reading the emulated socket (TcpStream closes it past its own bound).
-    if (socket.bufferedAmount > budget) {
-      stream.pause();
-      const again = setInterval(() => {
-        if (done) { clearInterval(again); return; }
-        if (socket.bufferedAmount <= budget / 2) { clearInterval(again); stream.resume(); }
-      }, 5);
-    }
+    const drained = out.send(d);
+    if (drained) { stream.pause(); void drained.then(() => { if (!done) stream.resume(); }); }
   });
   stream.on('end', end);
   stream.on('close', end);
@@ -104,6 +86,6 @@ export const portForwardRoutes: FastifyPluginAsync<PortForwardRouteOptions> = as
       socket.removeAllListeners('message');
       socket.send(JSON.stringify({ connected: { pod: req.params.pod, port } }));
       pipe(socket, stream, registry.limits.bufferBytes);
-    })().catch((err: unknown) => closeWith(socket, err));
+    })().catch((err: unknown) => refuseStream(socket, err));
   });
 };

@@ -8,38 +8,28 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ClusterError } from '../../cluster/facade.ts';
 import { encodeCaptureMessage, type CaptureControl } from '../capture_codec.ts';
-import { closeCodeFor, errorBody } from '../errors.ts';
+import { refuseStream } from '../errors.ts';
 import { BoundedSender, StreamRegistry, streamLimits, type StreamLimits } from '../stream_limits.ts';
 import { requireNode } from './nodes.ts';
 import type { RouteOptions } from './options.ts';
 
 export interface StreamRouteOptions extends RouteOptions { limits?: Partial<StreamLimits>; registry?: StreamRegistry }
 
-/** Sends `{error}` then closes with 4000+status: how a stream reports a bad node or interface, or a refusal. */
-function refuse(socket: WebSocket, err: unknown): void {
-  const { status, body } = errorBody(err);
-  socket.send(JSON.stringify(body));
-  socket.close(closeCodeFor(status), body.error.slice(0, 120));
-  // A client that never answers the close handshake must not pin the socket for ws's 30 s timeout.
-  setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate(); }, 1000).unref();
-}
-
-/** A stream's subscription: what stops it, and its sender (stopped with it). */
-interface Subscription { stop: () => void; sender: BoundedSender }
 
 /**
- * Takes a slot for the client, runs `subscribe`, and frees both when the
- * socket closes; refuses (limits, bad node) with `{error}` and a close code.
+ * Takes a slot for the client, runs `subscribe` (which returns what stops it),
+ * and frees both when the socket closes; refuses (limits, bad node) with
+ * `{error}` and a close code.
  */
-function stream(socket: WebSocket, req: FastifyRequest, registry: StreamRegistry, subscribe: () => Subscription): void {
+function stream(socket: WebSocket, req: FastifyRequest, registry: StreamRegistry, subscribe: () => () => void): void {
   let release: (() => void) | undefined;
-  let sub: Subscription;
+  let stop: () => void;
   try {
     release = registry.admit(req.ip);
-    sub = subscribe();
-  } catch (err) { release?.(); refuse(socket, err); return; }
+    stop = subscribe();
+  } catch (err) { release?.(); refuseStream(socket, err); return; }
   let ended = false;
-  const end = (): void => { if (ended) return; ended = true; sub.stop(); sub.sender.close(); release?.(); };
+  const end = (): void => { if (ended) return; ended = true; stop(); release?.(); };
   socket.once('close', end);
   socket.once('error', end);
   // Clients only listen; anything they send is ignored.
@@ -60,7 +50,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       const sender = new BoundedSender(socket, budget, (total) => JSON.stringify({ dropped: total } satisfies CaptureControl));
       const stop = cluster.capture(req.params.node, iface, (f) => sender.send(() => encodeCaptureMessage(f, cluster.sim.epochMs)));
       socket.send(JSON.stringify({ listening: { node: req.params.node, iface } } satisfies CaptureControl));
-      return { stop, sender };
+      return stop;
     });
   });
 
@@ -69,8 +59,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       requireNode(cluster, req.params.node);
       // `lost` counts since the previous report, as a perf ring's lost record.
       const sender = new BoundedSender(socket, budget, (_total, since) => JSON.stringify({ lost: since }));
-      const stop = cluster.monitor(req.params.node, (l) => sender.send(() => JSON.stringify(l)));
-      return { stop, sender };
+      return cluster.monitor(req.params.node, (l) => sender.send(() => JSON.stringify(l)));
     });
   });
 };
