@@ -16,8 +16,8 @@ export interface CommandStreamRun {
   first?: object;
   /** What the stream is called in "the server closed the NAME stream". */
   name: string;
-  /** What to print on stderr for {lost: N}. */
-  lost(n: number): string;
+  /** What to print on stderr for {lost: N} (default: how many lines this reader lost). */
+  lost?(n: number): string;
   /** The exit code once interrupted by signal (kubectl's 128+N), or undefined: the command's own. */
   interrupted?(signal: NodeJS.Signals): number | undefined;
 }
@@ -35,7 +35,7 @@ export async function runCommandStream(client: DplabClient, run: CommandStreamRu
     try { m = JSON.parse(String(data)) as Message; } catch { return; }
     if (typeof m.stdout === 'string') process.stdout.write(m.stdout);
     if (typeof m.stderr === 'string') process.stderr.write(m.stderr);
-    if (typeof m.lost === 'number') process.stderr.write(run.lost(m.lost));
+    if (typeof m.lost === 'number') process.stderr.write(run.lost?.(m.lost) ?? `${m.lost} lines lost: this reader fell behind\n`);
     if (typeof m.exitCode === 'number') exitCode = m.exitCode;
     if (typeof m.error === 'string') error = m.error;
   });

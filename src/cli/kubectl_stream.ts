@@ -23,7 +23,6 @@ export function kubectlStream(client: DplabClient, args: readonly string[]): Pro
     path: '/v1/kubectl/stream',
     first: { argv: args },
     name: cmd.slice(0, 2).join(' '),
-    lost: (n) => `${n} lines lost: this reader fell behind\n`,
     interrupted: (signal) => INTERRUPTED[signal],
   });
 }

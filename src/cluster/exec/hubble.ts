@@ -18,14 +18,12 @@ import { dialRemote, type RemoteEnv } from './hubble_remote.ts';
 export const AGENT_HUBBLE_SOCK = 'unix:///var/run/cilium/hubble.sock';
 
 const STATUS_OUTPUTS: Readonly<Record<string, StatusOutput>> = { compact: 'compact', dict: 'dict', json: 'jsonpb', JSON: 'jsonpb', jsonpb: 'jsonpb', tab: 'table', table: 'table' };
-/** grpc-go's names of the codes a node's observer answers with. */
-const CODE_NAMES: Readonly<Record<string, string>> = { INVALID_ARGUMENT: 'InvalidArgument', UNIMPLEMENTED: 'Unimplemented', UNAVAILABLE: 'Unavailable' };
 
 /** grpc's code Unknown, which hubble prints by its message alone. */
 const UNKNOWN = 2;
 
 /** A HubbleError as hubble prints a gRPC status error. */
-function rpcText(e: HubbleError): string { return `rpc error: code = ${CODE_NAMES[e.code] ?? e.code} desc = ${e.message}`; }
+function rpcText(e: HubbleError): string { return new RpcError(e.grpcStatus, e.message).message; }
 
 /** Where a streamed command writes; a returned promise holds the next write back (a slow reader). */
 export type StreamWrite = (fd: 'stdout' | 'stderr', text: string) => void | Promise<void>;
